@@ -1,0 +1,68 @@
+# AIM Engine for Python. `make run` and `make test` are the two entry points; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODES ?=
+PYTEST_ARGS ?=
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(STAMP) ## Create .venv and install the project with pinned dependencies
+
+constraints: ## Re-pin constraints.txt from a fresh resolution of pyproject.toml
+	rm -rf /tmp/aim-constraints && $(PYTHON) -m venv /tmp/aim-constraints
+	/tmp/aim-constraints/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; /tmp/aim-constraints/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm (cached, never rebuilt)
+	hack/build-binaries.sh all
+
+run: venv binaries ## Run the local control plane, webhook and controller in the foreground (Ctrl-C stops all)
+	$(PY) -m devcluster run $(if $(NODES),--nodes $(NODES))
+
+dev-up: venv binaries ## Same as run, in the background; returns when ready
+	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES))
+
+dev-down: venv ## Stop what dev-up started
+	$(PY) -m devcluster down
+
+test: venv binaries ## The whole suite: unit and integration tests against the real API server
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv ## Only the tests that need no control plane
+	$(PY) -m pytest -m 'not cluster' $(PYTEST_ARGS)
+
+lint: venv ## ruff, mypy (strict) and import-linter layer contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: venv ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+generate: venv ## Regenerate generated files (CRDs)
+	@if [ -f api/crdgen.py ]; then $(PY) -m api.crdgen; else echo "nothing to generate yet"; fi
+
+verify: generate ## Regenerate and fail if any generated file differs from what is committed
+	git diff --exit-code -- crds helm
+	@test -z "$$(git status --porcelain -- crds helm)" || { git status --porcelain -- crds helm; echo "untracked generated files" >&2; exit 1; }
+
+clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
+	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help venv constraints binaries run dev-up dev-down test test-unit lint format generate verify clean

@@ -1,0 +1,7 @@
+"""The AIM Engine API (`aim.eai.amd.com`): pydantic models, defaulting, validation and conversion.
+
+Pure layer: imports pydantic and the standard library only (import-linter contract). The CRDs
+in `crds/` and the Helm chart are generated from it; the webhooks and the controller reuse it.
+"""
+
+GROUP = "aim.eai.amd.com"

@@ -1,0 +1,163 @@
+"""`python -m devcluster run|up|down|status`: the local control plane for `make run` and friends.
+
+run     start everything in the foreground; Ctrl-C stops everything
+up      start `run` in the background and return once it is ready
+down    stop what `up` started, by recorded process group
+status  print what is running
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devcluster.binaries import REPO_ROOT
+from devcluster.controlplane import ControlPlane, ControlPlaneOptions
+from devcluster.nodes import load_node_set
+from devcluster.processes import process_group_alive, stop_process_group
+from devcluster.waiting import wait_until
+
+DEV_DIR = Path(os.environ.get("AIM_DEV_DIR", REPO_ROOT / ".dev"))
+STATE_FILE = DEV_DIR / "state.json"
+RUN_LOG = DEV_DIR / "run.log"
+
+
+def crd_files() -> list[Path]:
+    return sorted((REPO_ROOT / "crds").glob("*.yaml"))
+
+
+def ready_line(kubeconfig: Path) -> str:
+    return f"AIM Engine local control plane is ready: export KUBECONFIG={kubeconfig}"
+
+
+def run(nodes_file: Path | None) -> int:
+    cluster_dir = DEV_DIR / "cluster"
+    shutil.rmtree(cluster_dir, ignore_errors=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+
+    plane = ControlPlane(
+        ControlPlaneOptions(workdir=cluster_dir, nodes=load_node_set(nodes_file), crd_paths=crd_files())
+    )
+    try:
+        plane.start()
+        kubeconfig = DEV_DIR / "kubeconfig"
+        shutil.copyfile(plane.kubeconfig, kubeconfig)
+        kubeconfig.chmod(0o600)
+        state = {"supervisor": os.getpid(), "ready": True, **plane.describe(), "kubeconfig": str(kubeconfig)}
+        STATE_FILE.write_text(json.dumps(state, indent=2))
+        print(ready_line(kubeconfig), flush=True)
+        while not stop.is_set():
+            for process in plane.processes:
+                if not process.running():
+                    print(
+                        f"{process.name} exited with {process.exit_code()}; stopping.\n{process.log_tail()}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    stop.set()
+            stop.wait(1.0)
+    finally:
+        print("Stopping the local control plane ...", flush=True)
+        plane.stop()
+        STATE_FILE.unlink(missing_ok=True)
+        print("Stopped.", flush=True)
+    return 0
+
+
+def up(nodes_file: Path | None, timeout: float) -> int:
+    if STATE_FILE.exists() and process_group_alive(json.loads(STATE_FILE.read_text())["supervisor"]):
+        print(f"Already running. {ready_line(DEV_DIR / 'kubeconfig')}")
+        return 0
+    DEV_DIR.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "devcluster", "run"]
+    if nodes_file:
+        argv += ["--nodes", str(nodes_file)]
+    with RUN_LOG.open("wb") as log:
+        supervisor = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=REPO_ROOT,
+        )
+
+    def started() -> bool:
+        if supervisor.poll() is not None:
+            raise RuntimeError(f"the control plane exited with {supervisor.returncode}; see {RUN_LOG}")
+        return STATE_FILE.exists() and bool(json.loads(STATE_FILE.read_text()).get("ready"))
+
+    try:
+        wait_until(started, timeout, "the local control plane")
+    except Exception as error:
+        print(f"{error}\n{RUN_LOG.read_text()[-4000:]}", file=sys.stderr)
+        stop_process_group(supervisor.pid, 30)
+        return 1
+    print(ready_line(DEV_DIR / "kubeconfig"))
+    return 0
+
+
+def down() -> int:
+    if not STATE_FILE.exists():
+        print("Nothing is running.")
+        return 0
+    state = json.loads(STATE_FILE.read_text())
+    # The supervisor stops its children in order; anything it leaves is stopped by group id.
+    stop_process_group(int(state["supervisor"]), grace=60)
+    for name, pgid in state.get("processes", {}).items():
+        if process_group_alive(int(pgid)):
+            print(f"{name} outlived the supervisor; stopping it", file=sys.stderr)
+            stop_process_group(int(pgid), grace=5)
+    STATE_FILE.unlink(missing_ok=True)
+    print("Stopped.")
+    return 0
+
+
+def status() -> int:
+    if not STATE_FILE.exists():
+        print("Nothing is running.")
+        return 1
+    print(STATE_FILE.read_text())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="devcluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("run", "up"):
+        command = sub.add_parser(name)
+        command.add_argument(
+            "--nodes",
+            type=Path,
+            default=os.environ.get("AIM_DEVCLUSTER_NODES") or None,
+            help="YAML file with the simulated nodes (default: devcluster/default-nodes.yaml)",
+        )
+    sub.choices["up"].add_argument("--timeout", type=float, default=900)
+    sub.add_parser("down")
+    sub.add_parser("status")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.nodes)
+    if args.command == "up":
+        return up(args.nodes, args.timeout)
+    if args.command == "down":
+        return down()
+    return status()
+
+
+if __name__ == "__main__":
+    time.tzset()
+    sys.exit(main())

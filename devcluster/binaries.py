@@ -1,0 +1,55 @@
+"""Where the control plane's binaries live, and building them when they are missing.
+
+`hack/build-binaries.sh` owns the versions and the cache layout; this module only asks it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = REPO_ROOT / "hack" / "build-binaries.sh"
+
+CORE = ("etcd", "kube-apiserver", "kubectl")
+CLUSTER = (*CORE, "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def bin_dir() -> Path:
+    out = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--print-bin-dir"], check=True, capture_output=True, text=True
+    )
+    return Path(out.stdout.strip())
+
+
+def ensure_binaries(names: tuple[str, ...] = CLUSTER) -> Path:
+    """Return the binary directory, building whatever in `names` is missing (never rebuilding)."""
+    directory = bin_dir()
+    if all(os.access(directory / n, os.X_OK) for n in names):
+        return directory
+    target = "cluster" if any(n not in CORE for n in names) else "core"
+    subprocess.run(["bash", str(BUILD_SCRIPT), target], check=True)
+    return directory
+
+
+def go_module_dir(module_at_version: str) -> Path:
+    """Source directory of a module in the build cache (read-only files such as kwok's CRDs)."""
+    env = {**os.environ, "GOMODCACHE": str(_gomodcache()), "GOFLAGS": "-mod=mod"}
+    go = shutil.which("go") or "go"
+    out = subprocess.run(
+        [go, "mod", "download", "-json", module_at_version],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(_gomodcache()),
+    )
+    import json
+
+    return Path(json.loads(out.stdout)["Dir"])
+
+
+def _gomodcache() -> Path:
+    return bin_dir().parents[1] / "go" / "mod"

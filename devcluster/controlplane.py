@@ -1,0 +1,392 @@
+"""Start and stop the local control plane.
+
+Order: PKI → etcd → kube-apiserver (wait /readyz) → kubeconfig → kube-controller-manager,
+kube-scheduler, kwok (simulated nodes) → CRDs. Everything listens on 127.0.0.1 on free ports.
+Stop is the reverse, each child by its own process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from kubernetes import client, config
+
+from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
+from devcluster import binaries, kwok
+from devcluster.logrouter import LogRouter
+from devcluster.nodes import FakeNode, load_node_set
+from devcluster.processes import ManagedProcess
+from devcluster.waiting import wait_until
+
+LOOPBACK = "127.0.0.1"
+SERVICE_CIDR = "10.0.0.0/24"
+POD_CIDR = "10.244.0.0/16"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ControlPlaneOptions:
+    workdir: Path
+    simulate_nodes: bool = True
+    nodes: list[FakeNode] | None = None
+    crd_paths: list[Path] = field(default_factory=list)
+    start_timeout: float = 120.0
+
+
+@dataclass
+class Pki:
+    directory: Path
+
+    def path(self, name: str) -> str:
+        return str(self.directory / name)
+
+    def create(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ca = new_certificate_authority("aim-devcluster-ca")
+        ca.certificate.write(self.directory / "ca.crt", self.directory / "ca.key")
+        ca.issue_server(
+            "kube-apiserver", ["localhost", "kubernetes", "kubernetes.default"], [LOOPBACK, "10.0.0.1"]
+        ).write(self.directory / "apiserver.crt", self.directory / "apiserver.key")
+        # kwok serves the kubelet API; the apiserver verifies it with the same CA.
+        ca.issue_server("kwok-kubelet", ["localhost"], [LOOPBACK]).write(
+            self.directory / "kubelet.crt", self.directory / "kubelet.key"
+        )
+        ca.issue_client("admin", ["system:masters"]).write(
+            self.directory / "admin.crt", self.directory / "admin.key"
+        )
+        ca.issue_client("kube-apiserver-kubelet-client", ["system:masters"]).write(
+            self.directory / "apiserver-kubelet-client.crt", self.directory / "apiserver-kubelet-client.key"
+        )
+        sa_key = new_signing_key_pem()
+        (self.directory / "sa.key").write_bytes(sa_key)
+        (self.directory / "sa.key").chmod(0o600)
+        (self.directory / "sa.pub").write_bytes(public_key_pem(sa_key))
+
+
+def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
+    import base64
+
+    def b64(name: str) -> str:
+        return base64.b64encode((pki.directory / name).read_bytes()).decode()
+
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "aim-local", "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")}}
+        ],
+        "users": [
+            {
+                "name": "aim-admin",
+                "user": {"client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key")},
+            }
+        ],
+        "contexts": [{"name": "aim-local", "context": {"cluster": "aim-local", "user": "aim-admin"}}],
+        "current-context": "aim-local",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(yaml.safe_dump(kubeconfig, sort_keys=False))
+
+
+class ControlPlane:
+    def __init__(self, options: ControlPlaneOptions):
+        self.options = options
+        self.workdir = options.workdir
+        self.pki = Pki(self.workdir / "pki")
+        self.kubeconfig = self.workdir / "kubeconfig"
+        self.logs_dir = self.workdir / "logs"
+        self.pod_logs_root = self.workdir / "pod-logs"
+        self.bin_dir = binaries.ensure_binaries(binaries.CLUSTER if options.simulate_nodes else binaries.CORE)
+        self.processes: list[ManagedProcess] = []
+        self.api_port = 0
+        self.server = ""
+        self.nodes: list[FakeNode] = []
+        self._log_router: LogRouter | None = None
+        self._api_client: client.ApiClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.pki.create()
+        try:
+            self._start_etcd()
+            self._start_apiserver()
+            write_kubeconfig(self.kubeconfig, self.server, self.pki)
+            if self.options.simulate_nodes:
+                self._start_cluster_components()
+            if self.options.crd_paths:
+                self.apply_manifests(self.options.crd_paths, server_side=True)
+                self.wait_crds_established()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self._log_router is not None:
+            self._log_router.stop()
+            self._log_router = None
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def __enter__(self) -> ControlPlane:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- helpers for callers -----------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """Environment for clients of this control plane (kubectl, controller, tests)."""
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+        env["KUBECONFIG"] = str(self.kubeconfig)
+        env["NO_PROXY"] = "127.0.0.1,localhost"
+        env["PATH"] = f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def kubectl(
+        self, *args: str, input_text: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin_dir / "kubectl"), *args],
+            input=input_text,
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            check=check,
+            timeout=timeout,
+        )
+
+    def api_client(self) -> client.ApiClient:
+        if self._api_client is None:
+            self._api_client = config.new_client_from_config(str(self.kubeconfig))
+        return self._api_client
+
+    def apply_manifests(self, paths: list[Path], server_side: bool = False) -> None:
+        args = ["apply"] + (["--server-side", "--force-conflicts"] if server_side else [])
+        for path in paths:
+            args += ["-f", str(path)]
+        self.kubectl(*args)
+
+    def wait_crds_established(self, timeout: float = 60) -> None:
+        self.kubectl("wait", "--for=condition=Established", "crd", "--all", f"--timeout={int(timeout)}s")
+
+    def readyz(self) -> bool:
+        context = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
+        with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=5) as response:  # noqa: S310
+            return bool(response.status == 200 and response.read().strip() == b"ok")
+
+    def add_nodes(self, nodes: list[FakeNode]) -> None:
+        docs = "---\n".join(yaml.safe_dump(n.manifest()) for n in nodes)
+        self.kubectl("apply", "-f", "-", input_text=docs)
+        self.nodes += nodes
+        for node in nodes:
+            self._wait_node_ready(node.name)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "server": self.server,
+            "kubeconfig": str(self.kubeconfig),
+            "processes": {p.name: p.pid for p in self.processes if p.running()},
+            "nodes": [n.name for n in self.nodes],
+        }
+
+    # -- components --------------------------------------------------------------------------
+
+    def _spawn(
+        self, name: str, argv: list[str], ready: object, timeout: float | None = None
+    ) -> ManagedProcess:
+        process = ManagedProcess(name, argv, self.logs_dir / f"{name}.log", env=self.env())
+        process.start()
+        self.processes.append(process)
+
+        def probe() -> bool:
+            if not process.running():
+                raise RuntimeError(f"{name} exited with {process.exit_code()}:\n{process.log_tail()}")
+            return bool(ready())  # type: ignore[operator]
+
+        try:
+            wait_until(probe, timeout or self.options.start_timeout, f"{name} to become ready")
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}\n--- {name} log tail ---\n{process.log_tail()}") from error
+        return process
+
+    def _start_etcd(self) -> None:
+        client_port, peer_port = free_port(), free_port()
+        self.etcd_url = f"http://{LOOPBACK}:{client_port}"
+        peer = f"http://{LOOPBACK}:{peer_port}"
+        argv = [
+            str(self.bin_dir / "etcd"),
+            "--name=local",
+            f"--data-dir={self.workdir / 'etcd'}",
+            f"--listen-client-urls={self.etcd_url}",
+            f"--advertise-client-urls={self.etcd_url}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=local={peer}",
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+            "--quota-backend-bytes=2147483648",
+        ]
+
+        def healthy() -> bool:
+            with urllib.request.urlopen(f"{self.etcd_url}/health", timeout=2) as response:  # noqa: S310
+                return bool(json.loads(response.read()).get("health") == "true")
+
+        self._spawn("etcd", argv, healthy, timeout=30)
+
+    def _start_apiserver(self) -> None:
+        self.api_port = free_port()
+        self.server = f"https://{LOOPBACK}:{self.api_port}"
+        p = self.pki.path
+        argv = [
+            str(self.bin_dir / "kube-apiserver"),
+            f"--etcd-servers={self.etcd_url}",
+            f"--bind-address={LOOPBACK}",
+            f"--advertise-address={LOOPBACK}",
+            f"--secure-port={self.api_port}",
+            f"--tls-cert-file={p('apiserver.crt')}",
+            f"--tls-private-key-file={p('apiserver.key')}",
+            f"--client-ca-file={p('ca.crt')}",
+            f"--service-account-issuer=https://{LOOPBACK}:{self.api_port}",
+            f"--service-account-key-file={p('sa.pub')}",
+            f"--service-account-signing-key-file={p('sa.key')}",
+            "--authorization-mode=Node,RBAC",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allow-privileged=true",
+            "--endpoint-reconciler-type=none",
+            # kubelet API (kwok) on 127.0.0.1, verified against our CA.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-certificate-authority={p('ca.crt')}",
+            f"--kubelet-client-certificate={p('apiserver-kubelet-client.crt')}",
+            f"--kubelet-client-key={p('apiserver-kubelet-client.key')}",
+            "--profiling=false",
+            "--v=1",
+        ]
+        if not self.options.simulate_nodes:
+            # No controller manager creates the default ServiceAccount, so pods could never be admitted.
+            argv.append("--disable-admission-plugins=ServiceAccount")
+        self._spawn("kube-apiserver", argv, self.readyz)
+
+    def _start_cluster_components(self) -> None:
+        kubeconfig = str(self.kubeconfig)
+        auth = [
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--leader-elect=false",
+            f"--bind-address={LOOPBACK}",
+        ]
+        kcm_port = free_port()
+        self._spawn(
+            "kube-controller-manager",
+            [
+                str(self.bin_dir / "kube-controller-manager"),
+                *auth,
+                f"--secure-port={kcm_port}",
+                f"--service-account-private-key-file={self.pki.path('sa.key')}",
+                f"--root-ca-file={self.pki.path('ca.crt')}",
+                "--use-service-account-credentials=false",
+                # kwok keeps node leases fresh; node IPAM is unused (kwok assigns pod IPs).
+                "--controllers=*,-nodeipam-controller,-cloud-node-lifecycle-controller",
+                f"--cluster-cidr={POD_CIDR}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--concurrent-gc-syncs=5",
+                "--v=1",
+            ],
+            self._health_probe(kcm_port),
+        )
+        sched_port = free_port()
+        self._spawn(
+            "kube-scheduler",
+            [
+                str(self.bin_dir / "kube-scheduler"),
+                *auth,
+                f"--secure-port={sched_port}",
+                "--v=1",
+            ],
+            self._health_probe(sched_port),
+        )
+
+        kwok_dir = binaries.go_module_dir(f"sigs.k8s.io/kwok@{kwok.KWOK_VERSION}")
+        self.apply_manifests(kwok.crd_files(kwok_dir), server_side=True)
+        self.wait_crds_established()
+        stages = self.workdir / "kwok-stages.yaml"
+        stages.write_text(kwok.stage_config(kwok_dir))
+        kwok_port = free_port()
+        self._spawn(
+            "kwok",
+            [
+                str(self.bin_dir / "kwok"),
+                f"--kubeconfig={kubeconfig}",
+                f"--config={stages}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                f"--node-ip={LOOPBACK}",
+                f"--node-port={kwok_port}",
+                f"--cidr={POD_CIDR}",
+                f"--server-address={LOOPBACK}:{kwok_port}",
+                f"--tls-cert-file={self.pki.path('kubelet.crt')}",
+                f"--tls-private-key-file={self.pki.path('kubelet.key')}",
+                "--enable-crds=Logs",
+                "--node-lease-duration-seconds=40",
+                "-v=WARN",
+            ],
+            self._tcp_probe(kwok_port),
+        )
+
+        self._log_router = LogRouter(self.api_client(), self.pod_logs_root)
+        self._log_router.start()
+        self._wait_default_service_account()
+        self.add_nodes(self.options.nodes if self.options.nodes is not None else load_node_set())
+
+    def _health_probe(self, port: int) -> object:
+        def probe() -> bool:
+            context = ssl._create_unverified_context()  # noqa: S323 - self-signed component cert
+            url = f"https://{LOOPBACK}:{port}/healthz"
+            with urllib.request.urlopen(url, context=context, timeout=2) as response:
+                return bool(response.status == 200)
+
+        return probe
+
+    @staticmethod
+    def _tcp_probe(port: int) -> object:
+        def probe() -> bool:
+            with socket.create_connection((LOOPBACK, port), timeout=1):
+                return True
+
+        return probe
+
+    def _wait_default_service_account(self) -> None:
+        core = client.CoreV1Api(self.api_client())
+        wait_until(
+            lambda: core.read_namespaced_service_account("default", "default"),
+            60,
+            "the default ServiceAccount (service-account controller)",
+        )
+
+    def _wait_node_ready(self, name: str) -> None:
+        core = client.CoreV1Api(self.api_client())
+
+        def ready() -> bool:
+            node = core.read_node(name)
+            return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+
+        wait_until(ready, 60, f"simulated node {name} to be Ready")

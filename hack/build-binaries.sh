@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from published Go modules into a versioned cache
+# outside the repository, and does nothing for a binary that is already there.
+#
+#   hack/build-binaries.sh [core|cluster|helm|all]   (default: all)
+#     core    kube-apiserver, kubectl, etcd
+#     cluster core + kube-controller-manager, kube-scheduler, kwok
+#     helm    helm
+#   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
+#
+# Why a wrapper module: k8s.io/kubernetes and etcd's server module carry `replace` directives,
+# so `go install pkg@version` refuses them; as a dependency of a throw-away module their
+# replaces are ignored and we pin the staging modules ourselves. See docs/development.md.
+set -euo pipefail
+
+K8S_VERSION=v1.35.8
+K8S_STAGING_VERSION=v0.35.8
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+HELM_VERSION=v3.21.4
+
+GO_VERSION=$(go env GOVERSION)
+CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
+BIN_DIR="$CACHE_ROOT/bin/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_VERSION}_${GO_VERSION}"
+
+if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN_DIR"; exit 0; fi
+what=${1:-all}
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+export GOMODCACHE="$CACHE_ROOT/go/mod" GOCACHE="$CACHE_ROOT/go/build"
+mkdir -p "$BIN_DIR" "$CACHE_ROOT/src"
+
+# One build at a time per machine: parallel test sessions must not compile twice.
+exec 9>"$CACHE_ROOT/.build.lock"
+flock 9
+
+log() { printf '[build-binaries] %s\n' "$*" >&2; }
+have() { for b in "$@"; do [[ -x "$BIN_DIR/$b" ]] || return 1; done; }
+timed() { local start=$SECONDS; "$@"; log "took $((SECONDS - start))s: ${*: -1}"; }
+
+# Staging modules that k8s.io/kubernetes resolves through ./staging replaces in its own repo.
+# Only the ones the build graph needs are listed: the sample-* modules are not published at
+# every patch version and nothing we build imports them.
+STAGING="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
+cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api
+cri-client csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms
+kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics
+mount-utils pod-security-admission"
+
+build_kubernetes() {
+  local cmds=("$@") dir="$CACHE_ROOT/src/k8s-$K8S_VERSION"
+  mkdir -p "$dir"
+  {
+    printf 'module local.test/k8sbin\n\ngo 1.25.0\n\ngodebug default=go1.25\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
+    for m in $STAGING; do printf '\tk8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$K8S_STAGING_VERSION"; done
+    printf ')\n'
+  } > "$dir/go.mod"
+  local pkgs=() ldflags="-s -w" minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
+  (cd "$dir" && go get -tool "${pkgs[@]}")
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  pkgs=(); for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/" "${pkgs[@]}")
+}
+
+build_etcd() {
+  local dir="$CACHE_ROOT/src/etcd-$ETCD_VERSION"
+  mkdir -p "$dir"
+  printf 'module local.test/etcdbin\n\ngo 1.25.0\n' > "$dir/go.mod"
+  (cd "$dir" && go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" \
+     && go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kwok() {
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+build_helm() {
+  GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
+want_k8s=(kube-apiserver kubectl)
+case "$what" in
+  core) ;;
+  cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
+  helm) want_k8s=() ;;
+  *) echo "usage: $0 [core|cluster|helm|all|--print-bin-dir]" >&2; exit 2 ;;
+esac
+
+missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
+# Build the whole wanted set together: the commands share most packages, one link pass each.
+[[ ${#missing[@]} -eq 0 ]] || timed build_kubernetes "${want_k8s[@]}"
+if [[ "$what" != helm ]]; then have etcd || timed build_etcd; fi
+if [[ "$what" == cluster || "$what" == all ]]; then have kwok || timed build_kwok; fi
+if [[ "$what" == helm || "$what" == all ]]; then have helm || timed build_helm; fi
+log "binaries in $BIN_DIR"

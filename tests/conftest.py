@@ -1,0 +1,121 @@
+"""Shared fixtures. Tests under tests/integration run against the real local control plane,
+started once per session (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devcluster.controlplane import ControlPlane, ControlPlaneOptions
+from devcluster.logrouter import log_file_for, write_log_file
+from devcluster.nodes import FakeNode
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    workdir = tmp_path_factory.mktemp("controlplane")
+    plane = ControlPlane(
+        ControlPlaneOptions(workdir=workdir, crd_paths=sorted((REPO_ROOT / "crds").glob("*.yaml")))
+    )
+    with plane:
+        yield plane
+
+
+class Kubectl:
+    """The real kubectl, pointed at the session's control plane."""
+
+    def __init__(self, plane: ControlPlane, namespace: str | None = None):
+        self.plane = plane
+        self.namespace = namespace
+
+    def __call__(
+        self, *args: str, input_text: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        ns = ["-n", self.namespace] if self.namespace else []
+        return self.plane.kubectl(*ns, *args, input_text=input_text, check=check, timeout=timeout)
+
+    def apply(
+        self, manifest: dict[str, Any] | str, *extra: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        return self("apply", *extra, "-f", "-", input_text=text, check=check)
+
+    def get_json(self, *args: str) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self("get", *args, "-o", "json").stdout)
+        return result
+
+
+@pytest.fixture
+def kubectl(control_plane: ControlPlane, namespace: str) -> Kubectl:
+    return Kubectl(control_plane, namespace)
+
+
+@pytest.fixture
+def namespace(control_plane: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
+    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{uuid.uuid4().hex[:5]}"
+    name = "".join(c for c in name if c.isalnum() or c == "-")
+    control_plane.kubectl("create", "namespace", name)
+    yield name
+    control_plane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
+
+
+class FakeNodes:
+    """Add, relabel and remove simulated nodes during a test; the test's nodes go away after it."""
+
+    def __init__(self, plane: ControlPlane):
+        self.plane = plane
+        self.added: list[str] = []
+
+    def add(self, node: FakeNode) -> FakeNode:
+        self.plane.add_nodes([node])
+        self.added.append(node.name)
+        return node
+
+    def label(self, name: str, labels: dict[str, str | None]) -> None:
+        args = [f"{k}-" if v is None else f"{k}={v}" for k, v in labels.items()]
+        self.plane.kubectl("label", "node", name, "--overwrite", *args)
+
+    def remove(self, name: str) -> None:
+        self.plane.kubectl("delete", "node", name, "--ignore-not-found")
+        self.plane.nodes = [n for n in self.plane.nodes if n.name != name]
+        if name in self.added:
+            self.added.remove(name)
+
+    def cleanup(self) -> None:
+        for name in list(self.added):
+            self.remove(name)
+
+
+@pytest.fixture
+def fake_nodes(control_plane: ControlPlane) -> Iterator[FakeNodes]:
+    nodes = FakeNodes(control_plane)
+    yield nodes
+    nodes.cleanup()
+
+
+@pytest.fixture
+def pod_logs(control_plane: ControlPlane) -> Callable[[str, str, str], Path]:
+    """Prepare what `kubectl logs` returns for the pods of a Job (or a bare pod) by name."""
+
+    def prepare(namespace: str, job_or_pod: str, text: str) -> Path:
+        path = log_file_for(control_plane.pod_logs_root, namespace, job_or_pod, {})
+        write_log_file(path, text)
+        return path
+
+    return prepare

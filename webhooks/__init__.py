@@ -1,0 +1,1 @@
+"""The FastAPI admission and conversion webhook service: thin HTTP adapters over `api`."""
