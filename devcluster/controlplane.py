@@ -24,7 +24,7 @@ from devcluster import binaries, kwok
 from devcluster.logrouter import LogRouter
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
-from devcluster.waiting import wait_until
+from devcluster.waiting import StopWaitingError, wait_until
 
 LOOPBACK = "127.0.0.1"
 SERVICE_CIDR = "10.0.0.0/24"
@@ -219,7 +219,7 @@ class ControlPlane:
 
         def probe() -> bool:
             if not process.running():
-                raise RuntimeError(f"{name} exited with {process.exit_code()}:\n{process.log_tail()}")
+                raise StopWaitingError(f"{name} exited with {process.exit_code()}:\n{process.log_tail()}")
             return bool(ready())  # type: ignore[operator]
 
         try:
@@ -305,7 +305,7 @@ class ControlPlane:
                 f"--root-ca-file={self.pki.path('ca.crt')}",
                 "--use-service-account-credentials=false",
                 # kwok keeps node leases fresh; node IPAM is unused (kwok assigns pod IPs).
-                "--controllers=*,-nodeipam-controller,-cloud-node-lifecycle-controller",
+                "--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller",
                 f"--cluster-cidr={POD_CIDR}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--concurrent-gc-syncs=5",
@@ -347,7 +347,7 @@ class ControlPlane:
                 f"--tls-private-key-file={self.pki.path('kubelet.key')}",
                 "--enable-crds=Logs",
                 "--node-lease-duration-seconds=40",
-                "-v=WARN",
+                "--v=WARN",
             ],
             self._tcp_probe(kwok_port),
         )

@@ -28,8 +28,10 @@ _SHIPPED_STAGES = (
     "pod/fast/pod-delete.yaml",
 )
 
+# `exit_code` is evaluated before `range`, where `.` is still the pod (inside it is a container).
 _TERMINATE_TEMPLATE = """\
 {{{{ $now := Now }}}}
+{{{{ $exitCode := {exit_code} }}}}
 containerStatuses:
 {{{{ range .spec.containers }}}}
 - image: {{{{ .image | Quote }}}}
@@ -39,7 +41,7 @@ containerStatuses:
   started: false
   state:
     terminated:
-      exitCode: {exit_code}
+      exitCode: {{{{ $exitCode }}}}
       finishedAt: {{{{ $now | Quote }}}}
       reason: {reason}
       startedAt: {{{{ $now | Quote }}}}
@@ -87,13 +89,13 @@ def stage_config(kwok_module_dir: Path) -> str:
     """The multi-document YAML passed to `kwok --config`."""
     shipped = [(kwok_module_dir / "kustomize" / "stage" / p).read_text() for p in _SHIPPED_STAGES]
     ours = [
-        _finish_stage("aim-pod-succeed", "NotIn", "Succeeded", "Completed", "0"),
+        _finish_stage("aim-pod-succeed", "NotIn", "Succeeded", "Completed", '"0"'),
         _finish_stage(
             "aim-pod-fail",
             "In",
             "Failed",
             "Error",
-            f'{{{{ or (index .metadata.annotations "{EXIT_CODE_ANNOTATION}") "1" }}}}',
+            f'or (index .metadata.annotations "{EXIT_CODE_ANNOTATION}") "1"',
         ),
     ]
     return "\n---\n".join(doc.strip() + "\n" for doc in [*shipped, *ours])

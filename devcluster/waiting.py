@@ -13,6 +13,10 @@ class DeadlineExceededError(TimeoutError):
     pass
 
 
+class StopWaitingError(Exception):
+    """Raised by a probe when waiting longer cannot help (e.g. the process it waits for exited)."""
+
+
 def wait_until(
     probe: Callable[[], T | None],
     timeout: float,
@@ -32,6 +36,8 @@ def wait_until(
             result = probe()
             if result is not None and result is not False:
                 return result
+        except StopWaitingError:
+            raise
         except Exception as error:
             last_error = error
         if time.monotonic() >= deadline:

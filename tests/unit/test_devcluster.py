@@ -15,7 +15,7 @@ from devcluster import kwok
 from devcluster.logrouter import log_file_for, write_log_file
 from devcluster.nodes import DEFAULT_NODES_FILE, FakeNode, load_node_set
 from devcluster.processes import ManagedProcess, process_group_alive
-from devcluster.waiting import DeadlineExceededError, wait_until
+from devcluster.waiting import DeadlineExceededError, StopWaitingError, wait_until
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_stage_config_has_our_outcome_stages(tmp_path: Path) -> None:
     assert "phase: Failed" in fail["next"]["statusTemplate"]
     assert kwok.EXIT_CODE_ANNOTATION in fail["next"]["statusTemplate"]
     succeed = by_name["aim-pod-succeed"]["spec"]
-    assert "exitCode: 0" in succeed["next"]["statusTemplate"]
+    assert '$exitCode := "0"' in succeed["next"]["statusTemplate"]
 
 
 @pytest.mark.parametrize(
@@ -142,8 +142,18 @@ def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
         f"Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(60)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", supervisor])
-    child = int(wait_until(lambda: pid_file.exists() and pid_file.read_text() or None, 10, "child pid"))
+    child = int(wait_until(lambda: (pid_file.exists() and pid_file.read_text()) or None, 10, "child pid"))
     parent.kill()
     parent.wait()
     wait_until(lambda: not process_group_alive(child), 10, "orphaned child to be terminated")
     time.sleep(0)
+
+
+def test_wait_until_gives_up_at_once_when_the_probe_says_so() -> None:
+    def exited() -> None:
+        raise StopWaitingError("etcd exited with 1")
+
+    started = time.monotonic()
+    with pytest.raises(StopWaitingError, match="etcd exited"):
+        wait_until(exited, timeout=30, what="etcd")
+    assert time.monotonic() - started < 1
