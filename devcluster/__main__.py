@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from devcluster.binaries import REPO_ROOT
@@ -38,7 +37,7 @@ def ready_line(kubeconfig: Path) -> str:
     return f"AIM Engine local control plane is ready: export KUBECONFIG={kubeconfig}"
 
 
-def run(nodes_file: Path | None) -> int:
+def run(nodes_file: Path | None, simulate: bool = True) -> int:
     cluster_dir = DEV_DIR / "cluster"
     shutil.rmtree(cluster_dir, ignore_errors=True)
     stop = threading.Event()
@@ -46,7 +45,12 @@ def run(nodes_file: Path | None) -> int:
         signal.signal(sig, lambda *_: stop.set())
 
     plane = ControlPlane(
-        ControlPlaneOptions(workdir=cluster_dir, nodes=load_node_set(nodes_file), crd_paths=crd_files())
+        ControlPlaneOptions(
+            workdir=cluster_dir,
+            simulate_nodes=simulate,
+            nodes=load_node_set(nodes_file),
+            crd_paths=crd_files(),
+        )
     )
     try:
         plane.start()
@@ -74,7 +78,7 @@ def run(nodes_file: Path | None) -> int:
     return 0
 
 
-def up(nodes_file: Path | None, timeout: float) -> int:
+def up(nodes_file: Path | None, timeout: float, simulate: bool = True) -> int:
     if STATE_FILE.exists() and process_group_alive(json.loads(STATE_FILE.read_text())["supervisor"]):
         print(f"Already running. {ready_line(DEV_DIR / 'kubeconfig')}")
         return 0
@@ -83,6 +87,8 @@ def up(nodes_file: Path | None, timeout: float) -> int:
     argv = [sys.executable, "-m", "devcluster", "run"]
     if nodes_file:
         argv += ["--nodes", str(nodes_file)]
+    if not simulate:
+        argv.append("--no-simulation")
     with RUN_LOG.open("wb") as log:
         supervisor = subprocess.Popen(
             argv,
@@ -145,19 +151,24 @@ def main(argv: list[str] | None = None) -> int:
             default=os.environ.get("AIM_DEVCLUSTER_NODES") or None,
             help="YAML file with the simulated nodes (default: devcluster/default-nodes.yaml)",
         )
+        command.add_argument(
+            "--no-simulation",
+            dest="simulate",
+            action="store_false",
+            help="only etcd and kube-apiserver: no controller manager, scheduler or simulated nodes",
+        )
     sub.choices["up"].add_argument("--timeout", type=float, default=900)
     sub.add_parser("down")
     sub.add_parser("status")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.nodes)
+        return run(args.nodes, args.simulate)
     if args.command == "up":
-        return up(args.nodes, args.timeout)
+        return up(args.nodes, args.timeout, args.simulate)
     if args.command == "down":
         return down()
     return status()
 
 
 if __name__ == "__main__":
-    time.tzset()
     sys.exit(main())
