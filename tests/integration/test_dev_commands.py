@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devcluster.binaries import bin_dir
 from devcluster.processes import process_group_alive
 from tests.conftest import REPO_ROOT
 
@@ -43,7 +44,7 @@ def test_up_is_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
         "kwok",
     }
     readyz = subprocess.run(
-        ["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/readyz"],
+        [str(bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig), "get", "--raw", "/readyz"],
         capture_output=True,
         text=True,
         check=True,
