@@ -31,10 +31,21 @@ SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all sockets stay bound until every port is chosen, so the kernel
+    cannot hand the same port out twice (two `bind(0)` calls in a row can)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind((LOOPBACK, 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 @dataclass
@@ -229,7 +240,7 @@ class ControlPlane:
         return process
 
     def _start_etcd(self) -> None:
-        client_port, peer_port = free_port(), free_port()
+        client_port, peer_port = free_ports(2)
         self.etcd_url = f"http://{LOOPBACK}:{client_port}"
         peer = f"http://{LOOPBACK}:{peer_port}"
         argv = [

@@ -157,3 +157,11 @@ def test_wait_until_gives_up_at_once_when_the_probe_says_so() -> None:
     with pytest.raises(StopWaitingError, match="etcd exited"):
         wait_until(exited, timeout=30, what="etcd")
     assert time.monotonic() - started < 1
+
+
+def test_free_ports_are_distinct() -> None:
+    from devcluster.controlplane import free_ports
+
+    for _ in range(20):
+        ports = free_ports(4)
+        assert len(set(ports)) == 4
