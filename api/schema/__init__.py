@@ -2,13 +2,14 @@
 
 from api.schema.base import CRDModel
 from api.schema.generator import structural_schema
-from api.schema.markers import CEL, Immutable, IntOrString, PreserveUnknownFields, SchemaDefault
+from api.schema.markers import CEL, Immutable, IntOrString, ListMap, PreserveUnknownFields, SchemaDefault
 
 __all__ = [
     "CEL",
     "CRDModel",
     "Immutable",
     "IntOrString",
+    "ListMap",
     "PreserveUnknownFields",
     "SchemaDefault",
     "structural_schema",

@@ -39,6 +39,8 @@ class _Structuralizer:
                 continue
             if key == DEFAULT_KEY:
                 out["default"] = value
+            elif key == "description":
+                out["description"] = _one_line_paragraphs(value)
             elif key == "const":
                 out["enum"] = [value]
             elif key == "properties":
@@ -91,3 +93,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     if rules:
         merged["x-kubernetes-validations"] = rules
     return merged
+
+
+def _one_line_paragraphs(text: str) -> str:
+    """Docstrings wrap at the source's line length; `kubectl explain` re-wraps on its own."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)

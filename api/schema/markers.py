@@ -91,3 +91,18 @@ class PreserveUnknownFields:
         self, core: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+
+@dataclass(frozen=True)
+class ListMap:
+    """A list merged by key under server-side apply (`x-kubernetes-list-type: map`), e.g. env by name."""
+
+    keys: tuple[str, ...] = ("name",)
+
+    def __get_pydantic_json_schema__(
+        self, core: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core)
+        schema["x-kubernetes-list-type"] = "map"
+        schema["x-kubernetes-list-map-keys"] = list(self.keys)
+        return schema

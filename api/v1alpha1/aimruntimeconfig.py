@@ -1,0 +1,67 @@
+"""AIMRuntimeConfig (namespaced) and AIMClusterRuntimeConfig (cluster): storage, routing and
+environment defaults for the objects that resolve them (namespace first, then cluster; merged)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from api.core import EnvList, LocalObjectReference
+from api.objects import BasicStatus, ObjectRoot
+from api.schema import CRDModel, SchemaDefault
+from api.v1alpha1.common import RoutingConfig, StorageConfig
+
+
+class ModelDefaults(CRDModel):
+    auto_discovery: bool | None = None
+    """Run discovery (metadata extraction, template creation) on models auto-created from a
+    service's `spec.model.image`."""
+
+
+class LabelPropagation(CRDModel):
+    enabled: Annotated[bool, SchemaDefault(False)] = False
+    """Copy matching labels from AIM objects to the resources created for them."""
+    match: list[str] | None = None
+    """Shell-style patterns on label keys, e.g. `team.example.com/*`."""
+
+
+class AIMRuntimeConfigSpec(CRDModel):
+    storage: StorageConfig | None = None
+    """Cache volume defaults."""
+    routing: RoutingConfig | None = None
+    """HTTPRoute defaults for services."""
+    env: EnvList | None = None
+    """Environment for inference containers (lower precedence than template and service env)."""
+    model: ModelDefaults | None = None
+    """Defaults for models created on behalf of services."""
+    label_propagation: LabelPropagation | None = None
+    """Which labels travel to created resources."""
+    service_account_name: str | None = None
+    """Service account for discovery and inference workloads that name none."""
+    image_pull_secrets: list[LocalObjectReference] | None = None
+    """Pull secrets for registry inspection and inference pods (same namespace; the operator's
+    namespace for cluster objects)."""
+    default_storage_class_name: str | None = None
+    """Deprecated: use storage.defaultStorageClassName (read when that is unset)."""
+    pvc_headroom_percent: Annotated[int | None, Field(ge=0)] = None
+    """Deprecated: use storage.pvcHeadroomPercent (read when that is unset)."""
+
+
+class AIMRuntimeConfig(ObjectRoot):
+    """Storage, routing and environment defaults for AIM objects in one namespace. The config
+    named `default` applies to objects that name none; namespace values override the cluster's."""
+
+    spec: AIMRuntimeConfigSpec = Field(default_factory=AIMRuntimeConfigSpec)
+    """Desired defaults."""
+    status: BasicStatus | None = None
+    """Observed state."""
+
+
+class AIMClusterRuntimeConfig(ObjectRoot):
+    """Cluster-wide storage, routing and environment defaults for AIM objects in every namespace."""
+
+    spec: AIMRuntimeConfigSpec = Field(default_factory=AIMRuntimeConfigSpec)
+    """Desired defaults."""
+    status: BasicStatus | None = None
+    """Observed state."""
