@@ -125,9 +125,7 @@ class Condition(CRDModel):
     """The metadata.generation the condition was computed from."""
     last_transition_time: str
     """When status last changed (RFC 3339)."""
-    reason: Annotated[
-        str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
-    ]
+    reason: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")]
     """Machine-readable CamelCase reason for the last transition."""
     message: Annotated[str, Field(max_length=32768)] = ""
     """Human-readable details."""

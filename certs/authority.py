@@ -36,9 +36,7 @@ def new_signing_key_pem() -> bytes:
 
 def public_key_pem(private_key_pem: bytes) -> bytes:
     key = serialization.load_pem_private_key(private_key_pem, password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 @dataclass(frozen=True)
@@ -104,9 +102,7 @@ class CertificateAuthority:
                 critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage(extended_usages), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         )
         alt_names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
         alt_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
@@ -172,6 +168,4 @@ def new_certificate_authority(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    return CertificateAuthority(
-        IssuedCertificate(cert.public_bytes(serialization.Encoding.PEM), _private_key_pem(key))
-    )
+    return CertificateAuthority(IssuedCertificate(cert.public_bytes(serialization.Encoding.PEM), _private_key_pem(key)))

@@ -18,9 +18,7 @@ CLUSTER = (*CORE, "kube-controller-manager", "kube-scheduler", "kwok")
 
 
 def bin_dir() -> Path:
-    out = subprocess.run(
-        ["bash", str(BUILD_SCRIPT), "--print-bin-dir"], check=True, capture_output=True, text=True
-    )
+    out = subprocess.run(["bash", str(BUILD_SCRIPT), "--print-bin-dir"], check=True, capture_output=True, text=True)
     return Path(out.stdout.strip())
 
 

@@ -75,9 +75,7 @@ class Pki:
         ca.issue_server("kwok-kubelet", ["localhost"], [LOOPBACK]).write(
             self.directory / "kubelet.crt", self.directory / "kubelet.key"
         )
-        ca.issue_client("admin", ["system:masters"]).write(
-            self.directory / "admin.crt", self.directory / "admin.key"
-        )
+        ca.issue_client("admin", ["system:masters"]).write(self.directory / "admin.crt", self.directory / "admin.key")
         ca.issue_client("kube-apiserver-kubelet-client", ["system:masters"]).write(
             self.directory / "apiserver-kubelet-client.crt", self.directory / "apiserver-kubelet-client.key"
         )
@@ -96,9 +94,7 @@ def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {"name": "aim-local", "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")}}
-        ],
+        "clusters": [{"name": "aim-local", "cluster": {"server": server, "certificate-authority-data": b64("ca.crt")}}],
         "users": [
             {
                 "name": "aim-admin",
@@ -221,9 +217,7 @@ class ControlPlane:
 
     # -- components --------------------------------------------------------------------------
 
-    def _spawn(
-        self, name: str, argv: list[str], ready: object, timeout: float | None = None
-    ) -> ManagedProcess:
+    def _spawn(self, name: str, argv: list[str], ready: object, timeout: float | None = None) -> ManagedProcess:
         process = ManagedProcess(name, argv, self.logs_dir / f"{name}.log", env=self.env())
         process.start()
         self.processes.append(process)

@@ -30,9 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     workdir = tmp_path_factory.mktemp("controlplane")
-    plane = ControlPlane(
-        ControlPlaneOptions(workdir=workdir, crd_paths=sorted((REPO_ROOT / "crds").glob("*.yaml")))
-    )
+    plane = ControlPlane(ControlPlaneOptions(workdir=workdir, crd_paths=sorted((REPO_ROOT / "crds").glob("*.yaml"))))
     with plane:
         yield plane
 

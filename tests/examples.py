@@ -8,14 +8,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from api.v1alpha1 import aimruntimeconfig as rc1
+from api.registry import CRDS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 MODELS: dict[tuple[str, str], type[BaseModel]] = {
-    ("aim.eai.amd.com/v1alpha1", "AIMRuntimeConfig"): rc1.AIMRuntimeConfig,
-    ("aim.eai.amd.com/v1alpha1", "AIMClusterRuntimeConfig"): rc1.AIMClusterRuntimeConfig,
+    (f"{crd.group}/{version.name}", crd.names.kind): version.model for crd in CRDS for version in crd.versions
 }
+SHORT_NAMES = {crd.names.kind: crd.names.short_names[0] for crd in CRDS}
+PLURALS = {crd.names.kind: crd.names.plural for crd in CRDS}
 
 
 def example_documents() -> list[tuple[str, dict[str, Any]]]:

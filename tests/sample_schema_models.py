@@ -71,11 +71,7 @@ class Gadget(CRDModel):
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
-                dict(
-                    CEL(
-                        "self.spec.replicas <= 10", "at most 10 replicas", field_path=".spec.replicas"
-                    ).as_rule()
-                )
+                dict(CEL("self.spec.replicas <= 10", "at most 10 replicas", field_path=".spec.replicas").as_rule())
             ]
         }
     )

@@ -55,9 +55,7 @@ class _Structuralizer:
                 # `false`: unknown fields are pruned by the API server; the keyword is not allowed.
             elif key == "anyOf":
                 if not node.get("x-kubernetes-int-or-string"):
-                    raise SchemaError(
-                        f"{path}: unions other than Optional and int-or-string are not structural"
-                    )
+                    raise SchemaError(f"{path}: unions other than Optional and int-or-string are not structural")
                 out["anyOf"] = value
             elif key in ("oneOf", "allOf", "not", "discriminator"):
                 raise SchemaError(f"{path}: '{key}' is not allowed in a structural schema")

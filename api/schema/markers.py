@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import GetJsonSchemaHandler
+from pydantic import GetJsonSchemaHandler, JsonValue
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+
+JsonDict = dict[str, JsonValue]
 
 # Keys the generator resolves after inlining (a marker on an Optional field sees only a wrapper).
 DEFAULT_KEY = "x-aim-schema-default"
@@ -30,17 +32,15 @@ class CEL:
     field_path: str | None = None
     reason: str | None = None
 
-    def as_rule(self) -> dict[str, str]:
-        rule = {"rule": self.rule, "message": self.message}
+    def as_rule(self) -> JsonDict:
+        rule: JsonDict = {"rule": self.rule, "message": self.message}
         if self.field_path:
             rule["fieldPath"] = self.field_path
         if self.reason:
             rule["reason"] = self.reason
         return rule
 
-    def __get_pydantic_json_schema__(
-        self, core: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
         schema.setdefault("x-kubernetes-validations", []).append(self.as_rule())
         return schema
@@ -57,9 +57,7 @@ class SchemaDefault:
 
     value: Any
 
-    def __get_pydantic_json_schema__(
-        self, core: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
         schema[DEFAULT_KEY] = self.value
         return schema
@@ -71,9 +69,7 @@ class IntOrString:
 
     pattern: str | None = None
 
-    def __get_pydantic_json_schema__(
-        self, core: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema: dict[str, Any] = {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
@@ -87,9 +83,7 @@ class IntOrString:
 class PreserveUnknownFields:
     """Free-form JSON object kept as written (e.g. engine arguments)."""
 
-    def __get_pydantic_json_schema__(
-        self, core: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
@@ -99,9 +93,7 @@ class ListMap:
 
     keys: tuple[str, ...] = ("name",)
 
-    def __get_pydantic_json_schema__(
-        self, core: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core)
         schema["x-kubernetes-list-type"] = "map"
         schema["x-kubernetes-list-map-keys"] = list(self.keys)

@@ -1,4 +1,6 @@
-"""The generated AIM CRDs are installed by the harness (from crds/) and every example applies."""
+"""The generated AIM CRDs, installed by the harness from crds/: every example applies in its
+version, each CEL rule rejects what it should with its message, and kubectl's discovery features
+(short names, the `aim` category, explain) work."""
 
 from __future__ import annotations
 
@@ -9,26 +11,51 @@ import pytest
 import yaml
 
 from tests.conftest import Kubectl
-from tests.examples import MODELS, example_documents
+from tests.examples import MODELS, PLURALS, SHORT_NAMES, example_documents
+
+# v1alpha1 spellings that v1alpha2 (the storage version) does not have. Until the conversion
+# webhook (issue 4) stashes them, the API server prunes them when it stores the object.
+NEEDS_CONVERSION_WEBHOOK = {
+    "v1alpha1/aimmodel.yaml#4": "spec.custom.templates",
+    "v1alpha1/aimmodel.yaml#5": "spec.customTemplates[].hardware.gpu.model",
+    "v1alpha1/aimservice.yaml#5": "spec.routing.routeTemplate, spec.overrides.hardware.gpu.model",
+}
 
 
-@pytest.mark.parametrize(("where", "document"), example_documents(), ids=[w for w, _ in example_documents()])
-def test_example_applies_with_kubectl(kubectl: Kubectl, where: str, document: dict[str, Any]) -> None:
+def apply_example(kubectl: Kubectl, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     doc = json.loads(json.dumps(document))
     if "namespace" in doc["metadata"]:
         doc["metadata"]["namespace"] = kubectl.namespace
     applied = kubectl.apply(yaml.safe_dump(doc))
     assert "created" in applied.stdout or "configured" in applied.stdout
-    plural = {"AIMRuntimeConfig": "aimrc", "AIMClusterRuntimeConfig": "aimclrc"}[doc["kind"]]
-    stored = kubectl.get_json(plural, doc["metadata"]["name"])
-    # The server applies the schema's defaults; pydantic applies the model's. They must agree.
+    resource = f"{PLURALS[doc['kind']]}.{doc['apiVersion'].split('/')[1]}.aim.eai.amd.com"
+    stored = kubectl.get_json(resource, doc["metadata"]["name"])
+    if "namespace" not in document["metadata"]:
+        kubectl("delete", resource, doc["metadata"]["name"])
+    return doc, stored
+
+
+@pytest.mark.parametrize(("where", "document"), example_documents(), ids=[w for w, _ in example_documents()])
+def test_example_applies_in_its_version(kubectl: Kubectl, where: str, document: dict[str, Any]) -> None:
+    doc, stored = apply_example(kubectl, document)
+    assert stored["apiVersion"] == doc["apiVersion"]
+    model = MODELS[(doc["apiVersion"], doc["kind"])]
+    model.model_validate(stored)
+    if where not in NEEDS_CONVERSION_WEBHOOK:
+        # The server applies the schema's defaults; pydantic applies the model's. They must agree.
+        assert model.model_validate(stored).spec == model.model_validate(doc).spec  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(strict=True, reason="v1alpha1-only spellings are pruned until the conversion webhook (issue 4)")
+@pytest.mark.parametrize("where", sorted(NEEDS_CONVERSION_WEBHOOK))
+def test_v1alpha1_only_spellings_survive_storage(kubectl: Kubectl, where: str) -> None:
+    document = dict(example_documents())[where]
+    doc, stored = apply_example(kubectl, document)
     model = MODELS[(doc["apiVersion"], doc["kind"])]
     assert model.model_validate(stored).spec == model.model_validate(doc).spec  # type: ignore[attr-defined]
-    if "namespace" not in document["metadata"]:
-        kubectl("delete", plural, doc["metadata"]["name"])
 
 
-def test_aim_category_lists_objects_and_explain_reads_the_docs(kubectl: Kubectl) -> None:
+def test_aim_category_short_names_and_explain(kubectl: Kubectl) -> None:
     kubectl.apply(
         {
             "apiVersion": "aim.eai.amd.com/v1alpha1",
@@ -37,20 +64,33 @@ def test_aim_category_lists_objects_and_explain_reads_the_docs(kubectl: Kubectl)
             "spec": {"storage": {}},
         }
     )
-    assert "aimruntimeconfig.aim.eai.amd.com/default" in kubectl("get", "aim", "-o", "name").stdout
+    kubectl.apply(
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha2",
+            "kind": "AIMService",
+            "metadata": {"name": "svc"},
+            "spec": {"model": {"name": "m"}},
+        }
+    )
+    listed = kubectl("get", "aim", "-o", "name").stdout.split()
+    assert {"aimruntimeconfig.aim.eai.amd.com/default", "aimservice.aim.eai.amd.com/svc"} <= set(listed)
     assert kubectl.get_json("aimrc", "default")["spec"]["storage"] == {"pvcHeadroomPercent": 10}
-    explained = kubectl("explain", "aimruntimeconfig.spec.storage").stdout
-    assert "Extra space, in percent of the model size, added to every cache volume." in explained
+    for short in SHORT_NAMES.values():
+        assert kubectl("get", short, "-o", "name").returncode == 0, short
+    explained = kubectl("explain", "aimservice.spec.model").stdout
+    assert "The model to serve (with a template), or the model a profile serves." in explained
+    assert "A container image; an AIMModel is found or created for it." in explained
+    columns = kubectl("get", "aimsvc", "svc").stdout.splitlines()[0].split()
+    assert columns == ["NAME", "STATUS", "MODEL", "TEMPLATE", "REPLICAS", "AGE"]
 
 
-def test_negative_headroom_is_rejected_naming_the_field(kubectl: Kubectl) -> None:
+def test_writes_through_deprecated_versions_warn(kubectl: Kubectl) -> None:
     result = kubectl.apply(
         {
             "apiVersion": "aim.eai.amd.com/v1alpha1",
-            "kind": "AIMRuntimeConfig",
-            "metadata": {"name": "bad"},
-            "spec": {"storage": {"pvcHeadroomPercent": -1}},
-        },
-        check=False,
+            "kind": "AIMService",
+            "metadata": {"name": "old"},
+            "spec": {"model": {"name": "m"}},
+        }
     )
-    assert "spec.storage.pvcHeadroomPercent: Invalid value: -1" in result.stderr
+    assert "aim.eai.amd.com/v1alpha1 AIMService is deprecated; use aim.eai.amd.com/v1alpha2" in result.stderr

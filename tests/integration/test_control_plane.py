@@ -49,7 +49,5 @@ def test_schema_invalid_object_is_rejected_with_the_field_named(kubectl: Kubectl
         check=False,
     )
     assert result.returncode != 0
-    assert (
-        "spec.size: Invalid value: 42: spec.size in body should be less than or equal to 10" in result.stderr
-    )
+    assert "spec.size: Invalid value: 42: spec.size in body should be less than or equal to 10" in result.stderr
     assert 'spec.colour: Unsupported value: "blue": supported values: "red", "green"' in result.stderr

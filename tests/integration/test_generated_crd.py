@@ -22,9 +22,7 @@ def gadget_crd(control_plane: Any) -> dict[str, Any]:
             group=GROUP,
             names=Names("Gadget", "gadgets", "gadget", short_names=("gdg",), categories=("harness",)),
             scope="Namespaced",
-            versions=(
-                Version("v1", Gadget, storage=True, printer_columns=(PrinterColumn("Image", ".spec.image"),)),
-            ),
+            versions=(Version("v1", Gadget, storage=True, printer_columns=(PrinterColumn("Image", ".spec.image"),)),),
         )
     )
     control_plane.kubectl("apply", "--server-side", "-f", "-", input_text=yaml.safe_dump(crd))

@@ -68,11 +68,7 @@ def test_gpu_pod_is_scheduled_only_where_the_gpu_model_is(kubectl: Kubectl) -> N
         "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {
                 "nodeSelectorTerms": [
-                    {
-                        "matchExpressions": [
-                            {"key": "amd.com/gpu.device-id", "operator": "In", "values": ["75a0"]}
-                        ]
-                    }
+                    {"matchExpressions": [{"key": "amd.com/gpu.device-id", "operator": "In", "values": ["75a0"]}]}
                 ]
             }
         }
@@ -95,9 +91,7 @@ def test_deleting_an_owner_deletes_what_it_owns(kubectl: Kubectl) -> None:
             "kind": "ConfigMap",
             "metadata": {
                 "name": "owned",
-                "ownerReferences": [
-                    {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner_uid}
-                ],
+                "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner_uid}],
             },
         }
     )
@@ -112,9 +106,7 @@ def test_deleting_an_owner_deletes_what_it_owns(kubectl: Kubectl) -> None:
 def test_deleting_a_namespace_with_custom_objects_and_jobs_finishes(kubectl: Kubectl) -> None:
     plane = kubectl.plane
     plane.kubectl("apply", "-f", str(FIXTURES / "widget-crd.yaml"))
-    plane.kubectl(
-        "wait", "--for=condition=Established", "crd/widgets.harness.test.aim.eai.amd.com", "--timeout=30s"
-    )
+    plane.kubectl("wait", "--for=condition=Established", "crd/widgets.harness.test.aim.eai.amd.com", "--timeout=30s")
     doomed = Kubectl(plane, f"{kubectl.namespace}-gone")
     plane.kubectl("create", "namespace", doomed.namespace or "")
     doomed.apply(
@@ -129,10 +121,7 @@ def test_deleting_a_namespace_with_custom_objects_and_jobs_finishes(kubectl: Kub
     wait_until(lambda: job_condition(doomed, "work", "Complete"), 60, "Job to complete")
 
     plane.kubectl("delete", "namespace", doomed.namespace or "", "--timeout=90s")
-    assert (
-        plane.kubectl("get", "namespace", doomed.namespace or "", "--ignore-not-found", "-o", "name").stdout
-        == ""
-    )
+    assert plane.kubectl("get", "namespace", doomed.namespace or "", "--ignore-not-found", "-o", "name").stdout == ""
 
 
 def test_simulated_gpu_nodes_carry_amd_labels_and_capacity(kubectl: Kubectl) -> None:

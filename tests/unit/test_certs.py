@@ -33,9 +33,7 @@ def test_server_certificate_has_sans_and_verifies_against_the_ca(ca) -> None:  #
 def test_client_certificate_carries_user_and_groups(ca) -> None:  # type: ignore[no-untyped-def]
     cert = x509.load_pem_x509_certificate(ca.issue_client("admin", ["system:masters"]).cert_pem)
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "admin"
-    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == [
-        "system:masters"
-    ]
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == ["system:masters"]
 
 
 def test_validity_is_backdated_and_bounded(ca) -> None:  # type: ignore[no-untyped-def]

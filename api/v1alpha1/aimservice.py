@@ -1,0 +1,290 @@
+"""AIMService v1alpha1: an inference endpoint for a model, deployed from a template.
+
+Served and deprecated; v1alpha2 is the storage version. Everything here converts to v1alpha2
+without loss (docs/api-versions.md).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, JsonValue
+
+from api.core import Conditions, EnvList, LocalObjectReference, ResourceRequirements
+from api.objects import ObjectRoot
+from api.schema import CEL, CRDModel, Immutable, PreserveUnknownFields, SchemaDefault
+from api.v1alpha1.common import (
+    HardwareRequirements,
+    Metric,
+    ModelSource,
+    Precision,
+    ResolvedReference,
+    RoutingConfig,
+    StorageConfig,
+)
+
+# The product documents show inline custom models without baseImage; upstream requires it.
+DEFAULT_BASE_IMAGE = "amdenterpriseai/aim-base:latest"
+
+DEPRECATION_WARNING = (
+    "aim.eai.amd.com/v1alpha1 AIMService is deprecated; use aim.eai.amd.com/v1alpha2 (spec.profile) "
+    "instead. The v1alpha1 model/template fields may be removed in a future release."
+)
+
+
+class ServiceCachingMode(StrEnum):
+    """Dedicated or Shared; Always and Auto are legacy spellings of Shared, Never of Dedicated."""
+
+    DEDICATED = "Dedicated"
+    SHARED = "Shared"
+    AUTO = "Auto"
+    ALWAYS = "Always"
+    NEVER = "Never"
+
+
+class ServiceStatusValue(StrEnum):
+    PENDING = "Pending"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    DEGRADED = "Degraded"
+    FAILED = "Failed"
+
+
+class CustomModel(CRDModel):
+    """A model built inline from weights, served by a generic base image."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL("size(self.modelSources) >= 1", "at least one model source must be specified").as_rule()
+            ]
+        }
+    )
+
+    base_image: Annotated[str, SchemaDefault(DEFAULT_BASE_IMAGE), Field(min_length=1)] = DEFAULT_BASE_IMAGE
+    """Image of the generic AIM base container."""
+    model_sources: Annotated[list[ModelSource], Field(min_length=1, max_length=1)]
+    """Where the weights come from (exactly one source)."""
+    hardware: HardwareRequirements
+    """Hardware per replica (no discovery runs for custom models)."""
+
+
+class ServiceModel(CRDModel):
+    """Which model to serve: exactly one of name, image or custom."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL(
+                    "(has(self.name) ? 1 : 0) + (has(self.image) ? 1 : 0) + (has(self.custom) ? 1 : 0) == 1",
+                    "exactly one of name, image, or custom must be specified",
+                ).as_rule()
+            ]
+        }
+    )
+
+    name: Annotated[str | None, Field(min_length=1)] = None
+    """An AIMModel in the service's namespace, else an AIMClusterModel."""
+    image: Annotated[str | None, Field(min_length=1)] = None
+    """A container image; an AIMModel is found or created for it."""
+    custom: CustomModel | None = None
+    """An inline custom model; a namespaced AIMModel is created (and shared by identical services)."""
+
+
+class TemplateSelection(CRDModel):
+    name: Annotated[str | None, Field(min_length=1)] = None
+    """An AIMServiceTemplate in the namespace, else an AIMClusterServiceTemplate; auto-selected when unset."""
+    allow_unoptimized: bool | None = None
+    """Let auto-selection pick preview and unoptimized templates (custom models need this)."""
+
+
+class ProfileReference(CRDModel):
+    name: Annotated[str, Field(min_length=1)]
+    """An AIMProfile in the namespace, else an AIMClusterProfile."""
+
+
+class ProfileOverrides(CRDModel):
+    engine_args: Annotated[dict[str, Any] | None, PreserveUnknownFields()] = None
+    """Engine arguments deep-merged over the profile's."""
+    container_env: EnvList | None = None
+    """Container environment merged over the profile's."""
+
+
+class ServiceCaching(CRDModel):
+    mode: Annotated[ServiceCachingMode, SchemaDefault("Shared")] = ServiceCachingMode.SHARED
+    """Shared (default): reuse an unowned cache per template and namespace. Dedicated: a cache owned
+    by this service and deleted with it. Always/Auto (legacy) mean Shared, Never means Dedicated."""
+    env: EnvList | None = None
+    """Environment for cache downloads (credentials)."""
+
+
+class MetricSource(CRDModel):
+    backend: Annotated[str, SchemaDefault("opentelemetry"), Field(pattern="^opentelemetry$")] = "opentelemetry"
+    """Metrics backend."""
+    server_address: str | None = None
+    """Address of the metrics server."""
+    metric_names: list[str] | None = None
+    """Metrics to read."""
+    query: str | None = None
+    """Query over the metrics."""
+    operation_over_time: str | None = None
+    """Aggregation over time, e.g. avg."""
+
+
+class MetricTarget(CRDModel):
+    type: Annotated[str, Field(pattern="^(Value|AverageValue|Utilization)$")]
+    """Value, AverageValue or Utilization."""
+    value: str | None = None
+    """Target value."""
+    average_value: str | None = None
+    """Target average value."""
+    average_utilization: int | None = None
+    """Target average utilisation in percent."""
+
+
+class PodMetric(CRDModel):
+    metric: MetricSource
+    """The metric."""
+    target: MetricTarget
+    """Its target."""
+
+
+class AutoscalingMetric(CRDModel):
+    type: Annotated[str, Field(pattern="^PodMetric$")]
+    """Metric type (PodMetric)."""
+    podmetric: PodMetric | None = None
+    """A per-pod metric."""
+
+
+class Autoscaling(CRDModel):
+    metrics: list[AutoscalingMetric] | None = None
+    """Metrics that drive scaling between minReplicas and maxReplicas."""
+
+
+class ServiceOverrides(CRDModel):
+    metric: Annotated[Metric | None, Immutable("metric is immutable")] = None
+    """Optimisation target to require of the template."""
+    precision: Annotated[Precision | None, Immutable("precision is immutable")] = None
+    """Precision to require of the template."""
+    hardware: Annotated[HardwareRequirements | None, Immutable("hardware is immutable")] = None
+    """Hardware to require of the template."""
+
+
+class ServiceRouting(RoutingConfig):
+    """HTTPRoute for this service; unset fields come from the runtime config."""
+
+
+SERVICE_SPEC_RULES: list[JsonValue] = [
+    CEL(
+        "!has(self.profileOverrides) || has(self.profile)",
+        "spec.profileOverrides requires spec.profile to be set",
+    ).as_rule(),
+    CEL(
+        "!(has(self.profile) && has(self.template))", "spec.profile and spec.template are mutually exclusive"
+    ).as_rule(),
+    CEL("has(self.model) || has(self.profile)", "one of spec.model or spec.profile must be specified").as_rule(),
+]
+
+
+class AIMServiceSpec(CRDModel):
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": SERVICE_SPEC_RULES})
+
+    model: Annotated[ServiceModel | None, Immutable("model selection is immutable after creation")] = None
+    """The model to serve."""
+    template: Annotated[TemplateSelection | None, Immutable("template selection is immutable after creation")] = None
+    """Template selection; auto-selected by GPU availability and optimisation level when unset."""
+    profile: ProfileReference | None = None
+    """Deploy from a profile instead of a model and template (see v1alpha2)."""
+    profile_overrides: ProfileOverrides | None = None
+    """Adjustments to the profile (requires profile)."""
+    caching: Annotated[ServiceCaching | None, Immutable("caching mode is immutable after creation")] = None
+    """Model cache ownership."""
+    cache_model: bool | None = None
+    """Deprecated and ignored: use caching.mode."""
+    replicas: Annotated[int, SchemaDefault(1), Field(ge=0)] = 1
+    """Fixed number of replicas (when no autoscaling bounds are set)."""
+    min_replicas: Annotated[int | None, Field(ge=1)] = None
+    """Lower autoscaling bound."""
+    max_replicas: Annotated[int | None, Field(ge=1)] = None
+    """Upper autoscaling bound."""
+    auto_scaling: Autoscaling | None = None
+    """Custom autoscaling metrics."""
+    runtime_config_name: str | None = None
+    """AIMRuntimeConfig / AIMClusterRuntimeConfig to use; `default` when unset."""
+    storage: StorageConfig | None = None
+    """Cache volume settings for this service."""
+    routing: ServiceRouting | None = None
+    """HTTPRoute settings for this service."""
+    env: EnvList | None = None
+    """Environment for the inference container (highest precedence)."""
+    resources: ResourceRequirements | None = None
+    """Resources per replica (over template and model defaults)."""
+    overrides: ServiceOverrides | None = None
+    """Runtime parameter overrides; a namespace template is created when they differ from the base."""
+    image_pull_secrets: list[LocalObjectReference] | None = None
+    """Pull secrets for the inference pods."""
+    service_account_name: str | None = None
+    """Service account for the inference pods."""
+    priority_class_name: str | None = None
+    """Priority class for the inference pods."""
+
+
+class ServiceRuntimeStatus(CRDModel):
+    current_replicas: int = 0
+    """Replicas running now."""
+    desired_replicas: int = 0
+    """Replicas wanted now."""
+    min_replicas: int = 0
+    """Lower bound (fixed replicas: the count)."""
+    max_replicas: int = 0
+    """Upper bound (fixed replicas: the count)."""
+    replicas: str | None = None
+    """Display: "N" for fixed replicas, "current/desired (min-max)" with autoscaling."""
+
+
+class ServiceCacheStatus(CRDModel):
+    template_cache_ref: ResolvedReference | None = None
+    """The AIMTemplateCache serving this service."""
+    retry_attempts: int | None = None
+    """Cache retries so far."""
+
+
+class ServiceRoutingStatus(CRDModel):
+    path: str | None = None
+    """The rendered route path."""
+
+
+class AIMServiceStatus(CRDModel):
+    observed_generation: Annotated[int | None, Field(ge=0)] = None
+    """The metadata.generation the controller last acted on."""
+    conditions: Conditions | None = None
+    """Ready, RuntimeConfigReady, ModelReady, TemplateReady or ProfileReady, CacheReady,
+    InferenceServiceReady, HTTPRouteReady, ... (docs/conditions.md)."""
+    status: Annotated[ServiceStatusValue, SchemaDefault("Pending")] = ServiceStatusValue.PENDING
+    """Pending, Starting, Running, Degraded or Failed."""
+    resolved_runtime_config: ResolvedReference | None = None
+    """The runtime config used (Merged when namespace and cluster configs both applied)."""
+    resolved_model: ResolvedReference | None = None
+    """The model served."""
+    resolved_template: ResolvedReference | None = None
+    """The template deployed."""
+    resolved_profile: ResolvedReference | None = None
+    """The profile deployed (profile-based services)."""
+    routing: ServiceRoutingStatus | None = None
+    """Routing state."""
+    cache: ServiceCacheStatus | None = None
+    """Cache state."""
+    runtime: ServiceRuntimeStatus | None = None
+    """Replica counts."""
+
+
+class AIMService(ObjectRoot):
+    """An inference endpoint: a KServe InferenceService for a model, with an optional Gateway API
+    HTTPRoute and model cache. KServe names it {name}-{namespace}, which must fit 63 characters; the
+    admission webhook checks this because CEL cannot see the namespace."""
+
+    spec: AIMServiceSpec
+    """Desired state."""
+    status: AIMServiceStatus | None = None
+    """Observed state."""
