@@ -12,6 +12,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 from kubernetes import client, config
 
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
-from devcluster import binaries, kwok
+from devcluster import binaries, kwok, registration
 from devcluster.logrouter import LogRouter
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
@@ -54,6 +55,7 @@ class ControlPlaneOptions:
     simulate_nodes: bool = True
     nodes: list[FakeNode] | None = None
     crd_paths: list[Path] = field(default_factory=list)
+    start_webhooks: bool = True
     start_timeout: float = 120.0
 
 
@@ -74,6 +76,9 @@ class Pki:
         # kwok serves the kubelet API; the apiserver verifies it with the same CA.
         ca.issue_server("kwok-kubelet", ["localhost"], [LOOPBACK]).write(
             self.directory / "kubelet.crt", self.directory / "kubelet.key"
+        )
+        ca.issue_server("aim-webhooks", ["localhost"], [LOOPBACK]).write(
+            self.directory / "webhook.crt", self.directory / "webhook.key"
         )
         ca.issue_client("admin", ["system:masters"]).write(self.directory / "admin.crt", self.directory / "admin.key")
         ca.issue_client("kube-apiserver-kubelet-client", ["system:masters"]).write(
@@ -122,6 +127,7 @@ class ControlPlane:
         self.api_port = 0
         self.server = ""
         self.nodes: list[FakeNode] = []
+        self.webhook_url = ""
         self._log_router: LogRouter | None = None
         self._api_client: client.ApiClient | None = None
 
@@ -139,6 +145,8 @@ class ControlPlane:
             if self.options.crd_paths:
                 self.apply_manifests(self.options.crd_paths, server_side=True)
                 self.wait_crds_established()
+            if self.options.start_webhooks:
+                self._start_webhooks()
         except BaseException:
             self.stop()
             raise
@@ -361,6 +369,67 @@ class ControlPlane:
         self._log_router.start()
         self._wait_default_service_account()
         self.add_nodes(self.options.nodes if self.options.nodes is not None else load_node_set())
+
+    def _start_webhooks(self) -> None:
+        port = free_port()
+        self.webhook_url = f"https://{LOOPBACK}:{port}"
+        context = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
+
+        def healthy() -> bool:
+            with urllib.request.urlopen(f"{self.webhook_url}/healthz", context=context, timeout=2) as response:  # noqa: S310
+                return bool(response.status == 200)
+
+        self._spawn(
+            "webhooks",
+            [
+                sys.executable,
+                "-m",
+                "webhooks",
+                f"--host={LOOPBACK}",
+                f"--port={port}",
+                f"--cert-file={self.pki.path('webhook.crt')}",
+                f"--key-file={self.pki.path('webhook.key')}",
+            ],
+            healthy,
+        )
+        crds = registration.multi_version_crds(self.options.crd_paths)
+        if crds:
+            ca_pem = (self.pki.directory / "ca.crt").read_bytes()
+            registration.register_conversion(self.kubectl, crds, self.webhook_url, ca_pem)
+            self._wait_conversion_live()
+
+    def _wait_conversion_live(self) -> None:
+        """The API server picks up a CRD's new conversion config asynchronously: write an object
+        through v1alpha1 until a v1alpha1-only field survives storage in v1alpha2."""
+        probe = registration.CONVERSION_PROBE
+
+        def live() -> bool:
+            self.kubectl("apply", "-f", "-", input_text=json.dumps(probe))
+            stored = json.loads(
+                self.kubectl(
+                    "get",
+                    "aimservices.v1alpha1.aim.eai.amd.com",
+                    "-n",
+                    "default",
+                    probe["metadata"]["name"],
+                    "-o",
+                    "json",
+                ).stdout
+            )
+            if stored["spec"].get("routing", {}).get("routeTemplate") == "/probe":
+                return True
+            self.kubectl(
+                "delete",
+                "aimservices.v1alpha1.aim.eai.amd.com",
+                "-n",
+                "default",
+                probe["metadata"]["name"],
+                "--wait=false",
+            )
+            return False
+
+        wait_until(live, 60, "the conversion webhook to be in use")
+        self.kubectl("delete", "aimservices.v1alpha2.aim.eai.amd.com", "-n", "default", probe["metadata"]["name"])
 
     def _health_probe(self, port: int) -> object:
         def probe() -> bool:

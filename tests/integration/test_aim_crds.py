@@ -1,5 +1,5 @@
-"""The generated AIM CRDs, installed by the harness from crds/: every example applies in its
-version, each CEL rule rejects what it should with its message, and kubectl's discovery features
+"""The generated AIM CRDs, installed by the harness from crds/ with the conversion webhook
+registered: every example applies in its version and reads back unchanged, each CEL rule rejects what it should with its message, and kubectl's discovery features
 (short names, the `aim` category, explain) work."""
 
 from __future__ import annotations
@@ -12,14 +12,6 @@ import yaml
 
 from tests.conftest import Kubectl
 from tests.examples import MODELS, PLURALS, SHORT_NAMES, example_documents
-
-# v1alpha1 spellings that v1alpha2 (the storage version) does not have. Until the conversion
-# webhook (issue 4) stashes them, the API server prunes them when it stores the object.
-NEEDS_CONVERSION_WEBHOOK = {
-    "v1alpha1/aimmodel.yaml#4": "spec.custom.templates",
-    "v1alpha1/aimmodel.yaml#5": "spec.customTemplates[].hardware.gpu.model",
-    "v1alpha1/aimservice.yaml#5": "spec.routing.routeTemplate, spec.overrides.hardware.gpu.model",
-}
 
 
 def apply_example(kubectl: Kubectl, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -39,20 +31,12 @@ def apply_example(kubectl: Kubectl, document: dict[str, Any]) -> tuple[dict[str,
 def test_example_applies_in_its_version(kubectl: Kubectl, where: str, document: dict[str, Any]) -> None:
     doc, stored = apply_example(kubectl, document)
     assert stored["apiVersion"] == doc["apiVersion"]
-    model = MODELS[(doc["apiVersion"], doc["kind"])]
-    model.model_validate(stored)
-    if where not in NEEDS_CONVERSION_WEBHOOK:
-        # The server applies the schema's defaults; pydantic applies the model's. They must agree.
-        assert model.model_validate(stored).spec == model.model_validate(doc).spec  # type: ignore[attr-defined]
-
-
-@pytest.mark.xfail(strict=True, reason="v1alpha1-only spellings are pruned until the conversion webhook (issue 4)")
-@pytest.mark.parametrize("where", sorted(NEEDS_CONVERSION_WEBHOOK))
-def test_v1alpha1_only_spellings_survive_storage(kubectl: Kubectl, where: str) -> None:
-    document = dict(example_documents())[where]
-    doc, stored = apply_example(kubectl, document)
+    # Stored as v1alpha2 for the dual-version kinds and read back through the example's version by
+    # the conversion webhook: nothing may be lost. The server applies the schema's defaults and
+    # pydantic the model's; they must agree.
     model = MODELS[(doc["apiVersion"], doc["kind"])]
     assert model.model_validate(stored).spec == model.model_validate(doc).spec  # type: ignore[attr-defined]
+    assert "conversion.aim.eai.amd.com/preserved" not in stored["metadata"].get("annotations", {})
 
 
 def test_aim_category_short_names_and_explain(kubectl: Kubectl) -> None:

@@ -42,6 +42,7 @@ def test_up_is_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
         "kube-controller-manager",
         "kube-scheduler",
         "kwok",
+        "webhooks",
     }
     readyz = subprocess.run(
         [str(bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig), "get", "--raw", "/readyz"],

@@ -14,7 +14,7 @@ from kubernetes import client, watch
 from devcluster.kwok import EXIT_CODE_ANNOTATION, OUTCOME_ANNOTATION
 from devcluster.nodes import FakeNode
 from devcluster.waiting import wait_until
-from tests.conftest import FIXTURES, FakeNodes, Kubectl
+from tests.conftest import FakeNodes, Kubectl
 
 
 def job(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
@@ -103,20 +103,25 @@ def test_deleting_an_owner_deletes_what_it_owns(kubectl: Kubectl) -> None:
     wait_until(gone, 60, "the garbage collector to delete the owned ConfigMap")
 
 
-def test_deleting_a_namespace_with_custom_objects_and_jobs_finishes(kubectl: Kubectl) -> None:
+def test_deleting_a_namespace_with_aim_objects_and_jobs_finishes(kubectl: Kubectl) -> None:
     plane = kubectl.plane
-    plane.kubectl("apply", "-f", str(FIXTURES / "widget-crd.yaml"))
-    plane.kubectl("wait", "--for=condition=Established", "crd/widgets.harness.test.aim.eai.amd.com", "--timeout=30s")
     doomed = Kubectl(plane, f"{kubectl.namespace}-gone")
     plane.kubectl("create", "namespace", doomed.namespace or "")
-    doomed.apply(
-        {
-            "apiVersion": "harness.test.aim.eai.amd.com/v1",
-            "kind": "Widget",
-            "metadata": {"name": "w"},
-            "spec": {"size": 1},
-        }
-    )
+    for kind, api_version, spec in [
+        ("AIMModel", "v1alpha2", {"image": "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"}),
+        ("AIMService", "v1alpha2", {"model": {"name": "m"}}),
+        ("AIMService", "v1alpha1", {"model": {"name": "m"}, "caching": {"mode": "Never"}}),
+        ("AIMTemplateCache", "v1alpha1", {"templateName": "t", "templateScope": "Cluster"}),
+        ("AIMProfile", "v1alpha2", {"aimId": "a/b", "image": "i:1"}),
+    ]:
+        doomed.apply(
+            {
+                "apiVersion": f"aim.eai.amd.com/{api_version}",
+                "kind": kind,
+                "metadata": {"name": f"{kind.lower()}-{api_version}"},
+                "spec": spec,
+            }
+        )
     doomed.apply(job("work"))
     wait_until(lambda: job_condition(doomed, "work", "Complete"), 60, "Job to complete")
 

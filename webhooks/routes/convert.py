@@ -1,0 +1,46 @@
+"""POST /convert: a ConversionReview in, the same objects converted in the same order out.
+
+A conversion that fails is answered with `result.status: Failure` and a message (the API server
+shows it to the client), never with an HTTP 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException, Request
+from pydantic import ValidationError
+
+from api.conversion import ConversionError, convert
+from webhooks.reviews import ConversionResponse, ConversionReview, ConversionReviewIn, Status, dump
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+@router.post("/convert")
+def convert_objects(request: Request, body: Any = Body(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
+    metrics = request.app.state.metrics
+    started = time.perf_counter()
+    try:
+        review = ConversionReviewIn.model_validate(body)
+    except ValidationError as error:
+        metrics.reviews.labels("convert", "malformed").inc()
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        log.warning("Refused a malformed ConversionReview: %s: %s", where, first["msg"])
+        raise HTTPException(400, f"malformed ConversionReview: {where}: {first['msg']}") from error
+    target = review.request.desired_api_version
+    try:
+        converted = [convert(obj, target) for obj in review.request.objects]
+        result = Status(status="Success")
+        outcome = "success"
+    except ConversionError as error:
+        converted, result, outcome = [], Status(status="Failure", message=str(error)), "failure"
+    metrics.converted_objects.inc(len(converted))
+    metrics.reviews.labels("convert", outcome).inc()
+    metrics.latency.labels("convert").observe(time.perf_counter() - started)
+    response = ConversionResponse(uid=review.request.uid, converted_objects=converted, result=result)
+    return dump(ConversionReview(api_version="apiextensions.k8s.io/v1", kind="ConversionReview", response=response))
