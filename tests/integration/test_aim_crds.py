@@ -1,6 +1,6 @@
 """The generated AIM CRDs, installed by the harness from crds/ with the conversion webhook
-registered: every example applies in its version and reads back unchanged, each CEL rule rejects what it should with its message, and kubectl's discovery features
-(short names, the `aim` category, explain) work."""
+registered: every example applies in its version and reads back unchanged, and kubectl's
+discovery features (short names, the `aim` category, explain) work."""
 
 from __future__ import annotations
 
