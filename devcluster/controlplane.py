@@ -392,11 +392,25 @@ class ControlPlane:
             ],
             healthy,
         )
+        ca_pem = (self.pki.directory / "ca.crt").read_bytes()
         crds = registration.multi_version_crds(self.options.crd_paths)
         if crds:
-            ca_pem = (self.pki.directory / "ca.crt").read_bytes()
             registration.register_conversion(self.kubectl, crds, self.webhook_url, ca_pem)
             self._wait_conversion_live()
+        if self.options.crd_paths:
+            configurations = registration.admission_configurations(self.webhook_url, ca_pem, self.options.crd_paths)
+            self.kubectl("apply", "-f", "-", input_text="\n---\n".join(json.dumps(c) for c in configurations))
+            self._wait_admission_live()
+
+    def _wait_admission_live(self) -> None:
+        """Configurations are picked up asynchronously: dry-run an object only the webhook refuses."""
+        probe = json.dumps(registration.ADMISSION_PROBE)
+
+        def live() -> bool:
+            result = self.kubectl("create", "--dry-run=server", "-f", "-", input_text=probe, check=False)
+            return result.returncode != 0 and "must match ^[A-Z0-9_]+$" in result.stderr
+
+        wait_until(live, 60, "the admission webhooks to be in use")
 
     def _wait_conversion_live(self) -> None:
         """The API server picks up a CRD's new conversion config asynchronously: write an object

@@ -48,3 +48,76 @@ CONVERSION_PROBE: dict[str, Any] = {
     # routeTemplate exists only in v1alpha1: it survives storage in v1alpha2 only through the webhook.
     "spec": {"model": {"name": "probe"}, "routing": {"routeTemplate": "/probe"}},
 }
+
+
+OPERATOR_NAMESPACE = "aim-system"
+
+
+def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Path]) -> list[dict[str, Any]]:
+    """Validating and mutating configurations for every AIM resource, on `url` client configs."""
+    plurals = sorted(
+        doc["spec"]["names"]["plural"]
+        for path in crd_paths
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc.get("kind") == "CustomResourceDefinition"
+    )
+    ca_bundle = base64.b64encode(ca_pem).decode()
+
+    def webhook(name: str, path: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "failurePolicy": "Fail",
+            "timeoutSeconds": 5,
+            "matchPolicy": "Equivalent",
+            "clientConfig": {"url": f"{webhook_url}{path}", "caBundle": ca_bundle},
+            # The operator's own namespace is never subject to its webhooks (it must be able to
+            # repair itself while they are down).
+            "namespaceSelector": {
+                "matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": [OPERATOR_NAMESPACE]}
+                ]
+            },
+            "rules": [
+                {
+                    "apiGroups": ["aim.eai.amd.com"],
+                    "apiVersions": ["*"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": plurals,
+                    "scope": "*",
+                }
+            ],
+        }
+
+    return [
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": "aim-engine-mutating"},
+            "webhooks": [webhook("mutate.aim.eai.amd.com", "/mutate")],
+        },
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": {"name": "aim-engine-validating"},
+            "webhooks": [webhook("validate.aim.eai.amd.com", "/validate")],
+        },
+    ]
+
+
+ADMISSION_PROBE: dict[str, Any] = {
+    "apiVersion": "aim.eai.amd.com/v1alpha1",
+    "kind": "AIMServiceTemplate",
+    "metadata": {"name": "admission-probe", "namespace": "default"},
+    # Valid for the schema; only the validating webhook refuses a lower-case engine variable.
+    "spec": {
+        "modelName": "probe",
+        "aimId": "probe/probe",
+        "modelId": "probe/probe",
+        "metric": "latency",
+        "precision": "fp16",
+        "hardware": {"gpu": {"requests": 1}},
+        "customProfile": {"envVars": {"lower": "1"}},
+    },
+}

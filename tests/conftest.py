@@ -66,7 +66,8 @@ def kubectl(control_plane: ControlPlane, namespace: str) -> Kubectl:
 
 @pytest.fixture
 def namespace(control_plane: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
-    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{uuid.uuid4().hex[:5]}"
+    # Short enough to leave KServe room for {service}-predictor-{namespace} (63 characters).
+    name = f"t-{request.node.name[:20].lower().replace('_', '-').strip('-')}-{uuid.uuid4().hex[:5]}"
     name = "".join(c for c in name if c.isalnum() or c == "-")
     control_plane.kubectl("create", "namespace", name)
     yield name

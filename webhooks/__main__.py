@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from webhooks.app import create_app
+from webhooks.lookups import ReferenceChecker, kubernetes_exists
 from webhooks.settings import WebhookSettings
 
 
@@ -21,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     settings = WebhookSettings(**overrides)
+    references = ReferenceChecker(kubernetes_exists()) if settings.check_references else None
     uvicorn.run(
-        create_app(),
+        create_app(references),
         host=settings.host,
         port=settings.port,
         ssl_certfile=str(settings.cert_file),

@@ -15,3 +15,5 @@ class WebhookSettings(BaseSettings):
     cert_file: Path = Path("/tmp/k8s-webhook-server/serving-certs/tls.crt")  # noqa: S108 - mounted Secret path
     key_file: Path = Path("/tmp/k8s-webhook-server/serving-certs/tls.key")  # noqa: S108
     log_level: str = "info"
+    check_references: bool = True
+    """Warn about references to objects that do not exist (reads the API server)."""

@@ -107,8 +107,8 @@ RULES = [
     ),
     Rule(
         "model-or-profile",
-        obj(V1, "AIMService", {"profile": {"name": "p"}}),
-        obj(V1, "AIMService", {"replicas": 1}),
+        obj(V2, "AIMService", {"profile": {"name": "p"}}),
+        obj(V2, "AIMService", {"replicas": 1}),
         "one of spec.model or spec.profile must be specified",
     ),
     Rule(
