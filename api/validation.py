@@ -59,6 +59,15 @@ class AdmissionInput:
     namespace: str | None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """User input may hold anything where an object is expected; the schema reports that."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def validate(request: AdmissionInput) -> Verdict:
     verdict = Verdict()
     kind = request.obj.get("kind")
@@ -87,7 +96,9 @@ def validate(request: AdmissionInput) -> Verdict:
 
 
 def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Verdict) -> None:
-    name = (request.obj.get("metadata") or {}).get("name") or ""
+    name = _dict(request.obj.get("metadata")).get("name") or ""
+    if not isinstance(name, str):
+        name = ""
     namespace = request.namespace or ""
     if name and namespace:
         try:
@@ -96,7 +107,7 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
             verdict.errors.append(FieldError("metadata.namespace", str(error)))
     _validate_route_template(request.obj, spec, verdict)
     if request.operation == "UPDATE" and request.old is not None:
-        old_spec = request.old.get("spec") or {}
+        old_spec = _dict(request.old.get("spec"))
         for key in ("model", "template", "caching", "profile"):
             if (key in spec) != (key in old_spec):
                 change = "added" if key in spec else "removed"
@@ -106,9 +117,9 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
         _newly_set_through_deprecated_version(request, spec, old_spec, verdict)
     elif request.operation == "CREATE":
         _newly_set_through_deprecated_version(request, spec, {}, verdict)
-    model = spec.get("model") or {}
+    model = _dict(spec.get("model"))
     _reference(verdict, "spec.model.name", model.get("name"), ("AIMModel", "AIMClusterModel"), request.namespace)
-    template = spec.get("template") or {}
+    template = _dict(spec.get("template"))
     _reference(
         verdict,
         "spec.template.name",
@@ -116,7 +127,7 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
         ("AIMServiceTemplate", "AIMClusterServiceTemplate"),
         request.namespace,
     )
-    profile = spec.get("profile") or {}
+    profile = _dict(spec.get("profile"))
     _reference(
         verdict, "spec.profile.name", profile.get("name"), ("AIMProfile", "AIMClusterProfile"), request.namespace
     )
@@ -145,10 +156,10 @@ def _newly_set_through_deprecated_version(
 
 def _v1alpha1_hint(spec: dict[str, Any]) -> str | None:
     hints = []
-    routing = spec.get("routing") or {}
+    routing = _dict(spec.get("routing"))
     if "routeTemplate" in routing:
         hints.append("spec.routing.routeTemplate is spec.routing.pathTemplate")
-    if (spec.get("caching") or {}).get("mode") in ("Always", "Auto", "Never"):
+    if _dict(spec.get("caching")).get("mode") in ("Always", "Auto", "Never"):
         hints.append("caching modes Always/Auto are Shared and Never is Dedicated")
     if "cacheModel" in spec:
         hints.append("spec.cacheModel is ignored and gone")
@@ -158,7 +169,7 @@ def _v1alpha1_hint(spec: dict[str, Any]) -> str | None:
 
 
 def _validate_route_template(obj: dict[str, Any], spec: dict[str, Any], verdict: Verdict) -> None:
-    routing = spec.get("routing") or {}
+    routing = _dict(spec.get("routing"))
     for key in ("pathTemplate", "routeTemplate"):
         template = routing.get(key)
         if not isinstance(template, str) or not template:
@@ -181,10 +192,10 @@ def _validate_route_template(obj: dict[str, Any], spec: dict[str, Any], verdict:
 def _validate_model(request: AdmissionInput, spec: dict[str, Any], verdict: Verdict) -> None:
     templates = [
         ("spec.customTemplates", spec.get("customTemplates")),
-        ("spec.custom.templates", (spec.get("custom") or {}).get("templates")),
+        ("spec.custom.templates", _dict(spec.get("custom")).get("templates")),
     ]
     for base, entries in templates:
-        for index, entry in enumerate(entries or []):
+        for index, entry in enumerate(_list(entries)):
             if isinstance(entry, dict):
                 _check_env_var_keys(entry.get("customProfile"), f"{base}[{index}].customProfile", verdict)
     _reference_runtime_config(spec, request.namespace, verdict)
@@ -193,7 +204,7 @@ def _validate_model(request: AdmissionInput, spec: dict[str, Any], verdict: Verd
 def _check_env_var_keys(custom_profile: Any, path: str, verdict: Verdict) -> None:
     if not isinstance(custom_profile, dict):
         return
-    for key in sorted((custom_profile.get("envVars") or {}).keys()):
+    for key in sorted(str(k) for k in _dict(custom_profile.get("envVars"))):
         if not ENV_VAR_KEY.match(key):
             verdict.errors.append(
                 FieldError(

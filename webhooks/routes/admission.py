@@ -43,7 +43,22 @@ def validate_object(request: Request, body: Any = Body(...)) -> dict[str, Any]: 
     obj = admission.object if admission.operation != "DELETE" else None
     if obj is None:
         return _answer(AdmissionResponse(uid=admission.uid, allowed=True))
-    verdict = validate(AdmissionInput(obj, admission.old_object, admission.operation, admission.namespace))
+    try:
+        verdict = validate(AdmissionInput(obj, admission.old_object, admission.operation, admission.namespace))
+    except Exception:  # a bug must not become a 500 that blocks every write: deny, say so, log it
+        log.exception("Validation failed unexpectedly for %s", admission.uid)
+        request.app.state.metrics.reviews.labels("validate", "error").inc()
+        return _answer(
+            AdmissionResponse(
+                uid=admission.uid,
+                allowed=False,
+                status=Status(
+                    status="Failure",
+                    code=500,
+                    message="the AIM Engine webhook could not validate this object (see its log)",
+                ),
+            )
+        )
     warnings = list(verdict.warnings)
     if verdict.allowed and verdict.references and request.app.state.references is not None:
         warnings += request.app.state.references.missing(verdict.references)
@@ -72,7 +87,11 @@ def mutate_object(request: Request, body: Any = Body(...)) -> dict[str, Any]:  #
     admission = review.request
     response = AdmissionResponse(uid=admission.uid, allowed=True)
     if admission.object is not None and admission.operation in ("CREATE", "UPDATE"):
-        patch = jsonpatch.make_patch(admission.object, apply_defaults(admission.object)).patch
+        try:
+            patch = jsonpatch.make_patch(admission.object, apply_defaults(admission.object)).patch
+        except Exception:  # defaults are a convenience: admit unchanged rather than block the write
+            log.exception("Defaulting failed unexpectedly for %s", admission.uid)
+            patch = []
         if patch:
             response.patch_type = "JSONPatch"
             response.patch = base64.b64encode(json.dumps(patch).encode()).decode()

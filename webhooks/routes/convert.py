@@ -39,6 +39,10 @@ def convert_objects(request: Request, body: Any = Body(...)) -> dict[str, Any]: 
         outcome = "success"
     except ConversionError as error:
         converted, result, outcome = [], Status(status="Failure", message=str(error)), "failure"
+    except Exception:  # a bug: report it as the API expects, never as an HTTP 500
+        log.exception("Conversion failed unexpectedly for %s", review.request.uid)
+        message = "the AIM Engine webhook could not convert these objects (see its log)"
+        converted, result, outcome = [], Status(status="Failure", message=message), "error"
     metrics.converted_objects.inc(len(converted))
     metrics.reviews.labels("convert", outcome).inc()
     metrics.latency.labels("convert").observe(time.perf_counter() - started)
