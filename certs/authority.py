@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_VALIDITY = dt.timedelta(days=365)
-# Backdating absorbs clock skew between the minting process and whoever verifies.
+# Backdating the start absorbs clock skew between the minting process and whoever verifies;
+# the validity still counts from the moment of issue.
 _BACKDATE = dt.timedelta(minutes=5)
 
 
@@ -77,15 +78,15 @@ class CertificateAuthority:
         ca_key = serialization.load_pem_private_key(self.certificate.key_pem, password=None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         key = ec.generate_private_key(ec.SECP256R1())
-        start = (now or dt.datetime.now(dt.UTC)) - _BACKDATE
+        issued_at = now or dt.datetime.now(dt.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(ca_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + validity)
+            .not_valid_before(issued_at - _BACKDATE)
+            .not_valid_after(issued_at + validity)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
@@ -141,15 +142,15 @@ def new_certificate_authority(
 ) -> CertificateAuthority:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    start = (now or dt.datetime.now(dt.UTC)) - _BACKDATE
+    issued_at = now or dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + validity)
+        .not_valid_before(issued_at - _BACKDATE)
+        .not_valid_after(issued_at + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
