@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions
 from devcluster.logrouter import log_file_for, write_log_file
@@ -51,7 +50,8 @@ class Kubectl:
     def apply(
         self, manifest: dict[str, Any] | str, *extra: str, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        # JSON, not YAML: PyYAML and kubectl disagree on scalars such as 1e100 or "n".
+        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
         return self("apply", *extra, "-f", "-", input_text=text, check=check)
 
     def get_json(self, *args: str) -> dict[str, Any]:
