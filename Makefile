@@ -45,6 +45,10 @@ test: venv binaries ## The whole suite: unit and integration tests against the r
 test-unit: venv ## Only the tests that need no control plane
 	$(PY) -m pytest -m 'not cluster' $(PYTEST_ARGS)
 
+bench: venv binaries ## Benchmarks with same-run baselines (bench/); results in docs/performance.md
+	hack/build-binaries.sh bench
+	$(PY) -m bench.webhooks --output bench/results-webhooks.json
+
 lint: venv ## ruff, mypy (strict) and import-linter layer contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -65,4 +69,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries run dev-up dev-down test test-unit lint format generate verify clean
+.PHONY: help venv constraints binaries run dev-up dev-down test test-unit bench lint format generate verify clean

@@ -56,6 +56,8 @@ class ControlPlaneOptions:
     nodes: list[FakeNode] | None = None
     crd_paths: list[Path] = field(default_factory=list)
     start_webhooks: bool = True
+    apiserver_args: list[str] = field(default_factory=list)
+    """Extra kube-apiserver flags (e.g. `--watch-cache=false` for a benchmark's worst case)."""
     start_timeout: float = 120.0
 
 
@@ -296,6 +298,7 @@ class ControlPlane:
         if not self.options.simulate_nodes:
             # No controller manager creates the default ServiceAccount, so pods could never be admitted.
             argv.append("--disable-admission-plugins=ServiceAccount")
+        argv += self.options.apiserver_args
         self._spawn("kube-apiserver", argv, self.readyz)
 
     def _start_cluster_components(self) -> None:
@@ -389,6 +392,9 @@ class ControlPlane:
                 f"--port={port}",
                 f"--cert-file={self.pki.path('webhook.crt')}",
                 f"--key-file={self.pki.path('webhook.key')}",
+                # The webhook renews its own certificate from the local CA before it expires.
+                f"--ca-cert-file={self.pki.path('ca.crt')}",
+                f"--ca-key-file={self.pki.path('ca.key')}",
             ],
             healthy,
         )

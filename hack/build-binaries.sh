@@ -2,10 +2,11 @@
 # Builds the local control plane's binaries from published Go modules into a versioned cache
 # outside the repository, and does nothing for a binary that is already there.
 #
-#   hack/build-binaries.sh [core|cluster|helm|all]   (default: all)
+#   hack/build-binaries.sh [core|cluster|helm|all|bench]   (default: all)
 #     core    kube-apiserver, kubectl, etcd
 #     cluster core + kube-controller-manager, kube-scheduler, kwok
 #     helm    helm
+#     bench   vegeta (HTTP load generator for bench/; not part of `all`)
 #   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
 #
 # Why a wrapper module: k8s.io/kubernetes and etcd's server module carry `replace` directives,
@@ -18,6 +19,7 @@ K8S_STAGING_VERSION=v0.35.8
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.21.4
+VEGETA_VERSION=v12.13.0
 
 GO_VERSION=$(go env GOVERSION)
 CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
@@ -82,12 +84,25 @@ build_helm() {
     -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+build_vegeta() {
+  local dir="$CACHE_ROOT/src/vegeta-$VEGETA_VERSION"
+  mkdir -p "$dir"
+  GOBIN="$dir" go install -trimpath -ldflags "-s -w" "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+  mv "$dir/vegeta" "$BIN_DIR/vegeta-$VEGETA_VERSION"
+}
+
+if [[ "$what" == bench ]]; then
+  have "vegeta-$VEGETA_VERSION" || timed build_vegeta
+  log "vegeta in $BIN_DIR/vegeta-$VEGETA_VERSION"
+  exit 0
+fi
+
 want_k8s=(kube-apiserver kubectl)
 case "$what" in
   core) ;;
   cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
   helm) want_k8s=() ;;
-  *) echo "usage: $0 [core|cluster|helm|all|--print-bin-dir]" >&2; exit 2 ;;
+  *) echo "usage: $0 [core|cluster|helm|all|bench|--print-bin-dir]" >&2; exit 2 ;;
 esac
 
 missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done

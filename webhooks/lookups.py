@@ -37,6 +37,18 @@ class ReferenceChecker:
             warnings.append(f"{ref.path}: no {where} named {ref.name!r} exists yet; the object waits until it does")
         return warnings
 
+    def missing_from_cache(self, references: list[Reference]) -> list[str] | None:
+        """Like `missing`, answered from fresh cache entries only; None when any lookup is needed
+        (the caller then runs `missing` off the event loop)."""
+        now = time.monotonic()
+        with self._lock:
+            for ref in references:
+                for kind in ref.kinds:
+                    hit = self._cache.get((kind, ref.name, ref.namespace))
+                    if not hit or now - hit[0] >= self._ttl:
+                        return None
+        return self.missing(references)
+
     def _cached(self, kind: str, name: str, namespace: str | None) -> bool | None:
         key = (kind, name, namespace)
         now = time.monotonic()

@@ -8,13 +8,12 @@ touched. Kinds that exist in one version only are returned as they are when aske
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 from api import GROUP
 from api.conversion import aimmodel, aimservice
-from api.conversion.preserved import Stash, put_annotation, restore, take_annotation
+from api.conversion.preserved import Stash, copy_json, put_annotation, restore, take_annotation
 
 V1 = f"{GROUP}/v1alpha1"
 V2 = f"{GROUP}/v1alpha2"
@@ -37,12 +36,13 @@ def convert(obj: dict[str, Any], desired_api_version: str) -> dict[str, Any]:
     if not isinstance(kind, str) or not isinstance(source, str):
         raise ConversionError("object has no kind or apiVersion")
     if source == desired_api_version:
-        return copy.deepcopy(obj)
+        unchanged: dict[str, Any] = copy_json(obj)
+        return unchanged
     if kind not in TRANSFORMS:
         raise ConversionError(f"{kind} exists only in {source}; cannot convert to {desired_api_version}")
     if desired_api_version not in TRANSFORMS[kind] or source not in TRANSFORMS[kind]:
         raise ConversionError(f"cannot convert {kind} from {source} to {desired_api_version}")
-    converted = copy.deepcopy(obj)
+    converted: dict[str, Any] = copy_json(obj)
     try:
         restore(converted, take_annotation(converted))
     except (ValueError, KeyError, TypeError) as error:

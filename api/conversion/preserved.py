@@ -9,7 +9,6 @@ is not there (JSON has no way to say so otherwise).
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -53,7 +52,7 @@ def put(document: Any, parts: Parts | list[str], value: Any) -> None:
     elif value == ABSENT:
         node.pop(last, None)
     else:
-        node[last] = copy.deepcopy(value)
+        node[last] = copy_json(value)
 
 
 class Stash:
@@ -83,6 +82,16 @@ def take_annotation(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return entries
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON tree (dicts, lists, scalars): several times faster than
+    copy.deepcopy, which dominated the conversion of large lists."""
+    if type(value) is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_json(item) for item in value]
+    return value
+
+
 def put_annotation(obj: dict[str, Any], stash: Stash) -> None:
     if stash.entries:
         metadata = obj.setdefault("metadata", {})
@@ -94,8 +103,7 @@ def restore(obj: dict[str, Any], entries: dict[str, dict[str, Any]]) -> None:
     """Apply the entries whose `converted` value is still in place. Every check is made against
     the object as it arrived; deeper pointers are applied first, so a list can be moved after
     the restorations inside it."""
-    snapshot = copy.deepcopy(obj)
-    applicable = [(p, e) for p, e in entries.items() if get(snapshot, parts_of(p)) == e["converted"]]
+    applicable = [(p, e) for p, e in entries.items() if get(obj, parts_of(p)) == e["converted"]]
     for path, entry in sorted(applicable, key=lambda item: -len(parts_of(item[0]))):
         parts = parts_of(path)
         kind = entry["kind"]

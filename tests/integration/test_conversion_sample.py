@@ -106,7 +106,7 @@ def _hardware_blocks(spec: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("kind", ["AIMService", "AIMModel", "AIMClusterModel"])
 @pytest.mark.parametrize("version", [V1, V2], ids=["v1alpha1", "v1alpha2"])
 def test_random_objects_survive_the_api_server(kubectl: Kubectl, kind: str, version: str) -> None:
-    written = []
+    written: list[str] = []
 
     @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
     @given(objects(kind, version))

@@ -90,7 +90,9 @@ def test_certificate_renewal_under_load_loses_no_request(tmp_path: Path) -> None
         def load() -> None:
             # No keep-alive: every request makes a new TLS handshake, so rotations are exercised.
             with httpx.Client(
-                verify=str(tmp_path / "ca.crt"), limits=httpx.Limits(max_keepalive_connections=0), timeout=5
+                verify=ssl.create_default_context(cafile=tmp_path / "ca.crt"),
+                limits=httpx.Limits(max_keepalive_connections=0),
+                timeout=5,
             ) as client:
                 while not stop.is_set():
                     try:
