@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devcluster.binaries import REPO_ROOT
+from devcluster.binaries import REPO_ROOT, third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions
 from devcluster.nodes import load_node_set
 from devcluster.processes import process_group_alive, stop_process_group
@@ -30,7 +30,7 @@ RUN_LOG = DEV_DIR / "run.log"
 
 
 def crd_files() -> list[Path]:
-    return sorted((REPO_ROOT / "crds").glob("*.yaml"))
+    return sorted((REPO_ROOT / "crds").glob("*.yaml")) + third_party_crds()
 
 
 def ready_line(kubeconfig: Path) -> str:
@@ -50,6 +50,7 @@ def run(nodes_file: Path | None, simulate: bool = True) -> int:
             simulate_nodes=simulate,
             nodes=load_node_set(nodes_file),
             crd_paths=crd_files(),
+            start_controller=True,
         )
     )
     try:

@@ -51,3 +51,20 @@ def go_module_dir(module_at_version: str) -> Path:
 
 def _gomodcache() -> Path:
     return bin_dir().parents[1] / "go" / "mod"
+
+
+# CRDs of the systems the controller writes to, from their published Go modules (as Go operator
+# projects fetch them for envtest). No controller of theirs runs here: tests set the status the
+# way KServe or a Gateway implementation would.
+THIRD_PARTY_CRDS = {
+    "github.com/kserve/kserve@v0.16.0": ["config/crd/full/serving.kserve.io_inferenceservices.yaml"],
+    "sigs.k8s.io/gateway-api@v1.4.0": [
+        "config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml",
+        "config/crd/standard/gateway.networking.k8s.io_gateways.yaml",
+        "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
+    ],
+}
+
+
+def third_party_crds() -> list[Path]:
+    return [go_module_dir(module) / path for module, paths in THIRD_PARTY_CRDS.items() for path in paths]

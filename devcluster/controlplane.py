@@ -56,6 +56,8 @@ class ControlPlaneOptions:
     nodes: list[FakeNode] | None = None
     crd_paths: list[Path] = field(default_factory=list)
     start_webhooks: bool = True
+    start_controller: bool = False
+    """Run `python -m controller` too (needs the CRDs in crd_paths)."""
     apiserver_args: list[str] = field(default_factory=list)
     """Extra kube-apiserver flags (e.g. `--watch-cache=false` for a benchmark's worst case)."""
     start_timeout: float = 120.0
@@ -149,6 +151,8 @@ class ControlPlane:
                 self.wait_crds_established()
             if self.options.start_webhooks:
                 self._start_webhooks()
+            if self.options.start_controller:
+                self.start_controller()
         except BaseException:
             self.stop()
             raise
@@ -227,8 +231,15 @@ class ControlPlane:
 
     # -- components --------------------------------------------------------------------------
 
-    def _spawn(self, name: str, argv: list[str], ready: object, timeout: float | None = None) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self.logs_dir / f"{name}.log", env=self.env())
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        ready: object,
+        timeout: float | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> ManagedProcess:
+        process = ManagedProcess(name, argv, self.logs_dir / f"{name}.log", env=self.env() | (extra_env or {}))
         process.start()
         self.processes.append(process)
 
@@ -372,6 +383,24 @@ class ControlPlane:
         self._log_router.start()
         self._wait_default_service_account()
         self.add_nodes(self.options.nodes if self.options.nodes is not None else load_node_set())
+
+    def start_controller(self) -> ManagedProcess:
+        """The AIM Engine controller against this control plane; ready once kopf answers /healthz."""
+        port = free_port()
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/healthz", timeout=2) as response:
+                    return bool(response.status == 200)
+            except OSError:
+                return False
+
+        return self._spawn(
+            "controller",
+            [sys.executable, "-m", "controller"],
+            healthy,
+            extra_env={"AIM_CONTROLLER_HEALTH_PORT": str(port), "AIM_CONTROLLER_HEALTH_HOST": LOOPBACK},
+        )
 
     def _start_webhooks(self) -> None:
         port = free_port()

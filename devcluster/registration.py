@@ -16,7 +16,12 @@ def multi_version_crds(crd_paths: list[Path]) -> list[str]:
     names = []
     for path in crd_paths:
         for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc.get("kind") == "CustomResourceDefinition" and len(doc["spec"]["versions"]) > 1:
+            if (
+                doc
+                and doc.get("kind") == "CustomResourceDefinition"
+                and doc["spec"]["group"] == "aim.eai.amd.com"
+                and len(doc["spec"]["versions"]) > 1
+            ):
                 names.append(doc["metadata"]["name"])
     return names
 
@@ -59,7 +64,7 @@ def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Pa
         doc["spec"]["names"]["plural"]
         for path in crd_paths
         for doc in yaml.safe_load_all(path.read_text())
-        if doc and doc.get("kind") == "CustomResourceDefinition"
+        if doc and doc.get("kind") == "CustomResourceDefinition" and doc["spec"]["group"] == "aim.eai.amd.com"
     )
     ca_bundle = base64.b64encode(ca_pem).decode()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devcluster.binaries import third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions
 from devcluster.logrouter import log_file_for, write_log_file
 from devcluster.nodes import FakeNode
@@ -29,7 +30,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     workdir = tmp_path_factory.mktemp("controlplane")
-    plane = ControlPlane(ControlPlaneOptions(workdir=workdir, crd_paths=sorted((REPO_ROOT / "crds").glob("*.yaml"))))
+    plane = ControlPlane(
+        ControlPlaneOptions(workdir=workdir, crd_paths=sorted((REPO_ROOT / "crds").glob("*.yaml")) + third_party_crds())
+    )
     with plane:
         yield plane
 
@@ -118,3 +121,11 @@ def pod_logs(control_plane: ControlPlane) -> Callable[[str, str, str], Path]:
         return path
 
     return prepare
+
+
+@pytest.fixture(scope="session")
+def controller(control_plane: ControlPlane) -> Iterator[None]:
+    """The AIM Engine controller, started once for the tests that need it."""
+    process = control_plane.start_controller()
+    yield
+    process.stop()

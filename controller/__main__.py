@@ -1,0 +1,88 @@
+"""`python -m controller`: the AIM Engine controller (kopf watches, work queue, reconcile workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+from typing import Any
+
+import kopf
+from kubernetes import client, config
+
+from controller.handlers import ServiceIndex, ServiceKey, configure, register
+from controller.kube.client import Kube
+from controller.pipeline.workqueue import WorkQueue
+from controller.service.reconcile import ServiceReconciler
+from controller.settings import ControllerSettings
+
+log = logging.getLogger("controller")
+
+
+def load_client() -> client.ApiClient:
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+def work(queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler) -> None:
+    while (key := queue.get()) is not None:
+        try:
+            reconciler.reconcile(*key)
+            queue.forget(key)
+        except Exception as error:  # every failure is retried with back-off; the log says why
+            delay = queue.retry(key)
+            log.warning("Reconcile of AIMService %s/%s failed (retry in %.1fs): %s", key[0], key[1], delay, error)
+        finally:
+            queue.done(key)
+
+
+def resync(queue: WorkQueue[ServiceKey], index: ServiceIndex, period: float, stop: threading.Event) -> None:
+    while not stop.wait(period):
+        for key in index.all_keys():
+            queue.add(key)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = ControllerSettings()
+    api_client = load_client()
+    kube = Kube(api_client, settings.field_manager)
+    reconciler = ServiceReconciler(kube)
+    queue: WorkQueue[ServiceKey] = WorkQueue()
+    index = ServiceIndex()
+    registry = kopf.OperatorRegistry()
+    register(registry, queue, index)
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # In-cluster service account or KUBECONFIG, the same as the reconcilers' client.
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.on.startup(registry=registry)
+    def startup(settings: kopf.OperatorSettings, **_: object) -> None:
+        configure(settings, ControllerSettings())
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=work, args=(queue, reconciler), daemon=True) for _ in range(settings.workers)]
+    threads.append(threading.Thread(target=resync, args=(queue, index, settings.resync_seconds, stop), daemon=True))
+    for thread in threads:
+        thread.start()
+    liveness = f"http://{settings.health_host}:{settings.health_port}/healthz" if settings.health_port else None
+    try:
+        asyncio.run(kopf.operator(registry=registry, clusterwide=True, standalone=True, liveness_endpoint=liveness))
+    finally:
+        stop.set()
+        queue.close()
+        deadline = time.monotonic() + 10
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""A small typed facade over the kubernetes client's ApiClient: get, list, server-side apply,
+status patch and events for the kinds the controller touches. Objects are plain JSON dicts.
+
+Why not the generated per-kind APIs: their PATCH methods hard-code the content type, and
+server-side apply needs `application/apply-patch+yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from api.registry import CRDS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+        if subresource:
+            base += f"/{subresource}"
+        return base
+
+
+_TYPES: dict[tuple[str, str], ResourceType] = {}
+for _crd in CRDS:
+    for _version in _crd.versions:
+        _api_version = f"{_crd.group}/{_version.name}"
+        _TYPES[(_api_version, _crd.names.kind)] = ResourceType(
+            _api_version, _crd.names.kind, _crd.names.plural, _crd.scope == "Namespaced"
+        )
+for _type in (
+    ResourceType("serving.kserve.io/v1beta1", "InferenceService", "inferenceservices", True),
+    ResourceType("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
+    ResourceType("v1", "Node", "nodes", False),
+    ResourceType("v1", "Event", "events", True),
+    ResourceType("coordination.k8s.io/v1", "Lease", "leases", True),
+):
+    _TYPES[(_type.api_version, _type.kind)] = _type
+
+
+def resource_type(api_version: str, kind: str) -> ResourceType:
+    return _TYPES[(api_version, kind)]
+
+
+class Kube:
+    def __init__(self, api_client: client.ApiClient, field_manager: str):
+        self._api = api_client
+        self.field_manager = field_manager
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: list[tuple[str, Any]] | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        return self._api.call_api(
+            path,
+            method,
+            query_params=query or [],
+            header_params={"Accept": "application/json", "Content-Type": content_type},
+            body=body,
+            response_type="object",
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            _preload_content=True,
+            _request_timeout=30,
+        )
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        try:
+            obj: dict[str, Any] = self._call("GET", resource_type(api_version, kind).path(namespace, name))
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return obj
+
+    def list(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = [("labelSelector", label_selector)] if label_selector else []
+        try:
+            result = self._call("GET", resource_type(api_version, kind).path(namespace), query=query)
+        except ApiException as error:
+            if error.status == 404:  # the CRD is not installed: nothing of that kind exists
+                return []
+            raise
+        items: list[dict[str, Any]] = result.get("items") or []
+        for item in items:  # list items come without their type
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+        return items
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Server-side apply with this controller's field manager, taking over conflicting fields
+        (the controller is the authority on the objects it derives)."""
+        metadata = obj["metadata"]
+        path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
+        query = [("fieldManager", self.field_manager), ("force", "true")]
+        applied: dict[str, Any] = self._call("PATCH", path, obj, query, "application/apply-patch+yaml")
+        return applied
+
+    def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
+        """Merge-patch `status`; keys the controller stopped setting are removed (null)."""
+        previous = obj.get("status") or {}
+        body = {"status": {key: None for key in previous if key not in status} | status}
+        metadata = obj["metadata"]
+        path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"], "status")
+        self._call("PATCH", path, body, content_type="application/merge-patch+json")
+
+    def event(self, regarding: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+        """A core/v1 Event on `regarding` (best effort: an event lost is not worth a retry)."""
+        metadata = regarding["metadata"]
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        namespace = metadata.get("namespace") or "default"
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{metadata['name']}.", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": regarding["apiVersion"],
+                "kind": regarding["kind"],
+                "name": metadata["name"],
+                "namespace": metadata.get("namespace"),
+                "uid": metadata.get("uid"),
+            },
+            "type": event_type,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": self.field_manager},
+            "reportingComponent": self.field_manager,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            self._call("POST", resource_type("v1", "Event").path(namespace), body)
+        except ApiException as error:
+            log.warning("Could not record event %s on %s/%s: %s", reason, namespace, metadata["name"], error.reason)

@@ -1,0 +1,74 @@
+"""Fetch step of the AIMService reconciler: read everything the planner needs (edge layer).
+
+Namespace first, then cluster, for models, templates and runtime configs. Missing objects are
+recorded as data; API errors propagate and are retried by the work queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.naming import NameTooLongError, http_route_name, inference_service_name
+from controller.common.runtimeconfig import config_name, resolve_runtime_config
+from controller.kube.client import Kube
+from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+
+V2 = "aim.eai.amd.com/v1alpha2"
+V1 = "aim.eai.amd.com/v1alpha1"
+ISVC_API = "serving.kserve.io/v1beta1"
+ROUTE_API = "gateway.networking.k8s.io/v1"
+
+
+def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str) -> Found:
+    obj = kube.get(*namespaced, name, namespace)
+    if obj is not None:
+        return Found(obj, NAMESPACE)
+    obj = kube.get(*cluster, name)
+    return Found(obj, CLUSTER) if obj is not None else Found(None)
+
+
+def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
+    metadata = service["metadata"]
+    namespace = metadata["namespace"]
+    spec = service.get("spec") or {}
+    config = config_name(spec.get("runtimeConfigName"))
+    runtime_config = resolve_runtime_config(
+        spec.get("runtimeConfigName"),
+        kube.get(V1, "AIMRuntimeConfig", config, namespace),
+        kube.get(V1, "AIMClusterRuntimeConfig", config),
+    )
+    observed = ServiceObservation(service=service, runtime_config=runtime_config)
+    model_spec = spec.get("model") or {}
+    if model_spec.get("name"):
+        observed.model = _first(kube, (V2, "AIMModel"), (V2, "AIMClusterModel"), model_spec["name"], namespace)
+    elif model_spec.get("image"):
+        matches = [
+            Found(m, NAMESPACE)
+            for m in kube.list(V2, "AIMModel", namespace)
+            if (m.get("spec") or {}).get("image") == model_spec["image"]
+        ] + [
+            Found(m, CLUSTER)
+            for m in kube.list(V2, "AIMClusterModel")
+            if (m.get("spec") or {}).get("image") == model_spec["image"]
+        ]
+        observed.models_with_image = len(matches)
+        if len(matches) == 1:
+            observed.model = matches[0]
+    template_name = (spec.get("template") or {}).get("name")
+    if template_name:
+        observed.template = _first(
+            kube, (V1, "AIMServiceTemplate"), (V1, "AIMClusterServiceTemplate"), template_name, namespace
+        )
+    elif observed.model.obj is not None:
+        observed.template_candidates = kube.list(V1, "AIMServiceTemplate", namespace) + kube.list(
+            V1, "AIMClusterServiceTemplate"
+        )
+        observed.nodes = kube.list("v1", "Node")
+    try:
+        observed.inference_service = kube.get(
+            ISVC_API, "InferenceService", inference_service_name(metadata["name"], namespace), namespace
+        )
+    except NameTooLongError:
+        observed.inference_service = None
+    observed.http_route = kube.get(ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace)
+    return observed

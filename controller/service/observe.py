@@ -1,0 +1,44 @@
+"""What the AIMService reconciler observed (pure data: the fetch step fills it, the planner reads it).
+
+Lookups that found nothing are data (`Found(None, ...)`), not exceptions: the planner turns them
+into conditions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.common.runtimeconfig import ResolvedRuntimeConfig
+
+NAMESPACE, CLUSTER = "Namespace", "Cluster"
+
+
+@dataclass(frozen=True)
+class Found:
+    """An object looked up namespace first, then cluster. `obj` is None when neither exists."""
+
+    obj: dict[str, Any] | None
+    scope: str = ""
+
+    @property
+    def name(self) -> str:
+        return str(((self.obj or {}).get("metadata") or {}).get("name", ""))
+
+
+@dataclass
+class ServiceObservation:
+    service: dict[str, Any]
+    """The AIMService as read through aim.eai.amd.com/v1alpha2."""
+    runtime_config: ResolvedRuntimeConfig
+    model: Found = field(default_factory=lambda: Found(None))
+    """By spec.model.name; for spec.model.image the (single) model whose spec.image matches."""
+    models_with_image: int = 0
+    """How many models carry spec.model.image (more than one is ambiguous)."""
+    template: Found | None = None
+    """By spec.template.name, when named."""
+    template_candidates: list[dict[str, Any]] = field(default_factory=list)
+    """For auto-selection: namespace AIMServiceTemplates and all AIMClusterServiceTemplates."""
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    inference_service: dict[str, Any] | None = None
+    http_route: dict[str, Any] | None = None

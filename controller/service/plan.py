@@ -1,0 +1,596 @@
+"""AIMService: observed objects in, desired objects, status and events out (pure; no client calls).
+
+The pipeline follows upstream's Fetch → Compose → Plan → Apply → Status: each dependency becomes a
+component with a state; the worst state decides `status.status`; desired children are planned only
+when their inputs are usable. Once an InferenceService exists it keeps being updated even while a
+dependency is transiently unhealthy, so replica and env changes still propagate.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.conditions import ConditionType, Reason
+from api.naming import NameTooLongError, derived_name, http_route_name, inference_service_name, rfc1123
+from api.routing import RouteTemplateError, default_route_path, render_route_path
+from controller.common.gpus import cluster_gpu_models, device_ids_for
+from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
+from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
+from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
+from controller.service.observe import CLUSTER, ServiceObservation
+
+GROUP = "aim.eai.amd.com"
+MANAGED_BY = "aim-engine"
+ISVC_API = "serving.kserve.io/v1beta1"
+ROUTE_API = "gateway.networking.k8s.io/v1"
+OPERATOR_ENV = [
+    {"name": "AIM_CACHE_PATH", "value": "/workspace/cache"},
+    {"name": "VLLM_ENABLE_METRICS", "value": "true"},
+]
+SERVING_PORT = 8000
+PREDICTOR_SERVICE_PORT = 80
+
+# Worst first: the first component in one of these states decides the service's status.
+_SEVERITY = ("Failed", "Degraded", "Pending", "Starting", "Running")
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Component:
+    condition: str
+    state: str  # one of _SEVERITY
+    reason: str
+    message: str
+
+
+@dataclass
+class ServicePlan:
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    """Objects to server-side apply, in this order."""
+    status: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
+    service = observed.service
+    spec = service.get("spec") or {}
+    metadata = service["metadata"]
+    previous_status = service.get("status") or {}
+    plan = ServicePlan()
+    components: list[Component] = []
+    status: dict[str, Any] = {}
+
+    config = observed.runtime_config
+    if config.missing:
+        components.append(
+            Component(
+                ConditionType.RUNTIME_CONFIG_READY,
+                "Failed",
+                Reason.CONFIG_NOT_FOUND,
+                f"spec.runtimeConfigName: no AIMRuntimeConfig or AIMClusterRuntimeConfig named {config.name!r}",
+            )
+        )
+    else:
+        found = bool(config.scope)
+        components.append(
+            Component(
+                ConditionType.RUNTIME_CONFIG_READY,
+                "Running",
+                Reason.CONFIG_FOUND if found else Reason.DEFAULT_CONFIG_NOT_FOUND,
+                f"runtime config {config.name!r} ({config.scope})"
+                if found
+                else "no default runtime config; none needed",
+            )
+        )
+        if found:
+            status["resolvedRuntimeConfig"] = {"name": config.name, "scope": config.scope}
+
+    model, model_component, model_to_create = _resolve_model(observed)
+    components.append(model_component)
+    if model_to_create is not None:
+        plan.apply.append(model_to_create)
+    if model is not None and model_component.state == "Running":
+        status["resolvedModel"] = _reference(model, observed.model.scope)
+
+    template: dict[str, Any] | None = None
+    if model is not None:
+        template, template_component = _resolve_template(observed, model)
+        components.append(template_component)
+        if template is not None and template_component.state == "Running":
+            status["resolvedTemplate"] = _reference(
+                template, CLUSTER if template["kind"] == CLUSTER_KIND else "Namespace"
+            )
+    else:
+        components.append(
+            Component(ConditionType.TEMPLATE_READY, "Pending", Reason.TEMPLATE_NOT_FOUND, "waiting for the model")
+        )
+
+    blocking = [c for c in components if c.state != "Running"]
+    inference_service = None
+    isvc_name = ""
+    try:
+        isvc_name = inference_service_name(metadata["name"], metadata["namespace"])
+    except NameTooLongError as error:
+        components.append(Component(ConditionType.INFERENCE_SERVICE_READY, "Failed", Reason.NAME_TOO_LONG, str(error)))
+        blocking.append(components[-1])
+    if (
+        model is not None
+        and template is not None
+        and isvc_name
+        and (not blocking or observed.inference_service is not None)
+    ):
+        inference_service = plan_inference_service(observed, model, template, isvc_name)
+        plan.apply.append(inference_service)
+    if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
+        components.append(_inference_service_component(observed.inference_service, inference_service is not None))
+
+    route_component, route = _plan_route(observed, isvc_name)
+    if route_component is not None:
+        components.append(route_component)
+        status["routing"] = {"path": route["spec"]["rules"][0]["matches"][0]["path"]["value"]} if route else {}
+    if route is not None and inference_service is not None:
+        plan.apply.append(route)
+
+    status["status"] = _overall(components)
+    if inference_service is not None:
+        status["runtime"] = _runtime(spec)
+    conditions = [
+        Condition(c.condition, TRUE if c.state == "Running" else FALSE, c.reason, c.message) for c in components
+    ]
+    conditions.append(_ready_condition(components))
+    conditions.append(_config_valid(components))
+    status["conditions"] = merge_conditions(
+        previous_status.get("conditions"), conditions, metadata.get("generation"), now
+    )
+    status["observedGeneration"] = metadata.get("generation")
+    plan.status = status
+    plan.events = _transition_events(previous_status, status, components)
+    return plan
+
+
+# -- model ---------------------------------------------------------------------------------------
+
+
+def _resolve_model(
+    observed: ServiceObservation,
+) -> tuple[dict[str, Any] | None, Component, dict[str, Any] | None]:
+    spec = observed.service.get("spec") or {}
+    model_spec = spec.get("model") or {}
+    condition = ConditionType.MODEL_READY
+    if model_spec.get("image") and observed.model.obj is None:
+        if observed.models_with_image > 1:
+            message = f"spec.model.image: {observed.models_with_image} models use image {model_spec['image']}; name one"
+            return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
+        try:
+            created = plan_model_for_image(observed.service)
+        except ValueError as error:
+            return None, Component(condition, "Failed", Reason.INVALID_IMAGE_REFERENCE, str(error)), None
+        message = f"creating AIMModel {created['metadata']['name']} for image {model_spec['image']}"
+        return None, Component(condition, "Pending", Reason.CREATING_MODEL, message), created
+    if observed.model.obj is None:
+        if model_spec.get("custom"):
+            message = "inline custom models are not supported yet; create an AIMModel and name it"
+            return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
+        name = model_spec.get("name", "")
+        message = f"spec.model.name: no AIMModel or AIMClusterModel named {name!r}"
+        return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
+    model = observed.model.obj
+    state = (model.get("status") or {}).get("status") or "Pending"
+    described = f"{observed.model.scope.lower()} model {observed.model.name}"
+    if state == "Ready":
+        return model, Component(condition, "Running", Reason.MODEL_RESOLVED, f"{described} is Ready"), None
+    if state in ("Failed", "Degraded"):
+        return model, Component(condition, "Failed", Reason.MODEL_NOT_READY, f"{described} is {state}"), None
+    return model, Component(condition, "Pending", Reason.MODEL_NOT_READY, f"{described} is {state}"), None
+
+
+_IMAGE = re.compile(
+    r"^(?:(?P<registry>[^/]+\.[^/]+|[^/]+:\d+|localhost)/)?(?P<path>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+))?(?:@.+)?$"
+)
+
+
+def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
+    """A namespaced AIMModel for `spec.model.image`, shared (no owner): other services using the
+    same image find and reuse it."""
+    spec = service["spec"]
+    image = spec["model"]["image"]
+    match = _IMAGE.match(image)
+    if match is None:
+        raise ValueError(f"spec.model.image: {image!r} is not an image reference")
+    image_name = match.group("path").rsplit("/", 1)[-1]
+    tag = match.group("tag") or "latest"
+    model_spec: dict[str, Any] = {"image": image}
+    for key in ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
+        if spec.get(key):
+            model_spec[key] = spec[key]
+    return {
+        "apiVersion": f"{GROUP}/v1alpha2",
+        "kind": "AIMModel",
+        "metadata": {
+            "name": derived_name([image_name, tag], hash_inputs=[image]),
+            "namespace": service["metadata"]["namespace"],
+            "labels": {"aim.eai.amd.com/origin": "auto-generated", "app.kubernetes.io/managed-by": MANAGED_BY},
+        },
+        "spec": model_spec,
+    }
+
+
+# -- template ------------------------------------------------------------------------------------
+
+
+def _resolve_template(observed: ServiceObservation, model: dict[str, Any]) -> tuple[dict[str, Any] | None, Component]:
+    spec = observed.service.get("spec") or {}
+    selector = spec.get("template") or {}
+    condition = ConditionType.TEMPLATE_READY
+    if selector.get("name"):
+        found = observed.template
+        if found is None or found.obj is None:
+            message = (
+                f"spec.template.name: no AIMServiceTemplate or AIMClusterServiceTemplate named {selector['name']!r}"
+            )
+            return None, Component(condition, "Failed", Reason.TEMPLATE_NOT_FOUND, message)
+        state = (found.obj.get("status") or {}).get("status") or "Pending"
+        described = f"{found.scope.lower()} template {found.name}"
+        if state == "Ready":
+            return found.obj, Component(condition, "Running", Reason.RESOLVED, f"{described} is Ready")
+        failed = state in ("Failed", "Degraded", "NotAvailable")
+        return None, Component(
+            condition, "Failed" if failed else "Pending", Reason.TEMPLATE_NOT_READY, f"{described} is {state}"
+        )
+    gpus = set(cluster_gpu_models(observed.nodes))
+    selection = select_template(
+        observed.template_candidates,
+        model["metadata"]["name"],
+        bool(selector.get("allowUnoptimized")),
+        Overrides.from_service_spec(spec),
+        gpus,
+    )
+    if selection.template is None:
+        # Nothing usable yet is Pending (templates may become Ready, GPUs may be added); ambiguity
+        # needs the user, so it fails.
+        state = "Failed" if selection.reason == Reason.TEMPLATE_SELECTION_AMBIGUOUS else "Pending"
+        return None, Component(condition, state, selection.reason, selection.message)
+    return selection.template, Component(condition, "Running", Reason.RESOLVED, selection.message)
+
+
+# -- InferenceService ----------------------------------------------------------------------------
+
+
+def plan_inference_service(
+    observed: ServiceObservation, model: dict[str, Any], template: dict[str, Any], name: str
+) -> dict[str, Any]:
+    service = observed.service
+    spec = service.get("spec") or {}
+    namespace = service["metadata"]["namespace"]
+    template_spec = template.get("spec") or {}
+    template_status = template.get("status") or {}
+    config = observed.runtime_config.spec
+    model_spec = model.get("spec") or {}
+
+    gpu_model, gpu_count = template_gpu(template)
+    resolved_gpu = (template_status.get("resolvedHardware") or {}).get("gpu") or {}
+    gpu_resource = resolved_gpu.get("resourceName") or "amd.com/gpu"
+    resources = merge_resources(
+        [
+            gpu_default_resources(gpu_count, gpu_resource),
+            model_spec.get("resources"),
+            template_spec.get("resources"),
+            spec.get("resources"),
+        ]
+    )
+    profile_metadata = (template_status.get("profile") or {}).get("metadata") or {}
+    derived = [
+        {"name": "AIM_PROFILE_ID", "value": template_spec.get("profileId")},
+        {"name": "AIM_METRIC", "value": profile_metadata.get("metric") or template_spec.get("metric")},
+        {"name": "AIM_PRECISION", "value": profile_metadata.get("precision") or template_spec.get("precision")},
+    ]
+    sources = template_status.get("modelSources") or template_spec.get("modelSources") or []
+    model_id = [{"name": "AIM_MODEL_ID", "value": sources[0]["modelId"]}] if sources else []
+    env = merge_env_layers(
+        [
+            OPERATOR_ENV,
+            config.get("env"),
+            [e for e in derived if e["value"]],
+            template_spec.get("env"),
+            model_id,
+            spec.get("env"),
+        ]
+    )
+    container: dict[str, Any] = {
+        "name": "kserve-container",
+        "image": model_spec.get("image"),
+        "env": env,
+        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
+        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],  # noqa: S108 - shared memory for the engine
+    }
+    if resources:
+        container["resources"] = resources
+    predictor: dict[str, Any] = {
+        "containers": [container],
+        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}],
+    }
+    affinity = template_status.get("resolvedNodeAffinity") or _gpu_node_affinity(gpu_model)
+    if affinity:
+        predictor["affinity"] = {"nodeAffinity": affinity}
+    pull_secrets = spec.get("imagePullSecrets") or model_spec.get("imagePullSecrets") or config.get("imagePullSecrets")
+    if pull_secrets:
+        predictor["imagePullSecrets"] = pull_secrets
+    account = spec.get("serviceAccountName") or model_spec.get("serviceAccountName") or config.get("serviceAccountName")
+    if account:
+        predictor["serviceAccountName"] = account
+    if spec.get("priorityClassName"):
+        predictor["priorityClassName"] = spec["priorityClassName"]
+
+    annotations: dict[str, str] = {}
+    if _autoscaling(spec):
+        minimum = spec.get("minReplicas") or 1
+        predictor["minReplicas"] = minimum
+        predictor["maxReplicas"] = spec.get("maxReplicas") or minimum
+        metrics = (spec.get("autoScaling") or {}).get("metrics")
+        if metrics:
+            predictor["autoScaling"] = {"metrics": metrics}
+        annotations["serving.kserve.io/autoscalerClass"] = "keda"
+        annotations["sidecar.opentelemetry.io/inject"] = f"{name}-predictor"
+        annotations["prometheus.kserve.io/port"] = str(SERVING_PORT)
+    else:
+        replicas = spec.get("replicas", 1)
+        predictor["minReplicas"] = replicas
+        predictor["maxReplicas"] = replicas
+        annotations["serving.kserve.io/autoscalerClass"] = "none"
+
+    labels = propagated_labels(service, config) | {
+        "app.kubernetes.io/component": "inference",
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+        "aim.eai.amd.com/template": rfc1123(template["metadata"]["name"]),
+        "aim.eai.amd.com/model": rfc1123(template_spec.get("modelName", "")),
+    }
+    for key in ("metric", "precision"):
+        value = profile_metadata.get(key) or template_spec.get(key)
+        if value:
+            labels[f"aim.eai.amd.com/{key}"] = rfc1123(str(value))
+    return {
+        "apiVersion": ISVC_API,
+        "kind": "InferenceService",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": annotations,
+            "ownerReferences": [owner_reference(service)],
+        },
+        "spec": {"predictor": predictor},
+    }
+
+
+def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
+    ids = device_ids_for(gpu_model) if gpu_model else []
+    if not ids:
+        return None
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "amd.com/gpu.device-id", "operator": "In", "values": ids}]}
+            ]
+        }
+    }
+
+
+def _autoscaling(spec: dict[str, Any]) -> bool:
+    return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
+
+
+def _runtime(spec: dict[str, Any]) -> dict[str, Any]:
+    if _autoscaling(spec):
+        minimum = spec.get("minReplicas") or 1
+        maximum = spec.get("maxReplicas") or minimum
+        return {
+            "minReplicas": minimum,
+            "maxReplicas": maximum,
+            "currentReplicas": minimum,
+            "desiredReplicas": minimum,
+            "replicas": f"{minimum}/{minimum} ({minimum}-{maximum})",
+        }
+    replicas = spec.get("replicas", 1)
+    return {
+        "minReplicas": replicas,
+        "maxReplicas": replicas,
+        "currentReplicas": replicas,
+        "desiredReplicas": replicas,
+        "replicas": str(replicas),
+    }
+
+
+def _inference_service_component(existing: dict[str, Any] | None, planned: bool) -> Component:
+    condition = ConditionType.INFERENCE_SERVICE_READY
+    if not planned:
+        return Component(condition, "Pending", Reason.CREATING_RUNTIME, "waiting for the model and template")
+    if existing is None:
+        return Component(condition, "Starting", Reason.CREATING_RUNTIME, "creating the InferenceService")
+    if is_true(existing, "Ready"):
+        return Component(condition, "Running", Reason.RUNTIME_READY, "the InferenceService is Ready")
+    ready = condition_of(existing, "Ready") or {}
+    message = ready.get("message") or ready.get("reason") or "the InferenceService is not Ready yet"
+    return Component(condition, "Starting", Reason.CREATING_RUNTIME, message)
+
+
+# -- HTTPRoute -----------------------------------------------------------------------------------
+
+
+def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component | None, dict[str, Any] | None]:
+    service = observed.service
+    spec = service.get("spec") or {}
+    routing = spec.get("routing") or {}
+    config_routing = observed.runtime_config.spec.get("routing") or {}
+    enabled = routing.get("enabled") if routing.get("enabled") is not None else config_routing.get("enabled")
+    if not enabled or not isvc_name:
+        return None, None
+    condition = ConditionType.HTTP_ROUTE_READY
+    gateway = routing.get("gatewayRef") or config_routing.get("gatewayRef")
+    if not gateway:
+        message = "routing is enabled but no gatewayRef is set on the service or its runtime config"
+        return Component(condition, "Degraded", Reason.GATEWAY_NOT_CONFIGURED, message), None
+    metadata = service["metadata"]
+    template = routing.get("pathTemplate") or config_routing.get("pathTemplate")
+    try:
+        path = (
+            render_route_path(template, service)
+            if template
+            else default_route_path(metadata["namespace"], metadata["uid"])
+        )
+    except RouteTemplateError as error:
+        where = "spec.routing.pathTemplate" if routing.get("pathTemplate") else "runtime config routing.pathTemplate"
+        return Component(condition, "Degraded", Reason.ROUTE_TEMPLATE_INVALID, f"{where}: {error}"), None
+    annotations = dict(config_routing.get("annotations") or {}) | dict(routing.get("annotations") or {})
+    route_spec: dict[str, Any] = {
+        "parentRefs": [gateway],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                "filters": [
+                    {
+                        "type": "URLRewrite",
+                        "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
+                    }
+                ],
+                "backendRefs": [{"kind": "Service", "name": f"{isvc_name}-predictor", "port": PREDICTOR_SERVICE_PORT}],
+            }
+        ],
+    }
+    timeout = routing.get("requestTimeout") or config_routing.get("requestTimeout")
+    if timeout:
+        route_spec["rules"][0]["timeouts"] = {"request": timeout}
+    route = {
+        "apiVersion": ROUTE_API,
+        "kind": "HTTPRoute",
+        "metadata": {
+            "name": http_route_name(metadata["name"], metadata["namespace"]),
+            "namespace": metadata["namespace"],
+            "labels": propagated_labels(service, observed.runtime_config.spec)
+            | {
+                "app.kubernetes.io/component": "routing",
+                "app.kubernetes.io/managed-by": MANAGED_BY,
+                "aim.eai.amd.com/service": rfc1123(metadata["name"]),
+            },
+            "annotations": annotations,
+            "ownerReferences": [owner_reference(service)],
+        },
+        "spec": route_spec,
+    }
+    accepted = _route_accepted(observed.http_route)
+    if accepted:
+        return Component(condition, "Running", Reason.HTTP_ROUTE_ACCEPTED, f"routed at {path}"), route
+    return Component(
+        condition, "Starting", Reason.HTTP_ROUTE_PENDING, f"waiting for the gateway to accept {path}"
+    ), route
+
+
+def _route_accepted(route: dict[str, Any] | None) -> bool:
+    for parent in ((route or {}).get("status") or {}).get("parents") or []:
+        for condition in parent.get("conditions") or []:
+            if condition.get("type") == "Accepted" and condition.get("status") == TRUE:
+                return True
+    return False
+
+
+# -- shared --------------------------------------------------------------------------------------
+
+
+def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
+    """`aim.eai.amd.com/*` labels always; others when the runtime config's labelPropagation
+    matches their key (shell-style globs)."""
+    labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
+    propagation = config.get("labelPropagation") or {}
+    patterns = propagation.get("match") or [] if propagation.get("enabled") else []
+    return {
+        key: value
+        for key, value in labels.items()
+        if key.startswith(f"{GROUP}/") or any(fnmatch.fnmatchcase(key, p) for p in patterns)
+    }
+
+
+def _reference(obj: dict[str, Any], scope: str) -> dict[str, Any]:
+    metadata = obj["metadata"]
+    reference = {"name": metadata["name"], "scope": scope, "kind": obj.get("kind"), "uid": metadata.get("uid")}
+    if metadata.get("namespace"):
+        reference["namespace"] = metadata["namespace"]
+    return {k: v for k, v in reference.items() if v}
+
+
+def _overall(components: list[Component]) -> str:
+    states = {c.state for c in components}
+    return next((s for s in _SEVERITY if s in states), "Running")
+
+
+def _ready_condition(components: list[Component]) -> Condition:
+    failing = next((c for s in _SEVERITY[:-1] for c in components if c.state == s), None)
+    if failing is None:
+        return Condition(ConditionType.READY, TRUE, "AllComponentsReady", "the service is serving")
+    return Condition(ConditionType.READY, FALSE, failing.reason, f"{failing.condition}: {failing.message}")
+
+
+def _config_valid(components: list[Component]) -> Condition:
+    invalid = next(
+        (
+            c
+            for c in components
+            if c.reason
+            in (
+                Reason.CONFIG_NOT_FOUND,
+                Reason.NAME_TOO_LONG,
+                Reason.ROUTE_TEMPLATE_INVALID,
+                Reason.GATEWAY_NOT_CONFIGURED,
+            )
+            or (c.state == "Failed" and c.reason in (Reason.MODEL_NOT_FOUND, Reason.TEMPLATE_NOT_FOUND))
+        ),
+        None,
+    )
+    if invalid is None:
+        return Condition(ConditionType.CONFIG_VALID, TRUE, "ConfigurationValid", "")
+    return Condition(ConditionType.CONFIG_VALID, FALSE, invalid.reason, invalid.message)
+
+
+def _transition_events(previous: dict[str, Any], status: dict[str, Any], components: list[Component]) -> list[Event]:
+    events = []
+    before = {c.get("type"): c for c in previous.get("conditions") or []}
+    for condition in status["conditions"]:
+        old = before.get(condition["type"])
+        if old and old.get("status") == condition["status"] and old.get("reason") == condition["reason"]:
+            continue
+        if condition["type"] == ConditionType.READY and condition["status"] == TRUE:
+            continue  # reported by the status transition below
+        kind = "Normal" if condition["status"] == TRUE else "Warning"
+        if condition["status"] != TRUE and not old and condition["reason"] in _PROGRESS_REASONS:
+            kind = "Normal"
+        events.append(Event(kind, condition["reason"], f"{condition['type']}: {condition['message']}".rstrip(": ")))
+    if previous.get("status") != status["status"]:
+        kind = "Warning" if status["status"] in ("Failed", "Degraded") else "Normal"
+        events.append(
+            Event(
+                kind, f"Service{status['status']}", f"status {previous.get('status') or 'none'} -> {status['status']}"
+            )
+        )
+    return events
+
+
+_PROGRESS_REASONS = {Reason.CREATING_RUNTIME, Reason.CREATING_MODEL, Reason.HTTP_ROUTE_PENDING, Reason.MODEL_NOT_READY}

@@ -1,0 +1,24 @@
+"""The controller's configuration, read once from the environment (prefix AIM_CONTROLLER_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ControllerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIM_CONTROLLER_")
+
+    field_manager: str = "aim-engine-controller"
+    """Server-side apply field manager of every object the controller writes."""
+    workers: int = 2
+    """Reconciles running at once (different objects; one object is never reconciled twice at once)."""
+    resync_seconds: float = 300.0
+    """Every known service is reconciled again at this period, whatever the watches said."""
+    watch_server_timeout: int = 300
+    """Seconds the API server keeps a watch open before the controller re-establishes it."""
+    watch_client_timeout: int = 330
+    """Seconds without any answer after which a watch is considered stalled and restarted."""
+    health_port: int = 8081
+    """kopf's liveness endpoint (/healthz) listens on this port; 0 turns it off."""
+    health_host: str = "0.0.0.0"  # noqa: S104 - in a pod the kubelet probes the pod IP
+    """Address of the liveness endpoint (127.0.0.1 on the local control plane)."""
