@@ -1,0 +1,227 @@
+"""plan_service: observed objects in, desired objects, status and events out (no API server)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from controller.common.runtimeconfig import resolve_runtime_config
+from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+from controller.service.plan import plan_service
+
+NOW = "2026-11-23T12:00:00Z"
+LATER = "2026-11-23T12:05:00Z"
+GPU_NODE = {
+    "metadata": {"name": "gpu", "labels": {"amd.com/gpu.device-id": "74a1"}},
+    "status": {"allocatable": {"amd.com/gpu": "8"}},
+}
+
+
+def service(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha2",
+        "kind": "AIMService",
+        "metadata": {
+            "name": "chat",
+            "namespace": "team",
+            "uid": "u-1",
+            "generation": 3,
+            "labels": {"aim.eai.amd.com/tier": "gold", "team": "a"},
+        },
+        "spec": {"model": {"name": "qwen"}, "replicas": 1, **spec},
+    }
+
+
+def model(status: str = "Ready") -> dict[str, Any]:
+    return {
+        "kind": "AIMModel",
+        "metadata": {"name": "qwen", "namespace": "team", "uid": "m-1"},
+        "spec": {"image": "img:1"},
+        "status": {"status": status},
+    }
+
+
+def template(name: str = "t", status: str = "Ready") -> dict[str, Any]:
+    return {
+        "kind": "AIMServiceTemplate",
+        "metadata": {"name": name, "namespace": "team", "uid": "t-1"},
+        "spec": {"modelName": "qwen", "hardware": {"gpu": {"models": ["MI300X"], "requests": 1}}, "profileId": "p1"},
+        "status": {
+            "status": status,
+            "profile": {"metadata": {"type": "optimized", "metric": "latency", "precision": "fp8"}},
+        },
+    }
+
+
+def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservation:
+    defaults: dict[str, Any] = {
+        "runtime_config": resolve_runtime_config(None, None, None),
+        "model": Found(model(), NAMESPACE),
+        "template_candidates": [template()],
+        "nodes": [GPU_NODE],
+    }
+    return ServiceObservation(service=svc or service(), **(defaults | fields))
+
+
+def condition(plan_status: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(c for c in plan_status["conditions"] if c["type"] == kind)
+
+
+SITUATIONS = [
+    (
+        "runtime-config-missing",
+        observe(service(runtimeConfigName="x"), runtime_config=resolve_runtime_config("x", None, None)),
+        "Failed",
+        "RuntimeConfigReady",
+        "ConfigNotFound",
+    ),
+    ("model-missing", observe(model=Found(None)), "Failed", "ModelReady", "ModelNotFound"),
+    (
+        "model-not-ready",
+        observe(model=Found(model("Progressing"), CLUSTER)),
+        "Pending",
+        "ModelReady",
+        "ModelNotReady",
+    ),
+    ("model-failed", observe(model=Found(model("Failed"), NAMESPACE)), "Failed", "ModelReady", "ModelNotReady"),
+    ("no-gpu-on-cluster", observe(nodes=[]), "Pending", "TemplateReady", "TemplateNotFound"),
+    (
+        "named-template-missing",
+        observe(service(template={"name": "nope"}), template=Found(None)),
+        "Failed",
+        "TemplateReady",
+        "TemplateNotFound",
+    ),
+    (
+        "named-template-not-ready",
+        observe(service(template={"name": "t"}), template=Found(template(status="Pending"), NAMESPACE)),
+        "Pending",
+        "TemplateReady",
+        "TemplateNotReady",
+    ),
+    ("creating-runtime", observe(), "Starting", "InferenceServiceReady", "CreatingRuntime"),
+    (
+        "gateway-missing",
+        observe(service(routing={"enabled": True})),
+        "Degraded",
+        "HTTPRouteReady",
+        "GatewayNotConfigured",
+    ),
+    (
+        "route-template-invalid",
+        observe(
+            service(
+                routing={
+                    "enabled": True,
+                    "gatewayRef": {"name": "g"},
+                    "pathTemplate": "/{.metadata.labels.missing}",
+                }
+            )
+        ),
+        "Degraded",
+        "HTTPRouteReady",
+        "RouteTemplateInvalid",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "observation", "status", "condition_type", "reason"), SITUATIONS, ids=[c[0] for c in SITUATIONS]
+)
+def test_status_for_each_situation(
+    case: str, observation: ServiceObservation, status: str, condition_type: str, reason: str
+) -> None:
+    plan = plan_service(observation, NOW)
+    assert plan.status["status"] == status, plan.status
+    assert condition(plan.status, condition_type)["reason"] == reason
+    ready = condition(plan.status, "Ready")
+    assert ready["status"] == "False"
+    assert ready["observedGeneration"] == 3
+
+
+def test_a_long_namespace_fails_with_the_name_rule() -> None:
+    svc = service()
+    svc["metadata"]["namespace"] = "n" * 50
+    plan = plan_service(observe(svc), NOW)
+    assert plan.status["status"] == "Failed"
+    assert condition(plan.status, "InferenceServiceReady")["reason"] == "NameTooLong"
+    assert plan.apply == []
+
+
+def test_inference_service_shape() -> None:
+    svc = service(env=[{"name": "X", "value": "1"}], imagePullSecrets=[{"name": "pull"}])
+    config = resolve_runtime_config(
+        None,
+        {
+            "spec": {
+                "labelPropagation": {"enabled": True, "match": ["te*"]},
+                "env": [{"name": "X", "value": "0"}, {"name": "Y", "value": "cfg"}],
+            }
+        },
+        None,
+    )
+    plan = plan_service(observe(svc, runtime_config=config), NOW)
+    [isvc] = plan.apply
+    assert isvc["kind"] == "InferenceService"
+    assert isvc["metadata"]["labels"]["team"] == "a"  # propagated by the glob
+    assert isvc["metadata"]["labels"]["aim.eai.amd.com/tier"] == "gold"  # AIM labels always
+    assert isvc["metadata"]["annotations"] == {"serving.kserve.io/autoscalerClass": "none"}
+    predictor = isvc["spec"]["predictor"]
+    env = {e["name"]: e["value"] for e in predictor["containers"][0]["env"]}
+    assert env == {
+        "AIM_CACHE_PATH": "/workspace/cache",
+        "AIM_METRIC": "latency",
+        "AIM_PRECISION": "fp8",
+        "AIM_PROFILE_ID": "p1",
+        "VLLM_ENABLE_METRICS": "true",
+        "X": "1",
+        "Y": "cfg",
+    }
+    assert predictor["imagePullSecrets"] == [{"name": "pull"}]
+    assert predictor["containers"][0]["image"] == "img:1"
+
+
+def test_autoscaling_sets_keda_annotations_and_bounds() -> None:
+    plan = plan_service(observe(service(minReplicas=2, maxReplicas=5)), NOW)
+    isvc = plan.apply[0]
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "keda"
+    assert (isvc["spec"]["predictor"]["minReplicas"], isvc["spec"]["predictor"]["maxReplicas"]) == (2, 5)
+    assert plan.status["runtime"]["replicas"] == "2/2 (2-5)"
+
+
+def test_model_from_image_is_created_once_and_shared() -> None:
+    svc = service(model={"image": "ghcr.io/amd/aim-llama:1.2"})
+    plan = plan_service(observe(svc, model=Found(None)), NOW)
+    [created] = plan.apply
+    assert created["kind"] == "AIMModel"
+    assert created["metadata"]["name"].startswith("aim-llama-1-2-")
+    assert "ownerReferences" not in created["metadata"]
+    assert condition(plan.status, "ModelReady")["reason"] == "CreatingModel"
+    other = copy.deepcopy(svc)
+    other["metadata"]["name"] = "other"
+    assert (
+        plan_service(observe(other, model=Found(None)), NOW).apply[0]["metadata"]["name"] == created["metadata"]["name"]
+    )
+    ambiguous = plan_service(observe(svc, model=Found(None), models_with_image=2), NOW)
+    assert ambiguous.status["status"] == "Failed"
+
+
+def test_nothing_changes_when_nothing_changed() -> None:
+    first = plan_service(observe(), NOW)
+    settled = service()
+    settled["status"] = first.status
+    second = plan_service(observe(settled), LATER)
+    assert second.status == first.status  # transition times kept: no status write
+    assert second.events == []
+    assert first.events  # the first reconcile reported its transitions
+
+
+def test_transition_time_moves_only_when_status_changes() -> None:
+    first = plan_service(observe(model=Found(model("Progressing"), NAMESPACE)), NOW)
+    settled = service()
+    settled["status"] = first.status
+    second = plan_service(observe(settled), LATER)
+    assert condition(second.status, "ModelReady")["lastTransitionTime"] == LATER
+    assert condition(second.status, "RuntimeConfigReady")["lastTransitionTime"] == NOW
