@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 import threading
 import time
+import uuid
 from typing import Any
 
 import kopf
@@ -14,6 +16,7 @@ from kubernetes import client, config
 
 from controller.handlers import ServiceIndex, ServiceKey, configure, register
 from controller.kube.client import Kube
+from controller.kube.leader import LeaderElector
 from controller.pipeline.workqueue import WorkQueue
 from controller.service.reconcile import ServiceReconciler
 from controller.settings import ControllerSettings
@@ -29,8 +32,15 @@ def load_client() -> client.ApiClient:
     return client.ApiClient()
 
 
-def work(queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler) -> None:
-    while (key := queue.get()) is not None:
+def work(
+    queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler, leading: threading.Event, stop: threading.Event
+) -> None:
+    while not stop.is_set():
+        if not leading.wait(1):
+            continue  # a standby replica keeps its queue but does not act on it
+        key = queue.get(timeout=1)
+        if key is None:
+            continue
         try:
             reconciler.reconcile(*key)
             queue.forget(key)
@@ -41,10 +51,15 @@ def work(queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler) -> None:
             queue.done(key)
 
 
+def enqueue_all(queue: WorkQueue[ServiceKey], index: ServiceIndex) -> None:
+    """A new leader catches up with everything that happened while it stood by."""
+    for key in index.all_keys():
+        queue.add(key)
+
+
 def resync(queue: WorkQueue[ServiceKey], index: ServiceIndex, period: float, stop: threading.Event) -> None:
     while not stop.wait(period):
-        for key in index.all_keys():
-            queue.add(key)
+        enqueue_all(queue, index)
 
 
 def main() -> int:
@@ -68,8 +83,26 @@ def main() -> int:
         configure(settings, ControllerSettings())
 
     stop = threading.Event()
-    threads = [threading.Thread(target=work, args=(queue, reconciler), daemon=True) for _ in range(settings.workers)]
-    threads.append(threading.Thread(target=resync, args=(queue, index, settings.resync_seconds, stop), daemon=True))
+    threads = [threading.Thread(target=resync, args=(queue, index, settings.resync_seconds, stop), daemon=True)]
+    if settings.leader_election:
+        elector = LeaderElector(
+            kube,
+            settings.lease_name,
+            settings.lease_namespace,
+            identity=f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
+            lease_seconds=settings.lease_seconds,
+            retry_seconds=settings.lease_retry_seconds,
+            on_elected=lambda: enqueue_all(queue, index),
+        )
+        leading = elector.leading
+        threads.append(threading.Thread(target=elector.run, args=(stop,), daemon=True))
+    else:
+        leading = threading.Event()
+        leading.set()
+    threads += [
+        threading.Thread(target=work, args=(queue, reconciler, leading, stop), daemon=True)
+        for _ in range(settings.workers)
+    ]
     for thread in threads:
         thread.start()
     liveness = f"http://{settings.health_host}:{settings.health_port}/healthz" if settings.health_port else None

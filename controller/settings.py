@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +19,16 @@ class ControllerSettings(BaseSettings):
     """Seconds the API server keeps a watch open before the controller re-establishes it."""
     watch_client_timeout: int = 330
     """Seconds without any answer after which a watch is considered stalled and restarted."""
+    leader_election: bool = True
+    """Only the replica holding the Lease reconciles; the others stand by with warm watches."""
+    lease_name: str = "aim-engine-controller"
+    lease_namespace: str = Field(
+        default="default", validation_alias=AliasChoices("AIM_CONTROLLER_LEASE_NAMESPACE", "POD_NAMESPACE")
+    )
+    """Where the Lease lives: the controller's own namespace in a cluster (POD_NAMESPACE)."""
+    lease_seconds: int = 15
+    """A leader that has not renewed for this long is replaced."""
+    lease_retry_seconds: float = 2.0
     health_port: int = 8081
     """kopf's liveness endpoint (/healthz) listens on this port; 0 turns it off."""
     health_host: str = "0.0.0.0"  # noqa: S104 - in a pod the kubelet probes the pod IP

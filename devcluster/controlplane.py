@@ -384,7 +384,7 @@ class ControlPlane:
         self._wait_default_service_account()
         self.add_nodes(self.options.nodes if self.options.nodes is not None else load_node_set())
 
-    def start_controller(self) -> ManagedProcess:
+    def start_controller(self, name: str = "controller", env: dict[str, str] | None = None) -> ManagedProcess:
         """The AIM Engine controller against this control plane; ready once kopf answers /healthz."""
         port = free_port()
 
@@ -396,10 +396,10 @@ class ControlPlane:
                 return False
 
         return self._spawn(
-            "controller",
+            name,
             [sys.executable, "-m", "controller"],
             healthy,
-            extra_env={"AIM_CONTROLLER_HEALTH_PORT": str(port), "AIM_CONTROLLER_HEALTH_HOST": LOOPBACK},
+            extra_env={"AIM_CONTROLLER_HEALTH_PORT": str(port), "AIM_CONTROLLER_HEALTH_HOST": LOOPBACK} | (env or {}),
         )
 
     def _start_webhooks(self) -> None:

@@ -120,6 +120,20 @@ class Kube:
         applied: dict[str, Any] = self._call("PATCH", path, obj, query, "application/apply-patch+yaml")
         return applied
 
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        metadata = obj["metadata"]
+        created: dict[str, Any] = self._call(
+            "POST", resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace")), obj
+        )
+        return created
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT, guarded by metadata.resourceVersion: raises Conflict when someone wrote first."""
+        metadata = obj["metadata"]
+        path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
+        replaced: dict[str, Any] = self._call("PUT", path, obj)
+        return replaced
+
     def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         """Merge-patch `status`; keys the controller stopped setting are removed (null)."""
         previous = obj.get("status") or {}
