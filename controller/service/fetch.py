@@ -10,7 +10,9 @@ from typing import Any
 
 from api.naming import NameTooLongError, http_route_name, inference_service_name
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
+from controller.common.selection import Overrides
 from controller.kube.client import Kube
+from controller.service.derived import derived_template_name
 from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
 
 V2 = "aim.eai.amd.com/v1alpha2"
@@ -59,6 +61,10 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         observed.template = _first(
             kube, (V1, "AIMServiceTemplate"), (V1, "AIMClusterServiceTemplate"), template_name, namespace
         )
+        overrides = Overrides.from_service_spec(spec)
+        if overrides.any():
+            derived = kube.get(V1, "AIMServiceTemplate", derived_template_name(template_name, overrides), namespace)
+            observed.derived_template = Found(derived, NAMESPACE)
     elif observed.model.obj is not None:
         observed.template_candidates = kube.list(V1, "AIMServiceTemplate", namespace) + kube.list(
             V1, "AIMClusterServiceTemplate"

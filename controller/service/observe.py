@@ -37,6 +37,8 @@ class ServiceObservation:
     """How many models carry spec.model.image (more than one is ambiguous)."""
     template: Found | None = None
     """By spec.template.name, when named."""
+    derived_template: Found | None = None
+    """The namespaced copy of the named template with the service's overrides, when overridden."""
     template_candidates: list[dict[str, Any]] = field(default_factory=list)
     """For auto-selection: namespace AIMServiceTemplates and all AIMClusterServiceTemplates."""
     nodes: list[dict[str, Any]] = field(default_factory=list)

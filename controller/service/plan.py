@@ -20,7 +20,8 @@ from controller.common.gpus import cluster_gpu_models, device_ids_for
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
-from controller.service.observe import CLUSTER, ServiceObservation
+from controller.service.derived import overrides_differ, plan_derived_template
+from controller.service.observe import CLUSTER, Found, ServiceObservation
 
 GROUP = "aim.eai.amd.com"
 MANAGED_BY = "aim-engine"
@@ -103,7 +104,9 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
 
     template: dict[str, Any] | None = None
     if model is not None:
-        template, template_component = _resolve_template(observed, model)
+        template, template_component, derived = _resolve_template(observed, model)
+        if derived is not None:
+            plan.apply.append(derived)
         components.append(template_component)
         if template is not None and template_component.state == "Running":
             status["resolvedTemplate"] = _reference(
@@ -227,7 +230,10 @@ def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
 # -- template ------------------------------------------------------------------------------------
 
 
-def _resolve_template(observed: ServiceObservation, model: dict[str, Any]) -> tuple[dict[str, Any] | None, Component]:
+def _resolve_template(
+    observed: ServiceObservation, model: dict[str, Any]
+) -> tuple[dict[str, Any] | None, Component, dict[str, Any] | None]:
+    """The template to deploy, its component, and a derived template to apply (or None)."""
     spec = observed.service.get("spec") or {}
     selector = spec.get("template") or {}
     condition = ConditionType.TEMPLATE_READY
@@ -237,15 +243,30 @@ def _resolve_template(observed: ServiceObservation, model: dict[str, Any]) -> tu
             message = (
                 f"spec.template.name: no AIMServiceTemplate or AIMClusterServiceTemplate named {selector['name']!r}"
             )
-            return None, Component(condition, "Failed", Reason.TEMPLATE_NOT_FOUND, message)
-        state = (found.obj.get("status") or {}).get("status") or "Pending"
+            return None, Component(condition, "Failed", Reason.TEMPLATE_NOT_FOUND, message), None
+        overrides = Overrides.from_service_spec(spec)
+        derived = None
+        if overrides.any() and overrides_differ(found.obj, overrides):
+            derived = plan_derived_template(
+                observed.service, found.obj, model["metadata"]["name"], overrides, owner_reference(observed.service)
+            )
+            existing = observed.derived_template.obj if observed.derived_template else None
+            if existing is None:
+                message = (
+                    f"creating template {derived['metadata']['name']} from {found.name} with the service's overrides"
+                )
+                return None, Component(condition, "Pending", Reason.TEMPLATE_NOT_READY, message), derived
+            found = Found(existing, "Namespace")
+        template = found.obj or {}
+        state = (template.get("status") or {}).get("status") or "Pending"
         described = f"{found.scope.lower()} template {found.name}"
         if state == "Ready":
-            return found.obj, Component(condition, "Running", Reason.RESOLVED, f"{described} is Ready")
+            return template, Component(condition, "Running", Reason.RESOLVED, f"{described} is Ready"), derived
         failed = state in ("Failed", "Degraded", "NotAvailable")
-        return None, Component(
+        component = Component(
             condition, "Failed" if failed else "Pending", Reason.TEMPLATE_NOT_READY, f"{described} is {state}"
         )
+        return None, component, derived
     gpus = set(cluster_gpu_models(observed.nodes))
     selection = select_template(
         observed.template_candidates,
@@ -258,8 +279,8 @@ def _resolve_template(observed: ServiceObservation, model: dict[str, Any]) -> tu
         # Nothing usable yet is Pending (templates may become Ready, GPUs may be added); ambiguity
         # needs the user, so it fails.
         state = "Failed" if selection.reason == Reason.TEMPLATE_SELECTION_AMBIGUOUS else "Pending"
-        return None, Component(condition, state, selection.reason, selection.message)
-    return selection.template, Component(condition, "Running", Reason.RESOLVED, selection.message)
+        return None, Component(condition, state, selection.reason, selection.message), None
+    return selection.template, Component(condition, "Running", Reason.RESOLVED, selection.message), None
 
 
 # -- InferenceService ----------------------------------------------------------------------------

@@ -234,3 +234,28 @@ def test_route_template_that_renders_nothing_degrades_but_keeps_serving(kubectl:
     # The label arrives: the route appears.
     kubectl("label", "aimservice", "svc", "team=search")
     wait_until(lambda: len(kubectl.get_json("httproutes.gateway.networking.k8s.io")["items"]) == 1, 30, "the route")
+
+
+def test_overrides_on_a_named_template_create_a_derived_template(kubectl: Kubectl) -> None:
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "base", "m", "MI300X")
+    kubectl.apply(service("svc", model={"name": "m"}, template={"name": "base"}, overrides={"metric": "throughput"}))
+    wait_until(
+        lambda: len(kubectl.get_json("aimservicetemplates.aim.eai.amd.com")["items"]) == 2, 30, "a derived template"
+    )
+    derived = next(
+        t for t in kubectl.get_json("aimservicetemplates.aim.eai.amd.com")["items"] if t["metadata"]["name"] != "base"
+    )
+    assert derived["metadata"]["labels"]["aim.eai.amd.com/origin"] == "derived"
+    assert derived["spec"]["metric"] == "throughput"
+    assert derived["metadata"]["ownerReferences"][0]["name"] == "svc"
+    status = kubectl.get_json("aimservices.aim.eai.amd.com", "svc")["status"]
+    assert status["status"] == "Pending"
+    assert kubectl.get_json("inferenceservices.serving.kserve.io")["items"] == []
+    # Discovery (the template controller) makes it Ready: the service deploys from the copy.
+    set_status(kubectl, "aimservicetemplates.aim.eai.amd.com", derived["metadata"]["name"], {"status": "Ready"})
+    status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Starting", "the service to start")
+    assert status["status"]["resolvedTemplate"]["name"] == derived["metadata"]["name"]
+    isvc = kubectl.get_json("inferenceservices.serving.kserve.io")["items"][0]
+    env = {e["name"]: e.get("value") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
+    assert env["AIM_METRIC"] == "throughput"

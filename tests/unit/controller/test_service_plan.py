@@ -225,3 +225,30 @@ def test_transition_time_moves_only_when_status_changes() -> None:
     second = plan_service(observe(settled), LATER)
     assert condition(second.status, "ModelReady")["lastTransitionTime"] == LATER
     assert condition(second.status, "RuntimeConfigReady")["lastTransitionTime"] == NOW
+
+
+def test_named_template_with_differing_overrides_gets_a_derived_copy() -> None:
+    svc = service(template={"name": "t"}, overrides={"metric": "throughput", "hardware": {"gpu": {"requests": 2}}})
+    base = template()
+    plan = plan_service(observe(svc, template=Found(base, NAMESPACE), derived_template=Found(None)), NOW)
+    [derived] = plan.apply
+    assert derived["kind"] == "AIMServiceTemplate"
+    assert derived["metadata"]["name"].startswith("t-ovr-2gpu-throughput-")
+    assert derived["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+    assert derived["spec"]["metric"] == "throughput"
+    assert derived["spec"]["hardware"]["gpu"] == {"models": ["MI300X"], "requests": 2}
+    assert derived["spec"]["caching"] == {"enabled": True}
+    assert plan.status["status"] == "Pending"
+
+    ready_copy = derived | {"status": base["status"]}
+    later = plan_service(
+        observe(svc, template=Found(base, NAMESPACE), derived_template=Found(ready_copy, NAMESPACE)), NOW
+    )
+    assert later.status["resolvedTemplate"]["name"] == derived["metadata"]["name"]
+    assert [o["kind"] for o in later.apply] == ["AIMServiceTemplate", "InferenceService"]
+
+
+def test_overrides_equal_to_the_named_template_use_it_directly() -> None:
+    svc = service(template={"name": "t"}, overrides={"metric": "latency"})
+    plan = plan_service(observe(svc, template=Found(template(), NAMESPACE), derived_template=Found(None)), NOW)
+    assert [o["kind"] for o in plan.apply] == ["InferenceService"]

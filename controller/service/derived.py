@@ -1,0 +1,80 @@
+"""Templates derived from a named template and the service's overrides (pure).
+
+A service that names a template and overrides its metric, precision or GPUs gets a namespaced
+copy of that template with the overrides applied, owned by the service; it is discovered and
+becomes Ready like any template, and the service deploys from it. The name encodes the overrides,
+so two services with the same overrides share one copy (the first one owns it).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from api.naming import derived_name
+from controller.common.gpus import normalise_gpu_model
+from controller.common.selection import Overrides, template_gpu, template_metric, template_precision
+
+ORIGIN = "aim.eai.amd.com/origin"
+
+
+def derived_template_name(base: str, overrides: Overrides) -> str:
+    parts = [base, "ovr"]
+    if overrides.gpu_model:
+        parts.append(normalise_gpu_model(overrides.gpu_model).lower())
+    if overrides.gpu_count:
+        parts.append(f"{overrides.gpu_count}gpu")
+    for value in (overrides.precision, overrides.metric):
+        if value:
+            parts.append(value)
+    hashed = ["gpu", overrides.gpu_model or "", "count", overrides.gpu_count or 0]
+    hashed += ["precision", overrides.precision or "", "metric", overrides.metric or ""]
+    return derived_name(parts, hash_inputs=hashed, hash_length=4)
+
+
+def overrides_differ(template: dict[str, Any], overrides: Overrides) -> bool:
+    gpu_model, gpu_count = template_gpu(template)
+    return bool(
+        (overrides.metric and overrides.metric.lower() != template_metric(template))
+        or (overrides.precision and overrides.precision.lower() != template_precision(template))
+        or (overrides.gpu_model and normalise_gpu_model(overrides.gpu_model) != gpu_model)
+        or (overrides.gpu_count and overrides.gpu_count != gpu_count)
+    )
+
+
+def plan_derived_template(
+    service: dict[str, Any], base: dict[str, Any], model_name: str, overrides: Overrides, owner: dict[str, Any]
+) -> dict[str, Any]:
+    spec = copy.deepcopy({k: v for k, v in (base.get("spec") or {}).items() if k != "caching"})
+    service_spec = service.get("spec") or {}
+    spec["modelName"] = model_name
+    spec["runtimeConfigName"] = (service_spec.get("runtimeConfigName") or "").strip() or "default"
+    if overrides.metric:
+        spec["metric"] = overrides.metric
+    if overrides.precision:
+        spec["precision"] = overrides.precision
+    if overrides.gpu_model or overrides.gpu_count:
+        gpu = dict(((spec.get("hardware") or {}).get("gpu")) or {})
+        gpu.pop("model", None)
+        if overrides.gpu_model:
+            gpu["models"] = [normalise_gpu_model(overrides.gpu_model)]
+            gpu.pop("minVram", None)
+        if overrides.gpu_count:
+            gpu["requests"] = overrides.gpu_count
+        spec["hardware"] = {"gpu": gpu}
+    for key in ("imagePullSecrets", "resources"):
+        if service_spec.get(key):
+            spec[key] = service_spec[key]
+    if ((service_spec.get("caching") or {}).get("mode") or "Shared") == "Shared":
+        spec["caching"] = {"enabled": True}
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMServiceTemplate",
+        "metadata": {
+            "name": derived_template_name(base["metadata"]["name"], overrides),
+            "namespace": service["metadata"]["namespace"],
+            "labels": {ORIGIN: "derived", "app.kubernetes.io/managed-by": "aim-engine"},
+            "ownerReferences": [owner],
+        },
+        "spec": spec,
+    }
