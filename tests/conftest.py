@@ -123,9 +123,9 @@ def pod_logs(control_plane: ControlPlane) -> Callable[[str, str, str], Path]:
     return prepare
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    """The AIM Engine controller, started once for the tests that need it."""
+    """The AIM Engine controller, per test module (a module may also run its own instead)."""
     process = control_plane.start_controller()
     yield
     process.stop()

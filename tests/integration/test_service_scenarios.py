@@ -1,0 +1,162 @@
+"""More AIMService scenarios against the real API server: models by image, shadowing, runtime
+config merge, replicas, label propagation, default route path, deletion."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from devcluster.waiting import wait_until
+from tests.conftest import Kubectl
+from tests.integration.test_service_controller import (
+    V1,
+    V2,
+    condition,
+    ready_model,
+    ready_template,
+    service,
+    set_status,
+    wait_service,
+)
+
+pytestmark = pytest.mark.usefixtures("controller")
+
+
+def isvcs(kubectl: Kubectl) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = kubectl.get_json("inferenceservices.serving.kserve.io")["items"]
+    return items
+
+
+def container_env(isvc: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
+
+
+def test_model_by_image_is_created_once_for_all_services_using_it(kubectl: Kubectl) -> None:
+    image = "registry.local/amdenterpriseai/aim-llama:1.2.0"
+    kubectl.apply(service("one", model={"image": image}))
+    kubectl.apply(service("two", model={"image": image}))
+    status = wait_service(kubectl, "one", lambda s: s.get("status") == "Pending", "the first service to wait")
+    wait_until(lambda: len(kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]) == 1, 30, "one auto-created model")
+    wait_service(
+        kubectl, "two", lambda s: condition(s, "ModelReady").get("reason") == "ModelNotReady", "the second to wait"
+    )
+    [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
+    assert model["spec"]["image"] == image
+    assert model["metadata"]["labels"]["aim.eai.amd.com/origin"] == "auto-generated"
+    assert "ownerReferences" not in model["metadata"]  # shared: outlives any one service
+    assert condition(status["status"], "ModelReady")["reason"] in ("CreatingModel", "ModelNotReady")
+    set_status(kubectl, "aimmodels.aim.eai.amd.com", model["metadata"]["name"], {"status": "Ready"})
+    ready_template(kubectl, "llama", model["metadata"]["name"], "MI300X")
+    wait_until(lambda: len(isvcs(kubectl)) == 2, 30, "both services deployed")
+    assert {i["spec"]["predictor"]["containers"][0]["image"] for i in isvcs(kubectl)} == {image}
+
+
+def test_model_not_found(kubectl: Kubectl) -> None:
+    kubectl.apply(service("svc", model={"name": "absent"}), check=True)
+    status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Failed", "the service to fail")
+    assert condition(status["status"], "ModelReady")["reason"] == "ModelNotFound"
+    assert "absent" in condition(status["status"], "ModelReady")["message"]
+
+
+def test_namespace_model_shadows_cluster_model(kubectl: Kubectl) -> None:
+    name = f"shadow-{uuid.uuid4().hex[:6]}"
+    cluster = Kubectl(kubectl.plane)
+    cluster.apply(
+        {"apiVersion": V2, "kind": "AIMClusterModel", "metadata": {"name": name}, "spec": {"image": "cluster/img:1"}}
+    )
+    try:
+        set_status(kubectl, "aimclustermodels.aim.eai.amd.com", name, {"status": "Ready"}, namespaced=False)
+        ready_model(kubectl, name, image="namespace/img:1")
+        ready_template(kubectl, "t", name, "MI300X")
+        kubectl.apply(service("svc", model={"name": name}))
+        status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Starting", "the service to start")
+        assert status["status"]["resolvedModel"]["scope"] == "Namespace"
+        assert isvcs(kubectl)[0]["spec"]["predictor"]["containers"][0]["image"] == "namespace/img:1"
+    finally:
+        cluster("delete", "aimclustermodel", name, "--wait=false")
+
+
+def test_runtime_config_merge_namespace_wins_per_field(kubectl: Kubectl) -> None:
+    name = f"merge-{uuid.uuid4().hex[:6]}"
+    cluster = Kubectl(kubectl.plane)
+    cluster.apply(
+        {
+            "apiVersion": V1,
+            "kind": "AIMClusterRuntimeConfig",
+            "metadata": {"name": name},
+            "spec": {"env": [{"name": "SOURCE", "value": "cluster"}, {"name": "CLUSTER_ONLY", "value": "1"}]},
+        }
+    )
+    try:
+        kubectl.apply(
+            {
+                "apiVersion": V1,
+                "kind": "AIMRuntimeConfig",
+                "metadata": {"name": name},
+                "spec": {
+                    "env": [{"name": "SOURCE", "value": "namespace"}],
+                    "labelPropagation": {"enabled": True, "match": ["team*"]},
+                },
+            }
+        )
+        ready_model(kubectl, "m")
+        ready_template(kubectl, "t", "m", "MI300X")
+        svc = service(
+            "svc", model={"name": "m"}, runtimeConfigName=name, env=[{"name": "CLUSTER_ONLY", "value": "svc"}]
+        )
+        svc["metadata"]["labels"] = {"team": "search", "cost-centre": "42", "aim.eai.amd.com/tier": "gold"}
+        kubectl.apply(svc)
+        status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Starting", "the service to start")
+        assert status["status"]["resolvedRuntimeConfig"] == {"name": name, "scope": "Merged"}
+        [isvc] = isvcs(kubectl)
+        env = container_env(isvc)
+        assert (env["SOURCE"], env["CLUSTER_ONLY"]) == ("namespace", "svc")  # namespace > cluster; service > all
+        labels = isvc["metadata"]["labels"]
+        assert labels["team"] == "search"
+        assert labels["aim.eai.amd.com/tier"] == "gold"
+        assert "cost-centre" not in labels
+    finally:
+        cluster("delete", "aimclusterruntimeconfig", name, "--wait=false")
+
+
+def test_replicas_default_and_update_and_resources_precedence(kubectl: Kubectl) -> None:
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    kubectl.apply(service("svc", model={"name": "m"}, template={"name": "t"}))
+    wait_until(lambda: len(isvcs(kubectl)) == 1, 30, "the InferenceService")
+    predictor = isvcs(kubectl)[0]["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (1, 1)
+    assert predictor["containers"][0]["resources"]["requests"]["memory"] == "64Gi"  # 2 GPUs x 32Gi default
+    kubectl.apply(
+        service(
+            "svc", model={"name": "m"}, template={"name": "t"}, replicas=3, resources={"requests": {"memory": "100Gi"}}
+        )
+    )
+
+    def updated() -> bool:
+        predictor = isvcs(kubectl)[0]["spec"]["predictor"]
+        return bool(
+            predictor["minReplicas"] == 3 and predictor["containers"][0]["resources"]["requests"]["memory"] == "100Gi"
+        )
+
+    wait_until(updated, 30, "replicas and memory to follow the service")
+    assert kubectl.get_json("aimservices.aim.eai.amd.com", "svc")["status"]["runtime"]["replicas"] == "3"
+
+
+def test_default_route_path_and_deletion_removes_owned_objects(kubectl: Kubectl) -> None:
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    kubectl.apply(service("svc", model={"name": "m"}, routing={"enabled": True, "gatewayRef": {"name": "gw"}}))
+    wait_until(lambda: len(kubectl.get_json("httproutes.gateway.networking.k8s.io")["items"]) == 1, 30, "the route")
+    uid = kubectl.get_json("aimservices.aim.eai.amd.com", "svc")["metadata"]["uid"]
+    route = kubectl.get_json("httproutes.gateway.networking.k8s.io")["items"][0]
+    assert route["spec"]["rules"][0]["matches"][0]["path"]["value"] == f"/{kubectl.namespace}/{uid}"
+    kubectl("delete", "aimservice", "svc")
+    wait_until(
+        lambda: not isvcs(kubectl) and not kubectl.get_json("httproutes.gateway.networking.k8s.io")["items"],
+        60,
+        "garbage collection of the InferenceService and HTTPRoute",
+    )
+    assert len(kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]) == 1  # the model is not the service's
