@@ -12,11 +12,13 @@ import uuid
 from typing import Any
 
 import kopf
+import prometheus_client
 from kubernetes import client, config
 
 from controller.handlers import ServiceIndex, ServiceKey, configure, register
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
+from controller.metrics import ControllerMetrics
 from controller.pipeline.workqueue import WorkQueue
 from controller.service.reconcile import ServiceReconciler
 from controller.settings import ControllerSettings
@@ -35,19 +37,24 @@ def load_client() -> client.ApiClient:
 def work(
     queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler, leading: threading.Event, stop: threading.Event
 ) -> None:
+    metrics = reconciler.kube.metrics
     while not stop.is_set():
         if not leading.wait(1):
             continue  # a standby replica keeps its queue but does not act on it
         key = queue.get(timeout=1)
         if key is None:
             continue
+        started = time.perf_counter()
         try:
             reconciler.reconcile(*key)
             queue.forget(key)
+            metrics.reconciles.labels("AIMService", "success").inc()
         except Exception as error:  # every failure is retried with back-off; the log says why
+            metrics.reconciles.labels("AIMService", "error").inc()
             delay = queue.retry(key)
             log.warning("Reconcile of AIMService %s/%s failed (retry in %.1fs): %s", key[0], key[1], delay, error)
         finally:
+            metrics.reconcile_seconds.labels("AIMService").observe(time.perf_counter() - started)
             queue.done(key)
 
 
@@ -66,8 +73,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = ControllerSettings()
     api_client = load_client()
-    kube = Kube(api_client, settings.field_manager)
+    metrics = ControllerMetrics()
+    kube = Kube(api_client, settings.field_manager, metrics)
     reconciler = ServiceReconciler(kube)
+    if settings.metrics_port:
+        prometheus_client.start_http_server(settings.metrics_port, settings.health_host, registry=metrics.registry)
     queue: WorkQueue[ServiceKey] = WorkQueue()
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()

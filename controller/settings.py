@@ -29,6 +29,8 @@ class ControllerSettings(BaseSettings):
     lease_seconds: int = 15
     """A leader that has not renewed for this long is replaced."""
     lease_retry_seconds: float = 2.0
+    metrics_port: int = 8080
+    """Prometheus metrics (/metrics) on this port; 0 turns them off."""
     health_port: int = 8081
     """kopf's liveness endpoint (/healthz) listens on this port; 0 turns it off."""
     health_host: str = "0.0.0.0"  # noqa: S104 - in a pod the kubelet probes the pod IP

@@ -399,7 +399,12 @@ class ControlPlane:
             name,
             [sys.executable, "-m", "controller"],
             healthy,
-            extra_env={"AIM_CONTROLLER_HEALTH_PORT": str(port), "AIM_CONTROLLER_HEALTH_HOST": LOOPBACK} | (env or {}),
+            extra_env={
+                "AIM_CONTROLLER_HEALTH_PORT": str(port),
+                "AIM_CONTROLLER_HEALTH_HOST": LOOPBACK,
+                "AIM_CONTROLLER_METRICS_PORT": str(free_port()),
+            }
+            | (env or {}),
         )
 
     def _start_webhooks(self) -> None:

@@ -16,6 +16,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from api.registry import CRDS
+from controller.metrics import ControllerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,10 @@ def resource_type(api_version: str, kind: str) -> ResourceType:
 
 
 class Kube:
-    def __init__(self, api_client: client.ApiClient, field_manager: str):
+    def __init__(self, api_client: client.ApiClient, field_manager: str, metrics: ControllerMetrics | None = None):
         self._api = api_client
         self.field_manager = field_manager
+        self.metrics = metrics or ControllerMetrics()
 
     def _call(
         self,
@@ -72,7 +74,9 @@ class Kube:
         body: Any = None,
         query: list[tuple[str, Any]] | None = None,
         content_type: str = "application/json",
+        kind: str = "",
     ) -> Any:
+        self.metrics.api_requests.labels(method, kind).inc()
         return self._api.call_api(
             path,
             method,
@@ -88,7 +92,7 @@ class Kube:
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:
-            obj: dict[str, Any] = self._call("GET", resource_type(api_version, kind).path(namespace, name))
+            obj: dict[str, Any] = self._call("GET", resource_type(api_version, kind).path(namespace, name), kind=kind)
         except ApiException as error:
             if error.status == 404:
                 return None
@@ -100,7 +104,7 @@ class Kube:
     ) -> list[dict[str, Any]]:
         query = [("labelSelector", label_selector)] if label_selector else []
         try:
-            result = self._call("GET", resource_type(api_version, kind).path(namespace), query=query)
+            result = self._call("GET", resource_type(api_version, kind).path(namespace), query=query, kind=kind)
         except ApiException as error:
             if error.status == 404:  # the CRD is not installed: nothing of that kind exists
                 return []
@@ -117,13 +121,15 @@ class Kube:
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
         query = [("fieldManager", self.field_manager), ("force", "true")]
-        applied: dict[str, Any] = self._call("PATCH", path, obj, query, "application/apply-patch+yaml")
+        applied: dict[str, Any] = self._call(
+            "PATCH", path, obj, query, "application/apply-patch+yaml", kind=obj["kind"]
+        )
         return applied
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
         metadata = obj["metadata"]
         created: dict[str, Any] = self._call(
-            "POST", resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace")), obj
+            "POST", resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace")), obj, kind=obj["kind"]
         )
         return created
 
@@ -131,7 +137,7 @@ class Kube:
         """PUT, guarded by metadata.resourceVersion: raises Conflict when someone wrote first."""
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
-        replaced: dict[str, Any] = self._call("PUT", path, obj)
+        replaced: dict[str, Any] = self._call("PUT", path, obj, kind=obj["kind"])
         return replaced
 
     def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
@@ -140,7 +146,7 @@ class Kube:
         body = {"status": {key: None for key in previous if key not in status} | status}
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"], "status")
-        self._call("PATCH", path, body, content_type="application/merge-patch+json")
+        self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"] + "/status")
 
     def event(self, regarding: dict[str, Any], event_type: str, reason: str, message: str) -> None:
         """A core/v1 Event on `regarding` (best effort: an event lost is not worth a retry)."""
@@ -168,6 +174,6 @@ class Kube:
             "count": 1,
         }
         try:
-            self._call("POST", resource_type("v1", "Event").path(namespace), body)
+            self._call("POST", resource_type("v1", "Event").path(namespace), body, kind="Event")
         except ApiException as error:
             log.warning("Could not record event %s on %s/%s: %s", reason, namespace, metadata["name"], error.reason)

@@ -44,3 +44,16 @@ class ServiceObservation:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     inference_service: dict[str, Any] | None = None
     http_route: dict[str, Any] | None = None
+
+    def existing(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The observed object a planned one would replace (None when it does not exist yet)."""
+        candidates = [
+            self.inference_service,
+            self.http_route,
+            self.derived_template.obj if self.derived_template else None,
+            self.model.obj,
+        ]
+        for obj in candidates:
+            if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:
+                return obj
+        return None

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from controller.kube.client import Kube
+from controller.pipeline.apply import needs_apply, with_applied_hash
 from controller.service.fetch import V2, fetch_service
 from controller.service.plan import plan_service
 
@@ -32,7 +33,10 @@ class ServiceReconciler:
             return
         observed = fetch_service(self.kube, service)
         plan = plan_service(observed, self.now())
-        for obj in plan.apply:
+        for planned in plan.apply:
+            obj = with_applied_hash(planned)
+            if not needs_apply(obj, observed.existing(obj["kind"], obj["metadata"]["name"])):
+                continue
             self.kube.apply(obj)
             log.info("Applied %s %s/%s", obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         if plan.status != (service.get("status") or {}):
