@@ -48,6 +48,7 @@ test-unit: venv ## Only the tests that need no control plane
 bench: venv binaries ## Benchmarks with same-run baselines (bench/); results in docs/performance.md
 	hack/build-binaries.sh bench
 	$(PY) -m bench.webhooks --output bench/results-webhooks.json
+	$(PY) -m bench.controller --output bench/results-controller.json
 
 lint: venv ## ruff, mypy (strict) and import-linter layer contracts
 	$(VENV)/bin/ruff check .

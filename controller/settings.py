@@ -11,7 +11,7 @@ class ControllerSettings(BaseSettings):
 
     field_manager: str = "aim-engine-controller"
     """Server-side apply field manager of every object the controller writes."""
-    workers: int = 2
+    workers: int = 4
     """Reconciles running at once (different objects; one object is never reconciled twice at once)."""
     resync_seconds: float = 300.0
     """Every known service is reconciled again at this period, whatever the watches said."""

@@ -435,12 +435,11 @@ def _inference_service_component(existing: dict[str, Any] | None, planned: bool)
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
         return Component(condition, "Pending", Reason.CREATING_RUNTIME, "waiting for the model and template")
-    if existing is None:
-        return Component(condition, "Starting", Reason.CREATING_RUNTIME, "creating the InferenceService")
     if is_true(existing, "Ready"):
         return Component(condition, "Running", Reason.RUNTIME_READY, "the InferenceService is Ready")
     ready = condition_of(existing, "Ready") or {}
-    message = ready.get("message") or ready.get("reason") or "the InferenceService is not Ready yet"
+    # The same words whether it was created a moment ago or exists: one status write, not two.
+    message = ready.get("message") or ready.get("reason") or "waiting for KServe to report the InferenceService Ready"
     return Component(condition, "Starting", Reason.CREATING_RUNTIME, message)
 
 
@@ -598,11 +597,14 @@ def _transition_events(previous: dict[str, Any], status: dict[str, Any], compone
         old = before.get(condition["type"])
         if old and old.get("status") == condition["status"] and old.get("reason") == condition["reason"]:
             continue
-        if condition["type"] == ConditionType.READY and condition["status"] == TRUE:
-            continue  # reported by the status transition below
-        kind = "Normal" if condition["status"] == TRUE else "Warning"
-        if condition["status"] != TRUE and not old and condition["reason"] in _PROGRESS_REASONS:
-            kind = "Normal"
+        if condition["type"] == ConditionType.READY:
+            continue  # repeats a component's reason; the status transition below reports it
+        # First sight: only problems are news (and which template was chosen); the status
+        # transition below says the rest. Keeps a rollout of 1,000 services at 2 events each.
+        first_sight = not old and condition["type"] != ConditionType.TEMPLATE_READY
+        if first_sight and (condition["status"] == TRUE or condition["reason"] in _PROGRESS_REASONS):
+            continue
+        kind = "Normal" if condition["status"] == TRUE or condition["reason"] in _PROGRESS_REASONS else "Warning"
         events.append(Event(kind, condition["reason"], f"{condition['type']}: {condition['message']}".rstrip(": ")))
     if previous.get("status") != status["status"]:
         kind = "Warning" if status["status"] in ("Failed", "Degraded") else "Normal"

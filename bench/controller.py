@@ -1,0 +1,220 @@
+"""`python -m bench.controller`: the AIMService controller at scale on the local control plane.
+
+1,000 AIMServices are created at once (through both admission webhooks, 8 concurrent clients)
+against a Ready model and template; the benchmark measures how long until every one has its
+InferenceService with the expected spec, the controller's memory, the API requests it made per
+reconcile, and the write requests of a full resync in which nothing changed.
+
+Targets (issue 5): converged in <= 60 s; controller RSS <= 250 MB; 0 writes on an idle resync.
+The baseline beside the convergence time is the time the API server took to admit and store the
+1,000 services themselves, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devcluster.binaries import third_party_crds
+from devcluster.controlplane import ControlPlane, ControlPlaneOptions, free_port
+from devcluster.waiting import wait_until
+
+REPO = Path(__file__).resolve().parent.parent
+NAMESPACE = "bench"
+IMAGE = "registry.local/amdenterpriseai/aim-qwen3-32b:0.8.5"
+V1 = "/apis/aim.eai.amd.com/v1alpha1"
+V2 = "/apis/aim.eai.amd.com/v1alpha2"
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def counters(metrics_url: str) -> dict[str, float]:
+    """Controller metrics: API requests by verb (Lease renewals apart: leader election is not
+    reconciling), reconciles."""
+    values: dict[str, float] = {}
+    for line in httpx.get(metrics_url).text.splitlines():
+        if line.startswith("aim_controller_api_requests_total{"):
+            verb = line.split('verb="')[1].split('"')[0]
+            if 'kind="Lease"' in line:
+                verb = f"Lease {verb}"
+            values[verb] = values.get(verb, 0.0) + float(line.split()[-1])
+        elif line.startswith("aim_controller_reconciles_total{"):
+            values["reconciles"] = values.get("reconciles", 0.0) + float(line.split()[-1])
+    return values
+
+
+def writes(values: dict[str, float]) -> float:
+    return sum(v for k, v in values.items() if k in ("POST", "PUT", "PATCH", "DELETE"))
+
+
+def prepare(client: httpx.Client) -> None:
+    client.post("/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}}).raise_for_status()
+    model = {
+        "apiVersion": "aim.eai.amd.com/v1alpha2",
+        "kind": "AIMModel",
+        "metadata": {"name": "qwen"},
+        "spec": {"image": IMAGE},
+    }
+    client.post(f"{V2}/namespaces/{NAMESPACE}/aimmodels", json=model).raise_for_status()
+    patch = {"Content-Type": "application/merge-patch+json"}
+    client.patch(
+        f"{V2}/namespaces/{NAMESPACE}/aimmodels/qwen/status", json={"status": {"status": "Ready"}}, headers=patch
+    ).raise_for_status()
+    template = {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMServiceTemplate",
+        "metadata": {"name": "qwen-mi300x"},
+        "spec": {
+            "modelName": "qwen",
+            "metric": "latency",
+            "precision": "fp8",
+            "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
+        },
+    }
+    client.post(f"{V1}/namespaces/{NAMESPACE}/aimservicetemplates", json=template).raise_for_status()
+    status = {
+        "status": "Ready",
+        "profile": {"metadata": {"type": "optimized", "metric": "latency", "precision": "fp8", "gpu": "MI300X"}},
+        "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B"}],
+    }
+    client.patch(
+        f"{V1}/namespaces/{NAMESPACE}/aimservicetemplates/qwen-mi300x/status", json={"status": status}, headers=patch
+    ).raise_for_status()
+
+
+def as_expected(isvc: dict[str, Any]) -> bool:
+    container = isvc["spec"]["predictor"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    return bool(
+        container["image"] == IMAGE
+        and env.get("AIM_MODEL_ID") == "Qwen/Qwen3-32B"
+        and container["resources"]["requests"].get("amd.com/gpu") == "1"
+        and isvc["metadata"]["ownerReferences"][0]["kind"] == "AIMService"
+    )
+
+
+def run(count: int, resync_seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="aim-bench-controller-") as tmp:
+        crds = sorted((REPO / "crds").glob("*.yaml")) + third_party_crds()
+        with ControlPlane(ControlPlaneOptions(workdir=Path(tmp), crd_paths=crds)) as plane:
+            tls = ssl.create_default_context(cafile=plane.pki.path("ca.crt"))
+            tls.load_cert_chain(plane.pki.path("admin.crt"), plane.pki.path("admin.key"))
+            client = httpx.Client(base_url=plane.server, verify=tls, timeout=60)
+            prepare(client)
+            metrics_port = free_port()
+            controller = plane.start_controller(
+                env={
+                    "AIM_CONTROLLER_METRICS_PORT": str(metrics_port),
+                    "AIM_CONTROLLER_RESYNC_SECONDS": str(resync_seconds),
+                }
+            )
+            metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+            idle_rss = rss_mib(controller.pid)
+            peak = {"rss": idle_rss}
+            sampling = threading.Event()
+
+            def sample() -> None:
+                while not sampling.wait(0.5):
+                    peak["rss"] = max(peak["rss"], rss_mib(controller.pid))
+
+            threading.Thread(target=sample, daemon=True).start()
+
+            def create(index: int) -> None:
+                body = {
+                    "apiVersion": "aim.eai.amd.com/v1alpha2",
+                    "kind": "AIMService",
+                    "metadata": {"name": f"svc-{index:04d}"},
+                    "spec": {"model": {"name": "qwen"}},
+                }
+                client.post(f"{V2}/namespaces/{NAMESPACE}/aimservices", json=body).raise_for_status()
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(create, range(count)))
+            admitted = time.perf_counter() - started
+            isvc_list = f"/apis/serving.kserve.io/v1beta1/namespaces/{NAMESPACE}/inferenceservices"
+
+            def converged() -> bool:
+                items = client.get(isvc_list).json()["items"]
+                return len(items) == count and all(as_expected(i) for i in items)
+
+            wait_until(converged, 600, f"{count} InferenceServices", interval=0.5)
+            convergence = time.perf_counter() - started
+            at_convergence = counters(metrics_url)
+
+            # Let the tail of the rollout (status writes, events) settle, then watch a whole resync.
+            def settled() -> bool:
+                before = counters(metrics_url)
+                time.sleep(2)
+                return writes(counters(metrics_url)) == writes(before)
+
+            wait_until(settled, 120, "the controller to go quiet")
+            quiet = counters(metrics_url)
+            wait_until(
+                lambda: counters(metrics_url).get("reconciles", 0) - quiet.get("reconciles", 0) >= count,
+                resync_seconds * 3 + 120,
+                "a full resync",
+            )
+            time.sleep(2)
+            after_resync = counters(metrics_url)
+            sampling.set()
+            final_rss = rss_mib(controller.pid)
+            controller.stop()
+            client.close()
+
+    resync_reconciles = after_resync.get("reconciles", 0) - quiet.get("reconciles", 0)
+    resync_reads = after_resync.get("GET", 0) - quiet.get("GET", 0)
+    return {
+        "services": count,
+        "admitted_and_stored_s": round(admitted, 1),
+        "converged_s": round(convergence, 1),
+        "converged_over_admission": round(convergence / admitted, 2),
+        "controller_rss_mib": {"idle": round(idle_rss), "peak": round(peak["rss"]), "after": round(final_rss)},
+        "rollout": {
+            "reconciles": at_convergence.get("reconciles", 0),
+            "requests_by_verb": {k: v for k, v in at_convergence.items() if k != "reconciles"},
+            "requests_per_reconcile": round(
+                sum(v for k, v in at_convergence.items() if k in ("GET", "POST", "PUT", "PATCH"))
+                / max(1, at_convergence.get("reconciles", 1)),
+                2,
+            ),
+        },
+        "idle_resync": {
+            "reconciles": resync_reconciles,
+            "write_requests": writes(after_resync) - writes(quiet),
+            "reads_per_reconcile": round(resync_reads / max(1, resync_reconciles), 2),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--resync-seconds", type=float, default=30)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    results = run(args.services, args.resync_seconds)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
