@@ -14,6 +14,7 @@ from controller.common.selection import Overrides
 from controller.kube.client import Kube
 from controller.service.derived import derived_template_name
 from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+from controller.service.plan import custom_model_name
 
 V2 = "aim.eai.amd.com/v1alpha2"
 V1 = "aim.eai.amd.com/v1alpha1"
@@ -56,6 +57,9 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         observed.models_with_image = len(matches)
         if len(matches) == 1:
             observed.model = matches[0]
+    elif model_spec.get("custom"):
+        found = kube.get(V2, "AIMModel", custom_model_name(model_spec["custom"]), namespace)
+        observed.model = Found(found, NAMESPACE) if found is not None else Found(None)
     template_name = (spec.get("template") or {}).get("name")
     if template_name:
         observed.template = _first(

@@ -16,6 +16,7 @@ from typing import Any
 from api.conditions import ConditionType, Reason
 from api.naming import NameTooLongError, derived_name, http_route_name, inference_service_name, rfc1123
 from api.routing import RouteTemplateError, default_route_path, render_route_path
+from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE
 from controller.common.gpus import cluster_gpu_models, device_ids_for
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
@@ -179,10 +180,12 @@ def _resolve_model(
             return None, Component(condition, "Failed", Reason.INVALID_IMAGE_REFERENCE, str(error)), None
         message = f"creating AIMModel {created['metadata']['name']} for image {model_spec['image']}"
         return None, Component(condition, "Pending", Reason.CREATING_MODEL, message), created
+    if model_spec.get("custom") and observed.model.obj is None:
+        created = plan_custom_model(observed.service)
+        source = model_spec["custom"]["modelSources"][0]["sourceUri"]
+        message = f"creating custom AIMModel {created['metadata']['name']} from {source}"
+        return None, Component(condition, "Pending", Reason.CREATING_MODEL, message), created
     if observed.model.obj is None:
-        if model_spec.get("custom"):
-            message = "inline custom models are not supported yet; create an AIMModel and name it"
-            return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
         name = model_spec.get("name", "")
         message = f"spec.model.name: no AIMModel or AIMClusterModel named {name!r}"
         return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
@@ -222,6 +225,44 @@ def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
             "name": derived_name([image_name, tag], hash_inputs=[image]),
             "namespace": service["metadata"]["namespace"],
             "labels": {"aim.eai.amd.com/origin": "auto-generated", "app.kubernetes.io/managed-by": MANAGED_BY},
+        },
+        "spec": model_spec,
+    }
+
+
+def custom_model_name(custom: dict[str, Any]) -> str:
+    """Identical inline custom models (same base image and sources, including the S3 endpoint)
+    from any number of services share one AIMModel: the name is a hash of that identity."""
+    sources = custom.get("modelSources") or []
+    identity: list[Any] = [custom.get("baseImage") or DEFAULT_BASE_IMAGE]
+    for source in sources:
+        endpoint = next((e.get("value") for e in source.get("env") or [] if e.get("name") == "AWS_ENDPOINT_URL"), "")
+        identity += [source.get("modelId"), source.get("sourceUri"), endpoint]
+    return derived_name([sources[0]["modelId"] if sources else "custom"], hash_inputs=identity)
+
+
+def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
+    spec = service["spec"]
+    custom = spec["model"]["custom"]
+    model_spec: dict[str, Any] = {
+        "image": custom.get("baseImage") or DEFAULT_BASE_IMAGE,
+        "modelSources": custom["modelSources"],
+        "custom": {"hardware": custom["hardware"]},
+    }
+    for key in ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
+        if spec.get(key):
+            model_spec[key] = spec[key]
+    return {
+        "apiVersion": f"{GROUP}/v1alpha2",
+        "kind": "AIMModel",
+        "metadata": {
+            "name": custom_model_name(custom),
+            "namespace": service["metadata"]["namespace"],
+            "labels": {
+                "aim.eai.amd.com/origin": "auto-generated",
+                "aim.eai.amd.com/custom-model": "true",
+                "app.kubernetes.io/managed-by": MANAGED_BY,
+            },
         },
         "spec": model_spec,
     }

@@ -43,6 +43,7 @@ def test_up_is_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
         "kube-scheduler",
         "kwok",
         "webhooks",
+        "controller",
     }
     readyz = subprocess.run(
         [str(bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig), "get", "--raw", "/readyz"],

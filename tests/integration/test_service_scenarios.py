@@ -160,3 +160,17 @@ def test_default_route_path_and_deletion_removes_owned_objects(kubectl: Kubectl)
         "garbage collection of the InferenceService and HTTPRoute",
     )
     assert len(kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]) == 1  # the model is not the service's
+
+
+def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> None:
+    custom = {
+        "modelSources": [{"modelId": "org/tuned-7b", "sourceUri": "hf://org/tuned-7b"}],
+        "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
+    }
+    kubectl.apply(service("first", model={"custom": custom}))
+    kubectl.apply(service("second", model={"custom": custom}))
+    wait_service(kubectl, "second", lambda s: condition(s, "ModelReady").get("reason") == "ModelNotReady", "a model")
+    [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
+    assert model["metadata"]["labels"]["aim.eai.amd.com/custom-model"] == "true"
+    assert model["spec"]["image"] == "amdenterpriseai/aim-base:latest"
+    assert model["spec"]["modelSources"][0]["modelId"] == "org/tuned-7b"

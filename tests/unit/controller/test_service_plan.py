@@ -252,3 +252,25 @@ def test_overrides_equal_to_the_named_template_use_it_directly() -> None:
     svc = service(template={"name": "t"}, overrides={"metric": "latency"})
     plan = plan_service(observe(svc, template=Found(template(), NAMESPACE), derived_template=Found(None)), NOW)
     assert [o["kind"] for o in plan.apply] == ["InferenceService"]
+
+
+def test_inline_custom_models_from_several_services_share_one_model() -> None:
+    custom = {
+        "baseImage": "amdenterpriseai/aim-base:0.9",
+        "modelSources": [{"modelId": "org/tuned", "sourceUri": "s3://bucket/org/tuned"}],
+        "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
+    }
+    one = plan_service(observe(service(model={"custom": custom}), model=Found(None)), NOW)
+    [created] = one.apply
+    assert created["metadata"]["labels"]["aim.eai.amd.com/custom-model"] == "true"
+    assert created["spec"]["modelSources"] == custom["modelSources"]
+    assert created["spec"]["custom"] == {"hardware": custom["hardware"]}
+    other = service(model={"custom": copy.deepcopy(custom)})
+    other["metadata"]["name"] = "other"
+    assert (
+        plan_service(observe(other, model=Found(None)), NOW).apply[0]["metadata"]["name"] == created["metadata"]["name"]
+    )
+    moved = copy.deepcopy(custom)
+    moved["modelSources"][0]["env"] = [{"name": "AWS_ENDPOINT_URL", "value": "http://minio:9000"}]
+    elsewhere = plan_service(observe(service(model={"custom": moved}), model=Found(None)), NOW).apply[0]
+    assert elsewhere["metadata"]["name"] != created["metadata"]["name"]  # another S3 endpoint is another model
