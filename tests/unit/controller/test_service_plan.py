@@ -255,7 +255,7 @@ def test_overrides_equal_to_the_named_template_use_it_directly() -> None:
 
 
 def test_inline_custom_models_from_several_services_share_one_model() -> None:
-    custom = {
+    custom: dict[str, Any] = {
         "baseImage": "amdenterpriseai/aim-base:0.9",
         "modelSources": [{"modelId": "org/tuned", "sourceUri": "s3://bucket/org/tuned"}],
         "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
