@@ -13,7 +13,6 @@ The baseline beside the convergence time is the time the API server took to admi
 from __future__ import annotations
 
 import argparse
-import json
 import ssl
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from bench.report import emit
 from devcluster.binaries import third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions, free_port
 from devcluster.waiting import wait_until
@@ -209,10 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     results = run(args.services, args.resync_seconds)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    emit(results, args.output)
     return 0
 
 

@@ -36,6 +36,7 @@ import httpx
 import yaml
 
 from api.conversion import V1, V2, convert
+from bench.report import emit
 from certs.authority import new_certificate_authority
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions, free_port
 from devcluster.waiting import wait_until
@@ -353,10 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             results["listing_no_watch_cache"] = bench_listing(
                 workdir, args.objects, args.repetitions, watch_cache=False
             )
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    emit(results, args.output)
     return 0
 
 

@@ -214,17 +214,23 @@ def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"spec.model.image: {image!r} is not an image reference")
     image_name = match.group("path").rsplit("/", 1)[-1]
     tag = match.group("tag") or "latest"
-    model_spec: dict[str, Any] = {"image": image}
-    for key in ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
-        if spec.get(key):
-            model_spec[key] = spec[key]
+    name = derived_name([image_name, tag], hash_inputs=[image])
+    return _auto_model(service, name, {"image": image}, ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"))
+
+
+def _auto_model(
+    service: dict[str, Any], name: str, model_spec: dict[str, Any], inherited: tuple[str, ...], **labels: str
+) -> dict[str, Any]:
+    """A namespaced AIMModel created for a service, not owned by it (other services share it)."""
+    spec = service["spec"]
+    model_spec = model_spec | {key: spec[key] for key in inherited if spec.get(key)}
     return {
         "apiVersion": f"{GROUP}/v1alpha2",
         "kind": "AIMModel",
         "metadata": {
-            "name": derived_name([image_name, tag], hash_inputs=[image]),
+            "name": name,
             "namespace": service["metadata"]["namespace"],
-            "labels": {"aim.eai.amd.com/origin": "auto-generated", "app.kubernetes.io/managed-by": MANAGED_BY},
+            "labels": {"aim.eai.amd.com/origin": "auto-generated", "app.kubernetes.io/managed-by": MANAGED_BY} | labels,
         },
         "spec": model_spec,
     }
@@ -242,30 +248,16 @@ def custom_model_name(custom: dict[str, Any]) -> str:
 
 
 def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
-    spec = service["spec"]
-    custom = spec["model"]["custom"]
-    model_spec: dict[str, Any] = {
+    custom = service["spec"]["model"]["custom"]
+    model_spec = {
         "image": custom.get("baseImage") or DEFAULT_BASE_IMAGE,
         "modelSources": custom["modelSources"],
         "custom": {"hardware": custom["hardware"]},
     }
-    for key in ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
-        if spec.get(key):
-            model_spec[key] = spec[key]
-    return {
-        "apiVersion": f"{GROUP}/v1alpha2",
-        "kind": "AIMModel",
-        "metadata": {
-            "name": custom_model_name(custom),
-            "namespace": service["metadata"]["namespace"],
-            "labels": {
-                "aim.eai.amd.com/origin": "auto-generated",
-                "aim.eai.amd.com/custom-model": "true",
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-            },
-        },
-        "spec": model_spec,
-    }
+    inherited = ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName")
+    return _auto_model(
+        service, custom_model_name(custom), model_spec, inherited, **{"aim.eai.amd.com/custom-model": "true"}
+    )
 
 
 # -- template ------------------------------------------------------------------------------------
