@@ -31,6 +31,9 @@ def render_all(for_helm: bool = False) -> dict[str, str]:
             # resources are never deleted with the chart.
             crd["metadata"]["annotations"] = {**crd["metadata"].get("annotations", {}), **HELM_KEEP}
         text = yaml.safe_dump(crd, sort_keys=False, width=100, allow_unicode=True)
+        if for_helm and len(spec.versions) > 1:
+            # `spec` is the last key: the chart adds the conversion webhook stanza to it.
+            text += '{{- include "aim-engine.crdConversion" . | nindent 2 }}\n'
         rendered[f"{crd['metadata']['name']}.yaml"] = HEADER + text
     return rendered
 

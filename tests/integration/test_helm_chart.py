@@ -1,0 +1,184 @@
+"""The Helm chart against the real API server and the real helm: lint, server-side dry run of the
+whole render, the values schema, least-privilege RBAC, and an install into a control plane of its
+own whose webhook client configs point at the locally running webhook on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devcluster.binaries import REPO_ROOT, bin_dir
+from devcluster.controlplane import ControlPlane, ControlPlaneOptions
+from devcluster.waiting import wait_until
+
+CHART = REPO_ROOT / "helm" / "aim-engine"
+NAMESPACE = "aim-system"
+
+
+def helm(*args: str, plane: ControlPlane | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    binary = bin_dir() / "helm"
+    if not binary.exists():
+        subprocess.run(["bash", str(REPO_ROOT / "hack" / "build-binaries.sh"), "helm"], check=True)
+    env = plane.env() if plane else None
+    return subprocess.run([str(binary), *args], capture_output=True, text=True, check=check, env=env, timeout=120)
+
+
+def render(*extra: str) -> list[dict[str, Any]]:
+    out = helm("template", "aim", str(CHART), "-n", NAMESPACE, *extra).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def test_helm_lint() -> None:
+    result = helm("lint", str(CHART), "--strict")
+    assert "0 chart(s) failed" in result.stdout
+
+
+def test_render_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
+    """On a control plane without the CRDs yet (a dry run over the test session's CRDs would
+    merge with the url client config registered there)."""
+    control_plane = bare_plane
+    control_plane.kubectl("create", "namespace", NAMESPACE, check=False)
+    manifest = "\n---\n".join(json.dumps(d) for d in render())
+    result = control_plane.kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--dry-run=server",
+        "--field-manager=helm-test",
+        "-f",
+        "-",
+        input_text=manifest,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("serverside-applied (server dry run)") == len(render())
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("webhook.failurePolicy=Sometimes", "failurePolicy"),
+        ("controller.replicas=0", "replicas"),
+        ("webhook.url=http://127.0.0.1:9443", "url"),
+        ("webhook.timeoutSeconds=60", "timeoutSeconds"),
+        ("image.pullPolicy=Sometimes", "pullPolicy"),
+        ("controler.replicas=2", "controler"),
+    ],
+    ids=["policy-enum", "replicas-minimum", "url-must-be-https", "timeout-maximum", "pull-policy", "unknown-key"],
+)
+def test_bad_values_are_refused_by_the_schema(setting: str, message: str) -> None:
+    result = helm("template", "aim", str(CHART), "--set", setting, check=False)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+    assert message in result.stderr
+
+
+def test_rbac_names_every_verb_and_resource() -> None:
+    roles = [d for d in render() if d["kind"] in ("ClusterRole", "Role")]
+    assert roles
+    for role in roles:
+        for rule in role["rules"]:
+            for key in ("apiGroups", "resources", "verbs"):
+                assert "*" not in rule.get(key, []), (role["metadata"]["name"], rule)
+    assert all(
+        d["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] for d in render() if d["kind"] == "Deployment"
+    )
+
+
+def test_webhook_configurations_follow_the_rules() -> None:
+    documents = render()  # one render: each render makes a new CA
+    configurations = [d for d in documents if d["kind"].endswith("WebhookConfiguration")]
+    assert len(configurations) == 2
+    for configuration in configurations:
+        [webhook] = configuration["webhooks"]
+        assert webhook["failurePolicy"] == "Fail"
+        assert webhook["sideEffects"] == "None"
+        assert webhook["timeoutSeconds"] <= 5
+        assert webhook["namespaceSelector"]["matchExpressions"][0]["values"] == [NAMESPACE]
+        assert webhook["clientConfig"]["service"]["namespace"] == NAMESPACE
+    secret = next(d for d in documents if d["kind"] == "Secret")
+    bundles = {c["webhooks"][0]["clientConfig"]["caBundle"] for c in configurations}
+    bundles |= {
+        d["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"]
+        for d in documents
+        if d["kind"] == "CustomResourceDefinition" and "conversion" in d["spec"]
+    }
+    assert bundles == {secret["data"]["ca.crt"]}  # one CA everywhere in a render
+
+
+@pytest.fixture(scope="module")
+def bare_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A control plane with the webhook process running but nothing registered: the chart does it."""
+    options = ControlPlaneOptions(workdir=tmp_path_factory.mktemp("helm-plane"), simulate_nodes=False)
+    with ControlPlane(options) as plane:
+        yield plane
+
+
+def test_install_into_the_local_control_plane(bare_plane: ControlPlane, tmp_path: Path) -> None:
+    ca = base64.b64encode((bare_plane.pki.directory / "ca.crt").read_bytes()).decode()
+    values = {"webhook": {"url": bare_plane.webhook_url, "caBundle": ca}}
+    (tmp_path / "local.yaml").write_text(json.dumps(values))
+    result = helm(
+        "install",
+        "aim",
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "--create-namespace",
+        "-f",
+        str(tmp_path / "local.yaml"),
+        plane=bare_plane,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Apply in this order" in result.stdout  # NOTES.txt
+    rendered = render("-f", str(tmp_path / "local.yaml"))
+    for obj in rendered:
+        if (obj.get("metadata", {}).get("annotations") or {}).get("helm.sh/hook"):
+            continue
+        scope = ["-n", NAMESPACE] if obj["kind"] not in CLUSTER_KINDS else []
+        bare_plane.kubectl("get", obj["kind"].lower(), obj["metadata"]["name"], *scope)
+    crd = json.loads(bare_plane.kubectl("get", "crd", "aimservices.aim.eai.amd.com", "-o", "json").stdout)
+    assert crd["spec"]["conversion"]["webhook"]["clientConfig"]["url"] == f"{bare_plane.webhook_url}/convert"
+
+    # The chart's registrations are live: conversion and validation answer through 127.0.0.1.
+    bare_plane.kubectl("create", "namespace", "team")
+    service: dict[str, Any] = {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMService",
+        "metadata": {"name": "chat", "namespace": "team"},
+        "spec": {"model": {"name": "m"}, "routing": {"enabled": True, "routeTemplate": "/{.metadata.namespace"}},
+    }
+    denied = bare_plane.kubectl("apply", "-f", "-", input_text=json.dumps(service), check=False)
+    assert denied.returncode != 0
+    assert "spec.routing.routeTemplate" in denied.stderr
+    service["spec"]["routing"]["routeTemplate"] = "/{.metadata.namespace}/chat"
+
+    def applied() -> bool:
+        return bare_plane.kubectl("apply", "-f", "-", input_text=json.dumps(service), check=False).returncode == 0
+
+    wait_until(applied, 30, "the service to be admitted")
+    stored = json.loads(
+        bare_plane.kubectl("get", "aimservices.v1alpha2.aim.eai.amd.com", "chat", "-n", "team", "-o", "json").stdout
+    )
+    assert stored["spec"]["routing"]["pathTemplate"] == "/{.metadata.namespace}/chat"
+
+    helm("uninstall", "aim", "-n", NAMESPACE, plane=bare_plane)
+    bare_plane.kubectl("get", "crd", "aimservices.aim.eai.amd.com")  # kept: objects survive uninstall
+    bare_plane.kubectl("get", "aimservice", "chat", "-n", "team")
+
+
+CLUSTER_KINDS = {
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+}
