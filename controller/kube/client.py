@@ -53,8 +53,12 @@ for _type in (
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
     ResourceType("coordination.k8s.io/v1", "Lease", "leases", True),
+    ResourceType("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
 ):
     _TYPES[(_type.api_version, _type.kind)] = _type
+
+
+Objects = list[dict[str, Any]]
 
 
 def resource_type(api_version: str, kind: str) -> ResourceType:
@@ -114,6 +118,21 @@ class Kube:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
         return items
+
+    def list_resource(self, resource: ResourceType) -> Objects:
+        """Every object of a resource type, in all namespaces."""
+        result = self._call("GET", resource.path(), kind=resource.kind)
+        items: Objects = result.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", resource.api_version)
+            item.setdefault("kind", resource.kind)
+        return items
+
+    def replace_resource(self, resource: ResourceType, obj: dict[str, Any]) -> None:
+        """PUT through an explicit resource type (types not in the built-in table, e.g. during
+        storage migration); guarded by the object's resourceVersion."""
+        metadata = obj["metadata"]
+        self._call("PUT", resource.path(metadata.get("namespace"), metadata["name"]), obj, kind=resource.kind)
 
     def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply with this controller's field manager, taking over conflicting fields
