@@ -50,6 +50,9 @@ bench: venv binaries ## Benchmarks with same-run baselines (bench/); results in 
 	$(PY) -m bench.webhooks --output bench/results-webhooks.json
 	$(PY) -m bench.controller --output bench/results-controller.json
 
+e2e-kind: venv ## With Docker and kind: build the image, install the chart into kind, run the quickstart
+	hack/e2e-kind.sh
+
 lint: venv ## ruff, mypy (strict) and import-linter layer contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -70,4 +73,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries run dev-up dev-down test test-unit bench lint format generate verify clean
+.PHONY: help venv constraints binaries run dev-up dev-down test test-unit bench e2e-kind lint format generate verify clean
