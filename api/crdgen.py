@@ -32,7 +32,11 @@ def render_all(for_helm: bool = False) -> dict[str, str]:
             crd["metadata"]["annotations"] = {**crd["metadata"].get("annotations", {}), **HELM_KEEP}
         text = yaml.safe_dump(crd, sort_keys=False, width=100, allow_unicode=True)
         if for_helm and len(spec.versions) > 1:
-            # `spec` is the last key: the chart adds the conversion webhook stanza to it.
+            # `spec` is the last key: the chart adds the conversion webhook stanza to it, and
+            # cert-manager's CA injection to the annotations when it manages the certificate.
+            keep = "    helm.sh/resource-policy: keep\n"
+            inject = '    {{- with include "aim-engine.certManagerAnnotation" . }}{{ . | nindent 4 }}{{- end }}\n'
+            text = text.replace(keep, keep + inject, 1)
             text += '{{- include "aim-engine.crdConversion" . | nindent 2 }}\n'
         rendered[f"{crd['metadata']['name']}.yaml"] = HEADER + text
     return rendered

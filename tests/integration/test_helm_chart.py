@@ -182,3 +182,25 @@ CLUSTER_KINDS = {
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",
 }
+
+
+def test_cert_manager_mode_injects_the_ca_everywhere() -> None:
+    documents = render("--set", "certManager.enabled=true")
+    kinds = [d["kind"] for d in documents]
+    assert "Certificate" in kinds
+    assert "Issuer" in kinds
+    assert "Secret" not in kinds  # cert-manager writes it
+    injected = [
+        d
+        for d in documents
+        if (d["metadata"].get("annotations") or {}).get("cert-manager.io/inject-ca-from")
+        == f"{NAMESPACE}/aim-aim-engine-webhook"
+    ]
+    assert sorted(d["kind"] for d in injected) == [
+        "CustomResourceDefinition",
+        "CustomResourceDefinition",
+        "CustomResourceDefinition",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ]
+    assert "caBundle" not in json.dumps(documents)
