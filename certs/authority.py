@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_VALIDITY = dt.timedelta(days=365)
@@ -76,7 +76,9 @@ class CertificateAuthority:
     ) -> IssuedCertificate:
         ca_cert = x509.load_pem_x509_certificate(self.certificate.cert_pem)
         ca_key = serialization.load_pem_private_key(self.certificate.key_pem, password=None)
-        assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+        # Our CAs use P-256; Helm's genCA (the chart's self-managed CA) makes RSA keys.
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise TypeError(f"unsupported CA key type {type(ca_key).__name__}")
         key = ec.generate_private_key(ec.SECP256R1())
         issued_at = now or dt.datetime.now(dt.UTC)
         builder = (

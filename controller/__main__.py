@@ -16,6 +16,7 @@ import prometheus_client
 from kubernetes import client, config
 
 from controller.handlers import ServiceIndex, ServiceKey, configure, register
+from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
 from controller.metrics import ControllerMetrics
@@ -109,6 +110,11 @@ def main() -> int:
     else:
         leading = threading.Event()
         leading.set()
+    if settings.webhook_secret:
+        keeper = CertificateKeeper(kube, settings.lease_namespace, settings.webhook_secret)
+        threads.append(
+            threading.Thread(target=keeper.run, args=(leading, stop, settings.certificate_check_seconds), daemon=True)
+        )
     threads += [
         threading.Thread(target=work, args=(queue, reconciler, leading, stop), daemon=True)
         for _ in range(settings.workers)

@@ -29,6 +29,10 @@ class ControllerSettings(BaseSettings):
     lease_seconds: int = 15
     """A leader that has not renewed for this long is replaced."""
     lease_retry_seconds: float = 2.0
+    webhook_secret: str = ""
+    """The Secret (in lease_namespace) holding the chart's self-managed webhook certificate and its
+    CA; when set, the leader renews the certificate before it expires."""
+    certificate_check_seconds: float = 3600.0
     metrics_port: int = 8080
     """Prometheus metrics (/metrics) on this port; 0 turns them off."""
     health_port: int = 8081

@@ -52,6 +52,7 @@ for _type in (
     ResourceType("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
+    ResourceType("v1", "Secret", "secrets", True),
     ResourceType("coordination.k8s.io/v1", "Lease", "leases", True),
     ResourceType("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
 ):

@@ -204,3 +204,24 @@ def test_cert_manager_mode_injects_the_ca_everywhere() -> None:
         "ValidatingWebhookConfiguration",
     ]
     assert "caBundle" not in json.dumps(documents)
+
+
+def test_controller_renews_the_chart_certificate_it_was_given(bare_plane: ControlPlane) -> None:
+    """The Secret exactly as the chart renders it (Helm's RSA CA), aged: the keeper renews it."""
+    import datetime as dt
+
+    from controller.kube.certificates import CertificateKeeper
+    from controller.kube.client import Kube
+
+    secret = next(d for d in render() if d["kind"] == "Secret")
+    secret["metadata"]["namespace"] = "renewal"
+    bare_plane.kubectl("create", "namespace", "renewal")
+    bare_plane.kubectl("apply", "-f", "-", input_text=json.dumps(secret))
+    keeper = CertificateKeeper(Kube(bare_plane.api_client(), "test"), "renewal", secret["metadata"]["name"])
+    assert not keeper.check_once()  # fresh from helm
+    assert keeper.check_once(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=300))  # 365-day cert, day 300
+    stored = json.loads(
+        bare_plane.kubectl("get", "secret", secret["metadata"]["name"], "-n", "renewal", "-o", "json").stdout
+    )
+    assert stored["data"]["ca.crt"] == secret["data"]["ca.crt"]
+    assert stored["data"]["tls.crt"] != secret["data"]["tls.crt"]

@@ -48,14 +48,14 @@ upgrades while more than a third of its validity is left.
 {{- $tls := dict -}}
 {{- if and $existing (index $existing.data "ca.crt") (index $existing.metadata.annotations "aim.eai.amd.com/renew-after") -}}
 {{- if lt (now | unixEpoch) (index $existing.metadata.annotations "aim.eai.amd.com/renew-after" | atoi) -}}
-{{- $tls = dict "ca" (index $existing.data "ca.crt") "cert" (index $existing.data "tls.crt") "key" (index $existing.data "tls.key") "renewAfter" (index $existing.metadata.annotations "aim.eai.amd.com/renew-after") -}}
+{{- $tls = dict "ca" (index $existing.data "ca.crt") "caKey" (index $existing.data "ca.key") "cert" (index $existing.data "tls.crt") "key" (index $existing.data "tls.key") "renewAfter" (index $existing.metadata.annotations "aim.eai.amd.com/renew-after") -}}
 {{- end -}}
 {{- end -}}
 {{- if not $tls -}}
 {{- $ca := genCA "aim-engine-webhook-ca" (mul $days 3 | int) -}}
 {{- $cert := genSignedCert $service nil $names $days $ca -}}
 {{- $renewAfter := add (now | unixEpoch) (div (mul $days 86400 2) 3) -}}
-{{- $tls = dict "ca" ($ca.Cert | b64enc) "cert" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) "renewAfter" (toString $renewAfter) -}}
+{{- $tls = dict "ca" ($ca.Cert | b64enc) "caKey" ($ca.Key | b64enc) "cert" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) "renewAfter" (toString $renewAfter) -}}
 {{- end -}}
 {{- $_ := set .Values "_tls" $tls -}}
 {{- end -}}
@@ -85,6 +85,10 @@ service:
 {{- if or $root.Values.webhook.url (not $root.Values.certManager.enabled) }}
 caBundle: {{ include "aim-engine.caBundle" $root }}
 {{- end }}
+{{- end -}}
+
+{{- define "aim-engine.selfManaged" -}}
+{{- if and (not .Values.certManager.enabled) (not .Values.webhook.url) }}true{{ end -}}
 {{- end -}}
 
 {{- define "aim-engine.certManagerAnnotation" -}}
