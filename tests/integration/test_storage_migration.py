@@ -81,6 +81,18 @@ def read(plane: ControlPlane, obj: dict[str, Any], version: str) -> dict[str, An
     return result
 
 
+def migrate(plane: ControlPlane) -> subprocess.CompletedProcess[str]:
+    """The documented command, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "controller.migrate"],
+        capture_output=True,
+        text=True,
+        env=plane.env(),
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+
+
 def stored_versions(plane: ControlPlane, plural: str) -> list[str]:
     crd = json.loads(plane.kubectl("get", "crd", f"{plural}.aim.eai.amd.com", "-o", "json").stdout)
     versions: list[str] = crd["status"]["storedVersions"]
@@ -107,14 +119,7 @@ def test_upgrade_then_migrate_keeps_every_object(plane: ControlPlane) -> None:
     )
     assert stored_versions(plane, "aimservices") == ["v1alpha1", "v1alpha2"]
 
-    migration = subprocess.run(
-        [sys.executable, "-m", "controller.migrate"],
-        capture_output=True,
-        text=True,
-        env=plane.env(),
-        cwd=REPO_ROOT,
-        timeout=120,
-    )
+    migration = migrate(plane)
     assert migration.returncode == 0, migration.stderr
     assert "aimservices.aim.eai.amd.com: 1 rewritten in v1alpha2" in migration.stdout
 
@@ -127,12 +132,5 @@ def test_upgrade_then_migrate_keeps_every_object(plane: ControlPlane) -> None:
     assert service["caching"]["mode"] == "Shared"  # legacy value mapped
     assert service["routing"]["pathTemplate"] == "/{.metadata.namespace}/chat"
 
-    again = subprocess.run(
-        [sys.executable, "-m", "controller.migrate"],
-        capture_output=True,
-        text=True,
-        env=plane.env(),
-        cwd=REPO_ROOT,
-        timeout=120,
-    )
+    again = migrate(plane)
     assert again.returncode == 0, again.stderr  # idempotent
