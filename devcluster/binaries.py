@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +31,25 @@ def ensure_binaries(names: tuple[str, ...] = CLUSTER) -> Path:
     target = "cluster" if any(n not in CORE for n in names) else "core"
     subprocess.run(["bash", str(BUILD_SCRIPT), target], check=True)
     return directory
+
+
+@dataclass(frozen=True)
+class RegistryBinaries:
+    registry: Path
+    """The CNCF distribution registry (`registry serve CONFIG`)."""
+    crane: Path
+    """go-containerregistry's crane: pushes and mutates images without a Docker daemon."""
+
+
+def registry_binaries() -> RegistryBinaries:
+    """Paths of the test registry and crane, building them when missing (never rebuilding)."""
+    out = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--print-registry-binaries"], check=True, capture_output=True, text=True
+    )
+    registry, crane = (Path(line) for line in out.stdout.split())
+    if not (os.access(registry, os.X_OK) and os.access(crane, os.X_OK)):
+        subprocess.run(["bash", str(BUILD_SCRIPT), "registry"], check=True)
+    return RegistryBinaries(registry=registry, crane=crane)
 
 
 def go_module_dir(module_at_version: str) -> Path:

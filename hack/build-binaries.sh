@@ -2,12 +2,15 @@
 # Builds the local control plane's binaries from published Go modules into a versioned cache
 # outside the repository, and does nothing for a binary that is already there.
 #
-#   hack/build-binaries.sh [core|cluster|helm|all|bench]   (default: all)
-#     core    kube-apiserver, kubectl, etcd
-#     cluster core + kube-controller-manager, kube-scheduler, kwok
-#     helm    helm
-#     bench   vegeta (HTTP load generator for bench/; not part of `all`)
+#   hack/build-binaries.sh [core|cluster|helm|registry|all|bench]   (default: all)
+#     core     kube-apiserver, kubectl, etcd
+#     cluster  core + kube-controller-manager, kube-scheduler, kwok
+#     helm     helm
+#     registry the CNCF distribution registry and crane (a real OCI registry for the tests, and a
+#              client that pushes images to it without Docker)
+#     bench    vegeta (HTTP load generator for bench/; not part of `all`)
 #   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
+#   hack/build-binaries.sh --print-registry-binaries prints the paths of registry and crane
 #
 # Why a wrapper module: k8s.io/kubernetes and etcd's server module carry `replace` directives,
 # so `go install pkg@version` refuses them; as a dependency of a throw-away module their
@@ -20,12 +23,19 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.21.4
 VEGETA_VERSION=v12.13.0
+DISTRIBUTION_VERSION=v3.0.0
+CRANE_VERSION=v0.20.8
 
 GO_VERSION=$(go env GOVERSION)
 CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
 BIN_DIR="$CACHE_ROOT/bin/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_VERSION}_${GO_VERSION}"
 
+# The directory name predates these two, so their names carry their versions (as vegeta's does).
+REGISTRY_BIN="registry-$DISTRIBUTION_VERSION"
+CRANE_BIN="crane-$CRANE_VERSION"
+
 if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN_DIR"; exit 0; fi
+if [[ "${1:-}" == "--print-registry-binaries" ]]; then printf '%s\n' "$BIN_DIR/$REGISTRY_BIN" "$BIN_DIR/$CRANE_BIN"; exit 0; fi
 what=${1:-all}
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
@@ -91,6 +101,30 @@ build_vegeta() {
   mv "$dir/vegeta" "$BIN_DIR/vegeta-$VEGETA_VERSION"
 }
 
+# Neither module carries replace directives, so `go install mod/cmd@version` builds them as published.
+build_registry() {
+  local dir="$CACHE_ROOT/src/distribution-$DISTRIBUTION_VERSION"
+  mkdir -p "$dir"
+  GOBIN="$dir" go install -trimpath -ldflags "-s -w \
+    -X github.com/distribution/distribution/v3/version.version=$DISTRIBUTION_VERSION" \
+    "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION"
+  mv "$dir/registry" "$BIN_DIR/$REGISTRY_BIN"
+}
+
+build_crane() {
+  local dir="$CACHE_ROOT/src/crane-$CRANE_VERSION"
+  mkdir -p "$dir"
+  GOBIN="$dir" go install -trimpath -ldflags "-s -w \
+    -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$CRANE_VERSION" \
+    "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
+  mv "$dir/crane" "$BIN_DIR/$CRANE_BIN"
+}
+
+build_registry_tools() {
+  have "$REGISTRY_BIN" || timed build_registry
+  have "$CRANE_BIN" || timed build_crane
+}
+
 if [[ "$what" == bench ]]; then
   have "vegeta-$VEGETA_VERSION" || timed build_vegeta
   log "vegeta in $BIN_DIR/vegeta-$VEGETA_VERSION"
@@ -101,14 +135,15 @@ want_k8s=(kube-apiserver kubectl)
 case "$what" in
   core) ;;
   cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
-  helm) want_k8s=() ;;
-  *) echo "usage: $0 [core|cluster|helm|all|bench|--print-bin-dir]" >&2; exit 2 ;;
+  helm|registry) want_k8s=() ;;
+  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|--print-bin-dir|--print-registry-binaries]" >&2; exit 2 ;;
 esac
 
 missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
 # Build the whole wanted set together: the commands share most packages, one link pass each.
 [[ ${#missing[@]} -eq 0 ]] || timed build_kubernetes "${want_k8s[@]}"
-if [[ "$what" != helm ]]; then have etcd || timed build_etcd; fi
+if [[ "$what" != helm && "$what" != registry ]]; then have etcd || timed build_etcd; fi
 if [[ "$what" == cluster || "$what" == all ]]; then have kwok || timed build_kwok; fi
 if [[ "$what" == helm || "$what" == all ]]; then have helm || timed build_helm; fi
+if [[ "$what" == registry || "$what" == all ]]; then build_registry_tools; fi
 log "binaries in $BIN_DIR"
