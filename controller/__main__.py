@@ -15,13 +15,14 @@ import kopf
 import prometheus_client
 from kubernetes import client, config
 
-from controller.handlers import ServiceIndex, ServiceKey, configure, register
+from controller.handlers import ObjectKey, ServiceIndex, configure, register
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
 from controller.metrics import ControllerMetrics
 from controller.pipeline.workqueue import WorkQueue
-from controller.service.reconcile import ServiceReconciler
+from controller.reconcilers import build_reconcilers
+from controller.runner import Reconciler
 from controller.settings import ControllerSettings
 
 log = logging.getLogger("controller")
@@ -36,36 +37,42 @@ def load_client() -> client.ApiClient:
 
 
 def work(
-    queue: WorkQueue[ServiceKey], reconciler: ServiceReconciler, leading: threading.Event, stop: threading.Event
+    queue: WorkQueue[ObjectKey],
+    reconcilers: dict[str, Reconciler],
+    metrics: ControllerMetrics,
+    leading: threading.Event,
+    stop: threading.Event,
 ) -> None:
-    metrics = reconciler.kube.metrics
     while not stop.is_set():
         if not leading.wait(1):
             continue  # a standby replica keeps its queue but does not act on it
         key = queue.get(timeout=1)
         if key is None:
             continue
+        kind, namespace, name = key
         started = time.perf_counter()
         try:
-            reconciler.reconcile(*key)
+            requeue_after = reconcilers[kind].reconcile(namespace, name)
             queue.forget(key)
-            metrics.reconciles.labels("AIMService", "success").inc()
+            if requeue_after is not None:
+                queue.add_after(key, requeue_after)
+            metrics.reconciles.labels(kind, "success").inc()
         except Exception as error:  # every failure is retried with back-off; the log says why
-            metrics.reconciles.labels("AIMService", "error").inc()
+            metrics.reconciles.labels(kind, "error").inc()
             delay = queue.retry(key)
-            log.warning("Reconcile of AIMService %s/%s failed (retry in %.1fs): %s", key[0], key[1], delay, error)
+            log.warning("Reconcile of %s %s/%s failed (retry in %.1fs): %s", kind, namespace, name, delay, error)
         finally:
-            metrics.reconcile_seconds.labels("AIMService").observe(time.perf_counter() - started)
+            metrics.reconcile_seconds.labels(kind).observe(time.perf_counter() - started)
             queue.done(key)
 
 
-def enqueue_all(queue: WorkQueue[ServiceKey], index: ServiceIndex) -> None:
+def enqueue_all(queue: WorkQueue[ObjectKey], index: ServiceIndex) -> None:
     """A new leader catches up with everything that happened while it stood by."""
     for key in index.all_keys():
         queue.add(key)
 
 
-def resync(queue: WorkQueue[ServiceKey], index: ServiceIndex, period: float, stop: threading.Event) -> None:
+def resync(queue: WorkQueue[ObjectKey], index: ServiceIndex, period: float, stop: threading.Event) -> None:
     while not stop.wait(period):
         enqueue_all(queue, index)
 
@@ -76,10 +83,10 @@ def main() -> int:
     api_client = load_client()
     metrics = ControllerMetrics()
     kube = Kube(api_client, settings.field_manager, metrics)
-    reconciler = ServiceReconciler(kube)
+    reconcilers = build_reconcilers(kube, settings)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port, settings.health_host, registry=metrics.registry)
-    queue: WorkQueue[ServiceKey] = WorkQueue()
+    queue: WorkQueue[ObjectKey] = WorkQueue()
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()
     register(registry, queue, index)
@@ -116,7 +123,7 @@ def main() -> int:
             threading.Thread(target=keeper.run, args=(leading, stop, settings.certificate_check_seconds), daemon=True)
         )
     threads += [
-        threading.Thread(target=work, args=(queue, reconciler, leading, stop), daemon=True)
+        threading.Thread(target=work, args=(queue, reconcilers, metrics, leading, stop), daemon=True)
         for _ in range(settings.workers)
     ]
     for thread in threads:

@@ -1,8 +1,9 @@
 """kopf wiring (edge layer): watches turn into keys on the work queue; nothing else happens here.
 
-AIMServices are enqueued on every event. Other kinds are mapped to the services that depend on
-them through a small in-memory index of each service's references, rebuilt from the service
-watch (which kopf lists in full at start-up, so nothing is lost on restart).
+Every reconciled kind is enqueued on its own events. Other kinds are mapped to the objects that
+depend on them: services through a small in-memory index of each service's references, rebuilt
+from the service watch (which kopf lists in full at start-up, so nothing is lost on restart);
+templates, caches and artifacts through names, labels and owner references on the event itself.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from controller.settings import ControllerSettings
 
 log = logging.getLogger(__name__)
 GROUP = "aim.eai.amd.com"
+TEMPLATE_CACHE_LABEL = "aim.eai.amd.com/template-cache.name"
+RECONCILED = (
+    ("AIMServiceTemplate", "v1alpha1", "aimservicetemplates"),
+    ("AIMClusterServiceTemplate", "v1alpha1", "aimclusterservicetemplates"),
+    ("AIMTemplateCache", "v1alpha1", "aimtemplatecaches"),
+    ("AIMArtifact", "v1alpha1", "aimartifacts"),
+)
+"""Kinds with a reconciler of their own besides AIMService (kind, served version, plural)."""
 ServiceKey = tuple[str, str]
+ObjectKey = tuple[str, str, str]
+"""(kind, namespace, name); namespace is "" for cluster-scoped kinds."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class ServiceReferences:
 class ServiceIndex:
     def __init__(self) -> None:
         self._services: dict[ServiceKey, ServiceReferences] = {}
+        self._others: set[ObjectKey] = set()
         self._lock = threading.Lock()
 
     def update(self, body: dict[str, Any], deleted: bool) -> None:
@@ -50,9 +62,21 @@ class ServiceIndex:
                     uid=metadata.get("uid", ""),
                 )
 
-    def all_keys(self) -> list[ServiceKey]:
+    def all_keys(self) -> list[ObjectKey]:
+        """Every known object of every reconciled kind (services included), for resyncs."""
         with self._lock:
-            return list(self._services)
+            return [("AIMService", *key) for key in self._services] + sorted(self._others)
+
+    def track(self, key: ObjectKey, deleted: bool) -> None:
+        with self._lock:
+            if deleted:
+                self._others.discard(key)
+            else:
+                self._others.add(key)
+
+    def tracked(self, kind: str, namespace: str | None = None) -> list[ObjectKey]:
+        with self._lock:
+            return [k for k in self._others if k[0] == kind and (namespace is None or k[1] == namespace)]
 
     def matching(self, namespace: str | None, **wanted: str) -> list[ServiceKey]:
         """Services (in `namespace`, or anywhere for cluster-scoped objects) whose reference
@@ -70,50 +94,119 @@ class ServiceIndex:
             return [key for key, refs in self._services.items() if key[0] == namespace and refs.uid == owner_uid]
 
 
-def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ServiceKey], index: ServiceIndex) -> None:
-    def enqueue(keys: list[ServiceKey]) -> None:
-        for key in keys:
-            queue.add(key)
+def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index: ServiceIndex) -> None:
+    def services(keys: list[ServiceKey]) -> None:
+        for namespace, name in keys:
+            queue.add(("AIMService", namespace, name))
+
+    def reconciled(kind: str, version: str, plural: str) -> None:
+        """The kind's own events enqueue the object itself."""
+
+        def changed(body: kopf.Body, type: str | None, **_: Any) -> None:
+            key = (kind, body["metadata"].get("namespace") or "", body["metadata"]["name"])
+            index.track(key, deleted=type == "DELETED")
+            if type != "DELETED":
+                queue.add(key)
+
+        kopf.on.event(GROUP, version, plural, registry=registry)(changed)
+
+    def owners(body: kopf.Body, kind: str) -> list[ObjectKey]:
+        namespace = body["metadata"].get("namespace") or ""
+        return [
+            (kind, namespace, ref["name"])
+            for ref in body["metadata"].get("ownerReferences") or []
+            if ref.get("kind") == kind
+        ]
 
     @kopf.on.event(GROUP, "v1alpha2", "aimservices", registry=registry)
     def service_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
         index.update(dict(body), deleted=type == "DELETED")
         if type != "DELETED":
-            queue.add((body["metadata"]["namespace"], body["metadata"]["name"]))
+            queue.add(("AIMService", body["metadata"]["namespace"], body["metadata"]["name"]))
 
     def owned_changed(body: kopf.Body, **_: Any) -> None:
         for owner in body["metadata"].get("ownerReferences") or []:
             if owner.get("kind") == "AIMService":
-                enqueue(index.owner(body["metadata"]["namespace"], owner.get("uid", "")))
+                services(index.owner(body["metadata"]["namespace"], owner.get("uid", "")))
 
     managed = {"app.kubernetes.io/managed-by": "aim-engine"}
     kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels=managed, registry=registry)(owned_changed)
     kopf.on.event("gateway.networking.k8s.io", "v1", "httproutes", labels=managed, registry=registry)(owned_changed)
 
+    for kind, version, plural in RECONCILED:
+        reconciled(kind, version, plural)
+
+    def templates_of_model(model: str, namespace: str | None) -> None:
+        # Namespaced templates see namespaced and cluster models; cluster templates only cluster ones.
+        for key in index.tracked("AIMServiceTemplate", namespace):
+            queue.add(key)
+        for key in index.tracked("AIMClusterServiceTemplate"):
+            queue.add(key)
+
     @kopf.on.event(GROUP, "v1alpha2", "aimmodels", registry=registry)
     def model_changed(body: kopf.Body, **_: Any) -> None:
         # By name, and every service of the namespace for image-based lookups (cheap, de-duplicated).
-        enqueue(index.matching(body["metadata"]["namespace"]))
+        services(index.matching(body["metadata"]["namespace"]))
+        templates_of_model(body["metadata"]["name"], body["metadata"]["namespace"])
 
     @kopf.on.event(GROUP, "v1alpha2", "aimclustermodels", registry=registry)
     def cluster_model_changed(body: kopf.Body, **_: Any) -> None:
-        enqueue(index.matching(None, model=body["metadata"]["name"]))
+        services(index.matching(None, model=body["metadata"]["name"]))
+        templates_of_model(body["metadata"]["name"], None)
+
+    def caches_of_template(name: str, namespace: str | None) -> None:
+        for key in index.tracked("AIMTemplateCache", namespace):
+            queue.add(key)
 
     @kopf.on.event(GROUP, "v1alpha1", "aimservicetemplates", registry=registry)
     def template_changed(body: kopf.Body, **_: Any) -> None:
-        enqueue(index.matching(body["metadata"]["namespace"]))
+        services(index.matching(body["metadata"]["namespace"]))
+        caches_of_template(body["metadata"]["name"], body["metadata"]["namespace"])
 
     @kopf.on.event(GROUP, "v1alpha1", "aimclusterservicetemplates", registry=registry)
     def cluster_template_changed(body: kopf.Body, **_: Any) -> None:
-        enqueue(index.matching(None))
+        services(index.matching(None))
+        caches_of_template(body["metadata"]["name"], None)
+
+    @kopf.on.event(GROUP, "v1alpha1", "aimtemplatecaches", registry=registry)
+    def template_cache_changed(body: kopf.Body, **_: Any) -> None:
+        # Shared caches serve every service of the namespace that resolved their template.
+        services(index.matching(body["metadata"]["namespace"]))
+
+    @kopf.on.event(GROUP, "v1alpha1", "aimartifacts", registry=registry)
+    def artifact_changed(body: kopf.Body, **_: Any) -> None:
+        cache = (body["metadata"].get("labels") or {}).get(TEMPLATE_CACHE_LABEL)
+        if cache:
+            queue.add(("AIMTemplateCache", body["metadata"]["namespace"], cache))
+        for key in owners(body, "AIMTemplateCache"):
+            queue.add(key)
+
+    def artifact_children_changed(body: kopf.Body, **_: Any) -> None:
+        for key in owners(body, "AIMArtifact"):
+            queue.add(key)
+
+    artifact_owned = {"aim.eai.amd.com/cache.type": "artifact"}
+    kopf.on.event("batch", "v1", "jobs", labels=artifact_owned, registry=registry)(artifact_children_changed)
+    kopf.on.event("", "v1", "persistentvolumeclaims", labels=artifact_owned, registry=registry)(
+        artifact_children_changed
+    )
+
+    def configs_changed(namespace: str | None) -> None:
+        for kind in ("AIMServiceTemplate", "AIMTemplateCache", "AIMArtifact"):
+            for key in index.tracked(kind, namespace):
+                queue.add(key)
+        for key in index.tracked("AIMClusterServiceTemplate"):
+            queue.add(key)
 
     @kopf.on.event(GROUP, "v1alpha1", "aimruntimeconfigs", registry=registry)
     def runtime_config_changed(body: kopf.Body, **_: Any) -> None:
-        enqueue(index.matching(body["metadata"]["namespace"], runtime_config=body["metadata"]["name"]))
+        services(index.matching(body["metadata"]["namespace"], runtime_config=body["metadata"]["name"]))
+        configs_changed(body["metadata"]["namespace"])
 
     @kopf.on.event(GROUP, "v1alpha1", "aimclusterruntimeconfigs", registry=registry)
     def cluster_runtime_config_changed(body: kopf.Body, **_: Any) -> None:
-        enqueue(index.matching(None, runtime_config=body["metadata"]["name"]))
+        services(index.matching(None, runtime_config=body["metadata"]["name"]))
+        configs_changed(None)
 
     gpu_fingerprints: dict[str, str] = {}
 
@@ -128,7 +221,10 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ServiceKey], inde
         name = body["metadata"]["name"]
         if gpu_fingerprints.get(name) != fingerprint:
             gpu_fingerprints[name] = fingerprint
-            enqueue(index.matching(None, template=""))  # only auto-selecting services depend on GPUs
+            services(index.matching(None, template=""))  # only auto-selecting services depend on GPUs
+            for kind in ("AIMServiceTemplate", "AIMClusterServiceTemplate"):
+                for key in index.tracked(kind):
+                    queue.add(key)
 
 
 def configure(settings: kopf.OperatorSettings, controller: ControllerSettings) -> None:

@@ -26,6 +26,17 @@ class ControllerSettings(BaseSettings):
         default="default", validation_alias=AliasChoices("AIM_CONTROLLER_LEASE_NAMESPACE", "POD_NAMESPACE")
     )
     """Where the Lease lives: the controller's own namespace in a cluster (POD_NAMESPACE)."""
+    system_namespace: str = Field(
+        default="aim-system", validation_alias=AliasChoices("AIM_SYSTEM_NAMESPACE", "AIM_CONTROLLER_SYSTEM_NAMESPACE")
+    )
+    """The operator's namespace: discovery Jobs of cluster templates run here; cluster models'
+    pull secrets live here."""
+    downloader_image: str = "ghcr.io/aim-engine-python/aim-engine:0.1.0"
+    """Image of download and check-size Jobs (runs `aim-download`) when an artifact names none; the
+    chart sets it to the operator's own image."""
+    download_pod_annotations: dict[str, str] = {}
+    """Annotations for the pods of download and check-size Jobs (JSON), e.g. to keep a service mesh
+    sidecar out of them."""
     lease_seconds: int = 15
     """A leader that has not renewed for this long is replaced."""
     lease_retry_seconds: float = 2.0

@@ -23,6 +23,7 @@ from kubernetes import client, config
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
 from devcluster import binaries, kwok, registration
 from devcluster.logrouter import LogRouter
+from devcluster.volumes import VolumeProvisioner
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
 from devcluster.waiting import StopWaitingError, wait_until
@@ -133,6 +134,7 @@ class ControlPlane:
         self.nodes: list[FakeNode] = []
         self.webhook_url = ""
         self._log_router: LogRouter | None = None
+        self._volumes: VolumeProvisioner | None = None
         self._api_client: client.ApiClient | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -161,6 +163,9 @@ class ControlPlane:
         if self._log_router is not None:
             self._log_router.stop()
             self._log_router = None
+        if self._volumes is not None:
+            self._volumes.stop()
+            self._volumes = None
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
@@ -381,6 +386,8 @@ class ControlPlane:
 
         self._log_router = LogRouter(self.api_client(), self.pod_logs_root)
         self._log_router.start()
+        self._volumes = VolumeProvisioner(self.api_client(), self.workdir / "volumes")
+        self._volumes.start()
         self._wait_default_service_account()
         self.add_nodes(self.options.nodes if self.options.nodes is not None else load_node_set())
 

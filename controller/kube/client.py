@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,11 @@ for _type in (
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
     ResourceType("v1", "Secret", "secrets", True),
+    ResourceType("v1", "PersistentVolumeClaim", "persistentvolumeclaims", True),
+    ResourceType("v1", "Pod", "pods", True),
+    ResourceType("v1", "Namespace", "namespaces", False),
+    ResourceType("batch/v1", "Job", "jobs", True),
+    ResourceType("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
     ResourceType("coordination.k8s.io/v1", "Lease", "leases", True),
     ResourceType("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
 ):
@@ -167,6 +173,51 @@ class Kube:
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"], "status")
         self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"] + "/status")
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
+        """Delete with background propagation; an object already gone is not an error."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        try:
+            self._call("DELETE", resource_type(api_version, kind).path(namespace, name), body, kind=kind)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+    def namespace_terminating(self, namespace: str) -> bool:
+        """True when the namespace is being deleted, gone, or unreadable (cleanup is then skipped)."""
+        try:
+            found = self.get("v1", "Namespace", namespace)
+        except ApiException as error:
+            if error.status == 403:
+                return True
+            raise
+        return found is None or bool(found["metadata"].get("deletionTimestamp"))
+
+    def set_finalizers(self, obj: dict[str, Any], finalizers: Sequence[str]) -> None:
+        """Merge-patch metadata.finalizers, guarded by resourceVersion (a concurrent writer wins)."""
+        metadata = obj["metadata"]
+        body = {"metadata": {"finalizers": list(finalizers), "resourceVersion": metadata["resourceVersion"]}}
+        path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
+        self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"])
+
+    def pod_log_tail(self, name: str, namespace: str, lines: int = 50) -> str:
+        """The last lines of a pod's log ("" when the pod or its log is gone)."""
+        try:
+            text = self._api.call_api(
+                resource_type("v1", "Pod").path(namespace, name, "log"),
+                "GET",
+                query_params=[("tailLines", lines)],
+                header_params={"Accept": "text/plain"},
+                response_type="str",
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=True,
+                _request_timeout=30,
+            )
+        except ApiException:
+            return ""
+        self.metrics.api_requests.labels("GET", "Pod/log").inc()
+        return str(text or "")
 
     def event(self, regarding: dict[str, Any], event_type: str, reason: str, message: str) -> None:
         """A core/v1 Event on `regarding` (best effort: an event lost is not worth a retry)."""

@@ -74,6 +74,7 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
             V1, "AIMClusterServiceTemplate"
         )
         observed.nodes = kube.list("v1", "Node")
+    observed.caches = kube.list(V1, "AIMTemplateCache", namespace)
     try:
         observed.inference_service = kube.get(
             ISVC_API, "InferenceService", inference_service_name(metadata["name"], namespace), namespace

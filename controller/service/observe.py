@@ -42,6 +42,8 @@ class ServiceObservation:
     template_candidates: list[dict[str, Any]] = field(default_factory=list)
     """For auto-selection: namespace AIMServiceTemplates and all AIMClusterServiceTemplates."""
     nodes: list[dict[str, Any]] = field(default_factory=list)
+    caches: list[dict[str, Any]] = field(default_factory=list)
+    """AIMTemplateCaches in the service's namespace."""
     inference_service: dict[str, Any] | None = None
     http_route: dict[str, Any] | None = None
 
@@ -52,6 +54,7 @@ class ServiceObservation:
             self.http_route,
             self.derived_template.obj if self.derived_template else None,
             self.model.obj,
+            *self.caches,
         ]
         for obj in candidates:
             if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:

@@ -21,6 +21,7 @@ from controller.common.gpus import cluster_gpu_models, device_ids_for
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
+from controller.pipeline.plan import Event, owned_by, owner_reference
 from controller.service.derived import overrides_differ, plan_derived_template
 from controller.service.observe import CLUSTER, Found, ServiceObservation
 
@@ -37,13 +38,6 @@ PREDICTOR_SERVICE_PORT = 80
 
 # Worst first: the first component in one of these states decides the service's status.
 _SEVERITY = ("Failed", "Degraded", "Pending", "Starting", "Running")
-
-
-@dataclass(frozen=True)
-class Event:
-    type: str  # Normal | Warning
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +112,16 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
             Component(ConditionType.TEMPLATE_READY, "Pending", Reason.TEMPLATE_NOT_FOUND, "waiting for the model")
         )
 
+    cache: dict[str, Any] | None = None
+    if template is not None and status.get("resolvedTemplate"):
+        cache_component, cache, cache_to_create = _resolve_cache(observed, template)
+        if cache_component is not None:
+            components.append(cache_component)
+        if cache_to_create is not None:
+            plan.apply.append(cache_to_create)
+        if cache is not None:
+            status["cache"] = {"templateCacheRef": {"name": cache["metadata"]["name"], "kind": "AIMTemplateCache"}}
+
     blocking = [c for c in components if c.state != "Running"]
     inference_service = None
     isvc_name = ""
@@ -133,6 +137,7 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
         and (not blocking or observed.inference_service is not None)
     ):
         inference_service = plan_inference_service(observed, model, template, isvc_name)
+        mount_cache(inference_service, cache, observed.inference_service)
         plan.apply.append(inference_service)
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
         components.append(_inference_service_component(observed.inference_service, inference_service is not None))
@@ -314,6 +319,152 @@ def _resolve_template(
         state = "Failed" if selection.reason == Reason.TEMPLATE_SELECTION_AMBIGUOUS else "Pending"
         return None, Component(condition, state, selection.reason, selection.message), None
     return selection.template, Component(condition, "Running", Reason.RESOLVED, selection.message), None
+
+
+# -- cache ---------------------------------------------------------------------------------------
+
+CACHE_MOUNT_ROOT = "/workspace/cache"
+_CACHE_RANK = {"Ready": 5, "Progressing": 4, "Pending": 3, "Degraded": 2, "NotAvailable": 1, "Failed": 0}
+
+
+def cache_mode(spec: dict[str, Any]) -> str:
+    return "Dedicated" if (spec.get("caching") or {}).get("mode") == "Dedicated" else "Shared"
+
+
+def template_cache_name(template: dict[str, Any], service: dict[str, Any]) -> str:
+    metadata = service["metadata"]
+    if cache_mode(service.get("spec") or {}) == "Dedicated":
+        return derived_name([template["metadata"]["name"], metadata["name"]], [metadata["uid"]])
+    return derived_name([template["metadata"]["name"]], [metadata["namespace"]])
+
+
+def _resolve_cache(
+    observed: ServiceObservation, template: dict[str, Any]
+) -> tuple[Component | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """(CacheReady component, the cache in use, a cache to create). Nothing to cache without
+    model sources: such a template's runtime downloads by itself."""
+    service = observed.service
+    spec = service.get("spec") or {}
+    if not (template.get("status") or {}).get("modelSources"):
+        return None, None, None
+    mode = cache_mode(spec)
+    scope = "Cluster" if template["kind"] == CLUSTER_KIND else "Namespace"
+    name = template_cache_name(template, service)
+    if mode == "Dedicated":
+        usable = [
+            c for c in observed.caches if c["metadata"]["name"] == name and owned_by(c, service["metadata"]["uid"])
+        ]
+    else:
+        usable = [
+            c
+            for c in observed.caches
+            if (c.get("spec") or {}).get("templateName") == template["metadata"]["name"]
+            and (c.get("spec") or {}).get("templateScope", "Namespace") == scope
+            and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
+        ]
+    cache = max(
+        usable,
+        key=lambda c: (_CACHE_RANK.get((c.get("status") or {}).get("status", "Pending"), 3), c["metadata"]["name"]),
+        default=None,
+    )
+    if cache is None:
+        had_volumes = bool(_cache_volumes(observed.inference_service))
+        reason, state = (
+            (Reason.CACHE_LOST, "Degraded")
+            if had_volumes and mode == "Shared"
+            else (
+                Reason.CACHE_CREATING,
+                "Degraded" if had_volumes else "Starting",
+            )
+        )
+        return (
+            Component(ConditionType.CACHE_READY, state, reason, f"Creating template cache {name}"),
+            None,
+            plan_template_cache(service, template, name, mode, scope, observed.runtime_config.storage_class),
+        )
+    cache_state = (cache.get("status") or {}).get("status") or "Pending"
+    label = f"template cache {cache['metadata']['name']}"
+    if cache_state == "Ready":
+        component = Component(ConditionType.CACHE_READY, "Running", Reason.CACHE_READY, f"{label} is Ready")
+    elif cache_state == "Failed":
+        component = Component(ConditionType.CACHE_READY, "Failed", Reason.CACHE_FAILED, f"{label} failed")
+    else:
+        component = Component(
+            ConditionType.CACHE_READY, "Starting", Reason.CACHE_NOT_READY, f"{label} is {cache_state}"
+        )
+    return component, cache, None
+
+
+def plan_template_cache(
+    service: dict[str, Any], template: dict[str, Any], name: str, mode: str, scope: str, config_storage: str | None
+) -> dict[str, Any]:
+    spec = service.get("spec") or {}
+    template_spec = template.get("spec") or {}
+    env = merge_env_layers(
+        [
+            template_spec.get("env"),
+            (template_spec.get("caching") or {}).get("env"),
+            (spec.get("caching") or {}).get("env"),
+            spec.get("env"),
+        ]
+    )
+    cache_spec: dict[str, Any] = {"templateName": template["metadata"]["name"], "templateScope": scope, "mode": mode}
+    storage_class = (spec.get("storage") or {}).get("defaultStorageClassName") or config_storage
+    if storage_class:
+        cache_spec["storageClassName"] = storage_class
+    if spec.get("runtimeConfigName"):
+        cache_spec["runtimeConfigName"] = spec["runtimeConfigName"]
+    if env:
+        cache_spec["env"] = env
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": service["metadata"]["namespace"],
+        "labels": {
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+        },
+    }
+    if mode == "Dedicated":
+        metadata["ownerReferences"] = [owner_reference(service)]
+    return {"apiVersion": f"{GROUP}/v1alpha1", "kind": "AIMTemplateCache", "metadata": metadata, "spec": cache_spec}
+
+
+def _cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
+    return [v for v in volumes if str(v.get("name", "")).startswith("cache-")]
+
+
+def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: dict[str, Any] | None) -> None:
+    """Mount each artifact's PVC at /workspace/cache/<modelId> (AIM_CACHE_PATH). While a lost cache
+    is recreated, the running InferenceService keeps the volumes it has."""
+    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
+    volumes = [
+        {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a["persistentVolumeClaim"]}}
+        for i, a in enumerate(sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"]))
+        if a.get("persistentVolumeClaim")
+    ]
+    mounts = [
+        {"name": v["name"], "mountPath": f"{CACHE_MOUNT_ROOT}/{a.get('model') or a['name']}"}
+        for v, a in zip(
+            volumes,
+            [
+                a
+                for a in sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"])
+                if a.get("persistentVolumeClaim")
+            ],
+            strict=True,
+        )
+    ]
+    if not volumes and cache is None:
+        volumes = _cache_volumes(existing)
+        container = ((((existing or {}).get("spec") or {}).get("predictor") or {}).get("containers") or [{}])[0]
+        mounts = [m for m in container.get("volumeMounts") or [] if str(m.get("name", "")).startswith("cache-")]
+    if not volumes:
+        return
+    predictor = isvc["spec"]["predictor"]
+    predictor["volumes"] = predictor.get("volumes", []) + volumes
+    container = predictor["containers"][0]
+    container["volumeMounts"] = container.get("volumeMounts", []) + mounts
 
 
 # -- InferenceService ----------------------------------------------------------------------------
@@ -556,17 +707,6 @@ def _route_accepted(route: dict[str, Any] | None) -> bool:
 
 
 # -- shared --------------------------------------------------------------------------------------
-
-
-def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
 
 
 def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:

@@ -52,21 +52,11 @@ def ready_template(
                 "metric": metric,
                 "precision": precision,
                 "hardware": {"gpu": {"requests": 2, "models": [gpu]}},
+                "type": kind,
                 "env": [{"name": "AIM_ENGINE_ARGS", "value": '{"max-model-len": 8192, "swap-space": 4}'}],
+                "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": "1Gi"}],
             },
         }
-    )
-    set_status(
-        kubectl,
-        "aimservicetemplates.aim.eai.amd.com",
-        name,
-        {
-            "status": "Ready",
-            "profile": {
-                "metadata": {"type": kind, "metric": metric, "precision": precision, "gpu": gpu, "gpuCount": 2}
-            },
-            "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B"}],
-        },
     )
 
 
@@ -227,7 +217,12 @@ def test_route_template_that_renders_nothing_degrades_but_keeps_serving(kubectl:
             },
         )
     )
-    status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Degraded", "the service to degrade")
+    status = wait_service(
+        kubectl,
+        "svc",
+        lambda s: s.get("status") == "Degraded" and condition(s, "CacheReady").get("status") == "True",
+        "the service to degrade once its cache is ready",
+    )
     assert condition(status["status"], "HTTPRouteReady")["reason"] == "RouteTemplateInvalid"
     assert len(kubectl.get_json("inferenceservices.serving.kserve.io")["items"]) == 1
     assert kubectl.get_json("httproutes.gateway.networking.k8s.io")["items"] == []

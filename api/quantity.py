@@ -1,0 +1,68 @@
+"""Kubernetes resource quantities ("64Gi", "1.5G", "500M", "12345") as bytes, and back for display.
+
+`kubernetes.utils.parse_quantity` does the same, but `api/` and the controller's pure core may not
+import the Kubernetes client (import-linter); the grammar is small and fixed by the API conventions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+
+_SUFFIX = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([kMGTPE]i?|m)?$")
+GIB = 2**30
+
+
+class QuantityError(ValueError):
+    pass
+
+
+def quantity_bytes(value: str | int | float | None) -> int:
+    """Bytes (rounded up) of a quantity; 0 for None or empty."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, int | float):
+        return math.ceil(value)
+    match = _QUANTITY.match(str(value).strip())
+    if not match:
+        raise QuantityError(f"{value!r} is not a quantity")
+    number, suffix = match.groups()
+    try:
+        amount = Decimal(number)
+    except InvalidOperation as error:
+        raise QuantityError(f"{value!r} is not a quantity") from error
+    if suffix == "m":
+        return math.ceil(amount / 1000)
+    return math.ceil(amount * _SUFFIX[suffix or ""])
+
+
+def display_size(size_bytes: int) -> str:
+    """Human size with binary units, e.g. 16.2 GiB."""
+    amount = float(size_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if amount < 1024 or unit == "TiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
+def whole_gibibytes(size_bytes: int, headroom_percent: int) -> str:
+    """A PVC request: size plus headroom, rounded up to whole Gi, at least 1Gi."""
+    gib = math.ceil(size_bytes * (100 + headroom_percent) / 100 / GIB)
+    return f"{max(gib, 1)}Gi"

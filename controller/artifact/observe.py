@@ -1,0 +1,34 @@
+"""What the artifact reconciler observed (pure data filled by controller.artifact.fetch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.common.runtimeconfig import ResolvedRuntimeConfig
+
+
+@dataclass
+class ArtifactObservation:
+    artifact: dict[str, Any]
+    """An AIMArtifact (v1alpha1)."""
+    runtime_config: ResolvedRuntimeConfig
+    downloader_image: str
+    """The image to run when the artifact names none of its own (the operator's own image)."""
+    pod_annotations: dict[str, str] = field(default_factory=dict)
+    node_affinity: dict[str, Any] | None = None
+    """Where the GPUs that will serve the model are (the creating template's resolved affinity)."""
+    role_binding: dict[str, Any] | None = None
+    pvc: dict[str, Any] | None = None
+    download_job: dict[str, Any] | None = None
+    download_pod: dict[str, Any] | None = None
+    """The most recent pod of the download Job (for the failure reason)."""
+    size_job: dict[str, Any] | None = None
+    size_log: str = ""
+    """The check-size Job's log once it completed."""
+
+    def existing(self, kind: str, name: str) -> dict[str, Any] | None:
+        for obj in (self.role_binding, self.pvc, self.download_job, self.size_job):
+            if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:
+                return obj
+        return None

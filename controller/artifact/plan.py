@@ -1,0 +1,325 @@
+"""AIMArtifact: source, size and runtime config in; PVC, download Job and status out (pure).
+
+The size comes from the spec, else from a check-size Job (`aim-download --check-size`), before the
+PVC is created, so the volume is sized once: size plus the runtime config's headroom. The download
+Job runs `aim-download` where the GPUs that will serve the model are, and writes progress into this
+object's status itself; the controller keeps those fields and decides Ready/Failed from the Job.
+Permanent failures (exit codes of the downloader) fail the Job at once through a podFailurePolicy;
+transient ones are retried by the Job with its exponential back-off.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.naming import derived_name
+from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
+from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
+from controller.artifact.observe import ArtifactObservation
+from controller.common.runtimeconfig import merge_env
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.template.plan import job_finished, runtime_config_component
+
+STATUS_UPDATER = "aim-engine-artifact-status-updater"
+MOUNT_PATH = "/cache"
+MAX_SIZE = 2**50  # 1 PiB: anything larger is a broken size report, not a model
+# Exit codes of aim-download (docs/downloader.md): permanent failures are not retried.
+EXIT_REASONS = {3: "SourceNotFound", 4: "AuthError", 5: "VerificationFailed", 6: "StorageFull"}
+PERMANENT_EXIT_CODES = [3, 4, 5]
+CACHE_TYPE_LABEL = "aim.eai.amd.com/cache.type"
+
+
+def child_name(artifact: dict[str, Any], purpose: str) -> str:
+    return derived_name([artifact["metadata"]["name"], purpose], [artifact["metadata"]["uid"]])
+
+
+def parse_size_output(log: str) -> int | None:
+    """The byte count in the last JSON line `{"url": ..., "sizeBytes": N}`; None when invalid."""
+    for line in reversed(log.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        size = value.get("sizeBytes") if isinstance(value, dict) else None
+        if isinstance(size, int) and 0 < size <= MAX_SIZE:
+            return size
+        return None
+    return None
+
+
+def plan_role_binding(namespace: str) -> dict[str, Any]:
+    """Lets the download pod (the namespace's default service account) patch artifact status."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {
+            "name": STATUS_UPDATER,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
+        },
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": STATUS_UPDATER},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
+    }
+
+
+def _labels(artifact: dict[str, Any], component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/managed-by": "aim-engine",
+        "app.kubernetes.io/component": component,
+        CACHE_TYPE_LABEL: "artifact",
+        "aim.eai.amd.com/cache.name": artifact["metadata"]["name"],
+    }
+
+
+def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
+    artifact = observed.artifact
+    storage_class = (artifact.get("spec") or {}).get("storageClassName") or observed.runtime_config.storage_class
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteMany"],
+        "resources": {"requests": {"storage": whole_gibibytes(size, observed.runtime_config.pvc_headroom_percent)}},
+    }
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": child_name(artifact, "cache"),
+            "namespace": artifact["metadata"]["namespace"],
+            "labels": _labels(artifact, "cache"),
+            "ownerReferences": [owner_reference(artifact)],
+        },
+        "spec": spec,
+    }
+
+
+def _image(observed: ArtifactObservation) -> str:
+    image = (observed.artifact.get("spec") or {}).get("modelDownloadImage")
+    # The CRD default names upstream's shell-script image; ours runs `aim-download` (docs/caching.md).
+    return observed.downloader_image if not image or image == DEFAULT_DOWNLOAD_IMAGE else str(image)
+
+
+def _job(
+    observed: ArtifactObservation, name: str, component: str, args: list[str], env: list[dict[str, Any]]
+) -> dict[str, Any]:
+    artifact = observed.artifact
+    spec = artifact.get("spec") or {}
+    labels = _labels(artifact, component)
+    container: dict[str, Any] = {
+        "name": component,
+        "image": _image(observed),
+        "command": ["aim-download"],
+        "args": args,
+        "env": env,
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - the pod's own scratch volume
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "fsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    }
+    if spec.get("imagePullSecrets"):
+        pod_spec["imagePullSecrets"] = spec["imagePullSecrets"]
+    if observed.node_affinity:
+        pod_spec["affinity"] = {"nodeAffinity": observed.node_affinity}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": artifact["metadata"]["namespace"],
+            "labels": labels,
+            "ownerReferences": [owner_reference(artifact)],
+        },
+        "spec": {
+            "backoffLimit": 2,
+            "ttlSecondsAfterFinished": 600,
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {"containerName": component, "operator": "In", "values": PERMANENT_EXIT_CODES},
+                    }
+                ]
+            },
+            "template": {
+                "metadata": {"labels": labels, "annotations": dict(observed.pod_annotations)},
+                "spec": pod_spec,
+            },
+        },
+    }
+
+
+def download_env(observed: ArtifactObservation, size: int) -> list[dict[str, Any]]:
+    artifact = observed.artifact
+    defaults = [
+        {"name": "AIM_DOWNLOADER_PROTOCOL", "value": "XET,HF_TRANSFER"},
+        {"name": "MOUNT_PATH", "value": MOUNT_PATH},
+        {"name": "TARGET_DIR", "value": MOUNT_PATH},
+        {"name": "EXPECTED_SIZE_BYTES", "value": str(size)},
+        {"name": "ARTIFACT_NAME", "value": artifact["metadata"]["name"]},
+        {"name": "ARTIFACT_NAMESPACE", "value": artifact["metadata"]["namespace"]},
+        {"name": "STALL_TIMEOUT", "value": "120"},
+        {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
+        {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
+    ]
+    layered = merge_env(defaults, list(observed.runtime_config.spec.get("env") or []))
+    return merge_env(layered, list((artifact.get("spec") or {}).get("env") or []))
+
+
+def plan_download_job(observed: ArtifactObservation, size: int, pvc_name: str) -> dict[str, Any]:
+    artifact = observed.artifact
+    job = _job(
+        observed,
+        child_name(artifact, "download"),
+        "download",
+        [artifact["spec"]["sourceUri"]],
+        download_env(observed, size),
+    )
+    pod = job["spec"]["template"]["spec"]
+    pod["volumes"].append({"name": "cache", "persistentVolumeClaim": {"claimName": pvc_name}})
+    pod["containers"][0]["volumeMounts"].append({"name": "cache", "mountPath": MOUNT_PATH})
+    return job
+
+
+def plan_size_job(observed: ArtifactObservation) -> dict[str, Any]:
+    artifact = observed.artifact
+    env = merge_env(
+        list(observed.runtime_config.spec.get("env") or []), list((artifact.get("spec") or {}).get("env") or [])
+    )
+    job = _job(
+        observed, child_name(artifact, "check-size"), "check-size", ["--check-size", artifact["spec"]["sourceUri"]], env
+    )
+    job["spec"]["ttlSecondsAfterFinished"] = 300
+    return job
+
+
+def failure_reason(pod: dict[str, Any] | None) -> tuple[str, str]:
+    """(reason, message) of a failed download from its pod's terminated container."""
+    for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+        terminated = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated")
+        if not terminated:
+            continue
+        code = int(terminated.get("exitCode") or 0)
+        if terminated.get("reason") == "OOMKilled":
+            return "PodOOMKilled", "The downloader ran out of memory"
+        message = (terminated.get("message") or "").strip().splitlines()
+        return EXIT_REASONS.get(code, "PodFailed"), (message[-1] if message else f"exit code {code}")
+    return "PodFailed", "The download Job failed"
+
+
+def _size(observed: ArtifactObservation) -> tuple[int | None, str]:
+    spec = observed.artifact.get("spec") or {}
+    try:
+        size = quantity_bytes(spec.get("size"))
+    except QuantityError:
+        return None, f"spec.size {spec.get('size')!r} is not a quantity"
+    if size > 0:
+        return size, ""
+    discovered = (observed.artifact.get("status") or {}).get("discoveredSizeBytes")
+    return (int(discovered), "") if discovered else (None, "")
+
+
+def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
+    artifact = observed.artifact
+    previous = artifact.get("status") or {}
+    namespace = artifact["metadata"]["namespace"]
+    plan = Plan(apply=[plan_role_binding(namespace)])
+    components = [runtime_config_component(observed.runtime_config)]
+    extra: dict[str, Any] = {
+        "mode": "Dedicated" if artifact["metadata"].get("ownerReferences") else "Shared",
+        "progress": previous.get("progress"),
+        "download": previous.get("download"),
+        "discoveredSizeBytes": previous.get("discoveredSizeBytes"),
+        "lastUsed": previous.get("lastUsed"),
+    }
+    size, size_error = _size(observed)
+    if size_error:
+        components.append(Component("CheckSizeOutputReady", "Failed", "InvalidSize", size_error))
+    elif size is None:
+        components.append(_discover_size(observed, plan, extra))
+        size = extra.get("discoveredSizeBytes")
+    if size and components[0].state == "Ready":
+        pvc = plan_pvc(observed, size)
+        plan.apply.append(pvc)
+        pvc_name = pvc["metadata"]["name"]
+        extra |= {
+            "persistentVolumeClaim": pvc_name,
+            "allocatedSize": pvc["spec"]["resources"]["requests"]["storage"],
+            "headroomPercent": observed.runtime_config.pvc_headroom_percent,
+            "displaySize": display_size(size),
+        }
+        phase = ((observed.pvc or {}).get("status") or {}).get("phase")
+        # Not a gate: with WaitForFirstConsumer storage the claim binds only once the Job's pod runs.
+        components.append(
+            Component("CachePvcReady", "Ready", "PvcBound", pvc_name)
+            if phase == "Bound"
+            else Component("CachePvcReady", "Ready", "PvcCreated", f"{pvc_name} is {phase or 'being created'}")
+        )
+        components.append(_download(observed, plan, extra, size, pvc_name))
+    plan.status = component_status(artifact, components, now, extra)
+    if plan.status["status"] != previous.get("status") and plan.status["status"] in ("Ready", "Failed"):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
+        if plan.status["status"] == "Ready":
+            plan.events.append(Event("Normal", "DownloadComplete", f"{artifact['spec']['sourceUri']} is cached"))
+        else:
+            plan.events.append(Event("Warning", ready["reason"], ready["message"]))
+    return plan
+
+
+def _discover_size(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any]) -> Component:
+    job = observed.size_job
+    finished = job_finished(job)
+    if job is None:
+        plan.apply.append(plan_size_job(observed))
+        return Component("CheckSizeOutputReady", "Progressing", "CheckingSize", "Finding the size at the source")
+    if finished == "Failed":
+        return Component("CheckSizeOutputReady", "Failed", "CheckSizeFailed", "The check-size Job failed")
+    if finished != "Complete":
+        return Component("CheckSizeOutputReady", "Progressing", "CheckingSize", "Finding the size at the source")
+    size = parse_size_output(observed.size_log)
+    if size is None:
+        return Component(
+            "CheckSizeOutputReady", "Failed", "InvalidSizeOutput", "The check-size Job printed no valid size"
+        )
+    extra["discoveredSizeBytes"] = size
+    return Component("CheckSizeOutputReady", "Ready", "SizeDiscovered", display_size(size))
+
+
+def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], size: int, pvc_name: str) -> Component:
+    previous = observed.artifact.get("status") or {}
+    job = observed.download_job
+    finished = job_finished(job)
+    if job is None and previous.get("status") == "Ready":
+        return Component("DownloadComplete", "Ready", "Verified", "Downloaded (the Job has been cleaned up)")
+    plan.apply.append(plan_download_job(observed, size, pvc_name))
+    if finished == "Complete":
+        extra["progress"] = {
+            "totalBytes": size,
+            "downloadedBytes": size,
+            "percentage": 100,
+            "displayPercentage": "100 %",
+        }
+        return Component("DownloadComplete", "Ready", "Verified", "Downloaded and verified")
+    if finished == "Failed":
+        reason, message = failure_reason(observed.download_pod)
+        return Component("DownloadComplete", "Failed", reason, message)
+    return Component(
+        "DownloadComplete", "Progressing", "Downloading", f"Downloading {observed.artifact['spec']['sourceUri']}"
+    )

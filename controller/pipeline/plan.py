@@ -1,0 +1,61 @@
+"""What a reconcile decided (pure data): objects to apply and delete, the status to write, events,
+finalizers and when to look again. Planners return it; the runner (an edge) carries it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Upstream's aggregation order, worst first: the worst component state becomes the object's status.
+SEVERITY = ("Failed", "NotAvailable", "Degraded", "Pending", "Starting", "Progressing", "Ready", "Running")
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    name: str
+    namespace: str = ""
+
+
+@dataclass
+class Plan:
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    """Objects to server-side apply, in this order."""
+    delete: list[ObjectRef] = field(default_factory=list)
+    """Objects to delete (background propagation)."""
+    status: dict[str, Any] | None = None
+    """The whole desired status; None leaves status alone (e.g. while the object is deleted)."""
+    events: list[Event] = field(default_factory=list)
+    finalizers: list[str] | None = None
+    """The desired metadata.finalizers; None leaves them alone."""
+    requeue_after: float | None = None
+    """Look again after this many seconds even without a watch event (e.g. polling a download)."""
+
+
+def worst(states: list[str], default: str = "Ready") -> str:
+    """The worst of some states in SEVERITY order (unknown states count as Pending)."""
+    rank = {state: i for i, state in enumerate(SEVERITY)}
+    return min(states, key=lambda s: rank.get(s, rank["Pending"]), default=default)
+
+
+def owner_reference(owner: dict[str, Any], controller: bool = True) -> dict[str, Any]:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": controller,
+        "blockOwnerDeletion": True,
+    }
+
+
+def owned_by(obj: dict[str, Any] | None, owner_uid: str) -> bool:
+    return any(ref.get("uid") == owner_uid for ref in ((obj or {}).get("metadata") or {}).get("ownerReferences") or [])

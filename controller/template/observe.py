@@ -1,0 +1,35 @@
+"""What the template reconciler observed (pure data filled by controller.template.fetch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.common.runtimeconfig import ResolvedRuntimeConfig
+from controller.service.observe import Found
+
+
+@dataclass
+class TemplateObservation:
+    template: dict[str, Any]
+    """An AIMServiceTemplate or AIMClusterServiceTemplate (v1alpha1)."""
+    runtime_config: ResolvedRuntimeConfig
+    model: Found
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    operator_namespace: str = "aim-system"
+    discovery_job: dict[str, Any] | None = None
+    """The discovery Job for the current spec, when one exists."""
+    discovery_log: str = ""
+    """The log of the discovery Job's pod once the Job succeeded."""
+    cache: dict[str, Any] | None = None
+    """The template-owned AIMTemplateCache (namespaced templates with caching.enabled)."""
+
+    @property
+    def cluster_scoped(self) -> bool:
+        return bool(self.template["kind"] == "AIMClusterServiceTemplate")
+
+    def existing(self, kind: str, name: str) -> dict[str, Any] | None:
+        for obj in (self.discovery_job, self.cache):
+            if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:
+                return obj
+        return None

@@ -1,0 +1,361 @@
+"""AIMServiceTemplate / AIMClusterServiceTemplate: model, GPUs and discovery in; status, the
+discovery Job and the template-owned cache out (pure).
+
+A template is Ready when its model exists, the GPUs it needs are in the cluster and its model
+sources are known: inline (`spec.modelSources`) or from a discovery Job that runs the model's image
+with `dry-run --format=json` and prints the sources as a JSON array.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from api.naming import rfc1123
+from api.quantity import GIB, QuantityError, quantity_bytes
+from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
+from controller.common.runtimeconfig import ResolvedRuntimeConfig
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.template.observe import TemplateObservation
+
+JOB_API = "batch/v1"
+GROUP_V1 = "aim.eai.amd.com/v1alpha1"
+DISCOVERY_LABEL = "aim.eai.amd.com/template"
+
+
+def runtime_config_component(config: ResolvedRuntimeConfig) -> Component:
+    if config.missing:
+        return Component("RuntimeConfigReady", "Failed", "ConfigNotFound", f"RuntimeConfig {config.name} not found")
+    if not config.scope:
+        return Component("RuntimeConfigReady", "Ready", "DefaultConfigNotFound", "Default config was not found")
+    return Component("RuntimeConfigReady", "Ready", "ConfigFound", f"{config.scope} config {config.name}")
+
+
+def resolved_config(config: ResolvedRuntimeConfig) -> dict[str, Any] | None:
+    return {"name": config.name, "scope": config.scope} if config.scope else None
+
+
+def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tuple[Component | None, list[str]]:
+    """GPUReady and the device ids the template's pods must run on (empty: no constraint)."""
+    gpu = ((template.get("spec") or {}).get("hardware") or {}).get("gpu") or {}
+    wanted = [normalise_gpu_model(m) for m in gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])]
+    if not wanted and not gpu.get("requests") and not gpu.get("minVram"):
+        return None, []
+    available = cluster_gpu_models(nodes)
+    listed = ", ".join(sorted(available)) or "none"
+    if gpu.get("minVram"):
+        try:
+            minimum = quantity_bytes(gpu["minVram"])
+        except QuantityError:
+            return Component(
+                "GPUReady", "Failed", "GPUCheckFailed", f"minVram {gpu['minVram']!r} is not a quantity"
+            ), []
+        fitting = sorted(m for m, found in available.items() if _vram(found[0].vram) >= minimum)
+        if not fitting:
+            return Component(
+                "GPUReady",
+                "NotAvailable",
+                "VRAMNotAvailable",
+                f"Required minimum VRAM ({gpu['minVram']}) exceeds available GPUs. Available: {listed}",
+            ), []
+        return Component("GPUReady", "Ready", "VRAMAvailable", ", ".join(fitting)), sorted(
+            {d for m in fitting for d in device_ids_for(m)}
+        )
+    if wanted:
+        present = [m for m in wanted if m in available]
+        if not present:
+            return Component(
+                "GPUReady",
+                "NotAvailable",
+                "GPUNotAvailable",
+                f"Required GPU model '{', '.join(wanted)}' not available in cluster. Available: {listed}",
+            ), []
+        return Component("GPUReady", "Ready", "GPUAvailable", ", ".join(present)), sorted(
+            {d for m in wanted for d in device_ids_for(m)}
+        )
+    if not available:
+        return Component("GPUReady", "NotAvailable", "GPUNotAvailable", "No AMD GPU in the cluster"), []
+    return Component("GPUReady", "Ready", "GPUAvailable", listed), []
+
+
+def _vram(value: str) -> int:
+    try:
+        return quantity_bytes(value.replace("G", "Gi") if value.endswith("G") else value)
+    except QuantityError:
+        return 0
+
+
+def model_component(observed: TemplateObservation) -> Component:
+    condition = "ClusterModelReady" if observed.cluster_scoped else "ModelReady"
+    name = (observed.template.get("spec") or {}).get("modelName", "")
+    model = observed.model.obj
+    if model is None:
+        return Component(condition, "Pending", "ModelNotFound", f"Model {name} not found")
+    # A model waits for its templates; ignoring its template aggregate avoids waiting on each other.
+    if (model.get("status") or {}).get("status") == "Failed" and not _failed_only_for_templates(model):
+        return Component(condition, "Failed", "ModelNotReady", f"Model {name} failed")
+    return Component(condition, "Ready", "ModelFound", f"{observed.model.scope} model {name}")
+
+
+def _failed_only_for_templates(model: dict[str, Any]) -> bool:
+    failing = [
+        c["type"]
+        for c in (model.get("status") or {}).get("conditions") or []
+        if c.get("status") == "False" and c.get("type") != "Ready"
+    ]
+    return all(t.endswith("ServiceTemplatesReady") for t in failing)
+
+
+def discovery_job_name(template: dict[str, Any], model_image: str) -> str:
+    spec = template.get("spec") or {}
+    gpu = (spec.get("hardware") or {}).get("gpu") or {}
+    inputs = [
+        spec.get("modelName"),
+        model_image,
+        spec.get("serviceAccountName"),
+        spec.get("env"),
+        spec.get("imagePullSecrets"),
+        spec.get("metric"),
+        spec.get("precision"),
+        gpu.get("models") or gpu.get("model"),
+        gpu.get("requests"),
+        spec.get("profileId"),
+    ]
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]
+    return f"discover-{rfc1123(template['metadata']['name'])[:45].rstrip('-')}-{digest}"
+
+
+def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> dict[str, Any]:
+    template = observed.template
+    spec = template.get("spec") or {}
+    gpu = (spec.get("hardware") or {}).get("gpu") or {}
+    models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+    env = [{"name": "AIM_LOG_LEVEL_ROOT", "value": "CRITICAL"}, {"name": "AIM_LOG_LEVEL", "value": "CRITICAL"}]
+    env += list(spec.get("env") or [])
+    for key, value in (
+        ("AIM_METRIC", spec.get("metric")),
+        ("AIM_PRECISION", spec.get("precision")),
+        ("AIM_GPU_MODEL", models[0] if models else None),
+        ("AIM_GPU_COUNT", gpu.get("requests")),
+        ("AIM_PROFILE_ID", spec.get("profileId")),
+    ):
+        if value:
+            env.append({"name": key, "value": str(value)})
+    labels = {
+        "app.kubernetes.io/name": "aim-discovery",
+        "app.kubernetes.io/component": "discovery",
+        "app.kubernetes.io/managed-by": "aim-engine",
+        DISCOVERY_LABEL: rfc1123(template["metadata"]["name"]),
+    }
+    pull_secrets = list(spec.get("imagePullSecrets") or []) + list(
+        ((observed.model.obj or {}).get("spec") or {}).get("imagePullSecrets") or []
+    )
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "discovery",
+                "image": image,
+                "args": ["dry-run", "--format=json"],
+                "env": env,
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            }
+        ],
+    }
+    if pull_secrets:
+        pod_spec["imagePullSecrets"] = pull_secrets
+    if spec.get("serviceAccountName"):
+        pod_spec["serviceAccountName"] = spec["serviceAccountName"]
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": observed.operator_namespace if observed.cluster_scoped else template["metadata"]["namespace"],
+        "labels": labels,
+    }
+    if not observed.cluster_scoped:  # owner references cannot cross namespaces; TTL cleans the rest
+        metadata["ownerReferences"] = [owner_reference(template)]
+    return {
+        "apiVersion": JOB_API,
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "backoffLimit": 0,
+            "ttlSecondsAfterFinished": 600,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+def parse_discovery_output(log: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """(modelSources, profile) from the last JSON array in a discovery log; None if there is none."""
+    decoder = json.JSONDecoder()
+    found: list[Any] | None = None
+    for index, char in enumerate(log):
+        if char != "[":
+            continue
+        try:
+            value, _ = decoder.raw_decode(log, index)
+        except ValueError:
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            found = value
+    if not found:
+        return None
+    entry = found[0]
+    profile = entry.get("profile") or {}
+    sources = [
+        {
+            "modelId": model["name"],
+            "sourceUri": model["source"],
+            **({"size": str(round(float(model["size_gb"]) * GIB))} if model.get("size_gb") else {}),
+        }
+        for model in entry.get("models") or []
+        if model.get("name") and model.get("source")
+    ]
+    metadata = profile.get("metadata") or {}
+    status_profile: dict[str, Any] = {
+        "engine_args": profile.get("engine_args"),
+        "env_vars": profile.get("env_vars"),
+        "metadata": {
+            "engine": metadata.get("engine"),
+            "gpu": metadata.get("gpu"),
+            "gpuCount": metadata.get("gpu_count"),
+            "metric": metadata.get("metric"),
+            "precision": metadata.get("precision"),
+            "type": metadata.get("type"),
+        },
+        "originalDiscoveryOutput": entry,
+    }
+    return sources, _without_none(status_profile)
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def job_finished(job: dict[str, Any] | None) -> str:
+    for condition in ((job or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return str(condition["type"])
+    return ""
+
+
+def hardware_summary(hardware: dict[str, Any] | None) -> str | None:
+    gpu = (hardware or {}).get("gpu") or {}
+    models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+    model = models[0] if models else ""
+    count = gpu.get("requests") or 0
+    if count and model:
+        return f"{count} x {model}"
+    if model:
+        return str(model)
+    if (hardware or {}).get("cpu"):
+        return "CPU"
+    return f"{count} x GPU" if count else None
+
+
+def plan_template(observed: TemplateObservation, now: str) -> Plan:
+    template = observed.template
+    spec = template.get("spec") or {}
+    previous = template.get("status") or {}
+    plan = Plan()
+    components = [runtime_config_component(observed.runtime_config), model_component(observed)]
+    gpu, device_ids = gpu_component(template, observed.nodes)
+    if gpu is not None:
+        components.append(gpu)
+    extra: dict[str, Any] = {
+        "resolvedRuntimeConfig": resolved_config(observed.runtime_config),
+        "resolvedModel": {"name": observed.model.name, "scope": observed.model.scope}
+        | (
+            {"namespace": template["metadata"]["namespace"], "kind": "AIMModel"}
+            if observed.model.scope == "Namespace"
+            else {"kind": "AIMClusterModel"}
+        )
+        if observed.model.obj
+        else None,
+        "resolvedHardware": spec.get("hardware"),
+        "hardwareSummary": hardware_summary(spec.get("hardware")),
+    }
+    if device_ids:
+        extra["resolvedNodeAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "amd.com/gpu.device-id", "operator": "In", "values": device_ids}]}
+                ]
+            }
+        }
+    components.append(_discovery(observed, plan, extra, previous))
+    if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled"):
+        plan.apply.append(plan_owned_cache(template))
+        extra["resolvedCache"] = {"name": template["metadata"]["name"], "kind": "AIMTemplateCache"}
+    plan.status = component_status(template, components, now, extra)
+    if plan.status.get("status") != previous.get("status") and plan.status["status"] in ("Failed", "NotAvailable"):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
+        plan.events.append(Event("Warning", ready["reason"], ready["message"]))
+    return plan
+
+
+def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any], previous: dict[str, Any]) -> Component:
+    spec = observed.template.get("spec") or {}
+    if spec.get("modelSources"):
+        extra["modelSources"] = spec["modelSources"]
+        metadata = {
+            "gpu": (hardware_summary(spec.get("hardware")) or "").split(" x ")[-1] or None,
+            "gpuCount": ((spec.get("hardware") or {}).get("gpu") or {}).get("requests"),
+            "metric": spec.get("metric"),
+            "precision": spec.get("precision"),
+            "type": spec.get("type"),
+        }
+        extra["profile"] = {"metadata": _without_none(metadata)}
+        return Component("Discovered", "Ready", "InlineModelSources", "Model sources are given in the spec")
+    image = ((observed.model.obj or {}).get("spec") or {}).get("image")
+    if not image:
+        return Component("Discovered", "Pending", "AwaitingDiscovery", "Waiting for the model's image")
+    name = discovery_job_name(observed.template, image)
+    namespace = observed.operator_namespace if observed.cluster_scoped else observed.template["metadata"]["namespace"]
+    extra["discoveryJob"] = {"name": name, "namespace": namespace, "kind": "Job"}
+    finished = job_finished(observed.discovery_job)
+    if observed.discovery_job is None:
+        if previous.get("modelSources") and (previous.get("discoveryJob") or {}).get("name") == name:
+            # Discovered once for this spec and the Job has since been cleaned up: keep the result.
+            extra["modelSources"], extra["profile"] = previous["modelSources"], previous.get("profile")
+            return Component("Discovered", "Ready", "DiscoveryComplete", "")
+        plan.apply.append(plan_discovery_job(observed, name, image))
+        return Component("Discovered", "Progressing", "AwaitingDiscovery", f"Discovery Job {name} created")
+    if finished == "Failed":
+        return Component("Discovered", "Failed", "DiscoveryFailed", f"Discovery Job {name} failed")
+    if finished != "Complete":
+        return Component("Discovered", "Progressing", "AwaitingDiscovery", f"Discovery Job {name} is running")
+    parsed = parse_discovery_output(observed.discovery_log)
+    if parsed is None:
+        return Component("Discovered", "Failed", "DiscoveryFailed", f"Discovery Job {name} printed no JSON result")
+    extra["modelSources"], extra["profile"] = parsed
+    return Component("Discovered", "Ready", "DiscoveryComplete", f"{len(parsed[0])} model source(s)")
+
+
+def plan_owned_cache(template: dict[str, Any]) -> dict[str, Any]:
+    spec = template.get("spec") or {}
+    cache_spec: dict[str, Any] = {
+        "templateName": template["metadata"]["name"],
+        "templateScope": "Namespace",
+        "mode": "Shared",
+    }
+    if (spec.get("caching") or {}).get("env"):
+        cache_spec["env"] = spec["caching"]["env"]
+    if spec.get("runtimeConfigName"):
+        cache_spec["runtimeConfigName"] = spec["runtimeConfigName"]
+    return {
+        "apiVersion": GROUP_V1,
+        "kind": "AIMTemplateCache",
+        "metadata": {
+            "name": template["metadata"]["name"],
+            "namespace": template["metadata"]["namespace"],
+            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
+            "ownerReferences": [owner_reference(template)],
+        },
+        "spec": cache_spec,
+    }
