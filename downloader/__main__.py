@@ -1,0 +1,160 @@
+"""`aim-download [--check-size] <sourceUri>`: the command line (entry point of the download and
+check-size Jobs).
+
+Downloads hf://org/name[@revision] or s3://bucket/prefix into TARGET_DIR; with --check-size,
+prints the source's size as the last line of stdout, `{"url": ..., "sizeBytes": N}`. Exit codes
+are the EXIT_* constants of the `downloader` package; on failure the one-line reason is also
+written to the termination-message file (AIM_TERMINATION_LOG, default /dev/termination-log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from downloader import EXIT_OK, EXIT_USAGE
+from downloader.failures import classify, describe, one_line, redact
+from downloader.hub import repository_size
+from downloader.logs import configure
+from downloader.protocols import Protocol, ProtocolPlan, ProtocolPlanError, plan_hf_protocols, s3_plan
+from downloader.s3 import make_client, prefix_size
+from downloader.settings import DownloaderSettings
+from downloader.source import S3Source, Source, SourceError, parse_source_uri
+from downloader.status import connect
+from downloader.supervisor import Console, Result, StatusPublisher, Supervisor
+from downloader.worker import hub_client, s3_settings
+
+logger = logging.getLogger("downloader")
+
+TERMINATION_MESSAGE_LIMIT = 4096  # what the kubelet keeps
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (usage: {self.format_usage().strip().removeprefix('usage: ')})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aim-download", description="Download a model into TARGET_DIR (default /cache).")
+    parser.add_argument("source_uri", help="hf://org/name[@revision] or s3://bucket/prefix")
+    parser.add_argument(
+        "--check-size",
+        action="store_true",
+        help='print {"url": ..., "sizeBytes": N} as the last line of stdout instead of downloading',
+    )
+    return parser
+
+
+def write_termination_message(path: Path, message: str) -> None:
+    # Not in a pod, or not writable: the log line says the same.
+    with contextlib.suppress(OSError):
+        path.write_text(message[:TERMINATION_MESSAGE_LIMIT])
+
+
+def source_size(settings: DownloaderSettings, source: Source) -> int:
+    if isinstance(source, S3Source):
+        return prefix_size(make_client(s3_settings(settings)), source)
+    return repository_size(hub_client(settings, Protocol.HTTP), source)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    termination_log = Path("/dev/termination-log")
+    secrets: list[str] = []
+    try:
+        settings = DownloaderSettings()
+        termination_log = settings.termination_log
+        secrets = settings.secrets()
+        args = build_parser().parse_args(argv)
+        source = parse_source_uri(args.source_uri)
+        plan = s3_plan() if isinstance(source, S3Source) else plan_hf_protocols(settings.protocol_sequence)
+    except (UsageError, SourceError, ProtocolPlanError, ValidationError) as error:
+        message = redact(f"usage error: {one_line(str(error))}", secrets)
+        sys.stderr.write(message + "\n")
+        write_termination_message(termination_log, message)
+        return EXIT_USAGE
+
+    scrub = partial(redact, secrets=secrets)
+    console = Console(settings.progress_interval)
+    configure(scrub, write=console.write)
+    signal.signal(signal.SIGTERM, _terminate)
+
+    if args.check_size:
+        return check_size(settings, args.source_uri, source, scrub)
+
+    status: StatusPublisher | None = None
+    if settings.reports_status:
+        reporter = connect(settings.artifact_name or "", settings.artifact_namespace or "", scrub)
+        if reporter is not None:
+            status = StatusPublisher(reporter.patch)
+    try:
+        result = download(settings, args.source_uri, source, plan, console, status, scrub)
+    finally:
+        console.close()
+        if status is not None:
+            status.flush(timeout=10)
+    if result.kind is not None:
+        logger.error("Download failed source=%s kind=%s reason=%s", args.source_uri, result.kind.value, result.message)
+        write_termination_message(termination_log, result.message)
+    return result.exit_code
+
+
+def download(
+    settings: DownloaderSettings,
+    uri: str,
+    source: Source,
+    plan: ProtocolPlan,
+    console: Console,
+    status: StatusPublisher | None,
+    scrub: partial[str],
+) -> Result:
+    total = settings.expected_size_bytes
+    if total is None:
+        try:
+            total = source_size(settings, source)
+            logger.info("Found source size source=%s bytes=%d", uri, total)
+        except Exception as error:
+            kind = classify(error)
+            reason = scrub(describe(error, kind))
+            if kind.permanent:
+                if status is not None:
+                    status.publish({"download": {"message": reason}})
+                return Result(kind, reason)
+            logger.warning("Could not find the source size; progress will show 0 %% reason=%s", reason)
+    supervisor = Supervisor(settings, uri, plan, total, console, status, scrub)
+    return supervisor.run()
+
+
+def check_size(settings: DownloaderSettings, uri: str, source: Source, scrub: partial[str]) -> int:
+    try:
+        size = source_size(settings, source)
+    except Exception as error:
+        kind = classify(error)
+        reason = scrub(describe(error, kind))
+        logger.error("Size check failed source=%s kind=%s reason=%s", uri, kind.value, reason)
+        write_termination_message(settings.termination_log, reason)
+        return kind.exit_code
+    logger.info("Found source size source=%s bytes=%d", uri, size)
+    print(json.dumps({"url": uri, "sizeBytes": size}), flush=True)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Hugging Face Hub I/O: the size of a repository and the three download protocols. Runs in the
+worker process (one attempt, one protocol); huggingface_hub reads HF_HUB_DISABLE_XET and
+HF_ENDPOINT when it is imported, so the worker's environment is set before this module is.
+
+XET is huggingface_hub's own `snapshot_download` (hf_xet for files the Hub stores in Xet, its
+HTTP path for the others). HF_TRANSFER and HTTP share one file plan built from huggingface_hub's
+public calls (repo_info → commit, list_repo_tree → files, get_hf_file_metadata → ETag, size and
+location, build_hf_headers → auth) and write the same local-dir layout as snapshot_download
+(files in place, `.cache/huggingface/download/*.metadata`), so a later run with any protocol
+recognises finished files. They differ only in how bytes move:
+
+* HTTP: huggingface_hub's `http_get` with `resume_size`, appending to a stable
+  `<hash>.<etag>.incomplete` file, so a killed or stalled attempt resumes where it stopped.
+  (huggingface_hub 2.x's own `hf_hub_download` downloads into a fresh uniquely named file each
+  time and deletes it on failure: no resume.)
+* HF_TRANSFER: `hf_transfer.download`, parallel ranged GETs into a sparse file. huggingface_hub
+  >= 1.0 no longer calls hf_transfer (HF_HUB_ENABLE_HF_TRANSFER only warns), so we call it.
+  Its partial file has a name of its own, because its content is not a prefix and must never
+  be taken for an HTTP partial.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import hf_transfer
+from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_url, snapshot_download
+from huggingface_hub._local_folder import (  # no public API for the local-dir layout; pinned version
+    get_local_download_paths,
+    read_download_metadata,
+    write_download_metadata,
+)
+from huggingface_hub.file_download import http_get
+from huggingface_hub.hf_api import RepoFile
+from huggingface_hub.utils._headers import build_hf_headers
+
+from downloader.protocols import Protocol
+from downloader.source import HfSource
+
+logger = logging.getLogger("downloader.hub")
+
+FILE_WORKERS = 8
+"""Files in flight at once (snapshot_download's default)."""
+HF_TRANSFER_CONNECTIONS = 64
+HF_TRANSFER_CHUNK_BYTES = 10 * 1024 * 1024
+HF_TRANSFER_RETRIES = 3
+
+Transfer = Callable[[str, dict[str, str], Path, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class HubClient:
+    endpoint: str | None
+    token: str | None
+    user_agent: dict[str, str]
+
+    def api(self) -> HfApi:
+        return HfApi(endpoint=self.endpoint, token=self.token or False, user_agent=self.user_agent)
+
+
+def repository_size(client: HubClient, source: HfSource) -> int:
+    """Sum of the file sizes the Hub reports for the revision."""
+    info = client.api().model_info(source.repo_id, revision=source.revision, files_metadata=True)
+    return sum(sibling.size or 0 for sibling in info.siblings or [])
+
+
+def download_snapshot(client: HubClient, source: HfSource, target: Path) -> None:
+    """XET: huggingface_hub end to end."""
+    snapshot_download(
+        source.repo_id,
+        revision=source.revision,
+        local_dir=target,
+        endpoint=client.endpoint,
+        token=client.token or False,
+        user_agent=client.user_agent,
+        max_workers=FILE_WORKERS,
+    )
+
+
+def download_files(client: HubClient, source: HfSource, target: Path, protocol: Protocol) -> None:
+    """HF_TRANSFER or HTTP over the files of the revision."""
+    transfer = {Protocol.HTTP: transfer_http, Protocol.HF_TRANSFER: transfer_hf_transfer}[protocol]
+    api = client.api()
+    commit = api.repo_info(source.repo_id, revision=source.revision).sha
+    if commit is None:
+        raise RuntimeError(f"the Hub gave no commit for {source.repo_id}")
+    files = [
+        entry
+        for entry in api.list_repo_tree(source.repo_id, recursive=True, revision=commit)
+        if isinstance(entry, RepoFile)
+    ]
+    logger.info("Listed repository files repo=%s commit=%s files=%d", source.repo_id, commit, len(files))
+    with ThreadPoolExecutor(FILE_WORKERS, thread_name_prefix="file") as pool:
+        futures = [pool.submit(_download_file, client, source, target, commit, f.path, transfer) for f in files]
+        for future in futures:
+            future.result()
+
+
+def _download_file(
+    client: HubClient, source: HfSource, target: Path, commit: str, filename: str, transfer: Transfer
+) -> None:
+    paths = get_local_download_paths(target, filename)
+    local = read_download_metadata(target, filename)
+    if paths.file_path.is_file() and local is not None and local.commit_hash == commit:
+        return
+    url = hf_hub_url(source.repo_id, filename, revision=commit, endpoint=client.endpoint)
+    metadata = get_hf_file_metadata(url, token=client.token or False, user_agent=client.user_agent)
+    if metadata.etag is None:
+        raise RuntimeError(f"the Hub gave no ETag for {filename}")
+    if paths.file_path.is_file() and local is not None and local.etag == metadata.etag:
+        write_download_metadata(target, filename, commit, metadata.etag)
+        return
+    headers = build_hf_headers(token=client.token or False, user_agent=client.user_agent)
+    location = metadata.location or url
+    if urlparse(location).netloc != urlparse(url).netloc:
+        headers.pop("authorization", None)  # a signed CDN URL: the token stays with the Hub
+    partial = paths.incomplete_path(metadata.etag)
+    if transfer is transfer_hf_transfer:
+        partial = partial.with_name(partial.name.removesuffix(".incomplete") + ".hf_transfer.incomplete")
+    transfer(location, headers, partial, metadata.size)
+    partial.replace(paths.file_path)
+    write_download_metadata(target, filename, commit, metadata.etag)
+    logger.info("Downloaded file path=%s bytes=%s", filename, metadata.size)
+
+
+def transfer_http(url: str, headers: dict[str, str], partial: Path, size: int | None) -> None:
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with partial.open("ab") as file:
+        resume = file.tell()
+        if size is not None and resume > size:
+            file.truncate(0)
+            resume = 0
+        if resume:
+            logger.info("Resumed partial file path=%s offset=%d", partial.name, resume)
+        http_get(url, file, resume_size=resume, headers=headers, expected_size=size)
+
+
+def transfer_hf_transfer(url: str, headers: dict[str, str], partial: Path, size: int | None) -> None:
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.unlink(missing_ok=True)
+    hf_transfer.download(
+        url=url,
+        filename=str(partial),
+        max_files=HF_TRANSFER_CONNECTIONS,
+        chunk_size=HF_TRANSFER_CHUNK_BYTES,
+        parallel_failures=HF_TRANSFER_RETRIES,
+        max_retries=HF_TRANSFER_RETRIES,
+        headers=headers,
+    )
+    written = partial.stat().st_size if partial.exists() else 0
+    if size is not None and written != size:
+        raise OSError(f"hf_transfer wrote {written} bytes of {size} for {partial.name}")

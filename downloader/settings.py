@@ -1,0 +1,67 @@
+"""The downloader's configuration, read once per process from the environment (the variables the
+controller sets on the download Job; defaults as in upstream's documentation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from downloader.protocols import DEFAULT_PROTOCOLS
+
+
+class DownloaderSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore", populate_by_name=True)
+
+    protocol_sequence: str = Field(DEFAULT_PROTOCOLS, validation_alias="AIM_DOWNLOADER_PROTOCOL")
+    mount_path: Path = Field(Path("/cache"), validation_alias="MOUNT_PATH")
+    target_dir: Path = Field(Path("/cache"), validation_alias="TARGET_DIR")
+    expected_size_bytes: int | None = Field(None, ge=0, validation_alias="EXPECTED_SIZE_BYTES")
+    artifact_name: str | None = Field(None, validation_alias="ARTIFACT_NAME")
+    artifact_namespace: str | None = Field(None, validation_alias="ARTIFACT_NAMESPACE")
+    stall_timeout: float = Field(120.0, gt=0, validation_alias="STALL_TIMEOUT")
+    progress_interval: float = Field(5.0, gt=0, validation_alias="PROGRESS_INTERVAL")
+    termination_log: Path = Field(Path("/dev/termination-log"), validation_alias="AIM_TERMINATION_LOG")
+
+    hf_token: SecretStr | None = Field(None, validation_alias=AliasChoices("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))
+    hf_endpoint: str | None = Field(None, validation_alias="HF_ENDPOINT")
+
+    aws_access_key_id: SecretStr | None = Field(None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(None, validation_alias="AWS_SECRET_ACCESS_KEY")
+    aws_session_token: SecretStr | None = Field(None, validation_alias="AWS_SESSION_TOKEN")
+    aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
+    aws_default_region: str | None = Field(None, validation_alias="AWS_DEFAULT_REGION")
+    s3_part_size_bytes: int | None = Field(None, gt=0, validation_alias="AIM_S3_PART_SIZE_BYTES")
+    """Bytes per ranged GET; boto3's TransferConfig default (8 MiB) when unset."""
+    s3_max_concurrency: int | None = Field(None, gt=0, validation_alias="AIM_S3_MAX_CONCURRENCY")
+    """Parallel ranged GETs; boto3's TransferConfig default (10) when unset."""
+
+    @field_validator(
+        "expected_size_bytes",
+        "artifact_name",
+        "artifact_namespace",
+        "hf_token",
+        "hf_endpoint",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_endpoint_url",
+        "aws_default_region",
+        "s3_part_size_bytes",
+        "s3_max_concurrency",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # The Job sets every variable; an empty one means "not given".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed."""
+        values = (self.hf_token, self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token)
+        return [v.get_secret_value() for v in values if v is not None]
+
+    @property
+    def reports_status(self) -> bool:
+        return bool(self.artifact_name and self.artifact_namespace)
