@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from functools import partial
@@ -76,7 +77,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    termination_log = Path("/dev/termination-log")
+    # Known before the settings are: a malformed variable must still reach the termination message.
+    termination_log = Path(os.environ.get("AIM_TERMINATION_LOG") or "/dev/termination-log")
     secrets: list[str] = []
     try:
         settings = DownloaderSettings()

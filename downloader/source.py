@@ -96,8 +96,8 @@ def plan_s3_objects(source: S3Source, listing: list[S3Object]) -> list[PlannedOb
             relative = obj.key[len(source.directory_prefix) :]
         else:
             continue
-        parts = PurePosixPath(relative).parts
-        if not parts or any(p in {"", ".", ".."} for p in parts) or relative.startswith("/"):
+        parts = [p for p in relative.split("/") if p]
+        if not parts or any(p in {".", ".."} for p in parts):
             continue
         planned.append(PlannedObject(obj.key, "/".join(parts), obj.size, obj.etag))
     return sorted(planned, key=lambda p: p.relative_path)
