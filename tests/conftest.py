@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from devcluster.binaries import third_party_crds
+from devcluster.binaries import registry_binaries, third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions
 from devcluster.logrouter import log_file_for, write_log_file
 from devcluster.nodes import FakeNode
+from tests.registry import Crane, RegistryServer, run_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -129,3 +130,52 @@ def controller(control_plane: ControlPlane) -> Iterator[None]:
     process = control_plane.start_controller()
     yield
     process.stop()
+
+
+# --- OCI registry (tests/registry.py): a real distribution registry on 127.0.0.1, crane to push ---
+
+PRIVATE_REGISTRY_USER = "aim-puller"
+PRIVATE_REGISTRY_PASSWORD = "s3cret-Pa55-for-tests"
+
+
+@pytest.fixture(scope="session")
+def oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """An anonymous registry (push and pull without credentials), one per test session."""
+    with run_registry(registry_binaries(), tmp_path_factory.mktemp("oci-registry")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def private_oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A registry behind htpasswd basic auth (PRIVATE_REGISTRY_USER / PRIVATE_REGISTRY_PASSWORD)."""
+    workdir = tmp_path_factory.mktemp("private-oci-registry")
+    with run_registry(registry_binaries(), workdir, (PRIVATE_REGISTRY_USER, PRIVATE_REGISTRY_PASSWORD)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def crane(oci_registry: RegistryServer, tmp_path_factory: pytest.TempPathFactory) -> Crane:
+    """Pushes images to `oci_registry`."""
+    return Crane(registry_binaries().crane, oci_registry, tmp_path_factory.mktemp("crane"))
+
+
+@pytest.fixture(scope="session")
+def private_crane(private_oci_registry: RegistryServer, tmp_path_factory: pytest.TempPathFactory) -> Crane:
+    """Pushes images to `private_oci_registry` (logged in)."""
+    return Crane(registry_binaries().crane, private_oci_registry, tmp_path_factory.mktemp("private-crane"))
+
+
+@pytest.fixture(scope="session")
+def token_oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A registry that wants bearer tokens from its own token service (`.tokens`), which issues them
+    for PRIVATE_REGISTRY_USER / PRIVATE_REGISTRY_PASSWORD: the scheme of Docker Hub, GHCR, Harbor."""
+    workdir = tmp_path_factory.mktemp("token-oci-registry")
+    credentials = (PRIVATE_REGISTRY_USER, PRIVATE_REGISTRY_PASSWORD)
+    with run_registry(registry_binaries(), workdir, credentials, token_auth=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def token_crane(token_oci_registry: RegistryServer, tmp_path_factory: pytest.TempPathFactory) -> Crane:
+    """Pushes images to `token_oci_registry` (logged in)."""
+    return Crane(registry_binaries().crane, token_oci_registry, tmp_path_factory.mktemp("token-crane"))
