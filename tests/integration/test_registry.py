@@ -324,3 +324,18 @@ def test_anonymous_registry_ignores_credentials_it_does_not_ask_for(
     crane.push_image(repository, "2.0.0")
     credentials = RegistryCredentials("someone", "irrelevant")
     assert client.list_tags(oci_registry.host, repository, credentials) == ["2.0.0"]
+
+
+def test_catalog_follows_pages_and_stops_at_the_limit(crane: Crane, oci_registry: RegistryServer) -> None:
+    prefix = unique("paged")
+    for index in range(5):
+        crane.push_image(f"{prefix}/repo-{index}", "1")
+    mark = oci_registry.access_log_mark()
+    everything = RegistryClient(RegistrySettings(catalog_page_size=2)).catalog(oci_registry.host)
+    assert {f"{prefix}/repo-{index}" for index in range(5)} <= set(everything)
+    pages = [r for r in oci_registry.requests_since(mark) if r.path.startswith("/v2/_catalog")]
+    # Two per page; a registry may link one empty page after a full last one.
+    full_pages = -(-len(everything) // 2)
+    assert full_pages <= len(pages) <= full_pages + 1
+    limited = RegistryClient(RegistrySettings(catalog_page_size=2, max_repositories=3)).catalog(oci_registry.host)
+    assert limited == everything[:3]
