@@ -152,8 +152,9 @@ class RegistryClient:
         session = _RegistrySession(self.settings, normalise_registry(registry), credentials)
         try:
             yield session
-        except (ValueError, KeyError, TypeError) as error:
-            # oras and requests raise these for answers that are not the JSON they expect.
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            # oras and requests raise these for answers that are not the JSON they expect
+            # (a list where an object belongs, a missing key).
             raise session.protocol_error(f"unexpected answer from {session.registry}: {error}") from None
         finally:
             session.session.close()
