@@ -24,16 +24,13 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from downloader import EXIT_OK, EXIT_USAGE
+from downloader.clients import hub_client, s3_client
 from downloader.failures import classify, describe, one_line, redact
-from downloader.hub import repository_size
 from downloader.logs import configure
 from downloader.protocols import Protocol, ProtocolPlan, ProtocolPlanError, plan_hf_protocols, s3_plan
-from downloader.s3 import make_client, prefix_size
 from downloader.settings import DownloaderSettings
 from downloader.source import S3Source, Source, SourceError, parse_source_uri
-from downloader.status import connect
 from downloader.supervisor import Console, Result, StatusPublisher, Supervisor
-from downloader.worker import hub_client, s3_settings
 
 logger = logging.getLogger("downloader")
 
@@ -68,7 +65,11 @@ def write_termination_message(path: Path, message: str) -> None:
 
 def source_size(settings: DownloaderSettings, source: Source) -> int:
     if isinstance(source, S3Source):
-        return prefix_size(make_client(s3_settings(settings)), source)
+        from downloader.s3 import prefix_size  # the library of the other source stays unloaded
+
+        return prefix_size(s3_client(settings), source)
+    from downloader.hub import repository_size
+
     return repository_size(hub_client(settings, Protocol.HTTP), source)
 
 
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     status: StatusPublisher | None = None
     if settings.reports_status:
+        from downloader.status import connect  # the Kubernetes client only when there is something to report
+
         reporter = connect(settings.artifact_name or "", settings.artifact_namespace or "", scrub)
         if reporter is not None:
             status = StatusPublisher(reporter.patch)

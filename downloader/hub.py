@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import hf_transfer
-from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_url, snapshot_download
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub._local_folder import (  # no public API for the local-dir layout; pinned version
     get_local_download_paths,
     read_download_metadata,
@@ -49,6 +49,9 @@ FILE_WORKERS = 8
 HF_TRANSFER_CONNECTIONS = 64
 HF_TRANSFER_CHUNK_BYTES = 10 * 1024 * 1024
 HF_TRANSFER_RETRIES = 3
+HTTP_CHUNK_BYTES = 1024 * 1024
+"""huggingface_hub buffers 10 MiB per write by default: on a slow link that is minutes without
+visible progress (a false stall) and up to 10 MiB lost per file when the process is killed."""
 
 Transfer = Callable[[str, dict[str, str], Path, "int | None"], None]
 
@@ -69,8 +72,13 @@ def repository_size(client: HubClient, source: HfSource) -> int:
     return sum(sibling.size or 0 for sibling in info.siblings or [])
 
 
+def smaller_http_chunks() -> None:
+    constants.DOWNLOAD_CHUNK_SIZE = HTTP_CHUNK_BYTES
+
+
 def download_snapshot(client: HubClient, source: HfSource, target: Path) -> None:
     """XET: huggingface_hub end to end."""
+    smaller_http_chunks()
     snapshot_download(
         source.repo_id,
         revision=source.revision,
@@ -85,6 +93,7 @@ def download_snapshot(client: HubClient, source: HfSource, target: Path) -> None
 def download_files(client: HubClient, source: HfSource, target: Path, protocol: Protocol) -> None:
     """HF_TRANSFER or HTTP over the files of the revision."""
     transfer = {Protocol.HTTP: transfer_http, Protocol.HF_TRANSFER: transfer_hf_transfer}[protocol]
+    smaller_http_chunks()
     api = client.api()
     commit = api.repo_info(source.repo_id, revision=source.revision).sha
     if commit is None:

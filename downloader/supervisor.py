@@ -32,12 +32,12 @@ from downloader.disk import (
     remove_incomplete_files,
 )
 from downloader.failures import FailureKind
+from downloader.job import WorkerJob, WorkerOutcome
 from downloader.memory import container_memory_limit, xet_environment
 from downloader.progress import RateLimiter, StallDetector, human_bytes, progress
 from downloader.protocols import Attempt, Protocol, ProtocolPlan, protocol_environment
 from downloader.settings import DownloaderSettings
 from downloader.verify import size_mismatch
-from downloader.worker import WorkerJob, WorkerOutcome
 
 logger = logging.getLogger("downloader")
 
@@ -179,7 +179,7 @@ class Supervisor:
         self.redact = redact
         self.target = settings.target_dir
         self._status_limit = RateLimiter(settings.progress_interval)
-        self._poll = min(0.5, settings.stall_timeout / 4)
+        self._poll = min(0.25, settings.stall_timeout / 4)
 
     # status helpers
 

@@ -15,75 +15,37 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
-
-from downloader.failures import FailureKind, classify, describe, redact
-from downloader.hub import HubClient, download_files, download_snapshot
+from downloader.clients import hub_client, s3_client, s3_settings
+from downloader.failures import classify, describe, redact
+from downloader.job import WorkerJob, WorkerOutcome
 from downloader.logs import configure
 from downloader.protocols import Protocol
-from downloader.s3 import DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, S3Settings, download_prefix, make_client
 from downloader.settings import DownloaderSettings
-from downloader.source import HfSource, S3Source, parse_source_uri
+from downloader.source import S3Source, parse_source_uri
 
 logger = logging.getLogger("downloader.worker")
-
-USER_AGENT_NAME = "aim-download"
-USER_AGENT_VERSION = "0.1.0"
-
-
-class WorkerJob(BaseModel):
-    source_uri: str
-    protocol: Protocol
-    target_dir: Path
-
-
-class WorkerOutcome(BaseModel):
-    kind: FailureKind | None = None
-    """None on success."""
-    message: str = ""
-
-
-def hub_client(settings: DownloaderSettings, protocol: Protocol) -> HubClient:
-    token = settings.hf_token.get_secret_value() if settings.hf_token else None
-    # The protocol in the user agent lets a Hub (or a test server) tell the attempts apart.
-    user_agent = {USER_AGENT_NAME: USER_AGENT_VERSION, "protocol": protocol.value}
-    return HubClient(endpoint=settings.hf_endpoint, token=token, user_agent=user_agent)
-
-
-def s3_settings(settings: DownloaderSettings) -> S3Settings:
-    def secret(value: SecretStr | None) -> str | None:
-        return value.get_secret_value() if value is not None else None
-
-    return S3Settings(
-        endpoint_url=settings.aws_endpoint_url,
-        region=settings.aws_default_region,
-        access_key_id=secret(settings.aws_access_key_id),
-        secret_access_key=secret(settings.aws_secret_access_key),
-        session_token=secret(settings.aws_session_token),
-        part_size=settings.s3_part_size_bytes or DEFAULT_PART_SIZE,
-        concurrency=settings.s3_max_concurrency or DEFAULT_CONCURRENCY,
-    )
 
 
 def run(job: WorkerJob, settings: DownloaderSettings) -> None:
     source = parse_source_uri(job.source_uri)
     job.target_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(source, S3Source):
-        s3 = s3_settings(settings)
-        download_prefix(make_client(s3), source, job.target_dir, s3)
-    elif isinstance(source, HfSource):
-        client = hub_client(settings, job.protocol)
-        if job.protocol is Protocol.XET:
-            download_snapshot(client, source, job.target_dir)
-        else:
-            download_files(client, source, job.target_dir, job.protocol)
+        from downloader.s3 import download_prefix  # only the protocol in use is loaded
+
+        download_prefix(s3_client(settings), source, job.target_dir, s3_settings(settings))
+        return
+    from downloader.hub import download_files, download_snapshot
+
+    client = hub_client(settings, job.protocol)
+    if job.protocol is Protocol.XET:
+        download_snapshot(client, source, job.target_dir)
+    else:
+        download_files(client, source, job.target_dir, job.protocol)
 
 
 def _exit_with_parent() -> None:
-    """The supervisor may be killed outright (SIGKILL of the container's main process in tests,
-    or of the process group): do not outlive it."""
+    """Do not outlive the supervisor, however it ended (SIGKILL included)."""
     parent = os.getppid()
 
     def watch() -> None:

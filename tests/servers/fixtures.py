@@ -3,15 +3,21 @@ benchmark). Each server is a child process on 127.0.0.1 at a free port."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
+import pytest
 
 from devcluster.controlplane import free_port
 from devcluster.waiting import StopWaitingError, wait_until
@@ -120,3 +126,117 @@ class S3Server(_Server):
             "AWS_ACCESS_KEY_ID": self.credentials["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": self.credentials["aws_secret_access_key"],
         }
+
+
+# -- pytest fixtures (imported by the tests that use them) -----------------------------------------
+
+HF_TOKEN = "hf_validtoken0123456789abcdef"
+MiB = 1024 * 1024
+
+
+def _random_file(path: Path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+
+
+@pytest.fixture(scope="session")
+def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfServer]:
+    """Repositories: acme/tiny (3 files, ~3 MiB), acme/big (one 24 MiB file), acme/private
+    (private, readable with HF_TOKEN)."""
+    root = tmp_path_factory.mktemp("hf-repos")
+    tiny = root / "acme" / "tiny"
+    (tiny / "sub").mkdir(parents=True)
+    (tiny / "config.json").write_text('{"architectures": ["TinyForCausalLM"]}\n')
+    (tiny / "sub" / "tokenizer.json").write_text('{"version": "1.0"}\n')
+    _random_file(tiny / "model.safetensors", 3 * MiB)
+    _random_file(root / "acme" / "big" / "weights.bin", 24 * MiB)
+    _random_file(root / "acme" / "private" / "weights.bin", MiB)
+    server = HfServer(root, root.parent / "hf-server.log", tokens=[HF_TOKEN], private=["acme/private"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto checking credentials, with bucket `models`: llama/ (two objects, ~5 MiB), llama-2/
+    (a neighbour the llama prefix must not pick up), big/weights.bin (16 MiB)."""
+    workdir = tmp_path_factory.mktemp("s3")
+    server = S3Server(workdir / "s3-server.log")
+    server.enforce_auth()
+    client = server.client()
+    client.create_bucket(Bucket="models")
+    client.put_object(Bucket="models", Key="llama/config.json", Body=b'{"model_type": "llama"}\n')
+    client.put_object(Bucket="models", Key="llama/weights/model.safetensors", Body=os.urandom(5 * MiB))
+    client.put_object(Bucket="models", Key="llama-2/config.json", Body=b"{}")
+    client.put_object(Bucket="models", Key="big/weights.bin", Body=os.urandom(16 * MiB))
+    yield server
+    server.stop()
+
+
+# -- running aim-download as the Job does ------------------------------------------------------------
+
+AIM_DOWNLOAD = Path(sys.executable).with_name("aim-download")
+
+
+@dataclass
+class DownloadRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    termination_message: str | None
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr + (self.termination_message or "")
+
+
+def download_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a download Job: nothing inherited that could change the outcome."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HF_", "AIM_", "KUBECONFIG", "ARTIFACT_"))}
+    env.update(
+        TARGET_DIR=str(workdir / "target"),
+        HF_HOME=str(workdir / "hf-home"),
+        AIM_TERMINATION_LOG=str(workdir / "termination-log"),
+        PROGRESS_INTERVAL="1",
+        STALL_TIMEOUT="30",
+    )
+    env.update(extra)
+    return env
+
+
+def start_download(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """In a session of its own, so that a test can kill the whole process group as the kubelet
+    kills a container."""
+    return subprocess.Popen(
+        [str(AIM_DOWNLOAD), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_download(*args: str, env: dict[str, str], timeout: float = 120) -> DownloadRun:
+    started = time.monotonic()
+    process = start_download(*args, env=env)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"aim-download {' '.join(args)} ran over {timeout} s:\n{stderr[-3000:]}") from None
+    log = Path(env["AIM_TERMINATION_LOG"])
+    message = log.read_text() if log.exists() else None
+    return DownloadRun(process.returncode, stdout, stderr, message, time.monotonic() - started)
+
+
+def sha256_tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under root, by relative path, without the metadata directory."""
+    digests = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and relative.parts[0] != ".cache":
+            digests[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
