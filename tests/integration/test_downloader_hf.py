@@ -8,22 +8,29 @@ import json
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from devcluster.waiting import wait_until
 from downloader import EXIT_NOT_FOUND, EXIT_SIZE_MISMATCH, EXIT_TRANSIENT, EXIT_UNAUTHORIZED
-from tests.servers.fixtures import (  # noqa: F401 - hf_server is a fixture
+from tests.servers.fixtures import (
     HF_TOKEN,
-    MiB,
     HfServer,
+    MiB,
     download_env,
-    hf_server,
+    hub_with_repositories,
     run_download,
     sha256_tree,
     start_download,
 )
+
+
+@pytest.fixture(scope="module")
+def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfServer]:
+    with hub_with_repositories(tmp_path_factory.mktemp("hub")) as server:
+        yield server
 
 
 @pytest.fixture

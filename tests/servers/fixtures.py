@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
-import pytest
 
 from devcluster.controlplane import free_port
 from devcluster.waiting import StopWaitingError, wait_until
@@ -128,7 +128,7 @@ class S3Server(_Server):
         }
 
 
-# -- pytest fixtures (imported by the tests that use them) -----------------------------------------
+# -- servers with the tests' data ------------------------------------------------------------------
 
 HF_TOKEN = "hf_validtoken0123456789abcdef"
 MiB = 1024 * 1024
@@ -139,11 +139,11 @@ def _random_file(path: Path, size: int) -> None:
     path.write_bytes(os.urandom(size))
 
 
-@pytest.fixture(scope="session")
-def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfServer]:
+@contextmanager
+def hub_with_repositories(workdir: Path) -> Iterator[HfServer]:
     """Repositories: acme/tiny (3 files, ~3 MiB), acme/big (one 24 MiB file), acme/private
     (private, readable with HF_TOKEN)."""
-    root = tmp_path_factory.mktemp("hf-repos")
+    root = workdir / "repos"
     tiny = root / "acme" / "tiny"
     (tiny / "sub").mkdir(parents=True)
     (tiny / "config.json").write_text('{"architectures": ["TinyForCausalLM"]}\n')
@@ -151,16 +151,17 @@ def hf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfServer]:
     _random_file(tiny / "model.safetensors", 3 * MiB)
     _random_file(root / "acme" / "big" / "weights.bin", 24 * MiB)
     _random_file(root / "acme" / "private" / "weights.bin", MiB)
-    server = HfServer(root, root.parent / "hf-server.log", tokens=[HF_TOKEN], private=["acme/private"])
-    yield server
-    server.stop()
+    server = HfServer(root, workdir / "hf-server.log", tokens=[HF_TOKEN], private=["acme/private"])
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+@contextmanager
+def s3_with_buckets(workdir: Path) -> Iterator[S3Server]:
     """moto checking credentials, with bucket `models`: llama/ (two objects, ~5 MiB), llama-2/
     (a neighbour the llama prefix must not pick up), big/weights.bin (16 MiB)."""
-    workdir = tmp_path_factory.mktemp("s3")
     server = S3Server(workdir / "s3-server.log")
     server.enforce_auth()
     client = server.client()
@@ -169,8 +170,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     client.put_object(Bucket="models", Key="llama/weights/model.safetensors", Body=os.urandom(5 * MiB))
     client.put_object(Bucket="models", Key="llama-2/config.json", Body=b"{}")
     client.put_object(Bucket="models", Key="big/weights.bin", Body=os.urandom(16 * MiB))
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # -- running aim-download as the Job does ------------------------------------------------------------
