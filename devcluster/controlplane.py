@@ -23,9 +23,9 @@ from kubernetes import client, config
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
 from devcluster import binaries, kwok, registration
 from devcluster.logrouter import LogRouter
-from devcluster.volumes import VolumeProvisioner
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
+from devcluster.volumes import VolumeProvisioner
 from devcluster.waiting import StopWaitingError, wait_until
 
 LOOPBACK = "127.0.0.1"

@@ -295,8 +295,9 @@ def _discover_size(observed: ArtifactObservation, plan: Plan, extra: dict[str, A
         return Component("CheckSizeOutputReady", "Progressing", "CheckingSize", "Finding the size at the source")
     size = parse_size_output(observed.size_log)
     if size is None:
+        last = (observed.size_log.strip().splitlines() or ["nothing"])[-1][:200]
         return Component(
-            "CheckSizeOutputReady", "Failed", "InvalidSizeOutput", "The check-size Job printed no valid size"
+            "CheckSizeOutputReady", "Failed", "InvalidSizeOutput", f"The check-size Job printed no valid size: {last}"
         )
     extra["discoveredSizeBytes"] = size
     return Component("CheckSizeOutputReady", "Ready", "SizeDiscovered", display_size(size))

@@ -203,21 +203,22 @@ class Kube:
     def pod_log_tail(self, name: str, namespace: str, lines: int = 50) -> str:
         """The last lines of a pod's log ("" when the pod or its log is gone)."""
         try:
-            text = self._api.call_api(
+            # Raw bytes: the client would JSON-decode a log that happens to be one JSON document.
+            response = self._api.call_api(
                 resource_type("v1", "Pod").path(namespace, name, "log"),
                 "GET",
                 query_params=[("tailLines", lines)],
-                header_params={"Accept": "text/plain"},
-                response_type="str",
+                header_params={"Accept": "*/*"},
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
-                _preload_content=True,
+                _preload_content=False,
                 _request_timeout=30,
             )
         except ApiException:
             return ""
-        self.metrics.api_requests.labels("GET", "Pod/log").inc()
-        return str(text or "")
+        finally:
+            self.metrics.api_requests.labels("GET", "Pod/log").inc()
+        return bytes(response.data).decode("utf-8", errors="replace")
 
     def event(self, regarding: dict[str, Any], event_type: str, reason: str, message: str) -> None:
         """A core/v1 Event on `regarding` (best effort: an event lost is not worth a retry)."""

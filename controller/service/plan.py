@@ -140,7 +140,9 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
         mount_cache(inference_service, cache, observed.inference_service)
         plan.apply.append(inference_service)
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
-        components.append(_inference_service_component(observed.inference_service, inference_service is not None))
+        components.append(
+            _inference_service_component(observed.inference_service, inference_service is not None, blocking)
+        )
 
     route_component, route = _plan_route(observed, isvc_name)
     if route_component is not None:
@@ -615,9 +617,14 @@ def _runtime(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _inference_service_component(existing: dict[str, Any] | None, planned: bool) -> Component:
+def _inference_service_component(
+    existing: dict[str, Any] | None, planned: bool, blocking: list[Component] | None = None
+) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
+        if blocking and all(c.condition == ConditionType.CACHE_READY and c.state == "Starting" for c in blocking):
+            # Everything is resolved and the model is downloading: the service is on its way.
+            return Component(condition, "Starting", Reason.CREATING_RUNTIME, "waiting for the model cache")
         return Component(condition, "Pending", Reason.CREATING_RUNTIME, "waiting for the model and template")
     if is_true(existing, "Ready"):
         return Component(condition, "Running", Reason.RUNTIME_READY, "the InferenceService is Ready")
