@@ -27,10 +27,10 @@ from downloader import EXIT_OK, EXIT_USAGE
 from downloader.clients import hub_client, s3_client
 from downloader.failures import classify, describe, one_line, redact
 from downloader.logs import configure
-from downloader.protocols import Protocol, ProtocolPlan, ProtocolPlanError, plan_hf_protocols, s3_plan
+from downloader.protocols import Protocol, ProtocolPlanError, plan_hf_protocols, s3_plan
 from downloader.settings import DownloaderSettings
 from downloader.source import S3Source, Source, SourceError, parse_source_uri
-from downloader.supervisor import Console, Result, StatusPublisher, Supervisor
+from downloader.supervisor import Console, Patcher, StatusPublisher, Supervisor
 
 logger = logging.getLogger("downloader")
 
@@ -104,13 +104,21 @@ def main(argv: list[str] | None = None) -> int:
 
     status: StatusPublisher | None = None
     if settings.reports_status:
-        from downloader.status import connect  # the Kubernetes client only when there is something to report
+        name, namespace = settings.artifact_name or "", settings.artifact_namespace or ""
 
-        reporter = connect(settings.artifact_name or "", settings.artifact_namespace or "", scrub)
-        if reporter is not None:
-            status = StatusPublisher(reporter.patch)
+        def connect() -> Patcher | None:
+            from downloader.status import connect  # the Kubernetes client only when there is something to report
+
+            reporter = connect(name, namespace, scrub)
+            return reporter.patch if reporter is not None else None
+
+        status = StatusPublisher(connect)
     try:
-        result = download(settings, args.source_uri, source, plan, console, status, scrub)
+        discover = None if settings.expected_size_bytes is not None else partial(source_size, settings, source)
+        supervisor = Supervisor(
+            settings, args.source_uri, plan, settings.expected_size_bytes, console, status, scrub, discover
+        )
+        result = supervisor.run()
     finally:
         console.close()
         if status is not None:
@@ -119,32 +127,6 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("Download failed source=%s kind=%s reason=%s", args.source_uri, result.kind.value, result.message)
         write_termination_message(termination_log, result.message)
     return result.exit_code
-
-
-def download(
-    settings: DownloaderSettings,
-    uri: str,
-    source: Source,
-    plan: ProtocolPlan,
-    console: Console,
-    status: StatusPublisher | None,
-    scrub: partial[str],
-) -> Result:
-    total = settings.expected_size_bytes
-    if total is None:
-        try:
-            total = source_size(settings, source)
-            logger.info("Found source size source=%s bytes=%d", uri, total)
-        except Exception as error:
-            kind = classify(error)
-            reason = scrub(describe(error, kind))
-            if kind.permanent:
-                if status is not None:
-                    status.publish({"download": {"message": reason}})
-                return Result(kind, reason)
-            logger.warning("Could not find the source size; progress will show 0 %% reason=%s", reason)
-    supervisor = Supervisor(settings, uri, plan, total, console, status, scrub)
-    return supervisor.run()
 
 
 def check_size(settings: DownloaderSettings, uri: str, source: Source, scrub: partial[str]) -> int:

@@ -14,23 +14,6 @@ import errno
 import re
 from collections.abc import Iterable
 
-from botocore.exceptions import (
-    ClientError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotocoreConnectionError,
-)
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    LocalEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-
 from downloader import (
     EXIT_NO_SPACE,
     EXIT_NOT_FOUND,
@@ -105,6 +88,19 @@ def classify(exc: BaseException) -> FailureKind:
 
 
 def _classify_one(error: BaseException) -> FailureKind | None:
+    # The libraries' exception modules are imported here, on the failure path only: a process
+    # downloading from one kind of source does not pay for loading the other's client.
+    from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
     if isinstance(error, NothingToDownloadError):
         return FailureKind.NOT_FOUND
     if isinstance(error, OSError) and error.errno in _NO_SPACE_ERRNOS:
@@ -152,6 +148,8 @@ _REASONS = {
 
 def describe(exc: BaseException, kind: FailureKind) -> str:
     """One line: the category, then the library's own words (first lines, whitespace folded)."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
     detail = one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, RepositoryNotFoundError) and not isinstance(exc, GatedRepoError):
         detail += " (a private repository without a valid token looks the same)"

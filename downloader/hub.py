@@ -39,10 +39,12 @@ from huggingface_hub.file_download import http_get
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils._headers import build_hf_headers
 
+from downloader.logs import adopt_hub_logging
 from downloader.protocols import Protocol
 from downloader.source import HfSource
 
 logger = logging.getLogger("downloader.hub")
+adopt_hub_logging()
 
 FILE_WORKERS = 8
 """Files in flight at once (snapshot_download's default)."""

@@ -7,8 +7,6 @@ import logging
 import sys
 from collections.abc import Callable
 
-from huggingface_hub.utils import logging as hf_logging
-
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -35,6 +33,14 @@ class RedactingFormatter(logging.Formatter):
         return self._redact(super().format(record))
 
 
+def adopt_hub_logging() -> None:
+    """huggingface_hub installs a handler of its own when it is imported; route its records
+    through ours (and the redactor) instead."""
+    hub_root = logging.getLogger("huggingface_hub")
+    hub_root.handlers.clear()
+    hub_root.propagate = True
+
+
 def write_stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
@@ -48,9 +54,5 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # huggingface_hub prints through a handler of its own; route it through ours instead.
-    hf_root = logging.getLogger("huggingface_hub")
-    hf_root.handlers.clear()
-    hf_logging.enable_propagation()
     for noisy in ("botocore", "boto3", "urllib3", "httpx", "httpx2", "kubernetes", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -31,7 +31,7 @@ from downloader.disk import (
     read_text,
     remove_incomplete_files,
 )
-from downloader.failures import FailureKind
+from downloader.failures import FailureKind, classify, describe
 from downloader.job import WorkerJob, WorkerOutcome
 from downloader.memory import container_memory_limit, xet_environment
 from downloader.progress import RateLimiter, StallDetector, human_bytes, progress
@@ -58,12 +58,17 @@ class Result:
 # -- reporting ------------------------------------------------------------------------------------
 
 
+Patcher = Callable[[dict[str, Any]], bool]
+
+
 class StatusPublisher:
     """Sends status patches from a thread of its own, newest first: a slow or absent API server
-    never delays stall detection, and patches queued behind a slow one are coalesced."""
+    never delays stall detection, and patches queued behind a slow one are coalesced. The
+    connection is made in that thread too (loading the Kubernetes client takes a while), while
+    the first attempt already runs."""
 
-    def __init__(self, patch: Callable[[dict[str, Any]], bool]):
-        self._patch = patch
+    def __init__(self, connect: Callable[[], Patcher | None]):
+        self._connect = connect
         self._latest: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -82,13 +87,14 @@ class StatusPublisher:
         self._idle.wait(timeout)
 
     def _run(self) -> None:
+        patch = self._connect()
         while True:
             self._wake.wait()
             self._wake.clear()
             with self._lock:
                 status, self._latest = self._latest, None
-            if status is not None:
-                self._patch(status)
+            if status is not None and patch is not None:
+                patch(status)
             with self._lock:
                 if self._latest is None:
                     self._idle.set()
@@ -169,11 +175,14 @@ class Supervisor:
         console: Console,
         status: StatusPublisher | None,
         redact: Callable[[str], str],
+        discover_size: Callable[[], int] | None = None,
     ):
         self.settings = settings
         self.source_uri = source_uri
         self.plan = plan
         self.total_bytes = total_bytes
+        self._discover_size = discover_size
+        self._size_failure: Result | None = None
         self.console = console
         self.status = status
         self.redact = redact
@@ -202,8 +211,24 @@ class Supervisor:
 
     # the run
 
+    def _discover(self, discover: Callable[[], int]) -> None:
+        """The source's size, for progress; a permanent failure here (no such repository, no
+        access) ends the download without waiting for the attempt to find out."""
+        try:
+            self.total_bytes = discover()
+            logger.info("Found source size source=%s bytes=%d", self.source_uri, self.total_bytes)
+        except Exception as error:
+            kind = classify(error)
+            reason = self.redact(describe(error, kind))
+            if kind.permanent:
+                self._size_failure = Result(kind, reason)
+            else:
+                logger.warning("Could not find the source size; progress shows 0 %% reason=%s", reason)
+
     def run(self) -> Result:
         self.target.mkdir(parents=True, exist_ok=True)
+        if self._discover_size is not None:
+            threading.Thread(target=self._discover, args=(self._discover_size,), name="size", daemon=True).start()
         last = Result(FailureKind.TRANSIENT, "no protocol was tried")
         for attempt in self.plan.attempts:
             now = time.monotonic()
@@ -301,6 +326,8 @@ class Supervisor:
                 self._publish(now, downloaded)
                 if returncode is not None:
                     break
+                if self._size_failure is not None:
+                    return self._size_failure
                 if stall.observe(downloaded, now):
                     process.kill()
                     process.wait()
@@ -310,7 +337,8 @@ class Supervisor:
                     )
                     logger.warning("Killed stalled attempt protocol=%s downloaded=%d", attempt.name, downloaded)
                     return Result(FailureKind.TRANSIENT, message)
-                time.sleep(self._poll)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=self._poll)
         finally:
             if process.poll() is None:
                 process.kill()

@@ -177,7 +177,7 @@ def test_permanent_failures(hub: HfServer, tmp_path: Path, uri: str, token: str 
     assert result.termination_message is not None
     assert reason in result.termination_message
     assert "\n" not in result.termination_message
-    assert "Started attempt" not in result.stderr  # decided before any protocol was tried
+    assert "Started attempt protocol=HF_TRANSFER" not in result.stderr  # no other protocol was tried
     if token:
         assert token not in result.output
         assert token[:12] not in result.output
