@@ -103,6 +103,10 @@ def _classify_one(error: BaseException) -> FailureKind | None:
 
     if isinstance(error, NothingToDownloadError):
         return FailureKind.NOT_FOUND
+    if isinstance(error, HttpStatusError):
+        if error.status in (401, 403):
+            return FailureKind.UNAUTHORIZED
+        return FailureKind.NOT_FOUND if error.status == 404 else FailureKind.TRANSIENT
     if isinstance(error, OSError) and error.errno in _NO_SPACE_ERRNOS:
         return FailureKind.NO_SPACE
     if _NO_SPACE_TEXT.search(str(error)):
@@ -172,6 +176,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         text = text.replace(secret, MASK)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
     return _HF_TOKEN.sub(MASK, text)
+
+
+class HttpStatusError(Exception):
+    """An HTTP error status from a plain GET (the HTTP protocol's file transfer)."""
+
+    def __init__(self, status: int, url: str):
+        super().__init__(f"HTTP {status} for {url}")
+        self.status = status
 
 
 class NothingToDownloadError(Exception):

@@ -24,7 +24,14 @@ from downloader import (
     EXIT_UNAUTHORIZED,
     EXIT_USAGE,
 )
-from downloader.failures import FailureKind, NothingToDownloadError, classify, describe, redact
+from downloader.failures import (
+    FailureKind,
+    HttpStatusError,
+    NothingToDownloadError,
+    classify,
+    describe,
+    redact,
+)
 
 
 def response(status: int) -> httpx2.Response:
@@ -74,6 +81,9 @@ def caused(outer: Exception, cause: BaseException) -> Exception:
         pytest.param(EndpointConnectionError(endpoint_url="http://x"), FailureKind.TRANSIENT, id="s3-endpoint-down"),
         pytest.param(NoCredentialsError(), FailureKind.UNAUTHORIZED, id="s3-no-credentials"),
         pytest.param(NothingToDownloadError("empty prefix"), FailureKind.NOT_FOUND, id="empty-prefix"),
+        pytest.param(HttpStatusError(404, "u"), FailureKind.NOT_FOUND, id="http-get-404"),
+        pytest.param(HttpStatusError(403, "u"), FailureKind.UNAUTHORIZED, id="http-get-403"),
+        pytest.param(HttpStatusError(502, "u"), FailureKind.TRANSIENT, id="http-get-502"),
         pytest.param(OSError(errno.ENOSPC, "No space left on device"), FailureKind.NO_SPACE, id="enospc"),
         pytest.param(OSError(errno.EDQUOT, "Disk quota exceeded"), FailureKind.NO_SPACE, id="quota"),
         pytest.param(
