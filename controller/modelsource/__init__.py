@@ -1,0 +1,1 @@
+"""AIMClusterModelSource: periodic registry discovery creating AIMClusterModels (upstream E.14)."""

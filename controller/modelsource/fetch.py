@@ -1,0 +1,118 @@
+"""Fetch step of the AIMClusterModelSource reconciler (edge layer).
+
+Always: the source's AIMClusterModels. When a sync is due (controller.modelsource.plan decides
+from the status): every AIMClusterModel (to see names held by others), the pull Secrets in the
+operator namespace and the registry listings. The listings are blocking HTTP on the worker thread
+that runs this reconcile; other objects are reconciled by the other workers meanwhile.
+
+Credentials go from the Secrets straight into the registry client; only Secret names come back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from api import GROUP
+from controller.catalog.credentials import RegistryCredentials, credentials_for_registry
+from controller.catalog.sources import MODEL_SOURCE_LABEL
+from controller.kube.client import Kube
+from controller.modelsource.observe import (
+    ListingFailureCategory,
+    ListingProblem,
+    ModelSourceObservation,
+    SyncResult,
+)
+from controller.modelsource.plan import is_source_model, pull_secret_names, source_filters, sync_due
+from controller.registry import (
+    ImageNotFoundError,
+    RegistryClient,
+    RegistryError,
+    RegistryUnauthorizedError,
+    RegistryUnreachableError,
+)
+from controller.registry.sources import list_source_images
+from controller.runner import utc_now
+
+log = logging.getLogger(__name__)
+V2 = f"{GROUP}/v1alpha2"
+
+
+def failure_category(error: RegistryError) -> ListingFailureCategory:
+    if isinstance(error, RegistryUnauthorizedError):
+        return ListingFailureCategory.UNAUTHORIZED
+    if isinstance(error, ImageNotFoundError):
+        return ListingFailureCategory.NOT_FOUND
+    if isinstance(error, RegistryUnreachableError):
+        return ListingFailureCategory.UNREACHABLE
+    return ListingFailureCategory.PROTOCOL
+
+
+def _pull_secrets(kube: Kube, names: list[str], namespace: str) -> tuple[list[dict[str, Any]], list[str]]:
+    secrets, problems = [], []
+    for name in names:
+        secret = kube.get("v1", "Secret", name, namespace)
+        if secret is None:
+            problems.append(f'pull Secret "{name}" not found in namespace {namespace}')
+        else:
+            secrets.append(secret)
+    return secrets, problems
+
+
+def fetch_model_source(
+    kube: Kube,
+    source: dict[str, Any],
+    client: RegistryClient,
+    operator_namespace: str,
+    clock: Callable[[], str] = utc_now,
+) -> ModelSourceObservation:
+    name = source["metadata"]["name"]
+    if not sync_due(source, clock()):
+        models = kube.list(V2, "AIMClusterModel", label_selector=f"{MODEL_SOURCE_LABEL}={name}")
+        return ModelSourceObservation(source, models)
+
+    every = kube.list(V2, "AIMClusterModel")
+    models = [m for m in every if is_source_model(m, name)]
+    taken = {
+        m["metadata"]["name"]: (m["metadata"].get("labels") or {}).get(MODEL_SOURCE_LABEL, "")
+        for m in every
+        if not is_source_model(m, name)
+    }
+    spec = source.get("spec") or {}
+    filters, spec_problems = source_filters(spec)
+    secrets, secret_problems = _pull_secrets(kube, pull_secret_names(spec), operator_namespace)
+    credential_sources: dict[str, str] = {}
+
+    def credentials_for(registry: str) -> RegistryCredentials | None:
+        lookup = credentials_for_registry(secrets, registry)
+        secret_problems.extend(p for p in lookup.problems if p not in secret_problems)
+        if lookup.credentials is not None and lookup.source:
+            credential_sources[registry] = lookup.source
+        return lookup.credentials
+
+    listing = list_source_images(client, filters, credentials_for)
+    problems = [
+        ListingProblem(failure_category(f.error), f.error.registry, f.error.message, f.plan.index, f.repository)
+        for f in listing.failures
+    ]
+    log.info(
+        "Listed registries for AIMClusterModelSource %s: %d image(s), %d failure(s), %d listing(s)",
+        name,
+        len(listing.images),
+        len(problems),
+        listing.requests,
+    )
+    return ModelSourceObservation(
+        source,
+        models,
+        SyncResult(
+            filters=filters,
+            spec_problems=spec_problems,
+            images=listing.images,
+            problems=problems,
+            secret_problems=secret_problems,
+            credential_sources=credential_sources,
+            taken_names=taken,
+        ),
+    )

@@ -1,0 +1,388 @@
+"""AIMClusterModelSource: a registry sync in, AIMClusterModels, status and events out (pure).
+
+Upstream E.14. A sync lists the registries the filters name (controller.modelsource.fetch does the
+I/O); every accepted image gets an AIMClusterModel owned by the source, within maxModels (models
+the source already has count). Models are never deleted when their image leaves the registry or
+the filters; they go only with the source (garbage collection through the owner reference).
+
+When to sync is decided here too, from the status alone: at once after a spec change
+(generation != observedGeneration) or before the first sync, otherwise `syncInterval` after
+`lastSyncTime`, and a minute after a sync that failed to list something (a fixed pull Secret or a
+registry back up is picked up soon, not an hour later). A reconcile without a sync (the source's
+own status write, a model's status change, the periodic resync) only recounts the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import durationpy
+from pydantic import ValidationError
+
+from api import GROUP
+from api.v1alpha1.aimclustermodelsource import AIMClusterModelSourceSpec
+from controller.catalog.sources import (
+    MODEL_SOURCE_LABEL,
+    FilterPlan,
+    ModelSelection,
+    cluster_model_name,
+    plan_cluster_model,
+    plan_filters,
+    select_models,
+)
+from controller.modelsource.observe import ListingFailureCategory, ModelSourceObservation, SyncResult
+from controller.pipeline.components import READY, Component, overall_state, ready_condition
+from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, merge_conditions
+from controller.pipeline.plan import Event, Plan, owner_reference
+
+V1 = f"{GROUP}/v1alpha1"
+KIND = "AIMClusterModelSource"
+
+DEFAULT_SYNC_INTERVAL = "1h"
+MIN_SYNC_INTERVAL_SECONDS = 10.0
+"""Shorter intervals are raised to this: a registry is not polled in a tight loop."""
+FAILED_SYNC_RETRY_SECONDS = 60.0
+"""A sync that could not list everything is retried this soon (or after syncInterval if shorter)."""
+DEFAULT_MAX_MODELS = 100
+
+# Condition types, all set by this reconciler on every sync. True means:
+FILTERS_VALID = "FiltersValid"
+"""Every spec.filters entry (image pattern and version constraints) is usable."""
+SYNC_INTERVAL_VALID = "SyncIntervalValid"
+"""spec.syncInterval is a Go duration of at least MIN_SYNC_INTERVAL_SECONDS."""
+AUTH_VALID = "AuthValid"
+"""Every registry listed accepted the source's credentials (or needed none) and every pull Secret
+named is readable."""
+REGISTRY_REACHABLE = "RegistryReachable"
+"""Every registry listing (catalog, tags) answered."""
+MODELS_DISCOVERED = "ModelsDiscovered"
+"""At least one image matched the filters."""
+MAX_MODELS_LIMIT_REACHED = "MaxModelsLimitReached"
+"""maxModels left some matching images without a model (status.modelsLimitReached)."""
+
+# Reasons
+REASON_FILTERS_VALID = "FiltersValid"
+REASON_INVALID_FILTERS = "InvalidFilters"
+REASON_SYNC_INTERVAL_VALID = "SyncIntervalValid"
+REASON_INVALID_SYNC_INTERVAL = "InvalidSyncInterval"
+REASON_CREDENTIALS_ACCEPTED = "CredentialsAccepted"
+REASON_ANONYMOUS = "AnonymousAccess"
+REASON_UNAUTHORIZED = "Unauthorized"
+REASON_PULL_SECRET_PROBLEM = "PullSecretProblem"  # noqa: S105 - a condition reason, not a secret
+REASON_REACHABLE = "Reachable"
+REASON_UNREACHABLE = "RegistryUnreachable"
+REASON_REPOSITORY_NOT_FOUND = "RepositoryNotFound"
+REASON_PROTOCOL_ERROR = "RegistryProtocolError"
+REASON_MODELS_DISCOVERED = "ModelsDiscovered"
+REASON_NO_MATCHING_IMAGES = "NoMatchingImages"
+REASON_LIMIT_REACHED = "LimitReached"
+REASON_WITHIN_LIMIT = "WithinLimit"
+
+# Events
+EVENT_SYNCED = "Synced"
+EVENT_MODELS_CREATED = "ModelsCreated"
+
+_GO_DURATION = re.compile(r"^(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
+_LISTED_IN_MESSAGES = 5
+
+
+# --- when to sync -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncInterval:
+    seconds: float
+    problem: str | None = None
+    """Why spec.syncInterval was not used as written (a condition message)."""
+
+
+def parse_sync_interval(text: str | None) -> SyncInterval:
+    """spec.syncInterval as seconds: a Go duration (`1h`, `30m`, `90s`, `1h30m`, `1.5h`).
+
+    durationpy is the Go-duration parser the kubernetes client itself uses; it also accepts units
+    Go does not (`d`, `w`, `y`), hence the grammar check first. An unreadable value falls back to
+    the default, a too short one is raised to the minimum; both are reported."""
+    written = (text or "").strip() or DEFAULT_SYNC_INTERVAL
+    default = durationpy.from_str(DEFAULT_SYNC_INTERVAL).total_seconds()
+    if not _GO_DURATION.match(written):
+        return SyncInterval(
+            default,
+            f"spec.syncInterval {written!r} is not a duration such as 1h, 30m or 1h30m; "
+            f"syncing every {DEFAULT_SYNC_INTERVAL}",
+        )
+    try:
+        seconds = durationpy.from_str(written).total_seconds()
+    except (durationpy.DurationError, ValueError):
+        return SyncInterval(
+            default, f"spec.syncInterval {written!r} is out of range; syncing every {DEFAULT_SYNC_INTERVAL}"
+        )
+    if seconds < MIN_SYNC_INTERVAL_SECONDS:
+        minimum = f"{MIN_SYNC_INTERVAL_SECONDS:g}s"
+        return SyncInterval(
+            MIN_SYNC_INTERVAL_SECONDS,
+            f"spec.syncInterval {written!r} is shorter than {minimum}; syncing every {minimum}",
+        )
+    return SyncInterval(seconds)
+
+
+def _parse_time(text: Any) -> dt.datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _last_sync_failed(source: Mapping[str, Any]) -> bool:
+    return any(
+        (condition_of(dict(source), kind) or {}).get("status") == FALSE for kind in (AUTH_VALID, REGISTRY_REACHABLE)
+    )
+
+
+def seconds_until_sync(source: Mapping[str, Any], now: str) -> float:
+    """Seconds until the next sync is due; 0 when it is due now."""
+    metadata = source.get("metadata") or {}
+    status = source.get("status") or {}
+    if metadata.get("deletionTimestamp"):
+        return float("inf")
+    if metadata.get("generation") != status.get("observedGeneration"):
+        return 0.0
+    last, current = _parse_time(status.get("lastSyncTime")), _parse_time(now)
+    if last is None or current is None:
+        return 0.0
+    interval = parse_sync_interval((source.get("spec") or {}).get("syncInterval")).seconds
+    if _last_sync_failed(source):
+        interval = min(interval, FAILED_SYNC_RETRY_SECONDS)
+    return max(0.0, (last - current).total_seconds() + interval)
+
+
+def sync_due(source: Mapping[str, Any], now: str) -> bool:
+    return seconds_until_sync(source, now) <= 0
+
+
+# --- what to list -------------------------------------------------------------------------------
+
+
+def read_spec(spec: Mapping[str, Any] | None) -> tuple[AIMClusterModelSourceSpec | None, str | None]:
+    """The spec as the API model, or why it cannot be read (the API server's schema normally
+    prevents this; a stored object from another version of the CRD might not)."""
+    try:
+        return AIMClusterModelSourceSpec.model_validate(dict(spec or {})), None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return None, f"spec.{where}: {first['msg']}" if where else f"spec: {first['msg']}"
+
+
+def source_filters(spec: Mapping[str, Any] | None) -> tuple[list[FilterPlan], list[str]]:
+    """The filter plans to list (controller.catalog.sources), or the spec's problems."""
+    parsed, problem = read_spec(spec)
+    if parsed is None:
+        return [], [problem or "spec: unreadable"]
+    return plan_filters(parsed), []
+
+
+def pull_secret_names(spec: Mapping[str, Any] | None) -> list[str]:
+    return [ref["name"] for ref in (spec or {}).get("imagePullSecrets") or [] if ref.get("name")]
+
+
+# --- what the sync found ------------------------------------------------------------------------
+
+
+def _listed(names: Iterable[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    shown = ", ".join(unique[:_LISTED_IN_MESSAGES])
+    more = len(unique) - _LISTED_IN_MESSAGES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _filters_component(sync: SyncResult) -> Component:
+    problems = sync.spec_problems + [f.problem for f in sync.filters if f.problem]
+    if not problems:
+        return Component(FILTERS_VALID, READY, REASON_FILTERS_VALID, f"{len(sync.filters)} filter(s)")
+    usable = [f for f in sync.filters if not f.problem]
+    state = "Degraded" if usable else "Failed"
+    return Component(FILTERS_VALID, state, REASON_INVALID_FILTERS, "; ".join(problems))
+
+
+def _interval_component(interval: SyncInterval, written: str) -> Component:
+    if interval.problem:
+        return Component(SYNC_INTERVAL_VALID, "Degraded", REASON_INVALID_SYNC_INTERVAL, interval.problem)
+    return Component(SYNC_INTERVAL_VALID, READY, REASON_SYNC_INTERVAL_VALID, f"Syncing every {written}")
+
+
+def _auth_component(sync: SyncResult) -> Component:
+    refused = [p.message for p in sync.problems if p.category is ListingFailureCategory.UNAUTHORIZED]
+    if refused:
+        message = "; ".join(list(dict.fromkeys(refused))[:_LISTED_IN_MESSAGES] + sync.secret_problems)
+        return Component(AUTH_VALID, "Failed", REASON_UNAUTHORIZED, message)
+    if sync.secret_problems:
+        return Component(AUTH_VALID, "Degraded", REASON_PULL_SECRET_PROBLEM, "; ".join(sync.secret_problems))
+    if sync.credential_sources:
+        used = ", ".join(
+            f'Secret "{secret}" for {registry}' for registry, secret in sorted(sync.credential_sources.items())
+        )
+        return Component(AUTH_VALID, READY, REASON_CREDENTIALS_ACCEPTED, f"Credentials accepted: {used}")
+    return Component(AUTH_VALID, READY, REASON_ANONYMOUS, "No credentials needed")
+
+
+_REACHABILITY = (
+    (ListingFailureCategory.UNREACHABLE, REASON_UNREACHABLE),
+    (ListingFailureCategory.NOT_FOUND, REASON_REPOSITORY_NOT_FOUND),
+    (ListingFailureCategory.PROTOCOL, REASON_PROTOCOL_ERROR),
+)
+
+
+def _reachability_component(sync: SyncResult) -> Component:
+    failed = [p for p in sync.problems if p.category is not ListingFailureCategory.UNAUTHORIZED]
+    if not failed:
+        registries = sorted({f.registry for f in sync.filters if not f.problem})
+        message = f"Listed {', '.join(registries)}" if registries else "Nothing to list"
+        return Component(REGISTRY_REACHABLE, READY, REASON_REACHABLE, message)
+    reason = next(reason for category, reason in _REACHABILITY if any(p.category is category for p in failed))
+    messages = list(dict.fromkeys(p.message for p in failed))
+    more = len(messages) - _LISTED_IN_MESSAGES
+    message = "; ".join(messages[:_LISTED_IN_MESSAGES]) + (f" (and {more} more)" if more > 0 else "")
+    return Component(REGISTRY_REACHABLE, "Degraded", reason, message)
+
+
+def _discovery_component(accepted: int, models: int, conflicts: list[str]) -> Component:
+    held = f"; {len(conflicts)} image(s) left to the models already named so: {_listed(conflicts)}" if conflicts else ""
+    if accepted == 0:
+        return Component(MODELS_DISCOVERED, "Pending", REASON_NO_MATCHING_IMAGES, f"No image matches the filters{held}")
+    message = f"{accepted} matching image(s), {models} model(s){held}"
+    return Component(MODELS_DISCOVERED, READY, REASON_MODELS_DISCOVERED, message)
+
+
+def _limit_condition(selection: ModelSelection, max_models: int, models: int) -> Condition:
+    if selection.limit_reached:
+        left = _listed(image.image for image in selection.skipped)
+        message = f"maxModels {max_models} reached: {len(selection.skipped)} matching image(s) have no model ({left})"
+        return Condition(MAX_MODELS_LIMIT_REACHED, TRUE, REASON_LIMIT_REACHED, message)
+    return Condition(MAX_MODELS_LIMIT_REACHED, FALSE, REASON_WITHIN_LIMIT, f"{models} of at most {max_models} model(s)")
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+def available_models(models: Iterable[Mapping[str, Any]]) -> int:
+    return sum(1 for m in models if (m.get("status") or {}).get("status") == READY)
+
+
+def _owned(model: dict[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+    # Not blocking the owner's deletion, as upstream: a foreground deletion of the source need not
+    # wait for its models, and the API server then asks for no finalizers permission on sources.
+    reference = owner_reference(dict(source)) | {"blockOwnerDeletion": False}
+    model["metadata"]["ownerReferences"] = [reference]
+    return model
+
+
+def _failure_events(source: Mapping[str, Any], components: list[Component], limit: Condition) -> list[Event]:
+    """A Warning when a problem appears or changes its reason, not on every failed retry."""
+    events = []
+    for component in components:
+        if component.state == READY or component.state == "Pending":
+            continue
+        before = condition_of(dict(source), component.condition) or {}
+        if before.get("status") != FALSE or before.get("reason") != component.reason:
+            events.append(Event("Warning", component.reason, component.message))
+    before = condition_of(dict(source), MAX_MODELS_LIMIT_REACHED) or {}
+    if limit.status == TRUE and before.get("status") != TRUE:
+        events.append(Event("Warning", MAX_MODELS_LIMIT_REACHED, limit.message))
+    return events
+
+
+def plan_model_source(observed: ModelSourceObservation, now: str) -> Plan:
+    source = observed.source
+    metadata = source["metadata"]
+    if metadata.get("deletionTimestamp"):
+        return Plan()  # the garbage collector removes the models with their owner
+    previous: dict[str, Any] = dict(source.get("status") or {})
+    counts = {"discoveredModels": len(observed.models), "availableModels": available_models(observed.models)}
+    if observed.sync is None:
+        return Plan(
+            status=previous | counts if previous.get("lastSyncTime") else None,
+            requeue_after=max(1.0, seconds_until_sync(source, now)),
+        )
+    return _plan_sync(observed, observed.sync, now)
+
+
+def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> Plan:
+    source = observed.source
+    name = source["metadata"]["name"]
+    raw_spec = source.get("spec") or {}
+    parsed, _ = read_spec(raw_spec)
+    max_models = parsed.max_models if parsed is not None else DEFAULT_MAX_MODELS
+    written_interval = str(raw_spec.get("syncInterval") or DEFAULT_SYNC_INTERVAL)
+    interval = parse_sync_interval(written_interval)
+
+    # An image whose model name another source (or a person) already uses is left to that model.
+    accepted = sorted(set(sync.images))
+    conflicts = [image for image in accepted if cluster_model_name(image) in sync.taken_names]
+    candidates = [image for image in accepted if image not in set(conflicts)]
+    selection = select_models(candidates, [(m.get("spec") or {}).get("image", "") for m in observed.models], max_models)
+
+    plan = Plan()
+    pull_secrets = [{"name": secret} for secret in pull_secret_names(raw_spec)]
+    existing_names = {m["metadata"]["name"] for m in observed.models}
+    created: list[str] = []
+    for image in (*selection.create, *selection.existing):
+        desired = _owned(plan_cluster_model(name, image, pull_secrets), source)
+        model_name = desired["metadata"]["name"]
+        if image in selection.existing and model_name not in existing_names:
+            continue  # a model for this image under another name (e.g. older naming): left alone
+        plan.apply.append(desired)
+        if model_name not in existing_names:
+            created.append(model_name)
+
+    models = len(existing_names | set(created))
+    components = [
+        _filters_component(sync),
+        _interval_component(interval, written_interval),
+        _auth_component(sync),
+        _reachability_component(sync),
+        _discovery_component(len(accepted), models, [cluster_model_name(i) for i in conflicts]),
+    ]
+    limit = _limit_condition(selection, max_models, models)
+    plan.status = _status(source, components, limit, now) | {
+        "lastSyncTime": now,
+        "discoveredModels": models,
+        "availableModels": available_models(observed.models),
+        "modelsLimitReached": selection.limit_reached,
+    }
+
+    plan.events = _failure_events(source, components, limit)
+    if created:
+        plan.events.append(
+            Event("Normal", EVENT_MODELS_CREATED, f"Created {len(created)} AIMClusterModel(s): {_listed(created)}")
+        )
+    if not (source.get("status") or {}).get("lastSyncTime") and overall_state(components) == READY:
+        plan.events.append(
+            Event("Normal", EVENT_SYNCED, f"First sync: {len(accepted)} matching image(s), {models} model(s)")
+        )
+
+    failed = bool(sync.problems or sync.secret_problems)
+    plan.requeue_after = min(interval.seconds, FAILED_SYNC_RETRY_SECONDS) if failed else interval.seconds
+    return plan
+
+
+def _status(source: Mapping[str, Any], components: list[Component], limit: Condition, now: str) -> dict[str, Any]:
+    conditions = [c.as_condition() for c in components] + [ready_condition(components), limit]
+    generation = source["metadata"].get("generation")
+    status: dict[str, Any] = {
+        "conditions": merge_conditions((source.get("status") or {}).get("conditions"), conditions, generation, now),
+        "status": overall_state(components),
+    }
+    if generation is not None:
+        status["observedGeneration"] = generation
+    return status
+
+
+def is_source_model(model: Mapping[str, Any], source_name: str) -> bool:
+    return ((model.get("metadata") or {}).get("labels") or {}).get(MODEL_SOURCE_LABEL) == source_name

@@ -1,0 +1,453 @@
+"""plan_model_source and its scheduling: a registry sync (as data) in; AIMClusterModels, status,
+events and the next sync out (no API server, no registry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from controller.catalog.sources import RegistryImage, cluster_model_name, plan_filters
+from controller.modelsource.observe import (
+    ListingFailureCategory,
+    ListingProblem,
+    ModelSourceObservation,
+    SyncResult,
+)
+from controller.modelsource.plan import (
+    FAILED_SYNC_RETRY_SECONDS,
+    parse_sync_interval,
+    plan_model_source,
+    seconds_until_sync,
+    source_filters,
+)
+
+NOW = "2026-11-23T12:00:00Z"
+REGISTRY = "registry.example.com"
+HOUR = 3600.0
+
+
+def source(status: dict[str, Any] | None = None, generation: int = 2, **spec: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMClusterModelSource",
+        "metadata": {"name": "catalog", "uid": "s-1", "generation": generation},
+        "spec": {"registry": REGISTRY, "filters": [{"image": "org/aim-*"}], **spec},
+    }
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+def image(repository: str, tag: str) -> RegistryImage:
+    return RegistryImage(REGISTRY, repository, tag)
+
+
+def model(img: RegistryImage, state: str | None = None, name: str | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "apiVersion": "aim.eai.amd.com/v1alpha2",
+        "kind": "AIMClusterModel",
+        "metadata": {"name": name or cluster_model_name(img), "labels": {"aim.eai.amd.com/model-source": "catalog"}},
+        "spec": {"image": img.image},
+    }
+    if state:
+        obj["status"] = {"status": state}
+    return obj
+
+
+def synced(src: dict[str, Any], **result: Any) -> SyncResult:
+    filters, problems = source_filters(src["spec"])
+    return SyncResult(filters=filters, spec_problems=problems, **result)
+
+
+def plan_sync(src: dict[str, Any], models: list[dict[str, Any]] | None = None, **result: Any) -> Any:
+    return plan_model_source(ModelSourceObservation(src, models or [], synced(src, **result)), NOW)
+
+
+def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
+
+
+def message(status: dict[str, Any], kind: str) -> str:
+    return str(next(c["message"] for c in status["conditions"] if c["type"] == kind))
+
+
+def problem(category: ListingFailureCategory, text: str, registry: str = REGISTRY) -> ListingProblem:
+    return ListingProblem(category, registry, text, filter_index=0)
+
+
+# --- spec.syncInterval ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds", "problem_has"),
+    [
+        pytest.param("1h", HOUR, None, id="hour"),
+        pytest.param("30m", 1800.0, None, id="minutes"),
+        pytest.param("90s", 90.0, None, id="seconds"),
+        pytest.param("1h30m", 5400.0, None, id="compound"),
+        pytest.param("1.5h", 5400.0, None, id="fraction"),
+        pytest.param("2h0m0s", 7200.0, None, id="go-string-form"),
+        pytest.param(None, HOUR, None, id="unset-is-1h"),
+        pytest.param("", HOUR, None, id="empty-is-1h"),
+        pytest.param("10s", 10.0, None, id="minimum"),
+        pytest.param("5s", 10.0, "shorter than 10s", id="too-short-raised"),
+        pytest.param("500ms", 10.0, "shorter than 10s", id="milliseconds-raised"),
+        pytest.param("0s", 10.0, "shorter than 10s", id="zero-raised"),
+        pytest.param("0", 10.0, "shorter than 10s", id="bare-zero"),
+        pytest.param("1d", HOUR, "not a duration", id="days-are-not-go"),
+        pytest.param("hourly", HOUR, "not a duration", id="word"),
+        pytest.param("-1h", HOUR, "not a duration", id="negative"),
+        pytest.param("1h 30m", HOUR, "not a duration", id="space"),
+    ],
+)
+def test_sync_interval(written: str | None, seconds: float, problem_has: str | None) -> None:
+    interval = parse_sync_interval(written)
+    assert interval.seconds == seconds
+    if problem_has is None:
+        assert interval.problem is None
+    else:
+        assert interval.problem is not None
+        assert problem_has in interval.problem
+        assert "spec.syncInterval" in interval.problem
+
+
+# --- when the next sync is due --------------------------------------------------------------------
+
+SYNCED_AT = "2026-11-23T11:30:00Z"  # 30 minutes before NOW
+HEALTHY = [{"type": "RegistryReachable", "status": "True"}, {"type": "AuthValid", "status": "True"}]
+
+
+@pytest.mark.parametrize(
+    ("src", "seconds"),
+    [
+        pytest.param(source(), 0.0, id="never-synced"),
+        pytest.param(source({"observedGeneration": 2}), 0.0, id="no-last-sync-time"),
+        pytest.param(
+            source({"observedGeneration": 2, "lastSyncTime": SYNCED_AT, "conditions": HEALTHY}),
+            1800.0,
+            id="half-an-hour-left",
+        ),
+        pytest.param(
+            source({"observedGeneration": 1, "lastSyncTime": SYNCED_AT, "conditions": HEALTHY}), 0.0, id="spec-changed"
+        ),
+        pytest.param(
+            source({"observedGeneration": 2, "lastSyncTime": SYNCED_AT}, syncInterval="20m"), 0.0, id="interval-passed"
+        ),
+        pytest.param(
+            source({"observedGeneration": 2, "lastSyncTime": SYNCED_AT}, syncInterval="45m"),
+            900.0,
+            id="custom-interval",
+        ),
+        pytest.param(
+            source(
+                {
+                    "observedGeneration": 2,
+                    "lastSyncTime": "2026-11-23T11:59:30Z",
+                    "conditions": [{"type": "AuthValid", "status": "False"}],
+                }
+            ),
+            FAILED_SYNC_RETRY_SECONDS - 30,
+            id="failed-sync-retried-after-a-minute",
+        ),
+        pytest.param(
+            source(
+                {
+                    "observedGeneration": 2,
+                    "lastSyncTime": "2026-11-23T11:59:30Z",
+                    "conditions": [{"type": "RegistryReachable", "status": "False"}],
+                },
+                syncInterval="20s",
+            ),
+            0.0,
+            id="short-interval-wins-over-retry",
+        ),
+        pytest.param(
+            source({"observedGeneration": 2, "lastSyncTime": "not a time"}), 0.0, id="unreadable-last-sync-time"
+        ),
+    ],
+)
+def test_seconds_until_sync(src: dict[str, Any], seconds: float) -> None:
+    assert seconds_until_sync(src, NOW) == seconds
+
+
+def test_a_source_being_deleted_never_syncs() -> None:
+    src = source()
+    src["metadata"]["deletionTimestamp"] = NOW
+    assert seconds_until_sync(src, NOW) == float("inf")
+    assert plan_model_source(ModelSourceObservation(src), NOW).status is None
+
+
+# --- a sync ---------------------------------------------------------------------------------------
+
+LLAMA_09 = image("org/aim-llama", "0.9.0")
+LLAMA_10 = image("org/aim-llama", "1.0.0")
+QWEN_09 = image("org/aim-qwen", "0.9.1")
+
+
+def test_first_sync_creates_owned_models_and_reports_ready() -> None:
+    src = source(imagePullSecrets=[{"name": "pull"}])
+    plan = plan_sync(src, images=[LLAMA_09, QWEN_09, LLAMA_09], credential_sources={REGISTRY: "pull"})
+
+    assert [m["metadata"]["name"] for m in plan.apply] == [cluster_model_name(LLAMA_09), cluster_model_name(QWEN_09)]
+    created = plan.apply[0]
+    assert created["spec"] == {"image": f"{REGISTRY}/org/aim-llama:0.9.0", "imagePullSecrets": [{"name": "pull"}]}
+    assert created["metadata"]["labels"] == {
+        "aim.eai.amd.com/model-source": "catalog",
+        "aim.eai.amd.com/origin": "auto-generated",
+    }
+    assert created["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha1",
+            "kind": "AIMClusterModelSource",
+            "name": "catalog",
+            "uid": "s-1",
+            "controller": True,
+            "blockOwnerDeletion": False,
+        }
+    ]
+    status = plan.status
+    assert status["status"] == "Ready"
+    assert status["lastSyncTime"] == NOW
+    assert status["observedGeneration"] == 2
+    assert (status["discoveredModels"], status["availableModels"], status["modelsLimitReached"]) == (2, 0, False)
+    assert conditions(status) == {
+        "AuthValid": ("True", "CredentialsAccepted"),
+        "FiltersValid": ("True", "FiltersValid"),
+        "MaxModelsLimitReached": ("False", "WithinLimit"),
+        "ModelsDiscovered": ("True", "ModelsDiscovered"),
+        "Ready": ("True", "AllComponentsReady"),
+        "RegistryReachable": ("True", "Reachable"),
+        "SyncIntervalValid": ("True", "SyncIntervalValid"),
+    }
+    assert message(status, "AuthValid") == f'Credentials accepted: Secret "pull" for {REGISTRY}'
+    assert [(e.type, e.reason) for e in plan.events] == [("Normal", "ModelsCreated"), ("Normal", "Synced")]
+    assert plan.requeue_after == HOUR
+
+
+def test_existing_models_are_kept_counted_and_reapplied_and_never_deleted() -> None:
+    gone = image("org/aim-old", "0.1.0")  # no longer in the registry
+    models = [model(LLAMA_09, "Ready"), model(gone, "Ready")]
+    previous = {"observedGeneration": 2, "lastSyncTime": SYNCED_AT, "conditions": HEALTHY}
+    plan = plan_sync(source(previous), models, images=[LLAMA_09, QWEN_09])
+
+    assert [m["metadata"]["name"] for m in plan.apply] == [cluster_model_name(QWEN_09), cluster_model_name(LLAMA_09)]
+    assert plan.delete == []
+    assert (plan.status["discoveredModels"], plan.status["availableModels"]) == (3, 2)
+    assert [e.reason for e in plan.events] == ["ModelsCreated"]  # not the first sync
+
+
+def test_a_model_for_the_image_under_another_name_is_left_alone() -> None:
+    plan = plan_sync(source(), [model(LLAMA_09, name="hand-made")], images=[LLAMA_09])
+    assert plan.apply == []
+    assert plan.status["discoveredModels"] == 1
+
+
+@pytest.mark.parametrize(
+    ("max_models", "existing", "created", "limited"),
+    [
+        pytest.param(10, [], [LLAMA_10, LLAMA_09, QWEN_09], False, id="room-for-all"),
+        pytest.param(3, [], [LLAMA_10, LLAMA_09, QWEN_09], False, id="exactly-enough"),
+        pytest.param(2, [], [LLAMA_10, LLAMA_09], True, id="newest-first-per-repository"),
+        pytest.param(2, [QWEN_09], [LLAMA_10], True, id="existing-models-count"),
+        pytest.param(1, [QWEN_09, image("org/aim-gone", "1.0")], [], True, id="already-over-the-limit"),
+    ],
+)
+def test_max_models(
+    max_models: int, existing: list[RegistryImage], created: list[RegistryImage], limited: bool
+) -> None:
+    plan = plan_sync(source(maxModels=max_models), [model(i) for i in existing], images=[LLAMA_09, LLAMA_10, QWEN_09])
+    existing_names = {cluster_model_name(i) for i in existing}
+    new = [m["metadata"]["name"] for m in plan.apply if m["metadata"]["name"] not in existing_names]
+    assert new == [cluster_model_name(i) for i in created]
+    assert plan.status["modelsLimitReached"] is limited
+    assert conditions(plan.status)["MaxModelsLimitReached"] == (
+        ("True", "LimitReached") if limited else ("False", "WithinLimit")
+    )
+    assert plan.status["status"] == "Ready"  # a cap is not a failure
+    assert ("MaxModelsLimitReached" in [e.reason for e in plan.events]) is limited
+
+
+def test_the_limit_warning_is_not_repeated() -> None:
+    previous = {
+        "observedGeneration": 2,
+        "lastSyncTime": SYNCED_AT,
+        "conditions": [*HEALTHY, {"type": "MaxModelsLimitReached", "status": "True", "reason": "LimitReached"}],
+    }
+    plan = plan_sync(source(previous, maxModels=1), [model(QWEN_09)], images=[LLAMA_09, QWEN_09])
+    assert plan.status["modelsLimitReached"] is True
+    assert plan.events == []
+
+
+def test_a_model_name_held_by_another_source_is_not_taken_over() -> None:
+    plan = plan_sync(source(), images=[LLAMA_09, QWEN_09], taken_names={cluster_model_name(LLAMA_09): "other"})
+    assert [m["metadata"]["name"] for m in plan.apply] == [cluster_model_name(QWEN_09)]
+    assert plan.status["status"] == "Ready"
+    assert cluster_model_name(LLAMA_09) in message(plan.status, "ModelsDiscovered")
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+REFUSED = f"catalog of {REGISTRY}: registry {REGISTRY} refused the credentials of user 'bot' (HTTP 401)"
+DOWN = f"catalog of {REGISTRY}: registry {REGISTRY} did not answer in time"
+
+
+@pytest.mark.parametrize(
+    ("result", "state", "condition", "reason", "in_message"),
+    [
+        pytest.param(
+            {"problems": [problem(ListingFailureCategory.UNAUTHORIZED, REFUSED)]},
+            "Failed",
+            "AuthValid",
+            "Unauthorized",
+            "refused the credentials of user 'bot'",
+            id="unauthorized-is-failed",
+        ),
+        pytest.param(
+            {
+                "problems": [problem(ListingFailureCategory.UNAUTHORIZED, REFUSED)],
+                "secret_problems": ['pull Secret "pull" not found in namespace aim-system'],
+            },
+            "Failed",
+            "AuthValid",
+            "Unauthorized",
+            'pull Secret "pull" not found',
+            id="unauthorized-names-the-missing-secret",
+        ),
+        pytest.param(
+            {"secret_problems": ['pull Secret "pull" not found in namespace aim-system'], "images": [LLAMA_09]},
+            "Degraded",
+            "AuthValid",
+            "PullSecretProblem",
+            'pull Secret "pull" not found',
+            id="missing-secret-but-anonymous-works",
+        ),
+        pytest.param(
+            {"problems": [problem(ListingFailureCategory.UNREACHABLE, DOWN)]},
+            "Degraded",
+            "RegistryReachable",
+            "RegistryUnreachable",
+            f"registry {REGISTRY} did not answer",
+            id="unreachable-is-degraded",
+        ),
+        pytest.param(
+            {"problems": [problem(ListingFailureCategory.NOT_FOUND, "tags of org/x: not found")], "images": [QWEN_09]},
+            "Degraded",
+            "RegistryReachable",
+            "RepositoryNotFound",
+            "tags of org/x",
+            id="missing-repository-is-degraded",
+        ),
+        pytest.param(
+            {"problems": [problem(ListingFailureCategory.PROTOCOL, "registry docker.io does not serve this API")]},
+            "Degraded",
+            "RegistryReachable",
+            "RegistryProtocolError",
+            "does not serve this API",
+            id="no-catalog-api",
+        ),
+    ],
+)
+def test_listing_failures(result: dict[str, Any], state: str, condition: str, reason: str, in_message: str) -> None:
+    plan = plan_sync(source(), **result)
+    assert plan.status["status"] == state
+    assert conditions(plan.status)[condition] == ("False", reason)
+    assert in_message in message(plan.status, condition)
+    assert conditions(plan.status)["Ready"] == ("False", reason)
+    assert plan.status["lastSyncTime"] == NOW
+    assert ("Warning", reason) in [(e.type, e.reason) for e in plan.events]
+    assert "Synced" not in [e.reason for e in plan.events]
+    assert plan.requeue_after == FAILED_SYNC_RETRY_SECONDS
+
+
+def test_what_was_listed_is_created_even_when_another_listing_failed() -> None:
+    plan = plan_sync(source(), images=[QWEN_09], problems=[problem(ListingFailureCategory.UNREACHABLE, DOWN)])
+    assert [m["metadata"]["name"] for m in plan.apply] == [cluster_model_name(QWEN_09)]
+    assert plan.status["status"] == "Degraded"
+
+
+def test_a_repeated_failure_is_not_warned_about_again() -> None:
+    previous = {
+        "observedGeneration": 2,
+        "lastSyncTime": SYNCED_AT,
+        "conditions": [{"type": "AuthValid", "status": "False", "reason": "Unauthorized"}],
+    }
+    plan = plan_sync(source(previous), problems=[problem(ListingFailureCategory.UNAUTHORIZED, REFUSED)])
+    assert plan.events == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "state", "in_message"),
+    [
+        pytest.param(
+            {"filters": [{"image": "org/aim-*", "versions": [">=banana"]}]},
+            "Failed",
+            "spec.filters[0]: version constraint",
+            id="only-filter-unusable",
+        ),
+        pytest.param(
+            {"filters": [{"image": "org/aim-*"}, {"image": "org/m@sha256:" + "a" * 64}]},
+            "Degraded",
+            "spec.filters[1].image",
+            id="one-of-two-unusable",
+        ),
+        pytest.param({"filters": []}, "Failed", "spec.filters", id="unreadable-spec"),
+    ],
+)
+def test_unusable_filters(spec: dict[str, Any], state: str, in_message: str) -> None:
+    plan = plan_sync(source(**spec), images=[QWEN_09] if state == "Degraded" else [])
+    assert plan.status["status"] == state
+    assert conditions(plan.status)["FiltersValid"] == ("False", "InvalidFilters")
+    assert in_message in message(plan.status, "FiltersValid")
+
+
+def test_an_invalid_interval_is_reported_and_the_fallback_used() -> None:
+    plan = plan_sync(source(syncInterval="0s"), images=[QWEN_09])
+    assert plan.status["status"] == "Degraded"
+    assert conditions(plan.status)["SyncIntervalValid"] == ("False", "InvalidSyncInterval")
+    assert "spec.syncInterval '0s'" in message(plan.status, "SyncIntervalValid")
+    assert plan.requeue_after == 10.0
+
+
+def test_no_matching_image_is_pending() -> None:
+    plan = plan_sync(source())
+    assert plan.status["status"] == "Pending"
+    assert conditions(plan.status)["ModelsDiscovered"] == ("False", "NoMatchingImages")
+    assert plan.apply == []
+    assert plan.events == []
+
+
+# --- a reconcile without a sync -------------------------------------------------------------------
+
+
+def test_without_a_sync_only_the_model_counts_change() -> None:
+    previous = {
+        "observedGeneration": 2,
+        "status": "Ready",
+        "lastSyncTime": SYNCED_AT,
+        "discoveredModels": 1,
+        "availableModels": 0,
+        "modelsLimitReached": False,
+        "conditions": HEALTHY,
+    }
+    models = [model(LLAMA_09, "Ready"), model(QWEN_09, "Pending")]
+    plan = plan_model_source(ModelSourceObservation(source(previous), models), NOW)
+    assert plan.status == previous | {"discoveredModels": 2, "availableModels": 1}
+    assert plan.apply == []
+    assert plan.events == []
+    assert plan.requeue_after == 1800.0
+
+
+def test_the_credentials_never_reach_the_status_or_events() -> None:
+    # Only Secret names come in (SyncResult has no field for credentials); messages hold names.
+    plan = plan_sync(
+        source(imagePullSecrets=[{"name": "pull"}]), images=[QWEN_09], credential_sources={REGISTRY: "pull"}
+    )
+    text = repr(plan.status) + repr(plan.events)
+    assert "pull" in text
+    assert "password" not in text.lower()
+
+
+def test_filters_are_planned_by_the_catalog_rules() -> None:
+    spec = {"registry": REGISTRY, "filters": [{"image": "org/aim-*", "exclude": ["org/aim-old"]}], "versions": [">=1"]}
+    assert source_filters(spec) == (plan_filters(spec), [])
