@@ -54,8 +54,8 @@ adopt_hub_logging()
 
 FILE_WORKERS = 8
 """Files in flight at once (snapshot_download's default)."""
-HF_TRANSFER_CONNECTIONS = 16
-"""hf_transfer holds a chunk in memory per connection: 16 x 8 MiB bounds it to ~128 MiB (its
+HF_TRANSFER_CONNECTIONS = 8
+"""hf_transfer holds chunks in memory per connection: 8 x 8 MiB keeps the worker under ~200 MB (its
 old default in huggingface_hub, 100 connections x 10 MiB, is a gigabyte)."""
 HF_TRANSFER_CHUNK_BYTES = 8 * 1024 * 1024
 HF_TRANSFER_RETRIES = 3
