@@ -21,11 +21,20 @@ from controller.settings import ControllerSettings
 log = logging.getLogger(__name__)
 GROUP = "aim.eai.amd.com"
 TEMPLATE_CACHE_LABEL = "aim.eai.amd.com/template-cache.name"
+PROFILE_CACHE_LABEL = "aim.eai.amd.com/profile-cache.name"
+ACCELERATOR_LABEL_PREFIX = "feature.node.kubernetes.io/aim-accelerator."
+MODEL_SOURCE_LABEL = "aim.eai.amd.com/model-source"
 RECONCILED = (
     ("AIMServiceTemplate", "v1alpha1", "aimservicetemplates"),
     ("AIMClusterServiceTemplate", "v1alpha1", "aimclusterservicetemplates"),
     ("AIMTemplateCache", "v1alpha1", "aimtemplatecaches"),
     ("AIMArtifact", "v1alpha1", "aimartifacts"),
+    ("AIMClusterModelSource", "v1alpha1", "aimclustermodelsources"),
+    ("AIMModel", "v1alpha2", "aimmodels"),
+    ("AIMClusterModel", "v1alpha2", "aimclustermodels"),
+    ("AIMProfile", "v1alpha2", "aimprofiles"),
+    ("AIMClusterProfile", "v1alpha2", "aimclusterprofiles"),
+    ("AIMProfileCache", "v1alpha2", "aimprofilecaches"),
 )
 """Kinds with a reconciler of their own besides AIMService (kind, served version, plural)."""
 ServiceKey = tuple[str, str]
@@ -39,6 +48,7 @@ class ServiceReferences:
     template: str
     runtime_config: str
     uid: str
+    profile: str = ""
 
 
 class ServiceIndex:
@@ -60,6 +70,7 @@ class ServiceIndex:
                     template=(spec.get("template") or {}).get("name") or "",
                     runtime_config=(spec.get("runtimeConfigName") or "").strip() or "default",
                     uid=metadata.get("uid", ""),
+                    profile=(spec.get("profile") or {}).get("name") or "",
                 )
 
     def all_keys(self) -> list[ObjectKey]:
@@ -153,20 +164,36 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
     def cluster_model_changed(body: kopf.Body, **_: Any) -> None:
         services(index.matching(None, model=body["metadata"]["name"]))
         templates_of_model(body["metadata"]["name"], None)
+        source = (body["metadata"].get("labels") or {}).get(MODEL_SOURCE_LABEL)
+        if source:  # the source counts its models and how many are Ready
+            queue.add(("AIMClusterModelSource", "", source))
 
     def caches_of_template(name: str, namespace: str | None) -> None:
         for key in index.tracked("AIMTemplateCache", namespace):
             queue.add(key)
 
+    def models_of_template(body: kopf.Body) -> None:
+        # The owning model aggregates its templates' status; a template of an AIM family may be
+        # copied by fine-tuned models of that family anywhere.
+        for kind in ("AIMModel", "AIMClusterModel"):
+            for key in owners(body, kind):
+                queue.add(key if kind == "AIMModel" else (kind, "", key[2]))
+        if (body.get("spec") or {}).get("aimId"):
+            for kind in ("AIMModel", "AIMClusterModel"):
+                for key in index.tracked(kind):
+                    queue.add(key)
+
     @kopf.on.event(GROUP, "v1alpha1", "aimservicetemplates", registry=registry)
     def template_changed(body: kopf.Body, **_: Any) -> None:
         services(index.matching(body["metadata"]["namespace"]))
         caches_of_template(body["metadata"]["name"], body["metadata"]["namespace"])
+        models_of_template(body)
 
     @kopf.on.event(GROUP, "v1alpha1", "aimclusterservicetemplates", registry=registry)
     def cluster_template_changed(body: kopf.Body, **_: Any) -> None:
         services(index.matching(None))
         caches_of_template(body["metadata"]["name"], None)
+        models_of_template(body)
 
     @kopf.on.event(GROUP, "v1alpha1", "aimtemplatecaches", registry=registry)
     def template_cache_changed(body: kopf.Body, **_: Any) -> None:
@@ -175,10 +202,32 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
 
     @kopf.on.event(GROUP, "v1alpha1", "aimartifacts", registry=registry)
     def artifact_changed(body: kopf.Body, **_: Any) -> None:
-        cache = (body["metadata"].get("labels") or {}).get(TEMPLATE_CACHE_LABEL)
-        if cache:
-            queue.add(("AIMTemplateCache", body["metadata"]["namespace"], cache))
-        for key in owners(body, "AIMTemplateCache"):
+        labels = body["metadata"].get("labels") or {}
+        for kind, label in (("AIMTemplateCache", TEMPLATE_CACHE_LABEL), ("AIMProfileCache", PROFILE_CACHE_LABEL)):
+            if labels.get(label):
+                queue.add((kind, body["metadata"]["namespace"], labels[label]))
+            for key in owners(body, kind):
+                queue.add(key)
+
+    @kopf.on.event(GROUP, "v1alpha2", "aimprofiles", registry=registry)
+    def profile_changed(body: kopf.Body, **_: Any) -> None:
+        namespace = body["metadata"]["namespace"]
+        services(index.matching(namespace, profile=body["metadata"]["name"]))
+        for key in index.tracked("AIMProfileCache", namespace):
+            queue.add(key)
+
+    @kopf.on.event(GROUP, "v1alpha2", "aimclusterprofiles", registry=registry)
+    def cluster_profile_changed(body: kopf.Body, **_: Any) -> None:
+        services(index.matching(None, profile=body["metadata"]["name"]))
+        for key in index.tracked("AIMProfileCache"):
+            queue.add(key)
+
+    @kopf.on.event(GROUP, "v1alpha2", "aimprofilecaches", registry=registry)
+    def profile_cache_changed(body: kopf.Body, **_: Any) -> None:
+        # Services wait for it; a profile-owned one is re-applied by its profile when changed or deleted.
+        profile = (body.get("spec") or {}).get("profileName") or ""
+        services(index.matching(body["metadata"]["namespace"], profile=profile))
+        for key in owners(body, "AIMProfile"):
             queue.add(key)
 
     def artifact_children_changed(body: kopf.Body, **_: Any) -> None:
@@ -192,11 +241,12 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
     )
 
     def configs_changed(namespace: str | None) -> None:
-        for kind in ("AIMServiceTemplate", "AIMTemplateCache", "AIMArtifact"):
+        for kind in ("AIMServiceTemplate", "AIMTemplateCache", "AIMArtifact", "AIMModel"):
             for key in index.tracked(kind, namespace):
                 queue.add(key)
-        for key in index.tracked("AIMClusterServiceTemplate"):
-            queue.add(key)
+        for kind in ("AIMClusterServiceTemplate", "AIMClusterModel"):
+            for key in index.tracked(kind):
+                queue.add(key)
 
     @kopf.on.event(GROUP, "v1alpha1", "aimruntimeconfigs", registry=registry)
     def runtime_config_changed(body: kopf.Body, **_: Any) -> None:
@@ -212,9 +262,14 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
 
     @kopf.on.event("", "v1", "nodes", registry=registry)
     def node_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
-        # Node status heartbeats are frequent; only GPU labels, GPU capacity and schedulability matter.
-        labels = {k: v for k, v in (body["metadata"].get("labels") or {}).items() if "amd.com/gpu" in k}
-        allocatable = ((body.get("status") or {}).get("allocatable") or {}).get("amd.com/gpu")
+        # Node status heartbeats are frequent; only GPU and accelerator labels, allocatable resources
+        # and schedulability matter.
+        labels = {
+            k: v
+            for k, v in (body["metadata"].get("labels") or {}).items()
+            if "amd.com/gpu" in k or k.startswith(ACCELERATOR_LABEL_PREFIX)
+        }
+        allocatable = sorted(((body.get("status") or {}).get("allocatable") or {}).items())
         fingerprint = repr(
             (type == "DELETED", sorted(labels.items()), allocatable, (body.get("spec") or {}).get("unschedulable"))
         )
@@ -222,7 +277,7 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
         if gpu_fingerprints.get(name) != fingerprint:
             gpu_fingerprints[name] = fingerprint
             services(index.matching(None, template=""))  # only auto-selecting services depend on GPUs
-            for kind in ("AIMServiceTemplate", "AIMClusterServiceTemplate"):
+            for kind in ("AIMServiceTemplate", "AIMClusterServiceTemplate", "AIMProfile", "AIMClusterProfile"):
                 for key in index.tracked(kind):
                     queue.add(key)
 

@@ -34,9 +34,9 @@ class ControllerSettings(BaseSettings):
     downloader_image: str = "ghcr.io/aim-engine-python/aim-engine:0.1.0"
     """Image of download and check-size Jobs (runs `aim-download`) when an artifact names none; the
     chart sets it to the operator's own image."""
-    download_pod_annotations: dict[str, str] = {}
-    """Annotations for the pods of download and check-size Jobs (JSON), e.g. to keep a service mesh
-    sidecar out of them."""
+    job_pod_annotations: dict[str, str] = {}
+    """Annotations for the pods of the Jobs the operator runs (discovery, check-size, download), as
+    JSON, e.g. to keep a service mesh sidecar out of them."""
     lease_seconds: int = 15
     """A leader that has not renewed for this long is replaced."""
     lease_retry_seconds: float = 2.0

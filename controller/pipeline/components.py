@@ -19,9 +19,13 @@ class Component:
     state: str  # Ready, Progressing, Pending, Degraded, NotAvailable or Failed
     reason: str
     message: str = ""
+    healthy: bool | None = None
+    """The condition's truth when it differs from "state is Ready": a finding that is False but
+    does not hold the object back (e.g. an image without AIM labels)."""
 
     def as_condition(self) -> Condition:
-        return Condition(self.condition, TRUE if self.state == READY else FALSE, self.reason, self.message)
+        healthy = self.state == READY if self.healthy is None else self.healthy
+        return Condition(self.condition, TRUE if healthy else FALSE, self.reason, self.message)
 
 
 def overall_state(components: list[Component]) -> str:

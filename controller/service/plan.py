@@ -8,9 +8,9 @@ dependency is transiently unhealthy, so replica and env changes still propagate.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from api.conditions import ConditionType, Reason
@@ -22,30 +22,35 @@ from controller.common.merge import gpu_default_resources, merge_env_layers, mer
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
 from controller.pipeline.plan import Event, owned_by, owner_reference
+from controller.service.common import (
+    GROUP,
+    MANAGED_BY,
+    Component,
+    Resolution,
+    best_cache,
+    cache_component,
+    missing_cache_component,
+    mount_cache,
+    plan_workload,
+    propagated_labels,
+    reference,
+    runtime_status,
+    serving_container,
+)
 from controller.service.derived import overrides_differ, plan_derived_template
 from controller.service.observe import CLUSTER, Found, ServiceObservation
+from controller.service.profile import resolve_profile
 
-GROUP = "aim.eai.amd.com"
-MANAGED_BY = "aim-engine"
-ISVC_API = "serving.kserve.io/v1beta1"
 ROUTE_API = "gateway.networking.k8s.io/v1"
 OPERATOR_ENV = [
     {"name": "AIM_CACHE_PATH", "value": "/workspace/cache"},
     {"name": "VLLM_ENABLE_METRICS", "value": "true"},
 ]
-SERVING_PORT = 8000
+DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
 PREDICTOR_SERVICE_PORT = 80
 
 # Worst first: the first component in one of these states decides the service's status.
 _SEVERITY = ("Failed", "Degraded", "Pending", "Starting", "Running")
-
-
-@dataclass(frozen=True)
-class Component:
-    condition: str
-    state: str  # one of _SEVERITY
-    reason: str
-    message: str
 
 
 @dataclass
@@ -90,37 +95,10 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
         if found:
             status["resolvedRuntimeConfig"] = {"name": config.name, "scope": config.scope}
 
-    model, model_component, model_to_create = _resolve_model(observed)
-    components.append(model_component)
-    if model_to_create is not None:
-        plan.apply.append(model_to_create)
-    if model is not None and model_component.state == "Running":
-        status["resolvedModel"] = _reference(model, observed.model.scope)
-
-    template: dict[str, Any] | None = None
-    if model is not None:
-        template, template_component, derived = _resolve_template(observed, model)
-        if derived is not None:
-            plan.apply.append(derived)
-        components.append(template_component)
-        if template is not None and template_component.state == "Running":
-            status["resolvedTemplate"] = _reference(
-                template, CLUSTER if template["kind"] == CLUSTER_KIND else "Namespace"
-            )
-    else:
-        components.append(
-            Component(ConditionType.TEMPLATE_READY, "Pending", Reason.TEMPLATE_NOT_FOUND, "waiting for the model")
-        )
-
-    cache: dict[str, Any] | None = None
-    if template is not None and status.get("resolvedTemplate"):
-        cache_component, cache, cache_to_create = _resolve_cache(observed, template)
-        if cache_component is not None:
-            components.append(cache_component)
-        if cache_to_create is not None:
-            plan.apply.append(cache_to_create)
-        if cache is not None:
-            status["cache"] = {"templateCacheRef": {"name": cache["metadata"]["name"], "kind": "AIMTemplateCache"}}
+    resolution = resolve_profile(observed) if spec.get("profile") else _resolve_model_and_template(observed)
+    components += resolution.components
+    status |= resolution.status
+    plan.apply += resolution.apply
 
     blocking = [c for c in components if c.state != "Running"]
     inference_service = None
@@ -130,18 +108,14 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
     except NameTooLongError as error:
         components.append(Component(ConditionType.INFERENCE_SERVICE_READY, "Failed", Reason.NAME_TOO_LONG, str(error)))
         blocking.append(components[-1])
-    if (
-        model is not None
-        and template is not None
-        and isvc_name
-        and (not blocking or observed.inference_service is not None)
-    ):
-        inference_service = plan_inference_service(observed, model, template, isvc_name)
-        mount_cache(inference_service, cache, observed.inference_service)
+    if resolution.build is not None and isvc_name and (not blocking or observed.inference_service is not None):
+        inference_service = resolution.build(isvc_name)
         plan.apply.append(inference_service)
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
         components.append(
-            _inference_service_component(observed.inference_service, inference_service is not None, blocking)
+            _inference_service_component(
+                observed.inference_service, inference_service is not None, blocking, resolution.waiting_for
+            )
         )
 
     route_component, route = _plan_route(observed, isvc_name)
@@ -153,7 +127,7 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
 
     status["status"] = _overall(components)
     if inference_service is not None:
-        status["runtime"] = _runtime(spec)
+        status["runtime"] = runtime_status(spec)
     conditions = [
         Condition(c.condition, TRUE if c.state == "Running" else FALSE, c.reason, c.message) for c in components
     ]
@@ -166,6 +140,59 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
     plan.status = status
     plan.events = _transition_events(previous_status, status, components)
     return plan
+
+
+def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
+    """The model, the template to deploy it with, and the template's cache."""
+    resolution = Resolution()
+    model, model_component, model_to_create = _resolve_model(observed)
+    resolution.components.append(model_component)
+    if model_to_create is not None:
+        resolution.apply.append(model_to_create)
+    if model is not None and model_component.state == "Running":
+        resolution.status["resolvedModel"] = reference(model, observed.model.scope)
+
+    template: dict[str, Any] | None = None
+    if model is not None:
+        template, template_component, derived = _resolve_template(observed, model)
+        if derived is not None:
+            resolution.apply.append(derived)
+        resolution.components.append(template_component)
+        if template is not None and template_component.state == "Running":
+            resolution.status["resolvedTemplate"] = reference(
+                template, CLUSTER if template["kind"] == CLUSTER_KIND else "Namespace"
+            )
+    else:
+        resolution.components.append(
+            Component(ConditionType.TEMPLATE_READY, "Pending", Reason.TEMPLATE_NOT_FOUND, "waiting for the model")
+        )
+
+    cache: dict[str, Any] | None = None
+    if template is not None and resolution.status.get("resolvedTemplate"):
+        cache_component, cache, cache_to_create = _resolve_cache(observed, template)
+        if cache_component is not None:
+            resolution.components.append(cache_component)
+        if cache_to_create is not None:
+            resolution.apply.append(cache_to_create)
+        if cache is not None:
+            resolution.status["cache"] = {
+                "templateCacheRef": {"name": cache["metadata"]["name"], "kind": "AIMTemplateCache"}
+            }
+    if model is not None and template is not None:
+        resolution.build = partial(_template_inference_service, observed, model, template, cache)
+    return resolution
+
+
+def _template_inference_service(
+    observed: ServiceObservation,
+    model: dict[str, Any],
+    template: dict[str, Any],
+    cache: dict[str, Any] | None,
+    name: str,
+) -> dict[str, Any]:
+    inference_service = plan_inference_service(observed, model, template, name)
+    mount_cache(inference_service, cache, observed.inference_service)
+    return inference_service
 
 
 # -- model ---------------------------------------------------------------------------------------
@@ -325,9 +352,6 @@ def _resolve_template(
 
 # -- cache ---------------------------------------------------------------------------------------
 
-CACHE_MOUNT_ROOT = "/workspace/cache"
-_CACHE_RANK = {"Ready": 5, "Progressing": 4, "Pending": 3, "Degraded": 2, "NotAvailable": 1, "Failed": 0}
-
 
 def cache_mode(spec: dict[str, Any]) -> str:
     return "Dedicated" if (spec.get("caching") or {}).get("mode") == "Dedicated" else "Shared"
@@ -364,37 +388,15 @@ def _resolve_cache(
             and (c.get("spec") or {}).get("templateScope", "Namespace") == scope
             and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
         ]
-    cache = max(
-        usable,
-        key=lambda c: (_CACHE_RANK.get((c.get("status") or {}).get("status", "Pending"), 3), c["metadata"]["name"]),
-        default=None,
-    )
+    cache = best_cache(usable)
     if cache is None:
-        had_volumes = bool(_cache_volumes(observed.inference_service))
-        reason, state = (
-            (Reason.CACHE_LOST, "Degraded")
-            if had_volumes and mode == "Shared"
-            else (
-                Reason.CACHE_CREATING,
-                "Degraded" if had_volumes else "Starting",
-            )
-        )
+        message = f"Creating template cache {name}"
         return (
-            Component(ConditionType.CACHE_READY, state, reason, f"Creating template cache {name}"),
+            missing_cache_component(observed.inference_service, mode == "Shared", message),
             None,
             plan_template_cache(service, template, name, mode, scope, observed.runtime_config.storage_class),
         )
-    cache_state = (cache.get("status") or {}).get("status") or "Pending"
-    label = f"template cache {cache['metadata']['name']}"
-    if cache_state == "Ready":
-        component = Component(ConditionType.CACHE_READY, "Running", Reason.CACHE_READY, f"{label} is Ready")
-    elif cache_state == "Failed":
-        component = Component(ConditionType.CACHE_READY, "Failed", Reason.CACHE_FAILED, f"{label} failed")
-    else:
-        component = Component(
-            ConditionType.CACHE_READY, "Starting", Reason.CACHE_NOT_READY, f"{label} is {cache_state}"
-        )
-    return component, cache, None
+    return cache_component(cache, f"template cache {cache['metadata']['name']}"), cache, None
 
 
 def plan_template_cache(
@@ -431,44 +433,6 @@ def plan_template_cache(
     return {"apiVersion": f"{GROUP}/v1alpha1", "kind": "AIMTemplateCache", "metadata": metadata, "spec": cache_spec}
 
 
-def _cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
-    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
-    return [v for v in volumes if str(v.get("name", "")).startswith("cache-")]
-
-
-def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: dict[str, Any] | None) -> None:
-    """Mount each artifact's PVC at /workspace/cache/<modelId> (AIM_CACHE_PATH). While a lost cache
-    is recreated, the running InferenceService keeps the volumes it has."""
-    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
-    volumes = [
-        {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a["persistentVolumeClaim"]}}
-        for i, a in enumerate(sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"]))
-        if a.get("persistentVolumeClaim")
-    ]
-    mounts = [
-        {"name": v["name"], "mountPath": f"{CACHE_MOUNT_ROOT}/{a.get('model') or a['name']}"}
-        for v, a in zip(
-            volumes,
-            [
-                a
-                for a in sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"])
-                if a.get("persistentVolumeClaim")
-            ],
-            strict=True,
-        )
-    ]
-    if not volumes and cache is None:
-        volumes = _cache_volumes(existing)
-        container = ((((existing or {}).get("spec") or {}).get("predictor") or {}).get("containers") or [{}])[0]
-        mounts = [m for m in container.get("volumeMounts") or [] if str(m.get("name", "")).startswith("cache-")]
-    if not volumes:
-        return
-    predictor = isvc["spec"]["predictor"]
-    predictor["volumes"] = predictor.get("volumes", []) + volumes
-    container = predictor["containers"][0]
-    container["volumeMounts"] = container.get("volumeMounts", []) + mounts
-
-
 # -- InferenceService ----------------------------------------------------------------------------
 
 
@@ -477,7 +441,6 @@ def plan_inference_service(
 ) -> dict[str, Any]:
     service = observed.service
     spec = service.get("spec") or {}
-    namespace = service["metadata"]["namespace"]
     template_spec = template.get("spec") or {}
     template_status = template.get("status") or {}
     config = observed.runtime_config.spec
@@ -512,52 +475,13 @@ def plan_inference_service(
             spec.get("env"),
         ]
     )
-    container: dict[str, Any] = {
-        "name": "kserve-container",
-        "image": model_spec.get("image"),
-        "env": env,
-        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
-        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],  # noqa: S108 - shared memory for the engine
-    }
-    if resources:
-        container["resources"] = resources
-    predictor: dict[str, Any] = {
-        "containers": [container],
-        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}],
-    }
-    affinity = template_status.get("resolvedNodeAffinity") or _gpu_node_affinity(gpu_model)
-    if affinity:
-        predictor["affinity"] = {"nodeAffinity": affinity}
-    pull_secrets = spec.get("imagePullSecrets") or model_spec.get("imagePullSecrets") or config.get("imagePullSecrets")
-    if pull_secrets:
-        predictor["imagePullSecrets"] = pull_secrets
-    account = spec.get("serviceAccountName") or model_spec.get("serviceAccountName") or config.get("serviceAccountName")
-    if account:
-        predictor["serviceAccountName"] = account
-    if spec.get("priorityClassName"):
-        predictor["priorityClassName"] = spec["priorityClassName"]
-
-    annotations: dict[str, str] = {}
-    if _autoscaling(spec):
-        minimum = spec.get("minReplicas") or 1
-        predictor["minReplicas"] = minimum
-        predictor["maxReplicas"] = spec.get("maxReplicas") or minimum
-        metrics = (spec.get("autoScaling") or {}).get("metrics")
-        if metrics:
-            predictor["autoScaling"] = {"metrics": metrics}
-        annotations["serving.kserve.io/autoscalerClass"] = "keda"
-        annotations["sidecar.opentelemetry.io/inject"] = f"{name}-predictor"
-        annotations["prometheus.kserve.io/port"] = str(SERVING_PORT)
-    else:
-        replicas = spec.get("replicas", 1)
-        predictor["minReplicas"] = replicas
-        predictor["maxReplicas"] = replicas
-        annotations["serving.kserve.io/autoscalerClass"] = "none"
-
-    labels = propagated_labels(service, config) | {
-        "app.kubernetes.io/component": "inference",
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+    container = serving_container(
+        # A fine-tuned model's template names the image it runs (the family's base image).
+        ((template.get("metadata") or {}).get("annotations") or {}).get(DEPLOYMENT_IMAGE) or model_spec.get("image"),
+        env,
+        resources,
+    )
+    labels = {
         "aim.eai.amd.com/template": rfc1123(template["metadata"]["name"]),
         "aim.eai.amd.com/model": rfc1123(template_spec.get("modelName", "")),
     }
@@ -565,18 +489,20 @@ def plan_inference_service(
         value = profile_metadata.get(key) or template_spec.get(key)
         if value:
             labels[f"aim.eai.amd.com/{key}"] = rfc1123(str(value))
-    return {
-        "apiVersion": ISVC_API,
-        "kind": "InferenceService",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": labels,
-            "annotations": annotations,
-            "ownerReferences": [owner_reference(service)],
-        },
-        "spec": {"predictor": predictor},
-    }
+    return plan_workload(
+        service,
+        config,
+        name,
+        container,
+        affinity=template_status.get("resolvedNodeAffinity") or _gpu_node_affinity(gpu_model),
+        pull_secrets=spec.get("imagePullSecrets")
+        or model_spec.get("imagePullSecrets")
+        or config.get("imagePullSecrets"),
+        service_account=spec.get("serviceAccountName")
+        or model_spec.get("serviceAccountName")
+        or config.get("serviceAccountName"),
+        labels=labels,
+    )
 
 
 def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
@@ -592,40 +518,18 @@ def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
     }
 
 
-def _autoscaling(spec: dict[str, Any]) -> bool:
-    return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
-
-
-def _runtime(spec: dict[str, Any]) -> dict[str, Any]:
-    if _autoscaling(spec):
-        minimum = spec.get("minReplicas") or 1
-        maximum = spec.get("maxReplicas") or minimum
-        return {
-            "minReplicas": minimum,
-            "maxReplicas": maximum,
-            "currentReplicas": minimum,
-            "desiredReplicas": minimum,
-            "replicas": f"{minimum}/{minimum} ({minimum}-{maximum})",
-        }
-    replicas = spec.get("replicas", 1)
-    return {
-        "minReplicas": replicas,
-        "maxReplicas": replicas,
-        "currentReplicas": replicas,
-        "desiredReplicas": replicas,
-        "replicas": str(replicas),
-    }
-
-
 def _inference_service_component(
-    existing: dict[str, Any] | None, planned: bool, blocking: list[Component] | None = None
+    existing: dict[str, Any] | None,
+    planned: bool,
+    blocking: list[Component] | None = None,
+    waiting_for: str = "the model and template",
 ) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
         if blocking and all(c.condition == ConditionType.CACHE_READY and c.state == "Starting" for c in blocking):
             # Everything is resolved and the model is downloading: the service is on its way.
             return Component(condition, "Starting", Reason.CREATING_RUNTIME, "waiting for the model cache")
-        return Component(condition, "Pending", Reason.CREATING_RUNTIME, "waiting for the model and template")
+        return Component(condition, "Pending", Reason.CREATING_RUNTIME, f"waiting for {waiting_for}")
     if is_true(existing, "Ready"):
         return Component(condition, "Running", Reason.RUNTIME_READY, "the InferenceService is Ready")
     ready = condition_of(existing, "Ready") or {}
@@ -716,27 +620,6 @@ def _route_accepted(route: dict[str, Any] | None) -> bool:
 # -- shared --------------------------------------------------------------------------------------
 
 
-def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
-    """`aim.eai.amd.com/*` labels always; others when the runtime config's labelPropagation
-    matches their key (shell-style globs)."""
-    labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
-    propagation = config.get("labelPropagation") or {}
-    patterns = propagation.get("match") or [] if propagation.get("enabled") else []
-    return {
-        key: value
-        for key, value in labels.items()
-        if key.startswith(f"{GROUP}/") or any(fnmatch.fnmatchcase(key, p) for p in patterns)
-    }
-
-
-def _reference(obj: dict[str, Any], scope: str) -> dict[str, Any]:
-    metadata = obj["metadata"]
-    reference = {"name": metadata["name"], "scope": scope, "kind": obj.get("kind"), "uid": metadata.get("uid")}
-    if metadata.get("namespace"):
-        reference["namespace"] = metadata["namespace"]
-    return {k: v for k, v in reference.items() if v}
-
-
 def _overall(components: list[Component]) -> str:
     states = {c.state for c in components}
     return next((s for s in _SEVERITY if s in states), "Running")
@@ -761,7 +644,10 @@ def _config_valid(components: list[Component]) -> Condition:
                 Reason.ROUTE_TEMPLATE_INVALID,
                 Reason.GATEWAY_NOT_CONFIGURED,
             )
-            or (c.state == "Failed" and c.reason in (Reason.MODEL_NOT_FOUND, Reason.TEMPLATE_NOT_FOUND))
+            or (
+                c.state == "Failed"
+                and c.reason in (Reason.MODEL_NOT_FOUND, Reason.TEMPLATE_NOT_FOUND, Reason.PROFILE_NOT_FOUND)
+            )
         ),
         None,
     )
@@ -796,4 +682,10 @@ def _transition_events(previous: dict[str, Any], status: dict[str, Any], compone
     return events
 
 
-_PROGRESS_REASONS = {Reason.CREATING_RUNTIME, Reason.CREATING_MODEL, Reason.HTTP_ROUTE_PENDING, Reason.MODEL_NOT_READY}
+_PROGRESS_REASONS = {
+    Reason.CREATING_RUNTIME,
+    Reason.CREATING_MODEL,
+    Reason.HTTP_ROUTE_PENDING,
+    Reason.MODEL_NOT_READY,
+    Reason.PROFILE_NOT_READY,
+}

@@ -15,7 +15,9 @@ V1 = "aim.eai.amd.com/v1alpha1"
 V2 = "aim.eai.amd.com/v1alpha2"
 
 
-def fetch_template(kube: Kube, template: dict[str, Any], operator_namespace: str) -> TemplateObservation:
+def fetch_template(
+    kube: Kube, template: dict[str, Any], operator_namespace: str, pod_annotations: dict[str, str]
+) -> TemplateObservation:
     cluster = template["kind"] == "AIMClusterServiceTemplate"
     namespace = None if cluster else template["metadata"]["namespace"]
     spec = template.get("spec") or {}
@@ -40,6 +42,7 @@ def fetch_template(kube: Kube, template: dict[str, Any], operator_namespace: str
         model=model,
         nodes=kube.list("v1", "Node"),
         operator_namespace=operator_namespace,
+        pod_annotations=pod_annotations,
     )
     image = ((model.obj or {}).get("spec") or {}).get("image")
     if not spec.get("modelSources") and image:

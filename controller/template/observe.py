@@ -17,6 +17,8 @@ class TemplateObservation:
     model: Found
     nodes: list[dict[str, Any]] = field(default_factory=list)
     operator_namespace: str = "aim-system"
+    pod_annotations: dict[str, str] = field(default_factory=dict)
+    """Annotations for the discovery Job's pod (controller setting)."""
     discovery_job: dict[str, Any] | None = None
     """The discovery Job for the current spec, when one exists."""
     discovery_log: str = ""

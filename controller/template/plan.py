@@ -183,7 +183,10 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
         "spec": {
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 600,
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+            "template": {
+                "metadata": {"labels": labels, "annotations": dict(observed.pod_annotations)},
+                "spec": pod_spec,
+            },
         },
     }
 

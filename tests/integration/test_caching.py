@@ -33,7 +33,7 @@ RUN_SECONDS = 3
 def controller(control_plane: ControlPlane) -> Iterator[None]:
     annotations = {"sim.aim.eai.amd.com/run-duration": f"{RUN_SECONDS}s"}
     process = control_plane.start_controller(
-        "controller-caching", {"AIM_CONTROLLER_DOWNLOAD_POD_ANNOTATIONS": json.dumps(annotations)}
+        "controller-caching", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
     )
     yield
     process.stop()

@@ -10,13 +10,14 @@ import uuid
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
 from tests.conftest import Kubectl
-from tests.integration.test_service_controller import ready_template, service, set_status
+from tests.integration.test_service_controller import ready_template, service
+from tests.registry import Crane
 
 SERVICES = 40
 
 
 def test_sigkill_mid_rollout_then_restart_converges_without_duplicates(
-    control_plane: ControlPlane, kubectl: Kubectl
+    control_plane: ControlPlane, kubectl: Kubectl, crane: Crane
 ) -> None:
     lease = f"restart-{uuid.uuid4().hex[:6]}"
     env = {
@@ -24,7 +25,8 @@ def test_sigkill_mid_rollout_then_restart_converges_without_duplicates(
         "AIM_CONTROLLER_LEASE_SECONDS": "3",
         "AIM_CONTROLLER_LEASE_RETRY_SECONDS": "0.5",
     }
-    image = "registry.local/amdenterpriseai/aim-restart:1.0"
+    crane.push_image("amdenterpriseai/aim-restart", "1.0")
+    image = crane.ref("amdenterpriseai/aim-restart", "1.0")
     first = control_plane.start_controller(f"controller-{lease}-1", env)
     second = None
     try:
@@ -36,7 +38,6 @@ def test_sigkill_mid_rollout_then_restart_converges_without_duplicates(
         kubectl.apply(manifest)
         wait_until(lambda: kubectl.get_json("aimmodels.aim.eai.amd.com")["items"], 30, "the auto-created model")
         [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
-        set_status(kubectl, "aimmodels.aim.eai.amd.com", model["metadata"]["name"], {"status": "Ready"})
         ready_template(kubectl, "t", model["metadata"]["name"], "MI300X")
 
         def deployed() -> int:

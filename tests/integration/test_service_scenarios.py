@@ -11,15 +11,17 @@ import pytest
 from devcluster.waiting import wait_until
 from tests.conftest import Kubectl
 from tests.integration.test_service_controller import (
+    METADATA,
     V1,
     V2,
     condition,
+    deployed,
     ready_model,
     ready_template,
     service,
-    set_status,
     wait_service,
 )
+from tests.registry import Crane
 
 pytestmark = pytest.mark.usefixtures("controller")
 
@@ -33,23 +35,31 @@ def container_env(isvc: dict[str, Any]) -> dict[str, str]:
     return {e["name"]: e.get("value", "") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
 
 
-def test_model_by_image_is_created_once_for_all_services_using_it(kubectl: Kubectl) -> None:
-    image = "registry.local/amdenterpriseai/aim-llama:1.2.0"
+def test_model_by_image_is_created_once_for_all_services_using_it(kubectl: Kubectl, crane: Crane) -> None:
+    image = crane.ref("amdenterpriseai/aim-llama", "1.2.0")
+    crane.push_image("amdenterpriseai/aim-llama", "1.2.0")  # a real image without AIM labels
     kubectl.apply(service("one", model={"image": image}))
     kubectl.apply(service("two", model={"image": image}))
-    status = wait_service(kubectl, "one", lambda s: s.get("status") == "Pending", "the first service to wait")
     wait_until(lambda: len(kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]) == 1, 30, "one auto-created model")
-    wait_service(
-        kubectl, "two", lambda s: condition(s, "ModelReady").get("reason") == "ModelNotReady", "the second to wait"
-    )
     [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
     assert model["spec"]["image"] == image
     assert model["metadata"]["labels"]["aim.eai.amd.com/origin"] == "auto-generated"
     assert "ownerReferences" not in model["metadata"]  # shared: outlives any one service
-    assert condition(status["status"], "ModelReady")["reason"] in ("CreatingModel", "ModelNotReady")
-    set_status(kubectl, "aimmodels.aim.eai.amd.com", model["metadata"]["name"], {"status": "Ready"})
+    # The model controller read the image from the registry: reachable, no AIM labels, no templates.
+    ready = wait_until(
+        lambda: (
+            (m := kubectl.get_json("aimmodels.aim.eai.amd.com", model["metadata"]["name"]))["status"]["status"]
+            == "Ready"
+            and m
+        ),
+        30,
+        "the model to be Ready",
+    )
+    assert condition(ready["status"], "ImageMetadataReady")["reason"] == "ImageFound"
+    status = wait_service(kubectl, "one", lambda s: s.get("status") == "Pending", "the first service to wait")
+    assert condition(status["status"], "TemplateReady")["status"] == "False"
     ready_template(kubectl, "llama", model["metadata"]["name"], "MI300X")
-    wait_until(lambda: len(isvcs(kubectl)) == 2, 30, "both services deployed")
+    wait_until(lambda: len(isvcs(kubectl)) == 2, 60, "both services deployed")
     assert {i["spec"]["predictor"]["containers"][0]["image"] for i in isvcs(kubectl)} == {image}
 
 
@@ -63,15 +73,13 @@ def test_model_not_found(kubectl: Kubectl) -> None:
 def test_namespace_model_shadows_cluster_model(kubectl: Kubectl) -> None:
     name = f"shadow-{uuid.uuid4().hex[:6]}"
     cluster = Kubectl(kubectl.plane)
-    cluster.apply(
-        {"apiVersion": V2, "kind": "AIMClusterModel", "metadata": {"name": name}, "spec": {"image": "cluster/img:1"}}
-    )
+    cluster_spec = {"image": "cluster/img:1", "imageMetadata": METADATA}
+    cluster.apply({"apiVersion": V2, "kind": "AIMClusterModel", "metadata": {"name": name}, "spec": cluster_spec})
     try:
-        set_status(kubectl, "aimclustermodels.aim.eai.amd.com", name, {"status": "Ready"}, namespaced=False)
         ready_model(kubectl, name, image="namespace/img:1")
         ready_template(kubectl, "t", name, "MI300X")
         kubectl.apply(service("svc", model={"name": name}))
-        status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Starting", "the service to start")
+        status = wait_service(kubectl, "svc", deployed, "the service to start")
         assert status["status"]["resolvedModel"]["scope"] == "Namespace"
         assert isvcs(kubectl)[0]["spec"]["predictor"]["containers"][0]["image"] == "namespace/img:1"
     finally:
@@ -108,7 +116,7 @@ def test_runtime_config_merge_namespace_wins_per_field(kubectl: Kubectl) -> None
         )
         svc["metadata"]["labels"] = {"team": "search", "cost-centre": "42", "aim.eai.amd.com/tier": "gold"}
         kubectl.apply(svc)
-        status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Starting", "the service to start")
+        status = wait_service(kubectl, "svc", deployed, "the service to start")
         assert status["status"]["resolvedRuntimeConfig"] == {"name": name, "scope": "Merged"}
         [isvc] = isvcs(kubectl)
         env = container_env(isvc)
@@ -164,13 +172,34 @@ def test_default_route_path_and_deletion_removes_owned_objects(kubectl: Kubectl)
 
 def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> None:
     custom = {
-        "modelSources": [{"modelId": "org/tuned-7b", "sourceUri": "hf://org/tuned-7b"}],
+        "modelSources": [{"modelId": "org/tuned-7b", "sourceUri": "hf://org/tuned-7b", "size": "1Gi"}],
         "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
     }
     kubectl.apply(service("first", model={"custom": custom}))
-    kubectl.apply(service("second", model={"custom": custom}))
-    wait_service(kubectl, "second", lambda s: condition(s, "ModelReady").get("reason") == "ModelNotReady", "a model")
+    kubectl.apply(service("second", model={"custom": custom}, template={"allowUnoptimized": True}))
+    wait_until(lambda: kubectl.get_json("aimmodels.aim.eai.amd.com")["items"], 30, "the custom model")
     [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
     assert model["metadata"]["labels"]["aim.eai.amd.com/custom-model"] == "true"
     assert model["spec"]["image"] == "amdenterpriseai/aim-base:latest"
     assert model["spec"]["modelSources"][0]["modelId"] == "org/tuned-7b"
+    # The model controller generated one unoptimized template from the spec; only the service that
+    # allows unoptimized templates may pick it.
+    ready = wait_until(
+        lambda: (
+            (m := kubectl.get_json("aimmodels.aim.eai.amd.com", model["metadata"]["name"]))["status"]["status"]
+            == "Ready"
+            and m
+        ),
+        30,
+        "the custom model to be Ready",
+    )
+    assert ready["status"]["sourceType"] == "Custom"
+    [template] = kubectl.get_json("aimservicetemplates.aim.eai.amd.com")["items"]
+    assert template["spec"]["type"] == "unoptimized"
+    assert template["spec"]["modelSources"] == custom["modelSources"]
+    assert template["metadata"]["ownerReferences"][0]["uid"] == model["metadata"]["uid"]
+    wait_service(kubectl, "second", deployed, "the allowing service to start")
+    first = wait_service(
+        kubectl, "first", lambda s: "allowUnoptimized" in condition(s, "TemplateReady").get("message", ""), "refusal"
+    )
+    assert first["status"]["status"] == "Pending"

@@ -1,0 +1,94 @@
+"""Fetch step of the model reconciler (edge layer): runtime config, pull secrets, the image's
+labels from its registry (only while the metadata is unknown), the model's templates, and for
+fine-tuned models the official templates of its AIM family and their models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.catalog.credentials import credentials_for_registry
+from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
+from controller.common.runtimeconfig import config_name, resolve_runtime_config
+from controller.kube.client import Kube
+from controller.model.observe import ImageLookup, ModelObservation
+from controller.model.plan import MODEL_LABEL, is_fine_tuned, needs_lookup
+from controller.registry.client import RegistryClient
+from controller.registry.errors import (
+    ImageNotFoundError,
+    RegistryError,
+    RegistryUnauthorizedError,
+    RegistryUnreachableError,
+)
+
+V1 = "aim.eai.amd.com/v1alpha1"
+V2 = "aim.eai.amd.com/v1alpha2"
+
+
+def read_image(registry: RegistryClient, image: str, secrets: list[dict[str, Any]]) -> ImageLookup:
+    try:
+        reference = parse_image_reference(image)
+    except InvalidImageReferenceError as error:
+        return ImageLookup(error="invalid", message=f"spec.image: {error}")
+    lookup = credentials_for_registry(secrets, reference.registry)
+    if lookup.problems:
+        return ImageLookup(error="invalid", message="; ".join(lookup.problems))
+    try:
+        config = registry.image_config(reference, lookup.credentials)
+    except RegistryUnauthorizedError as error:
+        return ImageLookup(error="unauthorized", message=str(error))
+    except ImageNotFoundError as error:
+        return ImageLookup(error="not-found", message=str(error))
+    except RegistryUnreachableError as error:
+        return ImageLookup(error="unreachable", message=str(error))
+    except RegistryError as error:
+        return ImageLookup(error="invalid", message=str(error))
+    return ImageLookup(labels=config.labels, env=config.env)
+
+
+def fetch_model(
+    kube: Kube, model: dict[str, Any], registry: RegistryClient, operator_namespace: str
+) -> ModelObservation:
+    cluster = model["kind"] == "AIMClusterModel"
+    namespace = None if cluster else model["metadata"]["namespace"]
+    spec = model.get("spec") or {}
+    name = config_name(spec.get("runtimeConfigName"))
+    observed = ModelObservation(
+        model=model,
+        runtime_config=resolve_runtime_config(
+            spec.get("runtimeConfigName"),
+            kube.get(V1, "AIMRuntimeConfig", name, namespace) if namespace else None,
+            kube.get(V1, "AIMClusterRuntimeConfig", name),
+        ),
+    )
+    template_kind = "AIMClusterServiceTemplate" if cluster else "AIMServiceTemplate"
+    observed.templates = kube.list(
+        V1, template_kind, namespace, label_selector=f"{MODEL_LABEL}={model['metadata']['name']}"
+    )
+    if needs_lookup(model):
+        secret_namespace = operator_namespace if cluster else namespace
+        secrets = []
+        for ref in spec.get("imagePullSecrets") or []:
+            secret = kube.get("v1", "Secret", ref.get("name", ""), secret_namespace)
+            if secret is None:
+                observed.missing_secrets.append(f"{ref.get('name', '')} in namespace {secret_namespace}")
+            else:
+                secrets.append(secret)
+        if not observed.missing_secrets:
+            observed.lookup = read_image(registry, spec["image"], secrets)
+    if is_fine_tuned(model):
+        official = kube.list(V1, "AIMClusterServiceTemplate")
+        if not cluster:
+            official += kube.list(V1, "AIMServiceTemplate", namespace)
+        observed.official_templates = [t for t in official if (t.get("spec") or {}).get("aimId") == spec.get("aimId")]
+        for template in observed.official_templates:
+            for ref in template["metadata"].get("ownerReferences") or []:
+                key = f"{ref.get('kind')}/{ref.get('name')}"
+                if ref.get("kind") == "AIMClusterModel" and key not in observed.template_owners:
+                    owner = kube.get(V2, "AIMClusterModel", ref["name"])
+                elif ref.get("kind") == "AIMModel" and key not in observed.template_owners:
+                    owner = kube.get(V2, "AIMModel", ref["name"], template["metadata"].get("namespace"))
+                else:
+                    continue
+                if owner is not None:
+                    observed.template_owners[key] = owner
+    return observed

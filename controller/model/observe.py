@@ -1,0 +1,43 @@
+"""What the model reconciler observed (pure data filled by controller.model.fetch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.common.runtimeconfig import ResolvedRuntimeConfig
+
+
+@dataclass(frozen=True)
+class ImageLookup:
+    """The outcome of reading the image's config from its registry."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    """"" on success, else one of: unauthorized, not-found, unreachable, invalid."""
+    message: str = ""
+
+
+@dataclass
+class ModelObservation:
+    model: dict[str, Any]
+    """An AIMModel or AIMClusterModel (v1alpha2)."""
+    runtime_config: ResolvedRuntimeConfig
+    missing_secrets: list[str] = field(default_factory=list)
+    """imagePullSecrets that do not exist (in the model's namespace, or the operator's)."""
+    lookup: ImageLookup | None = None
+    """Set when the registry was asked this time (metadata not known yet)."""
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    """Templates of the model's kind (namespace, or cluster) carrying its `aim.eai.amd.com/model` label."""
+    official_templates: list[dict[str, Any]] = field(default_factory=list)
+    """For fine-tuned models: templates with the same spec.aimId not made for fine-tuning."""
+    template_owners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """For fine-tuned models: the models owning official templates, by "<kind>/<name>"."""
+
+    @property
+    def cluster_scoped(self) -> bool:
+        return bool(self.model["kind"] == "AIMClusterModel")
+
+    def existing(self, kind: str, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.templates if t["kind"] == kind and t["metadata"]["name"] == name), None)

@@ -1,0 +1,445 @@
+"""AIMModel / AIMClusterModel: image labels, custom sources and official templates in; the model's
+templates and status out (pure).
+
+* Image models: the image's labels (read once from the registry: manifest and config, never layers)
+  become status.imageMetadata, and each recommended deployment becomes a template.
+* Custom models (`spec.modelSources`): no registry inspection; one template from the spec, or one
+  per `customTemplates` entry, `unoptimized` unless said otherwise.
+* Fine-tuned models (`spec.aimId` + `spec.modelSources`): a copy of every official template of the
+  same AIM family that serves one of the model's sources, deploying the family's base image rebased
+  onto the registry the official model came from.
+
+Templates are owned by the model (garbage-collected with it) and never deleted because discovery or
+creation was switched off; fine-tuned copies follow the official templates they copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import semver
+
+from api.naming import derived_name, rfc1123
+from controller.catalog.imageref import (
+    InvalidImageReferenceError,
+    legacy_base_image,
+    parse_image_reference,
+    with_registry_and_org,
+)
+from controller.catalog.labels import parse_image_labels
+from controller.common.runtimeconfig import merge_env
+from controller.model.observe import ModelObservation
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
+from controller.template.plan import runtime_config_component
+
+V1 = "aim.eai.amd.com/v1alpha1"
+MODEL_LABEL = "aim.eai.amd.com/model"
+ORIGIN_LABEL = "aim.eai.amd.com/origin"
+ALIAS_LABEL = "aim.eai.amd.com/template.alias"
+DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
+AUTO, CUSTOM, FINE_TUNED = "auto-generated", "custom", "fine-tuned"
+RETRY_SECONDS = {"unreachable": 30.0, "not-found": 60.0, "unauthorized": 300.0}
+
+
+def template_kind(observed: ModelObservation) -> str:
+    return "AIMClusterServiceTemplate" if observed.cluster_scoped else "AIMServiceTemplate"
+
+
+def is_custom(model: dict[str, Any]) -> bool:
+    return bool((model.get("spec") or {}).get("modelSources"))
+
+
+def is_fine_tuned(model: dict[str, Any]) -> bool:
+    return is_custom(model) and bool((model.get("spec") or {}).get("aimId"))
+
+
+def _discovery(model: dict[str, Any]) -> dict[str, Any]:
+    return (model.get("spec") or {}).get("discovery") or {}
+
+
+# -- image metadata ------------------------------------------------------------------------------
+
+
+def needs_lookup(model: dict[str, Any]) -> bool:
+    """Whether the fetch step must read the image's labels from its registry (once per model)."""
+    spec = model.get("spec") or {}
+    return (
+        not is_custom(model)
+        and bool(spec.get("image"))
+        and _discovery(model).get("extractMetadata", True) is not False
+        and not spec.get("imageMetadata")
+        and not (model.get("status") or {}).get("imageMetadata")
+    )
+
+
+def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> list[Component]:
+    """ImageMetadataReady (plus AuthValid / DependenciesReachable when the registry said no)."""
+    model = observed.model
+    spec = model.get("spec") or {}
+    condition = "ImageMetadataReady"
+    if is_custom(model):
+        return []  # custom models carry their sources; nothing to read from the image (product docs)
+    if spec.get("imageMetadata"):
+        extra["imageMetadata"] = spec["imageMetadata"]
+        return [Component(condition, "Ready", "ImageMetadataFound", "Provided in spec.imageMetadata")]
+    previous = (model.get("status") or {}).get("imageMetadata")
+    if previous:
+        extra["imageMetadata"] = previous
+        return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
+    if _discovery(model).get("extractMetadata", True) is False:
+        return []
+    if observed.missing_secrets:
+        names = ", ".join(observed.missing_secrets)
+        return [Component(condition, "Failed", "SecretNotFound", f"spec.imagePullSecrets: no Secret named {names}")]
+    lookup = observed.lookup
+    if lookup is None:
+        return [Component(condition, "Progressing", "AwaitingMetadata", "Reading the image's labels")]
+    if lookup.error:
+        plan.requeue_after = RETRY_SECONDS.get(lookup.error)
+        components = [Component(condition, "Degraded", "MetadataExtractionFailed", lookup.message)]
+        if lookup.error == "unauthorized":
+            components = [
+                Component(condition, "Failed", "MetadataExtractionFailed", lookup.message),
+                Component("AuthValid", "Failed", "AuthError", lookup.message),
+            ]
+        elif lookup.error == "unreachable":
+            components.append(Component("DependenciesReachable", "Degraded", "InfrastructureError", lookup.message))
+        elif lookup.error == "invalid":
+            components = [Component(condition, "Failed", "MetadataExtractionFailed", lookup.message)]
+            plan.requeue_after = None
+        return components
+    parsed = parse_image_labels(lookup.labels, lookup.env)
+    if parsed.error:
+        return [Component(condition, "Failed", "MetadataExtractionFailed", parsed.error)]
+    extra["imageMetadata"] = parsed.metadata
+    if not parsed.has_aim_labels:
+        message = "The image is reachable but carries no AIM labels: no templates are generated"
+        return [Component(condition, "Ready", "ImageFound", message, healthy=False)]
+    return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
+
+
+# -- templates -----------------------------------------------------------------------------------
+
+
+def _template(
+    observed: ModelObservation, name: str, origin: str, spec: dict[str, Any], **labels: str
+) -> dict[str, Any]:
+    model = observed.model
+    metadata: dict[str, Any] = {
+        "name": name,
+        "labels": {
+            "app.kubernetes.io/managed-by": "aim-engine",
+            MODEL_LABEL: rfc1123(model["metadata"]["name"]),
+            ORIGIN_LABEL: origin,
+        }
+        | labels,
+        "ownerReferences": [owner_reference(model)],
+    }
+    if not observed.cluster_scoped:
+        metadata["namespace"] = model["metadata"]["namespace"]
+    inherited = {
+        key: (model.get("spec") or {})[key]
+        for key in ("runtimeConfigName", "imagePullSecrets", "serviceAccountName")
+        if (model.get("spec") or {}).get(key)
+    }
+    return {
+        "apiVersion": V1,
+        "kind": template_kind(observed),
+        "metadata": metadata,
+        "spec": {"modelName": model["metadata"]["name"]} | inherited | {k: v for k, v in spec.items() if v},
+    }
+
+
+def _model_env(observed: ModelObservation) -> list[dict[str, Any]] | None:
+    # Cluster templates carry no env of the model: its values may reference Secrets of one namespace.
+    return None if observed.cluster_scoped else (observed.model.get("spec") or {}).get("env")
+
+
+def template_sources(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """v1alpha2 model sources as v1alpha1 template sources (which have no precision)."""
+    return [{k: v for k, v in source.items() if k != "precision"} for source in sources]
+
+
+def plan_deployment_templates(observed: ModelObservation, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    model = observed.model
+    image = (model.get("spec") or {}).get("image", "")
+    try:
+        image_name = parse_image_reference(image).name
+    except InvalidImageReferenceError:
+        image_name = model["metadata"]["name"]
+    templates = []
+    for deployment in (metadata.get("model") or {}).get("recommendedDeployments") or []:
+        gpu, count = deployment.get("gpuModel") or "", int(deployment.get("gpuCount") or 0)
+        metric, precision = deployment.get("metric") or "", deployment.get("precision") or ""
+        label = f"{count}x-{gpu}-{metric[:3]}-{precision}".lower()
+        name = derived_name(
+            [image_name, label], [model["metadata"]["name"], image, gpu, count, metric, precision], hash_length=4
+        )
+        spec: dict[str, Any] = {
+            "metric": metric,
+            "precision": precision,
+            "profileId": deployment.get("profileId"),
+            "env": _model_env(observed),
+        }
+        if gpu and count > 0:
+            spec["hardware"] = {"gpu": {"models": [gpu], "requests": count}}
+        templates.append(_template(observed, name, AUTO, spec))
+    return templates
+
+
+def _merged_hardware(base: dict[str, Any] | None, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Field-wise: the entry's gpu/cpu fields win over the model's."""
+    if not base and not entry:
+        return None
+    merged: dict[str, Any] = {}
+    for part in ("gpu", "cpu"):
+        value = dict((base or {}).get(part) or {}) | dict((entry or {}).get(part) or {})
+        if value:
+            merged[part] = value
+    return merged
+
+
+def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
+    model = observed.model
+    spec = model.get("spec") or {}
+    custom = spec.get("custom") or {}
+    model_name = model["metadata"]["name"]
+    entries = spec.get("customTemplates") or []
+    sources = template_sources(spec.get("modelSources") or []) if is_custom(model) else None
+    if not entries:
+        if not is_custom(model):
+            return []
+        name = derived_name([model_name, "custom"], [model_name, 0, custom.get("hardware")])
+        single_spec = {
+            "hardware": custom.get("hardware"),
+            "type": custom.get("type") or "unoptimized",
+            "modelSources": sources,
+            "env": _model_env(observed),
+        }
+        return [_template(observed, name, CUSTOM, single_spec)]
+    templates = []
+    for index, entry in enumerate(entries):
+        hardware = _merged_hardware(custom.get("hardware"), entry.get("hardware"))
+        profile = entry.get("profile") or {}
+        gpu = (hardware or {}).get("gpu") or {}
+        parts = [model_name, "custom", entry.get("name") or "", profile.get("precision") or ""]
+        parts.append(((gpu.get("models") or [""])[0]) or "")
+        name = derived_name(
+            [p for p in parts if p],
+            [model_name, index, entry.get("name"), profile.get("precision"), profile.get("metric"), hardware],
+        )
+        env = entry.get("env") if observed.cluster_scoped else merge_env(spec.get("env") or [], entry.get("env") or [])
+        template_spec: dict[str, Any] = {
+            "hardware": hardware,
+            "type": entry.get("type") or custom.get("type") or "unoptimized",
+            "metric": profile.get("metric"),
+            "precision": profile.get("precision"),
+            "modelSources": sources,
+            "env": env or None,
+            "aimId": entry.get("aimId"),
+            "modelId": entry.get("modelId"),
+            "customProfile": entry.get("customProfile"),
+        }
+        cpu = (hardware or {}).get("cpu") or {}
+        if cpu.get("requests"):
+            template_spec["resources"] = {"requests": {"cpu": cpu["requests"]}, "limits": {"cpu": cpu["requests"]}}
+        labels = {ALIAS_LABEL: rfc1123(entry["name"])} if entry.get("name") else {}
+        templates.append(_template(observed, name, CUSTOM, template_spec, **labels))
+    return templates
+
+
+# -- fine-tuned copies ---------------------------------------------------------------------------
+
+
+def _tag(image: str) -> str:
+    try:
+        return parse_image_reference(image).version_tag
+    except InvalidImageReferenceError:
+        return ""
+
+
+def _semver(tag: str) -> semver.Version | None:
+    text = tag.removeprefix("v")
+    if text.count(".") == 1:
+        text += ".0"
+    try:
+        return semver.Version.parse(text)
+    except ValueError:
+        return None
+
+
+def _owner(observed: ModelObservation, template: dict[str, Any]) -> dict[str, Any] | None:
+    for ref in template["metadata"].get("ownerReferences") or []:
+        if ref.get("kind") in ("AIMModel", "AIMClusterModel"):
+            return observed.template_owners.get(f"{ref['kind']}/{ref['name']}")
+    return None
+
+
+def template_version(observed: ModelObservation, template: dict[str, Any]) -> str:
+    """The AIM version of an official template: the tag of the image of the model that owns it."""
+    owner = _owner(observed, template)
+    return _tag(((owner or {}).get("spec") or {}).get("image", "")) if owner else ""
+
+
+def deployment_image(observed: ModelObservation, template: dict[str, Any]) -> str | None:
+    """The image a fine-tuned copy runs: the model's own image when pinned to it, else the official
+    family's base image, rebased onto the registry and organisation the official model came from."""
+    spec = observed.model.get("spec") or {}
+    policy = (spec.get("custom") or {}).get("versionPolicy") or "pinned"
+    if policy == "pinned" and spec.get("image"):
+        return str(spec["image"])
+    owner = _owner(observed, template)
+    if owner is None:
+        return None
+    owner_image = (owner.get("spec") or {}).get("image") or ""
+    base = (((owner.get("status") or {}).get("imageMetadata") or {}).get("baseImageRef")) or legacy_base_image(
+        owner_image
+    )
+    if not base or not owner_image:
+        return None
+    try:
+        return with_registry_and_org(base, owner_image)
+    except InvalidImageReferenceError:
+        return None
+
+
+def fine_tune_candidates(observed: ModelObservation) -> list[dict[str, Any]]:
+    """Official templates of the model's AIM family, filtered by versionPolicy and by the model
+    ids of the model's sources."""
+    spec = observed.model.get("spec") or {}
+    policy = (spec.get("custom") or {}).get("versionPolicy") or "pinned"
+    model_ids = {s.get("modelId") for s in spec.get("modelSources") or []}
+    candidates = [
+        t
+        for t in observed.official_templates
+        if (t.get("spec") or {}).get("aimId") == spec.get("aimId")
+        and (t["metadata"].get("labels") or {}).get(ORIGIN_LABEL) != FINE_TUNED
+        and (t.get("spec") or {}).get("modelId") in model_ids
+    ]
+    if policy == "pinned":
+        wanted = _tag(spec.get("image") or "")
+        return [t for t in candidates if wanted and template_version(observed, t) == wanted]
+    if policy == "latest":
+        versions = {id(t): _semver(template_version(observed, t)) for t in candidates}
+        newest = max((v for v in versions.values() if v is not None), default=None)
+        return [t for t in candidates if newest is not None and versions[id(t)] == newest]
+    return candidates
+
+
+def plan_fine_tuned_templates(observed: ModelObservation) -> tuple[list[dict[str, Any]], list[str]]:
+    """(copies, names of candidates skipped because their image cannot be resolved yet)."""
+    spec = observed.model.get("spec") or {}
+    model_name = observed.model["metadata"]["name"]
+    copies, skipped = [], []
+    for template in fine_tune_candidates(observed):
+        image = deployment_image(observed, template)
+        if image is None:
+            skipped.append(template["metadata"]["name"])
+            continue
+        source_spec = template.get("spec") or {}
+        source = next(s for s in spec.get("modelSources") or [] if s.get("modelId") == source_spec.get("modelId"))
+        gpu = ((source_spec.get("hardware") or {}).get("gpu") or {}).get("models") or [""]
+        version = template_version(observed, template)
+        name = derived_name(
+            [p for p in (model_name, "ft", version, source_spec.get("precision") or "", gpu[0]) if p],
+            [model_name, template["kind"], template["metadata"]["name"], image],
+        )
+        copy_spec: dict[str, Any] = {
+            "aimId": source_spec.get("aimId"),
+            "modelId": source_spec.get("modelId"),
+            "hardware": source_spec.get("hardware"),
+            "metric": source_spec.get("metric"),
+            "precision": source_spec.get("precision"),
+            "type": source_spec.get("type"),
+            "profileId": source_spec.get("profileId"),
+            "customProfile": source_spec.get("customProfile"),
+            "modelSources": template_sources([source]),
+            "env": merge_env(source_spec.get("env") or [], _model_env(observed) or []) or None,
+            "resources": source_spec.get("resources"),
+        }
+        for key in ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
+            if source_spec.get(key) and not spec.get(key):
+                copy_spec[key] = source_spec[key]
+        copy = _template(observed, name, FINE_TUNED, copy_spec)
+        copy["metadata"]["annotations"] = {DEPLOYMENT_IMAGE: image}
+        copies.append(copy)
+    return copies, skipped
+
+
+# -- status --------------------------------------------------------------------------------------
+
+
+def templates_component(
+    observed: ModelObservation, desired: list[dict[str, Any]], awaiting_metadata: bool
+) -> Component:
+    condition = "ClusterServiceTemplatesReady" if observed.cluster_scoped else "ServiceTemplatesReady"
+    if awaiting_metadata:
+        return Component(condition, "Progressing", "AwaitingMetadata", "Waiting for the image's metadata")
+    owned = [t for t in observed.templates if _owned(t, observed.model)]
+    if not desired and not owned:
+        return Component(condition, "Ready", "NoTemplatesExpected", "No templates to create")
+    existing = {t["metadata"]["name"] for t in owned}
+    missing = [t["metadata"]["name"] for t in desired if t["metadata"]["name"] not in existing]
+    if missing:
+        return Component(condition, "Progressing", "CreatingTemplates", f"Creating {len(missing)} template(s)")
+    states = [((t.get("status") or {}).get("status") or "Pending") for t in owned]
+    count = len(states)
+    if all(s == "Ready" for s in states):
+        return Component(condition, "Ready", "AllTemplatesReady", f"{count} template(s) Ready")
+    if all(s == "Failed" for s in states):
+        return Component(condition, "Failed", "AllTemplatesFailed", f"All {count} template(s) failed")
+    if all(s == "NotAvailable" for s in states):
+        return Component(
+            condition, "NotAvailable", "NoTemplatesAvailable", f"No GPU in the cluster fits any of {count} template(s)"
+        )
+    if "Degraded" in states:
+        return Component(condition, "Degraded", "SomeTemplatesDegraded", "Some templates are degraded")
+    if any(s in ("Pending", "Progressing") for s in states):
+        return Component(condition, "Progressing", "TemplatesProgressing", "Templates are being prepared")
+    ready = states.count("Ready")
+    return Component(condition, "Ready", "SomeTemplatesReady", f"{ready} of {count} template(s) Ready")
+
+
+def _owned(template: dict[str, Any], model: dict[str, Any]) -> bool:
+    return any(ref.get("uid") == model["metadata"]["uid"] for ref in template["metadata"].get("ownerReferences") or [])
+
+
+def plan_model(observed: ModelObservation, now: str) -> Plan:
+    model = observed.model
+    previous = model.get("status") or {}
+    plan = Plan()
+    extra: dict[str, Any] = {"sourceType": "Custom" if is_custom(model) else "Image"}
+    config = runtime_config_component(observed.runtime_config)
+    if observed.runtime_config.scope:
+        extra["resolvedRuntimeConfig"] = {"name": observed.runtime_config.name, "scope": observed.runtime_config.scope}
+    components = [config, *_metadata(observed, extra, plan)]
+    blocked = any(c.state in ("Failed", "Degraded") for c in components)
+    awaiting = any(c.reason == "AwaitingMetadata" for c in components)
+    desired: list[dict[str, Any]] = []
+    if not blocked and not awaiting:
+        metadata = extra.get("imageMetadata")
+        if metadata and _discovery(model).get("createServiceTemplates", True) is not False and not is_custom(model):
+            desired += plan_deployment_templates(observed, metadata)
+        if is_fine_tuned(model):
+            copies, skipped = plan_fine_tuned_templates(observed)
+            desired += copies
+            if skipped:
+                plan.requeue_after = 60.0  # the official model's metadata may not be read yet
+            wanted = {t["metadata"]["name"] for t in copies}
+            plan.delete += [
+                ObjectRef(V1, t["kind"], t["metadata"]["name"], t["metadata"].get("namespace", ""))
+                for t in observed.templates
+                if (t["metadata"].get("labels") or {}).get(ORIGIN_LABEL) == FINE_TUNED
+                and _owned(t, model)
+                and t["metadata"]["name"] not in wanted
+            ]
+        else:
+            desired += plan_custom_templates(observed)
+        plan.apply += desired
+    components.append(templates_component(observed, desired, awaiting and not blocked))
+    plan.status = component_status(model, components, now, extra)
+    if plan.status["status"] != previous.get("status") and plan.status["status"] in ("Failed", "Degraded"):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
+        plan.events.append(Event("Warning", ready["reason"], ready["message"]))
+    return plan
