@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             settings, args.source_uri, plan, settings.expected_size_bytes, console, status, scrub, discover
         )
         result = supervisor.run()
+        if result.kind is not None and status is not None:
+            # The last word in the status is the termination message's.
+            status.publish({"download": {"message": result.message}})
     finally:
         console.close()
         if status is not None:
