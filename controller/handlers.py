@@ -230,6 +230,17 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
         for key in owners(body, "AIMProfile"):
             queue.add(key)
 
+    @kopf.on.event("batch", "v1", "jobs", labels={"app.kubernetes.io/component": "discovery"}, registry=registry)
+    def discovery_job_changed(body: kopf.Body, **_: Any) -> None:
+        # Namespaced templates own their discovery Jobs; a cluster template's Job runs in the
+        # operator's namespace, unowned, and names the template in a label.
+        owned = owners(body, "AIMServiceTemplate")
+        for key in owned:
+            queue.add(key)
+        template = (body["metadata"].get("labels") or {}).get("aim.eai.amd.com/template")
+        if template and not owned:
+            queue.add(("AIMClusterServiceTemplate", "", template))
+
     def artifact_children_changed(body: kopf.Body, **_: Any) -> None:
         for key in owners(body, "AIMArtifact"):
             queue.add(key)

@@ -26,7 +26,7 @@ from controller.catalog.imageref import (
     parse_image_reference,
     with_registry_and_org,
 )
-from controller.catalog.labels import parse_image_labels
+from controller.catalog.labels import has_aim_labels, parse_image_labels
 from controller.common.runtimeconfig import merge_env
 from controller.model.observe import ModelObservation
 from controller.pipeline.components import Component, component_status
@@ -39,6 +39,7 @@ ORIGIN_LABEL = "aim.eai.amd.com/origin"
 ALIAS_LABEL = "aim.eai.amd.com/template.alias"
 DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
 AUTO, CUSTOM, FINE_TUNED = "auto-generated", "custom", "fine-tuned"
+NO_AIM_LABELS = "The image is reachable but carries no AIM labels: no templates are generated"
 RETRY_SECONDS = {"unreachable": 30.0, "not-found": 60.0, "unauthorized": 300.0}
 
 
@@ -84,8 +85,10 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
         extra["imageMetadata"] = spec["imageMetadata"]
         return [Component(condition, "Ready", "ImageMetadataFound", "Provided in spec.imageMetadata")]
     previous = (model.get("status") or {}).get("imageMetadata")
-    if previous:
+    if previous:  # read once; the image's labels do not change under a tag we already read
         extra["imageMetadata"] = previous
+        if not has_aim_labels(previous.get("originalLabels") or {}):
+            return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
         return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
     if _discovery(model).get("extractMetadata", True) is False:
         return []
@@ -114,8 +117,7 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
         return [Component(condition, "Failed", "MetadataExtractionFailed", parsed.error)]
     extra["imageMetadata"] = parsed.metadata
     if not parsed.has_aim_labels:
-        message = "The image is reachable but carries no AIM labels: no templates are generated"
-        return [Component(condition, "Ready", "ImageFound", message, healthy=False)]
+        return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
     return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
 
 

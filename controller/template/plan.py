@@ -195,15 +195,16 @@ def parse_discovery_output(log: str) -> tuple[list[dict[str, Any]], dict[str, An
     """(modelSources, profile) from the last JSON array in a discovery log; None if there is none."""
     decoder = json.JSONDecoder()
     found: list[Any] | None = None
-    for index, char in enumerate(log):
-        if char != "[":
-            continue
+    index = log.find("[")
+    while index != -1:
         try:
-            value, _ = decoder.raw_decode(log, index)
+            value, end = decoder.raw_decode(log, index)
         except ValueError:
+            index = log.find("[", index + 1)
             continue
         if isinstance(value, list) and value and isinstance(value[0], dict):
             found = value
+        index = log.find("[", end)  # arrays inside this one are not candidates
     if not found:
         return None
     entry = found[0]
@@ -291,7 +292,11 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
                 ]
             }
         }
-    components.append(_discovery(observed, plan, extra, previous))
+    if gpu is not None and gpu.state == "NotAvailable":
+        # Nothing could serve it here: no discovery Job until the GPUs appear.
+        components.append(Component("Discovered", "Pending", "AwaitingDiscovery", "Waiting for the GPUs it needs"))
+    else:
+        components.append(_discovery(observed, plan, extra, previous))
     if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled"):
         plan.apply.append(plan_owned_cache(template))
         extra["resolvedCache"] = {"name": template["metadata"]["name"], "kind": "AIMTemplateCache"}
