@@ -51,6 +51,8 @@ class ConditionType(StrEnum):
     """AIMArtifact: the download Job finished and the size was verified."""
     ARTIFACTS_READY = "ArtifactsReady"
     """Template and profile caches: every artifact is Ready."""
+    PROFILE_FOUND = "ProfileFound"
+    """AIMProfileCache: the AIMProfile or AIMClusterProfile named by spec.profileName exists in spec.profileScope."""
     HARDWARE_AVAILABLE = "HardwareAvailable"
     """Profiles: at least one node has the accelerator and enough allocatable resources."""
 
@@ -83,6 +85,10 @@ class Reason(StrEnum):
     CACHE_READY = "CacheReady"
     CACHE_FAILED = "CacheFailed"
     CACHE_LOST = "CacheLost"
+    CREATING_CACHES = "CreatingCaches"
+    ALL_CACHES_READY = "AllCachesReady"
+    CACHES_NOT_READY = "CachesNotReady"
+    NO_CACHES = "NoCaches"
     # serving and routing
     CREATING_RUNTIME = "CreatingRuntime"
     RUNTIME_READY = "RuntimeReady"

@@ -39,6 +39,16 @@ def quantity_bytes(value: str | int | float | None) -> int:
         return 0
     if isinstance(value, int | float):
         return math.ceil(value)
+    return math.ceil(quantity_value(value))
+
+
+def quantity_value(value: str | int | float | None) -> Decimal:
+    """The exact amount of a quantity ("500m" → 0.5, "2Gi" → 2147483648); 0 for None or empty.
+    For comparisons such as a node's allocatable CPU against a request, where rounding would lie."""
+    if value is None or value == "":
+        return Decimal(0)
+    if isinstance(value, int | float):
+        return Decimal(str(value))
     match = _QUANTITY.match(str(value).strip())
     if not match:
         raise QuantityError(f"{value!r} is not a quantity")
@@ -48,8 +58,8 @@ def quantity_bytes(value: str | int | float | None) -> int:
     except InvalidOperation as error:
         raise QuantityError(f"{value!r} is not a quantity") from error
     if suffix == "m":
-        return math.ceil(amount / 1000)
-    return math.ceil(amount * _SUFFIX[suffix or ""])
+        return amount / 1000
+    return amount * _SUFFIX[suffix or ""]
 
 
 def display_size(size_bytes: int) -> str:

@@ -3,12 +3,17 @@
 Shared caches reuse (and create) unowned artifacts, so a model is downloaded once per namespace
 whoever asks; Dedicated caches own theirs. On deletion the cache removes the artifacts it created
 that never became Ready (Ready ones stay for reuse) unless the namespace itself is going away.
+
+AIMProfileCache (controller.profilecache.plan) does the same for a profile's model sources; the
+functions below that take labels or an owner word serve both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from api.conditions import Reason
 from api.naming import derived_name, rfc1123
 from controller.cache.observe import CacheObservation
 from controller.common.runtimeconfig import merge_env
@@ -50,9 +55,9 @@ def best_artifact(artifacts: list[dict[str, Any]], cache: dict[str, Any], source
     )
 
 
-def plan_artifact(
-    cache: dict[str, Any], template: dict[str, Any], index: int, source: dict[str, Any]
-) -> dict[str, Any]:
+def plan_artifact(cache: dict[str, Any], source: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """The AIMArtifact for one model source of a (template or profile) cache; `labels` name where
+    it came from, including the cache whose finalizer cleans it up."""
     spec = cache.get("spec") or {}
     dedicated = spec.get("mode") == "Dedicated"
     env = merge_env(list(spec.get("env") or []), list(source.get("env") or []))
@@ -74,18 +79,44 @@ def plan_artifact(
     metadata: dict[str, Any] = {
         "name": name,
         "namespace": cache["metadata"]["namespace"],
-        "labels": {
-            "app.kubernetes.io/managed-by": "aim-engine",
-            "aim.eai.amd.com/template-created": "true",
-            "aim.eai.amd.com/template.name": rfc1123(template["metadata"]["name"]),
-            "aim.eai.amd.com/template.scope": spec.get("templateScope", "Namespace"),
-            "aim.eai.amd.com/template.index": str(index),
-            CACHE_LABEL: rfc1123(cache["metadata"]["name"]),
-        },
+        "labels": {"app.kubernetes.io/managed-by": "aim-engine"} | labels,
     }
     if dedicated:
         metadata["ownerReferences"] = [owner_reference(cache)]
     return {"apiVersion": V1, "kind": "AIMArtifact", "metadata": metadata, "spec": artifact_spec}
+
+
+def template_artifact_labels(cache: dict[str, Any], template: dict[str, Any], index: int) -> dict[str, str]:
+    return {
+        "aim.eai.amd.com/template-created": "true",
+        "aim.eai.amd.com/template.name": rfc1123(template["metadata"]["name"]),
+        "aim.eai.amd.com/template.scope": (cache.get("spec") or {}).get("templateScope", "Namespace"),
+        "aim.eai.amd.com/template.index": str(index),
+        CACHE_LABEL: rfc1123(cache["metadata"]["name"]),
+    }
+
+
+ArtifactEntry = tuple[dict[str, Any] | None, str]
+"""An artifact serving one model source (None until it exists) and the source's modelId."""
+
+
+def resolve_artifacts(
+    cache: dict[str, Any],
+    artifacts: list[dict[str, Any]],
+    sources: list[dict[str, Any]],
+    labels: Callable[[int], dict[str, str]],
+) -> tuple[list[ArtifactEntry], list[dict[str, Any]]]:
+    """The best usable artifact per source, and the artifacts to apply for sources that have none."""
+    entries: list[ArtifactEntry] = []
+    desired: list[dict[str, Any]] = []
+    for index, source in enumerate(sources):
+        found = best_artifact(artifacts, cache, source["sourceUri"])
+        if found is None:
+            planned = plan_artifact(cache, source, labels(index))
+            desired.append(planned)
+            found = next((a for a in artifacts if a["metadata"]["name"] == planned["metadata"]["name"]), None)
+        entries.append((found, source.get("modelId", "")))
+    return entries, desired
 
 
 def _template_component(observed: CacheObservation) -> Component:
@@ -102,22 +133,42 @@ def _template_component(observed: CacheObservation) -> Component:
     return Component("ServiceTemplateReady", "Pending", "TemplateNotReady", f"Waiting for {scope} template {name}")
 
 
-def _artifacts_component(entries: list[tuple[dict[str, Any] | None, str]]) -> Component:
+def artifacts_component(entries: list[ArtifactEntry], owner: str) -> Component:
+    """ArtifactsReady; `owner` ("template", "profile") names what should have had model sources."""
     if not entries:
-        return Component("ArtifactsReady", "Failed", "NoCaches", "The template has no model sources")
+        return Component("ArtifactsReady", "Failed", Reason.NO_CACHES, f"The {owner} has no model sources")
     if any(artifact is None for artifact, _ in entries):
-        return Component("ArtifactsReady", "Progressing", "CreatingCaches", "Creating artifacts")
+        return Component("ArtifactsReady", "Progressing", Reason.CREATING_CACHES, "Creating artifacts")
     states = [((a or {}).get("status") or {}).get("status") or "Pending" for a, _ in entries]
     state = worst(states)
     if state == "Ready":
-        return Component("ArtifactsReady", "Ready", "AllCachesReady", f"{len(entries)} artifact(s) ready")
+        return Component("ArtifactsReady", "Ready", Reason.ALL_CACHES_READY, f"{len(entries)} artifact(s) ready")
     artifact = next(a for a, _ in entries if ((a or {}).get("status") or {}).get("status", "Pending") == state)
     ready: dict[str, Any] = next(
         (c for c in ((artifact or {}).get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
     )
     state = "Progressing" if state == "Pending" else state
     message = f"One or more caches are not ready: {(artifact or {})['metadata']['name']} {ready.get('message', '')}"
-    return Component("ArtifactsReady", state, ready.get("reason") or "CachesNotReady", message.strip())
+    return Component("ArtifactsReady", state, ready.get("reason") or Reason.CACHES_NOT_READY, message.strip())
+
+
+def artifacts_status(entries: list[ArtifactEntry]) -> dict[str, Any] | None:
+    """status.artifacts: the existing artifacts by name (None when there is none yet)."""
+    return {
+        a["metadata"]["name"]: {
+            "uid": a["metadata"]["uid"],
+            "name": a["metadata"]["name"],
+            "model": model,
+            "status": (a.get("status") or {}).get("status") or "Pending",
+            **(
+                {"persistentVolumeClaim": a["status"]["persistentVolumeClaim"]}
+                if (a.get("status") or {}).get("persistentVolumeClaim")
+                else {}
+            ),
+        }
+        for a, model in entries
+        if a is not None
+    } or None
 
 
 def plan_template_cache(observed: CacheObservation, now: str) -> Plan:
@@ -125,7 +176,7 @@ def plan_template_cache(observed: CacheObservation, now: str) -> Plan:
     metadata = cache["metadata"]
     finalizers = list(metadata.get("finalizers") or [])
     if metadata.get("deletionTimestamp"):
-        return _plan_deletion(observed, finalizers)
+        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, CACHE_LABEL)
     plan = Plan()
     if FINALIZER not in finalizers:
         plan.finalizers = [*finalizers, FINALIZER]
@@ -135,42 +186,30 @@ def plan_template_cache(observed: CacheObservation, now: str) -> Plan:
     if template is not None:
         extra["resolvedTemplateKind"] = template["kind"]
     if components[0].state == "Ready" and template is not None:
-        entries: list[tuple[dict[str, Any] | None, str]] = []
-        for index, source in enumerate((template.get("status") or {}).get("modelSources") or []):
-            found = best_artifact(observed.artifacts, cache, source["sourceUri"])
-            if found is None:
-                desired = plan_artifact(cache, template, index, source)
-                plan.apply.append(desired)
-                found = observed.existing("AIMArtifact", desired["metadata"]["name"])
-            entries.append((found, source.get("modelId", "")))
-        components.append(_artifacts_component(entries))
-        extra["artifacts"] = {
-            a["metadata"]["name"]: {
-                "uid": a["metadata"]["uid"],
-                "name": a["metadata"]["name"],
-                "model": model,
-                "status": (a.get("status") or {}).get("status") or "Pending",
-                **(
-                    {"persistentVolumeClaim": a["status"]["persistentVolumeClaim"]}
-                    if (a.get("status") or {}).get("persistentVolumeClaim")
-                    else {}
-                ),
-            }
-            for a, model in entries
-            if a is not None
-        } or None
+        sources = (template.get("status") or {}).get("modelSources") or []
+        entries, desired = resolve_artifacts(
+            cache, observed.artifacts, sources, lambda index: template_artifact_labels(cache, template, index)
+        )
+        plan.apply += desired
+        components.append(artifacts_component(entries, "template"))
+        extra["artifacts"] = artifacts_status(entries)
     plan.status = component_status(cache, components, now, extra)
     return plan
 
 
-def _plan_deletion(observed: CacheObservation, finalizers: list[str]) -> Plan:
+def plan_deletion(
+    cache: dict[str, Any], artifacts: list[dict[str, Any]], namespace_terminating: bool, label: str
+) -> Plan:
+    """Drop the cleanup finalizer, deleting the artifacts labelled `label`=<cache> that are not
+    Ready (Ready ones stay for reuse), unless the namespace itself is going away."""
+    finalizers = list(cache["metadata"].get("finalizers") or [])
     plan = Plan(finalizers=[f for f in finalizers if f != FINALIZER])
-    if observed.namespace_terminating:
+    if namespace_terminating:
         return plan  # everything in the namespace goes anyway; never block its deletion
-    label = rfc1123(observed.cache["metadata"]["name"])
-    for artifact in observed.artifacts:
+    value = rfc1123(cache["metadata"]["name"])
+    for artifact in artifacts:
         labels = artifact["metadata"].get("labels") or {}
-        if labels.get(CACHE_LABEL) == label and (artifact.get("status") or {}).get("status") != "Ready":
+        if labels.get(label) == value and (artifact.get("status") or {}).get("status") != "Ready":
             plan.delete.append(
                 ObjectRef(V1, "AIMArtifact", artifact["metadata"]["name"], artifact["metadata"]["namespace"])
             )

@@ -38,14 +38,15 @@ def merge_engine_args(base: str, override: str) -> str:
         return override
     if not isinstance(base_args, dict) or not isinstance(override_args, dict):
         return override
-    return json.dumps(_deep_merge(base_args, override_args), sort_keys=True, separators=(",", ":"))
+    return json.dumps(deep_merge(base_args, override_args), sort_keys=True, separators=(",", ":"))
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` over `base`, recursing into objects both have; anything else the override replaces."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

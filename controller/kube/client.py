@@ -54,6 +54,7 @@ for _type in (
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
     ResourceType("v1", "Secret", "secrets", True),
+    ResourceType("v1", "ConfigMap", "configmaps", True),
     ResourceType("v1", "PersistentVolumeClaim", "persistentvolumeclaims", True),
     ResourceType("v1", "Pod", "pods", True),
     ResourceType("v1", "Namespace", "namespaces", False),

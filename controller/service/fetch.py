@@ -1,6 +1,6 @@
 """Fetch step of the AIMService reconciler: read everything the planner needs (edge layer).
 
-Namespace first, then cluster, for models, templates and runtime configs. Missing objects are
+Namespace first, then cluster, for profiles, models, templates and runtime configs. Missing objects are
 recorded as data; API errors propagate and are retried by the work queue.
 """
 
@@ -15,6 +15,7 @@ from controller.kube.client import Kube
 from controller.service.derived import derived_template_name
 from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
 from controller.service.plan import custom_model_name
+from controller.service.profile import profile_config_map_name
 
 V2 = "aim.eai.amd.com/v1alpha2"
 V1 = "aim.eai.amd.com/v1alpha1"
@@ -41,6 +42,24 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         kube.get(V1, "AIMClusterRuntimeConfig", config),
     )
     observed = ServiceObservation(service=service, runtime_config=runtime_config)
+    profile_name = (spec.get("profile") or {}).get("name")
+    if profile_name:
+        observed.profile = _first(kube, (V2, "AIMProfile"), (V2, "AIMClusterProfile"), profile_name, namespace)
+        observed.profile_caches = kube.list(V2, "AIMProfileCache", namespace)
+        observed.profile_config_map = kube.get("v1", "ConfigMap", profile_config_map_name(metadata["name"]), namespace)
+    else:
+        _fetch_model_and_template(kube, observed, spec, namespace)
+    try:
+        observed.inference_service = kube.get(
+            ISVC_API, "InferenceService", inference_service_name(metadata["name"], namespace), namespace
+        )
+    except NameTooLongError:
+        observed.inference_service = None
+    observed.http_route = kube.get(ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace)
+    return observed
+
+
+def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, spec: dict[str, Any], namespace: str) -> None:
     model_spec = spec.get("model") or {}
     if model_spec.get("name"):
         observed.model = _first(kube, (V2, "AIMModel"), (V2, "AIMClusterModel"), model_spec["name"], namespace)
@@ -75,11 +94,3 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         )
         observed.nodes = kube.list("v1", "Node")
     observed.caches = kube.list(V1, "AIMTemplateCache", namespace)
-    try:
-        observed.inference_service = kube.get(
-            ISVC_API, "InferenceService", inference_service_name(metadata["name"], namespace), namespace
-        )
-    except NameTooLongError:
-        observed.inference_service = None
-    observed.http_route = kube.get(ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace)
-    return observed

@@ -46,6 +46,12 @@ class ServiceObservation:
     """AIMTemplateCaches in the service's namespace."""
     inference_service: dict[str, Any] | None = None
     http_route: dict[str, Any] | None = None
+    profile: Found | None = None
+    """By spec.profile.name: an AIMProfile in the namespace, else an AIMClusterProfile."""
+    profile_caches: list[dict[str, Any]] = field(default_factory=list)
+    """AIMProfileCaches in the service's namespace (profile-based services)."""
+    profile_config_map: dict[str, Any] | None = None
+    """The ConfigMap holding the service's profile file (profile-based services)."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         """The observed object a planned one would replace (None when it does not exist yet)."""
@@ -55,6 +61,8 @@ class ServiceObservation:
             self.derived_template.obj if self.derived_template else None,
             self.model.obj,
             *self.caches,
+            *self.profile_caches,
+            self.profile_config_map,
         ]
         for obj in candidates:
             if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:

@@ -1,0 +1,164 @@
+"""AIMProfile / AIMClusterProfile: the profile's accelerator and the cluster's nodes in; status and
+the profile-owned cache out (pure).
+
+A profile answers by itself which image, accelerator and resources one replica needs. The
+controller derives the definitive resources (the accelerator count as `amd.com/gpu` or `cpu`, with
+spec.resources over it), the node affinity (the accelerator's node label must exist), and counts
+the schedulable nodes that carry the label and have the allocatable resources. The profile is Ready
+while at least one node matches and NotAvailable otherwise; node events re-enqueue profiles, so it
+becomes Ready when such a node joins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.conditions import ConditionType, Reason
+from api.quantity import QuantityError, quantity_value
+from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
+from controller.common.merge import merge_resources
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.profile.observe import ProfileObservation
+
+V2 = "aim.eai.amd.com/v1alpha2"
+ACCELERATOR_LABEL_PREFIX = "feature.node.kubernetes.io/aim-accelerator."
+GPU_RESOURCE = "amd.com/gpu"
+_BASIC_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+
+def profile_resources(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The resources one replica requests: the accelerator count as `amd.com/gpu` (requests and
+    limits: extended resources cannot be overcommitted) or as `cpu` (requests only), with
+    spec.resources merged over them per resource name."""
+    count = int(spec.get("acceleratorCount") or 0)
+    derived: dict[str, Any] = {}
+    if count > 0 and spec.get("acceleratorType") == "gpu":
+        derived = {"requests": {GPU_RESOURCE: str(count)}, "limits": {GPU_RESOURCE: str(count)}}
+    elif count > 0 and spec.get("acceleratorType") == "cpu":
+        derived = {"requests": {"cpu": str(count)}}
+    return merge_resources([derived, spec.get("resources")]) or None
+
+
+def accelerator_label(model: str) -> str:
+    return f"{ACCELERATOR_LABEL_PREFIX}{model}"
+
+
+def profile_node_affinity(model: str | None) -> dict[str, Any] | None:
+    if not model:
+        return None
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": accelerator_label(model), "operator": "Exists"}]}]
+        }
+    }
+
+
+def requested(resources: dict[str, Any] | None) -> dict[str, str]:
+    """What the scheduler reserves: requests, and limits where no request is given (Kubernetes
+    defaults a missing request to its limit)."""
+    resources = resources or {}
+    return {k: str(v) for k, v in ((resources.get("limits") or {}) | (resources.get("requests") or {})).items()}
+
+
+def node_fits(node: dict[str, Any], model: str | None, requests: dict[str, str]) -> bool:
+    """Schedulable, labelled with the accelerator (when one is named), and every requested resource
+    allocatable in at least the requested amount (a resource the node does not report is missing)."""
+    if (node.get("spec") or {}).get("unschedulable"):
+        return False
+    if model and accelerator_label(model) not in ((node.get("metadata") or {}).get("labels") or {}):
+        return False
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    try:
+        return all(
+            name in allocatable and quantity_value(allocatable[name]) >= quantity_value(amount)
+            for name, amount in requests.items()
+        )
+    except QuantityError:
+        return False
+
+
+def has_accelerator_requirement(spec: dict[str, Any]) -> bool:
+    """A named accelerator, an accelerator count, or an extended resource (such as `amd.com/gpu`)."""
+    if spec.get("acceleratorModel") or (spec.get("acceleratorCount") or 0) > 0:
+        return True
+    return any(name not in _BASIC_RESOURCES for name in requested(spec.get("resources")))
+
+
+def hardware_summary(spec: dict[str, Any]) -> str:
+    model, count = spec.get("acceleratorModel"), spec.get("acceleratorCount") or 0
+    if not model:
+        return "CPU"
+    return f"{count} x {model}" if count else str(model)
+
+
+def image_version(image: str) -> str | None:
+    """The image's tag (`0.8.5`); None for untagged or digest-only references."""
+    try:
+        return parse_image_reference(image).tag
+    except InvalidImageReferenceError:
+        return None
+
+
+def hardware_component(spec: dict[str, Any], matching: int, requests: dict[str, str]) -> Component:
+    condition = ConditionType.HARDWARE_AVAILABLE
+    if not has_accelerator_requirement(spec):
+        return Component(condition, "Ready", Reason.NO_ACCELERATOR_SPECIFIED, "No accelerator required")
+    wanted = []
+    if spec.get("acceleratorModel"):
+        wanted.append(f"label {accelerator_label(spec['acceleratorModel'])}")
+    if requests:
+        wanted.append("allocatable " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
+    described = " and ".join(wanted)
+    if matching:
+        return Component(condition, "Ready", Reason.HARDWARE_AVAILABLE, f"{matching} node(s) with {described}")
+    return Component(condition, "NotAvailable", Reason.HARDWARE_NOT_AVAILABLE, f"No schedulable node with {described}")
+
+
+def plan_profile(observed: ProfileObservation, now: str) -> Plan:
+    profile = observed.profile
+    spec = profile.get("spec") or {}
+    previous = profile.get("status") or {}
+    model = spec.get("acceleratorModel")
+    resources = profile_resources(spec)
+    requests = requested(resources)
+    matching = sum(1 for node in observed.nodes if node_fits(node, model, requests))
+    component = hardware_component(spec, matching, requests)
+    plan = Plan()
+    extra = {
+        "version": image_version(spec.get("image") or ""),
+        "matchingNodes": matching,
+        "hardwareSummary": hardware_summary(spec),
+        "resources": resources,
+        "resolvedNodeAffinity": profile_node_affinity(model),
+    }
+    plan.status = component_status(profile, [component], now, extra)
+    if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled") and spec.get("modelSources"):
+        plan.apply.append(plan_owned_profile_cache(profile))
+    if plan.status["status"] != previous.get("status") and plan.status["status"] == "NotAvailable":
+        plan.events.append(Event("Warning", component.reason, component.message))
+    return plan
+
+
+def plan_owned_profile_cache(profile: dict[str, Any]) -> dict[str, Any]:
+    """The AIMProfileCache a namespaced profile with caching.enabled owns: same name, Shared
+    artifacts (they outlive the profile for reuse), the profile's caching.env for the downloads."""
+    caching = (profile.get("spec") or {}).get("caching") or {}
+    cache_spec: dict[str, Any] = {
+        "profileName": profile["metadata"]["name"],
+        "profileScope": "Namespace",
+        "mode": "Shared",
+    }
+    if caching.get("env"):
+        cache_spec["env"] = caching["env"]
+    return {
+        "apiVersion": V2,
+        "kind": "AIMProfileCache",
+        "metadata": {
+            "name": profile["metadata"]["name"],
+            "namespace": profile["metadata"]["namespace"],
+            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
+            "ownerReferences": [owner_reference(profile)],
+        },
+        "spec": cache_spec,
+    }

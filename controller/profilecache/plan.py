@@ -1,0 +1,69 @@
+"""AIMProfileCache: a profile's model sources in, one AIMArtifact per source out (pure).
+
+The template cache's rules (controller.cache.plan) with the profile as the source of the model
+sources: Shared caches reuse and create unowned artifacts, Dedicated caches own theirs, and on
+deletion the artifacts this cache created that never became Ready are removed (unless the
+namespace is going away). A profile's spec is complete by itself, so the artifacts are planned as
+soon as it exists, whether or not a node can run it yet: pre-warming is what caches are for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.conditions import ConditionType, Reason
+from api.naming import rfc1123
+from controller.cache.plan import (
+    FINALIZER,
+    artifacts_component,
+    artifacts_status,
+    plan_deletion,
+    resolve_artifacts,
+)
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.plan import Plan
+from controller.profilecache.observe import ProfileCacheObservation
+
+PROFILE_CACHE_LABEL = "aim.eai.amd.com/profile-cache.name"
+
+
+def profile_artifact_labels(cache: dict[str, Any], index: int) -> dict[str, str]:
+    spec = cache.get("spec") or {}
+    return {
+        "aim.eai.amd.com/profile.name": rfc1123(spec.get("profileName", "")),
+        "aim.eai.amd.com/profile.scope": spec.get("profileScope", "Namespace"),
+        "aim.eai.amd.com/profile.index": str(index),
+        PROFILE_CACHE_LABEL: rfc1123(cache["metadata"]["name"]),
+    }
+
+
+def profile_component(observed: ProfileCacheObservation) -> Component:
+    spec = observed.cache.get("spec") or {}
+    name, scope = spec.get("profileName", ""), spec.get("profileScope", "Namespace")
+    kind = "AIMClusterProfile" if scope == "Cluster" else "AIMProfile"
+    if observed.profile is None:
+        return Component(ConditionType.PROFILE_FOUND, "Failed", Reason.PROFILE_NOT_FOUND, f"{kind} {name} not found")
+    state = (observed.profile.get("status") or {}).get("status") or "Pending"
+    return Component(ConditionType.PROFILE_FOUND, "Ready", Reason.PROFILE_RESOLVED, f"{kind} {name} ({state})")
+
+
+def plan_profile_cache(observed: ProfileCacheObservation, now: str) -> Plan:
+    cache = observed.cache
+    finalizers = list(cache["metadata"].get("finalizers") or [])
+    if cache["metadata"].get("deletionTimestamp"):
+        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, PROFILE_CACHE_LABEL)
+    plan = Plan()
+    if FINALIZER not in finalizers:
+        plan.finalizers = [*finalizers, FINALIZER]
+    components = [profile_component(observed)]
+    extra: dict[str, Any] = {}
+    if observed.profile is not None:
+        sources = (observed.profile.get("spec") or {}).get("modelSources") or []
+        entries, desired = resolve_artifacts(
+            cache, observed.artifacts, sources, lambda index: profile_artifact_labels(cache, index)
+        )
+        plan.apply += desired
+        components.append(artifacts_component(entries, "profile"))
+        extra["artifacts"] = artifacts_status(entries)
+    plan.status = component_status(cache, components, now, extra)
+    return plan

@@ -1,0 +1,244 @@
+"""Pieces both AIMService pipelines share (pure): the component record, what a pipeline resolved,
+cache health and volumes, and the InferenceService around the serving container.
+
+controller.service.plan deploys a model with a template; controller.service.profile deploys
+spec.profile. Both end in the same InferenceService shape (ports, shared memory, replicas or
+autoscaling, labels, owner) built here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.conditions import ConditionType, Reason
+from api.naming import rfc1123
+from controller.pipeline.conditions import condition_of
+from controller.pipeline.plan import owner_reference
+
+GROUP = "aim.eai.amd.com"
+MANAGED_BY = "aim-engine"
+ISVC_API = "serving.kserve.io/v1beta1"
+SERVING_PORT = 8000
+CACHE_MOUNT_ROOT = "/workspace/cache"
+CACHE_RANK = {"Ready": 5, "Progressing": 4, "Pending": 3, "Degraded": 2, "NotAvailable": 1, "Failed": 0}
+
+
+@dataclass(frozen=True)
+class Component:
+    condition: str
+    state: str  # Failed, Degraded, Pending, Starting or Running
+    reason: str
+    message: str
+
+
+@dataclass
+class Resolution:
+    """What one pipeline resolved before the InferenceService: its components, status fields and
+    objects to apply, and how to build the InferenceService by name (None while it cannot be)."""
+
+    components: list[Component] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    build: Callable[[str], dict[str, Any]] | None = None
+    waiting_for: str = "the model and template"
+    """What the InferenceService waits for while it cannot be built, for its condition message."""
+
+
+def reference(obj: dict[str, Any], scope: str) -> dict[str, Any]:
+    metadata = obj["metadata"]
+    found = {"name": metadata["name"], "scope": scope, "kind": obj.get("kind"), "uid": metadata.get("uid")}
+    if metadata.get("namespace"):
+        found["namespace"] = metadata["namespace"]
+    return {k: v for k, v in found.items() if v}
+
+
+def best_cache(caches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The healthiest of some usable caches (by status, then name, so the choice is stable)."""
+    return max(
+        caches,
+        key=lambda c: (CACHE_RANK.get((c.get("status") or {}).get("status", "Pending"), 3), c["metadata"]["name"]),
+        default=None,
+    )
+
+
+def cache_component(cache: dict[str, Any], label: str) -> Component:
+    """CacheReady for an existing cache; `label` names it, e.g. "template cache x"."""
+    state = (cache.get("status") or {}).get("status") or "Pending"
+    if state == "Ready":
+        return Component(ConditionType.CACHE_READY, "Running", Reason.CACHE_READY, f"{label} is Ready")
+    if state == "Failed":
+        why = (condition_of(cache, "Ready") or {}).get("message") or "see its status"
+        return Component(ConditionType.CACHE_READY, "Failed", Reason.CACHE_FAILED, f"{label} failed: {why}")
+    return Component(ConditionType.CACHE_READY, "Starting", Reason.CACHE_NOT_READY, f"{label} is {state}")
+
+
+def missing_cache_component(existing: dict[str, Any] | None, shared: bool, message: str) -> Component:
+    """CacheReady while the cache is (re)created: a running InferenceService that lost its Shared
+    cache is Degraded (CacheLost), a lost Dedicated one Degraded while it is recreated."""
+    had_volumes = bool(cache_volumes(existing))
+    if had_volumes and shared:
+        return Component(ConditionType.CACHE_READY, "Degraded", Reason.CACHE_LOST, message)
+    return Component(
+        ConditionType.CACHE_READY, "Degraded" if had_volumes else "Starting", Reason.CACHE_CREATING, message
+    )
+
+
+def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
+    return [v for v in volumes if str(v.get("name", "")).startswith("cache-")]
+
+
+def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: dict[str, Any] | None) -> None:
+    """Mount each artifact's PVC at /workspace/cache/<modelId> (AIM_CACHE_PATH). While a lost cache
+    is recreated, the running InferenceService keeps the volumes it has."""
+    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
+    volumes = [
+        {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a["persistentVolumeClaim"]}}
+        for i, a in enumerate(sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"]))
+        if a.get("persistentVolumeClaim")
+    ]
+    mounts = [
+        {"name": v["name"], "mountPath": f"{CACHE_MOUNT_ROOT}/{a.get('model') or a['name']}"}
+        for v, a in zip(
+            volumes,
+            [
+                a
+                for a in sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"])
+                if a.get("persistentVolumeClaim")
+            ],
+            strict=True,
+        )
+    ]
+    if not volumes and cache is None:
+        volumes = cache_volumes(existing)
+        container = ((((existing or {}).get("spec") or {}).get("predictor") or {}).get("containers") or [{}])[0]
+        mounts = [m for m in container.get("volumeMounts") or [] if str(m.get("name", "")).startswith("cache-")]
+    if not volumes:
+        return
+    predictor = isvc["spec"]["predictor"]
+    predictor["volumes"] = predictor.get("volumes", []) + volumes
+    container = predictor["containers"][0]
+    container["volumeMounts"] = container.get("volumeMounts", []) + mounts
+
+
+def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
+    """`aim.eai.amd.com/*` labels always; others when the runtime config's labelPropagation
+    matches their key (shell-style globs)."""
+    labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
+    propagation = config.get("labelPropagation") or {}
+    patterns = propagation.get("match") or [] if propagation.get("enabled") else []
+    return {
+        key: value
+        for key, value in labels.items()
+        if key.startswith(f"{GROUP}/") or any(fnmatch.fnmatchcase(key, p) for p in patterns)
+    }
+
+
+def autoscaling(spec: dict[str, Any]) -> bool:
+    return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
+
+
+def runtime_status(spec: dict[str, Any]) -> dict[str, Any]:
+    if autoscaling(spec):
+        minimum = spec.get("minReplicas") or 1
+        maximum = spec.get("maxReplicas") or minimum
+        return {
+            "minReplicas": minimum,
+            "maxReplicas": maximum,
+            "currentReplicas": minimum,
+            "desiredReplicas": minimum,
+            "replicas": f"{minimum}/{minimum} ({minimum}-{maximum})",
+        }
+    replicas = spec.get("replicas", 1)
+    return {
+        "minReplicas": replicas,
+        "maxReplicas": replicas,
+        "currentReplicas": replicas,
+        "desiredReplicas": replicas,
+        "replicas": str(replicas),
+    }
+
+
+def serving_container(image: str | None, env: list[dict[str, Any]], resources: dict[str, Any] | None) -> dict[str, Any]:
+    """The engine's container: the image, its env and resources, the HTTP port, shared memory."""
+    container: dict[str, Any] = {
+        "name": "kserve-container",
+        "image": image,
+        "env": env,
+        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
+        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],  # noqa: S108 - shared memory for the engine
+    }
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def plan_workload(
+    service: dict[str, Any],
+    config: dict[str, Any],
+    name: str,
+    container: dict[str, Any],
+    *,
+    affinity: dict[str, Any] | None,
+    pull_secrets: list[dict[str, Any]] | None,
+    service_account: str | None,
+    labels: dict[str, str],
+) -> dict[str, Any]:
+    """The InferenceService `name` running `container` for `service`: node affinity, pull secrets
+    and service account as given, the service's priority class, fixed replicas or KEDA autoscaling,
+    and the common labels (the pipeline's `labels` added), owned by the service."""
+    spec = service.get("spec") or {}
+    predictor: dict[str, Any] = {
+        "containers": [container],
+        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}],
+    }
+    if affinity:
+        predictor["affinity"] = {"nodeAffinity": affinity}
+    if pull_secrets:
+        predictor["imagePullSecrets"] = pull_secrets
+    if service_account:
+        predictor["serviceAccountName"] = service_account
+    if spec.get("priorityClassName"):
+        predictor["priorityClassName"] = spec["priorityClassName"]
+
+    annotations: dict[str, str] = {}
+    if autoscaling(spec):
+        minimum = spec.get("minReplicas") or 1
+        predictor["minReplicas"] = minimum
+        predictor["maxReplicas"] = spec.get("maxReplicas") or minimum
+        metrics = (spec.get("autoScaling") or {}).get("metrics")
+        if metrics:
+            predictor["autoScaling"] = {"metrics": metrics}
+        annotations["serving.kserve.io/autoscalerClass"] = "keda"
+        annotations["sidecar.opentelemetry.io/inject"] = f"{name}-predictor"
+        annotations["prometheus.kserve.io/port"] = str(SERVING_PORT)
+    else:
+        replicas = spec.get("replicas", 1)
+        predictor["minReplicas"] = replicas
+        predictor["maxReplicas"] = replicas
+        annotations["serving.kserve.io/autoscalerClass"] = "none"
+
+    all_labels = (
+        propagated_labels(service, config)
+        | {
+            "app.kubernetes.io/component": "inference",
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+        }
+        | labels
+    )
+    return {
+        "apiVersion": ISVC_API,
+        "kind": "InferenceService",
+        "metadata": {
+            "name": name,
+            "namespace": service["metadata"]["namespace"],
+            "labels": all_labels,
+            "annotations": annotations,
+            "ownerReferences": [owner_reference(service)],
+        },
+        "spec": {"predictor": predictor},
+    }
