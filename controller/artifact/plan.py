@@ -27,6 +27,14 @@ MOUNT_PATH = "/cache"
 MAX_SIZE = 2**50  # 1 PiB: anything larger is a broken size report, not a model
 # Exit codes of aim-download (docs/downloader.md): permanent failures are not retried.
 EXIT_REASONS = {3: "SourceNotFound", 4: "AuthError", 5: "VerificationFailed", 6: "StorageFull"}
+EXIT_MEANINGS = {
+    1: "transient failure",
+    2: "usage error",
+    3: "source not found",
+    4: "unauthorized",
+    5: "size verification failed",
+    6: "no space left on device",
+}
 PERMANENT_EXIT_CODES = [3, 4, 5]
 CACHE_TYPE_LABEL = "aim.eai.amd.com/cache.type"
 
@@ -220,7 +228,8 @@ def failure_reason(pod: dict[str, Any] | None) -> tuple[str, str]:
         if terminated.get("reason") == "OOMKilled":
             return "PodOOMKilled", "The downloader ran out of memory"
         message = (terminated.get("message") or "").strip().splitlines()
-        return EXIT_REASONS.get(code, "PodFailed"), (message[-1] if message else f"exit code {code}")
+        meaning = EXIT_MEANINGS.get(code, "failed")
+        return EXIT_REASONS.get(code, "PodFailed"), (message[-1] if message else f"exit code {code}: {meaning}")
     return "PodFailed", "The download Job failed"
 
 

@@ -1,0 +1,109 @@
+"""The status walk of an artifact with the real downloader: the controller creates the PVC and the
+download Job (Pending → Progressing), `aim-download` runs as a local process with exactly the Job's
+command, arguments and environment against a Hugging Face-compatible server on 127.0.0.1, writing
+to a temporary directory that stands in for the volume and reporting progress to the artifact; the
+Job then completes on its simulated node as it would when the container exits 0 (→ Ready).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller.artifact.plan import child_name
+from devcluster.controlplane import ControlPlane
+from devcluster.waiting import wait_until
+from tests.conftest import Kubectl
+from tests.integration.test_caching import wait_status
+from tests.integration.test_service_controller import V1, condition
+from tests.servers.fixtures import AIM_DOWNLOAD, HfServer, MiB, hub_with_repositories, run_download, sha256_tree
+
+JOB_SECONDS = 45
+
+
+@pytest.fixture(scope="module", autouse=True)
+def controller(control_plane: ControlPlane) -> Iterator[None]:
+    annotations = {"sim.aim.eai.amd.com/run-duration": f"{JOB_SECONDS}s"}
+    process = control_plane.start_controller(
+        "controller-download", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
+    )
+    yield
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HfServer]:
+    with hub_with_repositories(tmp_path_factory.mktemp("hub")) as server:
+        yield server
+
+
+def job_environment(job: dict[str, Any]) -> dict[str, str]:
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert all("value" in e for e in container["env"]), "no Secret references in this test"
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def test_pending_progressing_ready_with_the_real_downloader(
+    control_plane: ControlPlane, kubectl: Kubectl, namespace: str, hub: HfServer, tmp_path: Path
+) -> None:
+    size = 24 * MiB
+    kubectl.apply(
+        {
+            "apiVersion": V1,
+            "kind": "AIMArtifact",
+            "metadata": {"name": "big"},
+            "spec": {
+                "sourceUri": "hf://acme/big",
+                "modelId": "acme/big",
+                "size": str(size),
+                "env": [
+                    {"name": "HF_ENDPOINT", "value": hub.url},
+                    {"name": "AIM_DOWNLOADER_PROTOCOL", "value": "HF_TRANSFER,HTTP"},
+                ],
+            },
+        }
+    )
+    artifact = wait_status(kubectl, "aimartifacts", "big", "Progressing")
+    assert condition(artifact["status"], "DownloadComplete")["reason"] == "Downloading"
+    job = kubectl.get_json("jobs", child_name(artifact, "download"))
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    env = job_environment(job)
+    assert env["EXPECTED_SIZE_BYTES"] == str(size)
+
+    # The volume is a temporary directory; the pod's service account is our kubeconfig.
+    volume = tmp_path / "volume"
+    env |= {
+        "MOUNT_PATH": str(volume),
+        "TARGET_DIR": str(volume),
+        "TMPDIR": str(tmp_path),
+        "HF_HOME": str(tmp_path / ".hf"),
+        "KUBECONFIG": str(control_plane.kubeconfig),
+        "AIM_TERMINATION_LOG": str(tmp_path / "termination-log"),
+        "PROGRESS_INTERVAL": "0.5",
+        "PATH": f"{AIM_DOWNLOAD.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    assert container["command"] == ["aim-download"]
+    run = run_download(*container["args"], env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert sha256_tree(volume) == sha256_tree(hub.root / "acme" / "big")
+
+    # The downloader's own report is on the artifact while the Job still runs.
+    reported = kubectl.get_json("aimartifacts", "big")["status"]
+    assert reported["status"] == "Progressing"
+    assert reported["download"]["protocol"] == "HF_TRANSFER"
+    assert reported["download"]["protocolSequence"] == "HF_TRANSFER,HTTP"
+    assert reported["progress"]["downloadedBytes"] == size
+
+    ready = wait_status(kubectl, "aimartifacts", "big", "Ready", timeout=JOB_SECONDS + 30)
+    assert condition(ready["status"], "DownloadComplete")["reason"] == "Verified"
+    assert ready["status"]["progress"]["percentage"] == 100
+    assert ready["status"]["download"]["protocol"] == "HF_TRANSFER", "the controller keeps what the downloader wrote"
+    assert ready["status"]["displaySize"] == "24.0 MiB"
+    events = kubectl("get", "events", "--field-selector", "involvedObject.name=big", "-o", "json").stdout
+    assert "DownloadComplete" in events
+    wait_until(lambda: kubectl("get", "aimartifacts").stdout.count("Ready") >= 1, 10, "kubectl get aimart")

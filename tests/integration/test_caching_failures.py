@@ -1,0 +1,45 @@
+"""A download that fails for good: the simulated download pod exits 4 (aim-download's "unauthorized"),
+the Job's podFailurePolicy fails it without retries, the artifact is Failed with the reason, and so
+are the cache and the service waiting for it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from devcluster.controlplane import ControlPlane
+from tests.conftest import Kubectl
+from tests.integration.test_caching import items, wait_status
+from tests.integration.test_service_controller import condition, ready_model, ready_template, service, wait_service
+
+
+@pytest.fixture(scope="module", autouse=True)
+def controller(control_plane: ControlPlane) -> Iterator[None]:
+    annotations = {"sim.aim.eai.amd.com/outcome": "Failed", "sim.aim.eai.amd.com/exit-code": "4"}
+    process = control_plane.start_controller(
+        "controller-failing-downloads", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
+    )
+    yield
+    process.stop()
+
+
+def test_a_permanent_download_failure_fails_artifact_cache_and_service(kubectl: Kubectl) -> None:
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    kubectl.apply(service("svc", model={"name": "m"}, template={"name": "t"}))
+    status = wait_service(kubectl, "svc", lambda s: s.get("status") == "Failed", "the service to fail")
+    cache_ready = condition(status["status"], "CacheReady")
+    assert cache_ready["reason"] == "CacheFailed"
+    assert "exit code 4: unauthorized" in cache_ready["message"]
+
+    [artifact] = items(kubectl, "aimartifacts")
+    failed = wait_status(kubectl, "aimartifacts", artifact["metadata"]["name"], "Failed")
+    download = condition(failed["status"], "DownloadComplete")
+    assert (download["status"], download["reason"]) == ("False", "AuthError")
+    assert download["message"] == "exit code 4: unauthorized"
+    [job] = [j for j in items(kubectl, "jobs") if "download" in j["metadata"]["name"]]
+    assert job["status"]["failed"] == 1, "a permanent failure is not retried"
+    assert any(c["reason"] == "PodFailurePolicy" for c in job["status"]["conditions"] if c["type"] == "Failed")
+    assert not items(kubectl, "inferenceservices.serving.kserve.io")
