@@ -40,6 +40,7 @@ def build_reconcilers(kube: Kube, settings: ControllerSettings) -> dict[str, Rec
         fetch_artifact,
         downloader_image=settings.downloader_image,
         pod_annotations=settings.job_pod_annotations,
+        status_role=settings.artifact_status_role,
     )
     reconcilers["AIMArtifact"] = PlanReconciler(kube, V1, "AIMArtifact", artifact_fetch, plan_artifact)
     for kind in ("AIMProfile", "AIMClusterProfile"):

@@ -34,6 +34,9 @@ class ControllerSettings(BaseSettings):
     downloader_image: str = "ghcr.io/aim-engine-python/aim-engine:0.1.0"
     """Image of download and check-size Jobs (runs `aim-download`) when an artifact names none; the
     chart sets it to the operator's own image."""
+    artifact_status_role: str = "aim-engine-artifact-status-updater"
+    """ClusterRole bound (per namespace, to its default service account) so that download pods can
+    report progress on their AIMArtifact; the chart installs it."""
     job_pod_annotations: dict[str, str] = {}
     """Annotations for the pods of the Jobs the operator runs (discovery, check-size, download), as
     JSON, e.g. to keep a service mesh sidecar out of them."""

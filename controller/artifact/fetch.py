@@ -19,7 +19,7 @@ def _latest_pod(kube: Kube, namespace: str, job_name: str) -> dict[str, Any] | N
 
 
 def fetch_artifact(
-    kube: Kube, artifact: dict[str, Any], downloader_image: str, pod_annotations: dict[str, str]
+    kube: Kube, artifact: dict[str, Any], downloader_image: str, pod_annotations: dict[str, str], status_role: str
 ) -> ArtifactObservation:
     namespace = artifact["metadata"]["namespace"]
     spec = artifact.get("spec") or {}
@@ -33,6 +33,7 @@ def fetch_artifact(
         ),
         downloader_image=downloader_image,
         pod_annotations=pod_annotations,
+        status_role=status_role,
         role_binding=kube.get("rbac.authorization.k8s.io/v1", "RoleBinding", STATUS_UPDATER, namespace),
         pvc=kube.get("v1", "PersistentVolumeClaim", child_name(artifact, "cache"), namespace),
         download_job=kube.get("batch/v1", "Job", child_name(artifact, "download"), namespace),

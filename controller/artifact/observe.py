@@ -16,6 +16,8 @@ class ArtifactObservation:
     downloader_image: str
     """The image to run when the artifact names none of its own (the operator's own image)."""
     pod_annotations: dict[str, str] = field(default_factory=dict)
+    status_role: str = "aim-engine-artifact-status-updater"
+    """The ClusterRole letting the download pod patch artifact status (installed by the chart)."""
     node_affinity: dict[str, Any] | None = None
     """Where the GPUs that will serve the model are (the creating template's resolved affinity)."""
     role_binding: dict[str, Any] | None = None

@@ -57,7 +57,7 @@ def parse_size_output(log: str) -> int | None:
     return None
 
 
-def plan_role_binding(namespace: str) -> dict[str, Any]:
+def plan_role_binding(namespace: str, role: str) -> dict[str, Any]:
     """Lets the download pod (the namespace's default service account) patch artifact status."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -67,7 +67,7 @@ def plan_role_binding(namespace: str) -> dict[str, Any]:
             "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
         },
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": STATUS_UPDATER},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
         "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
     }
 
@@ -249,7 +249,7 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     artifact = observed.artifact
     previous = artifact.get("status") or {}
     namespace = artifact["metadata"]["namespace"]
-    plan = Plan(apply=[plan_role_binding(namespace)])
+    plan = Plan(apply=[plan_role_binding(namespace, observed.status_role)])
     components = [runtime_config_component(observed.runtime_config)]
     extra: dict[str, Any] = {
         "mode": "Dedicated" if artifact["metadata"].get("ownerReferences") else "Shared",
