@@ -1,7 +1,7 @@
 """`python -m bench.controller`: the AIMService controller at scale on the local control plane.
 
 1,000 AIMServices are created at once (through both admission webhooks, 8 concurrent clients)
-against a Ready model and template; the benchmark measures how long until every one has its
+against a model and template that the catalog controllers make Ready, sharing one model cache; the benchmark measures how long until every one has its
 InferenceService with the expected spec, the controller's memory, the API requests it made per
 reconcile, and the write requests of a full resync in which nothing changed.
 
@@ -63,18 +63,17 @@ def writes(values: dict[str, float]) -> float:
 
 
 def prepare(client: httpx.Client) -> None:
+    """A model and a template the catalog controllers make Ready by themselves: the model's image
+    metadata is given in its spec (no registry), the template's model source is inline (no
+    discovery Job). Every service shares one template cache, downloaded once by a simulated Job."""
     client.post("/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}}).raise_for_status()
     model = {
         "apiVersion": "aim.eai.amd.com/v1alpha2",
         "kind": "AIMModel",
         "metadata": {"name": "qwen"},
-        "spec": {"image": IMAGE},
+        "spec": {"image": IMAGE, "imageMetadata": {"model": {"canonicalName": "Qwen/Qwen3-32B"}}},
     }
     client.post(f"{V2}/namespaces/{NAMESPACE}/aimmodels", json=model).raise_for_status()
-    patch = {"Content-Type": "application/merge-patch+json"}
-    client.patch(
-        f"{V2}/namespaces/{NAMESPACE}/aimmodels/qwen/status", json={"status": {"status": "Ready"}}, headers=patch
-    ).raise_for_status()
     template = {
         "apiVersion": "aim.eai.amd.com/v1alpha1",
         "kind": "AIMServiceTemplate",
@@ -83,18 +82,12 @@ def prepare(client: httpx.Client) -> None:
             "modelName": "qwen",
             "metric": "latency",
             "precision": "fp8",
+            "type": "optimized",
             "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
+            "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": "64Gi"}],
         },
     }
     client.post(f"{V1}/namespaces/{NAMESPACE}/aimservicetemplates", json=template).raise_for_status()
-    status = {
-        "status": "Ready",
-        "profile": {"metadata": {"type": "optimized", "metric": "latency", "precision": "fp8", "gpu": "MI300X"}},
-        "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B"}],
-    }
-    client.patch(
-        f"{V1}/namespaces/{NAMESPACE}/aimservicetemplates/qwen-mi300x/status", json={"status": status}, headers=patch
-    ).raise_for_status()
 
 
 def as_expected(isvc: dict[str, Any]) -> bool:
@@ -105,6 +98,7 @@ def as_expected(isvc: dict[str, Any]) -> bool:
         and env.get("AIM_MODEL_ID") == "Qwen/Qwen3-32B"
         and container["resources"]["requests"].get("amd.com/gpu") == "1"
         and isvc["metadata"]["ownerReferences"][0]["kind"] == "AIMService"
+        and any(v.get("persistentVolumeClaim") for v in isvc["spec"]["predictor"].get("volumes", []))
     )
 
 

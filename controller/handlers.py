@@ -195,9 +195,20 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
         caches_of_template(body["metadata"]["name"], None)
         models_of_template(body)
 
+    cache_states: dict[tuple[str, str], str] = {}
+
     @kopf.on.event(GROUP, "v1alpha1", "aimtemplatecaches", registry=registry)
-    def template_cache_changed(body: kopf.Body, **_: Any) -> None:
-        # Shared caches serve every service of the namespace that resolved their template.
+    def template_cache_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
+        # Shared caches serve every service of the namespace that resolved their template; the
+        # services care about the cache's state and the volumes it lists, not each progress write.
+        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        status = body.get("status") or {}
+        fingerprint = repr((type == "DELETED", status.get("status"), sorted(status.get("artifacts") or {})))
+        if cache_states.get(key) == fingerprint:
+            return
+        cache_states[key] = fingerprint
+        if type == "DELETED":
+            cache_states.pop(key, None)
         services(index.matching(body["metadata"]["namespace"]))
 
     @kopf.on.event(GROUP, "v1alpha1", "aimartifacts", registry=registry)

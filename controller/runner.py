@@ -50,11 +50,13 @@ def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Observation
     for ref in plan.delete:
         kube.delete(ref.api_version, ref.kind, ref.name, ref.namespace or None)
         log.info("Deleted %s %s for %s %s", ref.kind, ref.name, obj["kind"], where)
+    # Finalizers first: the patch is guarded by the resourceVersion we read, which a status write
+    # would move on.
+    if plan.finalizers is not None and plan.finalizers != (metadata.get("finalizers") or []):
+        kube.set_finalizers(obj, plan.finalizers)
     if plan.status is not None and plan.status != (obj.get("status") or {}):
         kube.patch_status(obj, plan.status)
         log.info("Updated %s %s status: %s", obj["kind"], where, plan.status.get("status"))
-    if plan.finalizers is not None and plan.finalizers != (metadata.get("finalizers") or []):
-        kube.set_finalizers(obj, plan.finalizers)
     for event in plan.events:
         kube.event(obj, event.type, event.reason, event.message)
 

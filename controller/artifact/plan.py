@@ -166,12 +166,14 @@ def _job(
                     }
                 ]
             },
-            "template": {
-                "metadata": {"labels": labels, "annotations": dict(observed.pod_annotations)},
-                "spec": pod_spec,
-            },
+            "template": {"metadata": pod_metadata(labels, observed.pod_annotations), "spec": pod_spec},
         },
     }
+
+
+def pod_metadata(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
+    # No empty map: the API server drops it, and the applied object would never look up to date.
+    return {"labels": labels} | ({"annotations": dict(annotations)} if annotations else {})
 
 
 def download_env(observed: ArtifactObservation, size: int) -> list[dict[str, Any]]:

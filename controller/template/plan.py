@@ -184,7 +184,8 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 600,
             "template": {
-                "metadata": {"labels": labels, "annotations": dict(observed.pod_annotations)},
+                "metadata": {"labels": labels}
+                | ({"annotations": dict(observed.pod_annotations)} if observed.pod_annotations else {}),
                 "spec": pod_spec,
             },
         },

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import REPO_ROOT, Kubectl
 from tests.integration.test_service_controller import (
     METADATA,
     V1,
@@ -203,3 +203,15 @@ def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> No
         kubectl, "first", lambda s: "allowUnoptimized" in condition(s, "TemplateReady").get("message", ""), "refusal"
     )
     assert first["status"]["status"] == "Pending"
+
+
+def test_the_readme_quickstart_reaches_an_inference_service_with_kubectl(kubectl: Kubectl) -> None:
+    """The README's quickstart as a user runs it: nothing is marked Ready by hand."""
+    kubectl("apply", "-f", str(REPO_ROOT / "examples" / "quickstart" / "service.yaml"))
+    status = wait_service(kubectl, "chat", deployed, "the quickstart service to deploy")
+    assert status["status"]["resolvedTemplate"]["name"] == "qwen-mi300x-latency"
+    printed = kubectl("get", "aimsvc", "chat").stdout
+    assert "Starting" in printed
+    [isvc] = isvcs(kubectl)
+    assert isvc["spec"]["predictor"]["containers"][0]["image"] == "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"
+    assert kubectl("get", "aimart").stdout.count("Ready") == 1
