@@ -86,7 +86,8 @@ def main() -> int:
     reconcilers = build_reconcilers(kube, settings)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port, settings.health_host, registry=metrics.registry)
-    queue: WorkQueue[ObjectKey] = WorkQueue()
+    # Everything but services first: a cache, template or model is what many services wait for.
+    queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: key[0] != "AIMService")
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()
     register(registry, queue, index)

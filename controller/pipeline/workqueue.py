@@ -1,7 +1,9 @@
 """A rate-limited, de-duplicating work queue in the spirit of client-go's (no Kubernetes I/O).
 
 A key is processed by one worker at a time; a key added while it is being processed runs once
-more afterwards; failed keys come back after an exponential back-off.
+more afterwards; failed keys come back after an exponential back-off. Keys the `urgent` predicate
+picks are served before the others: a shared dependency (a cache many services wait for) must not
+queue behind the services that wait for it.
 """
 
 from __future__ import annotations
@@ -9,15 +11,18 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Hashable
+from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, base_delay: float = 0.5, max_delay: float = 60.0):
-        self._ready: list[K] = []
+    def __init__(self, base_delay: float = 0.5, max_delay: float = 60.0, urgent: Callable[[K], bool] | None = None):
+        self._ready: deque[K] = deque()
+        self._urgent_ready: deque[K] = deque()
+        self._urgent = urgent or (lambda _key: False)
         self._queued: set[K] = set()
         self._processing: set[K] = set()
         self._dirty: set[K] = set()
@@ -37,7 +42,7 @@ class WorkQueue(Generic[K]):
                 self._dirty.add(key)
             elif key not in self._queued:
                 self._queued.add(key)
-                self._ready.append(key)
+                self._push(key)
                 self._lock.notify()
 
     def add_after(self, key: K, delay: float) -> None:
@@ -65,8 +70,8 @@ class WorkQueue(Generic[K]):
         with self._lock:
             while True:
                 self._promote_due()
-                if self._ready:
-                    key = self._ready.pop(0)
+                if self._urgent_ready or self._ready:
+                    key = self._urgent_ready.popleft() if self._urgent_ready else self._ready.popleft()
                     self._queued.discard(key)
                     self._processing.add(key)
                     return key
@@ -89,7 +94,7 @@ class WorkQueue(Generic[K]):
                 self._dirty.discard(key)
                 if key not in self._queued:
                     self._queued.add(key)
-                    self._ready.append(key)
+                    self._push(key)
                     self._lock.notify()
 
     def close(self) -> None:
@@ -99,7 +104,7 @@ class WorkQueue(Generic[K]):
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._ready) + len(self._delayed)
+            return len(self._urgent_ready) + len(self._ready) + len(self._delayed)
 
     def _promote_due(self) -> None:
         now = time.monotonic()
@@ -109,4 +114,7 @@ class WorkQueue(Generic[K]):
                 self._dirty.add(key)
             elif key not in self._queued:
                 self._queued.add(key)
-                self._ready.append(key)
+                self._push(key)
+
+    def _push(self, key: K) -> None:
+        (self._urgent_ready if self._urgent(key) else self._ready).append(key)

@@ -49,3 +49,19 @@ def test_close_releases_waiting_workers() -> None:
     queue.close()
     worker.join(2)
     assert results == [None]
+
+
+def test_urgent_keys_are_served_before_the_backlog_in_their_own_order() -> None:
+    queue: WorkQueue[tuple[str, str]] = WorkQueue(urgent=lambda key: key[0] != "AIMService")
+    for i in range(3):
+        queue.add(("AIMService", f"s{i}"))
+    queue.add(("AIMTemplateCache", "c"))
+    queue.add(("AIMArtifact", "a"))
+    order = [queue.get(0) for _ in range(5)]
+    assert order == [
+        ("AIMTemplateCache", "c"),
+        ("AIMArtifact", "a"),
+        ("AIMService", "s0"),
+        ("AIMService", "s1"),
+        ("AIMService", "s2"),
+    ]
