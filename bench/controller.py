@@ -1,9 +1,10 @@
 """`python -m bench.controller`: the AIMService controller at scale on the local control plane.
 
 1,000 AIMServices are created at once (through both admission webhooks, 8 concurrent clients)
-against a model and template that the catalog controllers make Ready, sharing one model cache; the benchmark measures how long until every one has its
-InferenceService with the expected spec, the controller's memory, the API requests it made per
-reconcile, and the write requests of a full resync in which nothing changed.
+against a model and template that the catalog controllers make Ready, sharing one model cache;
+the benchmark measures how long until every one has its InferenceService with the expected spec,
+the controller's memory, the API requests it made per reconcile, and the write requests of a full
+resync in which nothing changed.
 
 Targets (issue 5): converged in <= 60 s; controller RSS <= 250 MB; 0 writes on an idle resync.
 The baseline beside the convergence time is the time the API server took to admit and store the
