@@ -10,7 +10,10 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
-_SUFFIX = {
+_SUFFIX: dict[str, Decimal | int] = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
     "": 1,
     "k": 10**3,
     "M": 10**6,
@@ -25,7 +28,9 @@ _SUFFIX = {
     "Pi": 2**50,
     "Ei": 2**60,
 }
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([kMGTPE]i?|m)?$")
+# Binary suffixes are upper-case (Ki, not ki); decimal ones are n u m k M G T P E (API conventions).
+# A number, then either a decimal exponent or a suffix, never both.
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)([KMGTPE]i|[numkMGTPE])?$")
 GIB = 2**30
 
 
@@ -53,12 +58,12 @@ def quantity_value(value: str | int | float | None) -> Decimal:
     if not match:
         raise QuantityError(f"{value!r} is not a quantity")
     number, suffix = match.groups()
+    if suffix and ("e" in number.lower()):
+        raise QuantityError(f"{value!r} is not a quantity")
     try:
         amount = Decimal(number)
     except InvalidOperation as error:
         raise QuantityError(f"{value!r} is not a quantity") from error
-    if suffix == "m":
-        return amount / 1000
     return amount * _SUFFIX[suffix or ""]
 
 

@@ -15,15 +15,13 @@ Files are in the CRI log format (`write_log_file` converts plain text).
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, watch
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-log = logging.getLogger(__name__)
+from devcluster.watching import WatchThread
 
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
@@ -46,31 +44,16 @@ class LogRouter:
         self._core = client.CoreV1Api(api_client)
         self._custom = client.CustomObjectsApi(api_client)
         self._logs_root = logs_root
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-router", daemon=True)
+        self._watch = WatchThread(
+            "log-router", self._core.list_pod_for_all_namespaces, lambda event: self._route(event["object"])
+        )
         self._routed: set[tuple[str, str, str]] = set()
 
     def start(self) -> None:
-        self._thread.start()
+        self._watch.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stream = watch.Watch().stream(
-                    self._core.list_pod_for_all_namespaces, timeout_seconds=5, _request_timeout=10
-                )
-                for event in stream:
-                    if self._stop.is_set():
-                        return
-                    self._route(event["object"])
-            except Exception as error:  # the API server may be going away; retry until stopped
-                if not self._stop.is_set():
-                    log.debug("log router watch restarted: %r", error)
-                    self._stop.wait(0.5)
+        self._watch.stop()
 
     def _route(self, pod: Any) -> None:
         node = pod.spec.node_name

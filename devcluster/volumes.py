@@ -9,15 +9,13 @@ the binding; this only creates the volume a dynamic provisioner would have creat
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, watch
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-log = logging.getLogger(__name__)
+from devcluster.watching import WatchThread
 
 
 def volume_for_claim(claim: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -52,32 +50,20 @@ class VolumeProvisioner:
         self._api_client = api_client
         self._core = client.CoreV1Api(api_client)
         self._root = root
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="volume-provisioner", daemon=True)
+        self._watch = WatchThread(
+            "volume-provisioner", self._core.list_persistent_volume_claim_for_all_namespaces, self._claim_changed
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._watch.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        self._watch.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stream = watch.Watch().stream(
-                    self._core.list_persistent_volume_claim_for_all_namespaces, timeout_seconds=5, _request_timeout=10
-                )
-                for event in stream:
-                    if self._stop.is_set():
-                        return
-                    claim = self._api_client.sanitize_for_serialization(event["object"])
-                    if event["type"] != "DELETED" and not (claim.get("spec") or {}).get("volumeName"):
-                        self._provision(claim)
-            except Exception as error:  # the API server may be going away; retry until stopped
-                if not self._stop.is_set():
-                    log.debug("volume provisioner watch restarted: %r", error)
-                    self._stop.wait(0.5)
+    def _claim_changed(self, event: dict[str, Any]) -> None:
+        claim = self._api_client.sanitize_for_serialization(event["object"])
+        if event["type"] != "DELETED" and not (claim.get("spec") or {}).get("volumeName"):
+            self._provision(claim)
 
     def _provision(self, claim: dict[str, Any]) -> None:
         try:

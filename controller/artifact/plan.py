@@ -51,7 +51,7 @@ def parse_size_output(log: str) -> int | None:
         except ValueError:
             continue
         size = value.get("sizeBytes") if isinstance(value, dict) else None
-        if isinstance(size, int) and 0 < size <= MAX_SIZE:
+        if isinstance(size, int) and not isinstance(size, bool) and 0 < size <= MAX_SIZE:
             return size
         return None
     return None

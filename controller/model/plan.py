@@ -70,7 +70,7 @@ def needs_lookup(model: dict[str, Any]) -> bool:
         and bool(spec.get("image"))
         and _discovery(model).get("extractMetadata", True) is not False
         and not spec.get("imageMetadata")
-        and not (model.get("status") or {}).get("imageMetadata")
+        and (model.get("status") or {}).get("imageMetadata") is None  # {} is an answer: no labels at all
     )
 
 
@@ -85,7 +85,7 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
         extra["imageMetadata"] = spec["imageMetadata"]
         return [Component(condition, "Ready", "ImageMetadataFound", "Provided in spec.imageMetadata")]
     previous = (model.get("status") or {}).get("imageMetadata")
-    if previous:  # read once; the image's labels do not change under a tag we already read
+    if previous is not None:  # read once; the image's labels do not change under a tag we already read
         extra["imageMetadata"] = previous
         if not has_aim_labels(previous.get("originalLabels") or {}):
             return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
@@ -115,7 +115,7 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
     parsed = parse_image_labels(lookup.labels, lookup.env)
     if parsed.error:
         return [Component(condition, "Failed", "MetadataExtractionFailed", parsed.error)]
-    extra["imageMetadata"] = parsed.metadata
+    extra["imageMetadata"] = parsed.metadata or {"originalLabels": {}}
     if not parsed.has_aim_labels:
         return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
     return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
@@ -395,7 +395,8 @@ def templates_component(
         return Component(
             condition, "NotAvailable", "NoTemplatesAvailable", f"No GPU in the cluster fits any of {count} template(s)"
         )
-    if "Degraded" in states:
+    if "Degraded" in states or ("Failed" in states and "Ready" not in states):
+        # Some failed and none serves: not a clean Failed (others may still come good).
         return Component(condition, "Degraded", "SomeTemplatesDegraded", "Some templates are degraded")
     if any(s in ("Pending", "Progressing") for s in states):
         return Component(condition, "Progressing", "TemplatesProgressing", "Templates are being prepared")
@@ -439,7 +440,8 @@ def plan_model(observed: ModelObservation, now: str) -> Plan:
         else:
             desired += plan_custom_templates(observed)
         plan.apply += desired
-    components.append(templates_component(observed, desired, awaiting and not blocked))
+    # While the metadata cannot be read, templates are neither expected nor ruled out.
+    components.append(templates_component(observed, desired, awaiting or blocked))
     plan.status = component_status(model, components, now, extra)
     if plan.status["status"] != previous.get("status") and plan.status["status"] in ("Failed", "Degraded"):
         ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")

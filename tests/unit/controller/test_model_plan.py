@@ -107,6 +107,7 @@ def with_status(templates: list[dict[str, Any]], *states: str) -> list[dict[str,
         pytest.param(model(imageMetadata={"model": {"title": "x"}}), False, id="metadata-in-spec"),
         pytest.param(model(status={"imageMetadata": {"originalLabels": {}}}), False, id="already-read"),
         pytest.param(model(status={"status": "Failed"}), True, id="failed-before"),
+        pytest.param(model(status={"imageMetadata": {}}), False, id="read-an-image-without-any-label"),
     ],
 )
 def test_needs_lookup(m: dict[str, Any], expected: bool) -> None:
