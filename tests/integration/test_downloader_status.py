@@ -79,7 +79,8 @@ def test_status_reports_progress_protocol_and_completion(
     assert all(
         s["progress"]["percentage"] <= 99 for s in seen if s.get("download", {}).get("message") != "download complete"
     )
-    assert all(s["progress"]["totalBytes"] == size for s in seen)
+    # The first report can come before the size is known (no EXPECTED_SIZE_BYTES here).
+    assert all(s["progress"].get("totalBytes", size) == size for s in seen)
     assert {s["download"]["protocol"] for s in seen if "download" in s} <= {"XET", "HTTP"}
 
 

@@ -359,8 +359,12 @@ def test_the_chart_grants_the_model_source_reconciler_what_it_uses(
         for verb, resource, namespace in MODEL_SOURCE_ACCESS:
             where = operator_namespace if namespace == "<operator>" else namespace
             assert wait_until(lambda v=verb, r=resource, w=where: allowed(v, r, w), 10, f"{verb} {resource}")  # type: ignore[misc]
-        assert not allowed("get", "secrets", "default")
+        # A namespaced model's pull Secret is read by name in the model's namespace; Secrets are
+        # never listed or watched anywhere.
+        assert allowed("get", "secrets", "default")
         assert not allowed("list", "secrets", operator_namespace)
+        assert not allowed("list", "secrets", "default")
+        assert not allowed("watch", "secrets", "")
     finally:
         for document in documents:
             scope = ["-n", operator_namespace] if document["kind"] in ("Role", "RoleBinding") else []
