@@ -27,7 +27,7 @@ constraints: ## Re-pin constraints.txt from a fresh resolution of pyproject.toml
 	{ sed -n '1,2p' constraints.txt; /tmp/aim-constraints/bin/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm (cached, never rebuilt)
+binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm, registry, crane (cached, never rebuilt)
 	hack/build-binaries.sh all
 
 run: venv binaries ## Run the local control plane, webhook and controller in the foreground (Ctrl-C stops all)
