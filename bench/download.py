@@ -148,6 +148,9 @@ def alternate(variants: dict[str, Callable[[], dict[str, Any]]], repetitions: in
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for _ in range(repetitions):
         for name, action in variants.items():
+            # Flush what the previous run left dirty in the page cache, so that its write-back is
+            # not charged to the next run (2 GiB of dirty pages take seconds to write here).
+            os.sync()
             samples[name].append(action())
     return samples
 
