@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     termination_log = Path(os.environ.get("AIM_TERMINATION_LOG") or "/dev/termination-log")
     secrets: list[str] = []
     try:
-        settings = DownloaderSettings()
+        settings = DownloaderSettings.from_environment()
         termination_log = settings.termination_log
         secrets = settings.secrets()
         args = build_parser().parse_args(argv)
@@ -146,5 +146,16 @@ def check_size(settings: DownloaderSettings, uri: str, source: Source, scrub: pa
     return EXIT_OK
 
 
+def command() -> NoReturn:
+    """The `aim-download` command. Everything is on disk, reported and flushed when `main`
+    returns, so exit without the interpreter's teardown (atexit hooks, collecting modules):
+    a tenth of a second on every run."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

@@ -9,12 +9,12 @@ location, build_hf_headers → auth) and write the same local-dir layout as snap
 (files in place, `.cache/huggingface/download/*.metadata`), so a later run with any protocol
 recognises finished files. They differ only in how bytes move:
 
-* HTTP: one streaming GET per file with urllib3, appending to a stable
-  `<hash>.<etag>.incomplete` file and asking for `Range: bytes=<its size>-`, so a killed or
-  stalled attempt resumes where it stopped. huggingface_hub 2.x's own `hf_hub_download`
-  downloads into a fresh, uniquely named file each time and deletes it on failure (no resume),
-  and its `http_get` (httpx2) moved about a quarter of curl's bytes per second on loopback in
-  our benchmark, CPU-bound in the client; urllib3 (already here for botocore) keeps up with curl.
+* HTTP: one streaming GET per file (downloader.http_get, the standard library's http.client
+  reading into one reused buffer), appending to a stable `<hash>.<etag>.incomplete` file and
+  asking for `Range: bytes=<its size>-`, so a killed or stalled attempt resumes where it
+  stopped. huggingface_hub 2.x's own `hf_hub_download` downloads into a fresh, uniquely named
+  file each time and deletes it on failure (no resume), and its `http_get` (httpx2) moved about
+  a quarter of curl's bytes per second on loopback in our benchmark, CPU-bound in the client.
 * HF_TRANSFER: `hf_transfer.download`, parallel ranged GETs into a sparse file. huggingface_hub
   >= 1.0 no longer calls hf_transfer (HF_HUB_ENABLE_HF_TRANSFER only warns), so we call it.
   Its partial file has a name of its own, because its content is not a prefix and must never
@@ -24,8 +24,6 @@ recognises finished files. They differ only in how bytes move:
 from __future__ import annotations
 
 import logging
-import threading
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import hf_transfer
-import urllib3
 from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub._local_folder import (  # no public API for the local-dir layout; pinned version
     get_local_download_paths,
@@ -44,6 +41,7 @@ from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils._headers import build_hf_headers
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from downloader import http_get
 from downloader.failures import HttpStatusError
 from downloader.logs import adopt_hub_logging
 from downloader.protocols import Protocol
@@ -146,28 +144,8 @@ def _download_file(
     logger.info("Downloaded file path=%s bytes=%s", filename, metadata.size)
 
 
-_POOLS: dict[str | None, urllib3.PoolManager] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool_for(url: str) -> urllib3.PoolManager:
-    """One connection pool per proxy, honouring HTTP(S)_PROXY and NO_PROXY as httpx does."""
-    parsed = urlparse(url)
-    proxy = urllib.request.getproxies().get(parsed.scheme)
-    if proxy and urllib.request.proxy_bypass(parsed.hostname or ""):
-        proxy = None
-    with _POOLS_LOCK:
-        if proxy not in _POOLS:
-            _POOLS[proxy] = (
-                urllib3.ProxyManager(proxy, maxsize=FILE_WORKERS)
-                if proxy
-                else urllib3.PoolManager(maxsize=FILE_WORKERS)
-            )
-        return _POOLS[proxy]
-
-
 @retry(
-    retry=retry_if_exception_type((urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)),
+    retry=retry_if_exception_type(http_get.RETRYABLE_ERRORS),
     stop=stop_after_attempt(5),
     wait=wait_exponential(multiplier=0.5, max=8),
     reraise=True,
@@ -176,7 +154,7 @@ def transfer_http(url: str, headers: dict[str, str], partial: Path, size: int | 
     """One streaming GET appended to the partial file, from where it ends (`Range: bytes=N-`).
     A broken stream is retried from the new end; a new process does the same."""
     partial.parent.mkdir(parents=True, exist_ok=True)
-    with partial.open("ab") as file:
+    with partial.open("ab", buffering=0) as file:
         resume = file.tell()
         if size is not None and resume >= size:
             if resume == size:
@@ -187,22 +165,19 @@ def transfer_http(url: str, headers: dict[str, str], partial: Path, size: int | 
         if resume:
             request_headers["Range"] = f"bytes={resume}-"
             logger.info("Resumed partial file path=%s offset=%d", partial.name, resume)
-        response = _pool_for(url).request(
-            "GET",
+        with http_get.get(
             url,
-            headers=request_headers,
-            preload_content=False,
-            timeout=urllib3.Timeout(connect=constants.HF_HUB_ETAG_TIMEOUT, read=constants.HF_HUB_DOWNLOAD_TIMEOUT),
-        )
-        try:
+            request_headers,
+            connect_timeout=constants.HF_HUB_ETAG_TIMEOUT,
+            read_timeout=constants.HF_HUB_DOWNLOAD_TIMEOUT,
+        ) as response:
             if response.status >= 400:
                 raise HttpStatusError(response.status, url)
             if resume and response.status == 200:  # the server ignored the Range: start over
                 file.truncate(0)
-            for chunk in iter(lambda: response.read(HTTP_CHUNK_BYTES), b""):
-                file.write(chunk)
-        finally:
-            response.release_conn()
+            buffer = memoryview(bytearray(HTTP_CHUNK_BYTES))
+            while count := response.readinto(buffer):
+                file.write(buffer[:count])
     written = partial.stat().st_size
     if size is not None and written != size:
         raise OSError(f"{partial.name}: {written} bytes written, {size} expected")

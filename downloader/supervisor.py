@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import multiprocessing.process
 import os
 import queue
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
-
-from tqdm import tqdm
+from typing import IO, TYPE_CHECKING, Any
 
 from downloader.disk import (
     CGROUP_V1_MEMORY_LIMIT,
@@ -38,6 +39,10 @@ from downloader.progress import RateLimiter, StallDetector, human_bytes, progres
 from downloader.protocols import Attempt, Protocol, ProtocolPlan, protocol_environment
 from downloader.settings import DownloaderSettings
 from downloader.verify import size_mismatch
+from downloader.worker import run_forked
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 logger = logging.getLogger("downloader")
 
@@ -65,7 +70,7 @@ class StatusPublisher:
     """Sends status patches from a thread of its own, newest first: a slow or absent API server
     never delays stall detection, and patches queued behind a slow one are coalesced. The
     connection is made in that thread too (loading the Kubernetes client takes a while), while
-    the first attempt already runs."""
+    the first attempt already runs. Patches published before `start` wait for it."""
 
     def __init__(self, connect: Callable[[], Patcher | None]):
         self._connect = connect
@@ -75,7 +80,10 @@ class StatusPublisher:
         self._idle = threading.Event()
         self._idle.set()
         self._thread = threading.Thread(target=self._run, name="status", daemon=True)
-        self._thread.start()
+
+    def start(self) -> None:
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
 
     def publish(self, status: dict[str, Any]) -> None:
         with self._lock:
@@ -84,6 +92,7 @@ class StatusPublisher:
         self._wake.set()
 
     def flush(self, timeout: float) -> None:
+        self.start()
         self._idle.wait(timeout)
 
     def _run(self) -> None:
@@ -121,7 +130,7 @@ class Console:
     def write(self, line: str) -> None:
         with self._lock:
             if self._bar is not None:
-                tqdm.write(line, file=sys.stderr)
+                self._bar.write(line, file=sys.stderr)
             else:
                 sys.stderr.write(line + "\n")
                 sys.stderr.flush()
@@ -130,6 +139,8 @@ class Console:
         if self.tty:
             with self._lock:
                 if self._bar is None:
+                    from tqdm import tqdm  # a tenth of a second to import: only for a terminal
+
                     self._bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stdout)
                 self._bar.set_description(label, refresh=False)
                 self._bar.n = downloaded
@@ -189,6 +200,7 @@ class Supervisor:
         self.target = settings.target_dir
         self._status_limit = RateLimiter(settings.progress_interval)
         self._poll = min(0.25, settings.stall_timeout / 4)
+        self._background_started = False
 
     # status helpers
 
@@ -225,10 +237,26 @@ class Supervisor:
             else:
                 logger.warning("Could not find the source size; progress shows 0 %% reason=%s", reason)
 
-    def run(self) -> Result:
-        self.target.mkdir(parents=True, exist_ok=True)
+    def _start_background_work(self) -> None:
+        """Size discovery and the status connection run in threads, started once the first worker
+        is: until then the supervisor stays single-threaded and free of the libraries they load,
+        so that worker can be forked."""
+        if self._background_started:
+            return
+        self._background_started = True
+        if self.status is not None:
+            self.status.start()
         if self._discover_size is not None:
             threading.Thread(target=self._discover, args=(self._discover_size,), name="size", daemon=True).start()
+
+    def run(self) -> Result:
+        self.target.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._run_attempts()
+        finally:
+            self._start_background_work()  # a status that was never sent still is
+
+    def _run_attempts(self) -> Result:
         last = Result(FailureKind.TRANSIENT, "no protocol was tried")
         for attempt in self.plan.attempts:
             now = time.monotonic()
@@ -296,22 +324,43 @@ class Supervisor:
             )
         return Result(None, "download complete")
 
+    def _launch(self, job: WorkerJob, environment: dict[str, str], result_fd: int) -> tuple[WorkerProcess, int]:
+        """Start the worker; returns it and the read end of its output. Forked when that is safe
+        (saves a new interpreter and its imports: about a third of a second before the first
+        byte), else a fresh interpreter."""
+        output_read, output_write = os.pipe()
+        try:
+            if fork_is_safe(threading.active_count(), sys.modules):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                process = multiprocessing.get_context("fork").Process(
+                    target=run_forked, args=(job, result_fd, output_write, environment), name="worker"
+                )
+                process.start()
+                logger.info("Started worker pid=%s start=forked protocol=%s", process.pid, job.protocol.value)
+                return ForkedWorker(process), output_read
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "downloader.worker", job.model_dump_json(), str(result_fd)],
+                env=environment,
+                pass_fds=(result_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=output_write,
+                stderr=output_write,
+            )
+            logger.info("Started worker pid=%s start=spawned protocol=%s", popen.pid, job.protocol.value)
+            return SpawnedWorker(popen), output_read
+        finally:
+            os.close(output_write)
+
     def _run_attempt(self, attempt: Attempt, protocol: Protocol) -> Result:
         job = WorkerJob(source_uri=self.source_uri, protocol=protocol, target_dir=self.target)
         read_end, write_end = os.pipe()
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "downloader.worker", job.model_dump_json(), str(write_end)],
-                env=worker_environment(protocol),
-                pass_fds=(write_end,),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
+            process, output = self._launch(job, worker_environment(protocol), write_end)
         finally:
             os.close(write_end)
-        assert process.stdout is not None
-        relay = threading.Thread(target=self._relay, args=(process.stdout,), name="worker-output", daemon=True)
+        self._start_background_work()
+        relay = threading.Thread(target=self._relay, args=(os.fdopen(output, "rb"),), name="worker-output", daemon=True)
         relay.start()
         outcome: queue.Queue[bytes] = queue.Queue()
         reader = threading.Thread(target=lambda: outcome.put(_read_all(read_end)), name="worker-result", daemon=True)
@@ -330,19 +379,16 @@ class Supervisor:
                     return self._size_failure
                 if stall.observe(downloaded, now):
                     process.kill()
-                    process.wait()
                     message = (
                         f"download stalled: no progress for {self.settings.stall_timeout:g} s with {attempt.name}"
                         f" at {human_bytes(downloaded)}"
                     )
                     logger.warning("Killed stalled attempt protocol=%s downloaded=%d", attempt.name, downloaded)
                     return Result(FailureKind.TRANSIENT, message)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=self._poll)
+                process.wait(self._poll)
         finally:
             if process.poll() is None:
                 process.kill()
-                process.wait()
             relay.join(timeout=5)
             reader.join(timeout=5)
         raw = outcome.get() if not outcome.empty() else b""
@@ -357,6 +403,61 @@ class Supervisor:
         for raw in iter(stream.readline, b""):
             self.console.write(self.redact(raw.decode(errors="replace").rstrip("\n")))
         stream.close()
+
+
+# -- worker processes -----------------------------------------------------------------------------
+
+FORK_UNSAFE_MODULES = ("huggingface_hub", "hf_xet", "hf_transfer", "boto3", "botocore")
+"""Libraries that read the environment when they are imported: a worker forked after the
+supervisor loaded one would inherit the supervisor's settings, not its protocol's."""
+
+
+def fork_is_safe(thread_count: int, loaded: Mapping[str, object]) -> bool:
+    """Fork only a single-threaded supervisor (another thread could hold a lock, or be halfway
+    through an import, that the child would inherit and never see released) that has not
+    loaded a library configured at import."""
+    return thread_count == 1 and not any(name in loaded for name in FORK_UNSAFE_MODULES)
+
+
+class WorkerProcess(typing.Protocol):
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float) -> None:
+        """Return when the worker exits or after `timeout` seconds."""
+
+    def kill(self) -> None:
+        """SIGKILL, then reap."""
+
+
+class SpawnedWorker:
+    def __init__(self, process: subprocess.Popen[bytes]):
+        self._process = process
+
+    def poll(self) -> int | None:
+        return self._process.poll()
+
+    def wait(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        self._process.kill()
+        self._process.wait()
+
+
+class ForkedWorker:
+    def __init__(self, process: multiprocessing.process.BaseProcess):
+        self._process = process
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def wait(self, timeout: float) -> None:
+        self._process.join(timeout)
+
+    def kill(self) -> None:
+        self._process.kill()
+        self._process.join()
 
 
 def _read_all(fd: int) -> bytes:

@@ -1,4 +1,5 @@
-"""One download attempt with one protocol, in a child process of the supervisor
+"""One download attempt with one protocol, in a child process of the supervisor: forked from
+it (`run_forked`) or, when forking is not safe, a fresh interpreter
 (`python -m downloader.worker <job JSON> <result fd>`).
 
 A child process because it is the only reliable way to stop a stalled attempt: hf_xet and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -57,11 +59,9 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    job = WorkerJob.model_validate_json(args[0])
-    result_fd = int(args[1])
-    settings = DownloaderSettings()
+def attempt(job: WorkerJob, result_fd: int) -> int:
+    """Run the job, write its outcome to `result_fd`, and return the exit code."""
+    settings = DownloaderSettings.from_environment()
     secrets = settings.secrets()
     configure(lambda text: redact(text, secrets))
     _exit_with_parent()
@@ -77,10 +77,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if outcome.kind is None else outcome.kind.exit_code
 
 
-if __name__ == "__main__":
-    code = main()
-    # Everything is on disk and reported: skip the interpreter's teardown (joining idle library
-    # threads, collecting modules), which costs a noticeable part of a second.
+def run_forked(job: WorkerJob, result_fd: int, output_fd: int, environment: dict[str, str]) -> None:
+    """The body of a worker forked from the supervisor: the supervisor's imports are already
+    loaded, so the attempt starts without a new interpreter. The supervisor forks only while
+    it is single-threaded and has not imported huggingface_hub (which reads the protocol's
+    environment once, at import)."""
+    os.environ.clear()
+    os.environ.update(environment)
+    os.dup2(output_fd, sys.stdout.fileno())
+    os.dup2(output_fd, sys.stderr.fileno())
+    os.close(output_fd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    code = attempt(job, result_fd)
+    _exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    return attempt(WorkerJob.model_validate_json(args[0]), int(args[1]))
+
+
+def _exit(code: int) -> None:
+    """Everything is on disk and reported: skip the interpreter's teardown (joining idle library
+    threads, collecting modules), which costs a noticeable part of a second."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+if __name__ == "__main__":
+    _exit(main())

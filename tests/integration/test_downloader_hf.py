@@ -74,6 +74,10 @@ def test_failing_and_stalling_protocols_fall_back_and_leave_no_partial_files(hub
     result = run_download("hf://acme/tiny", env=env)
     assert result.returncode == 0, result.stderr
     assert "Attempt failed protocol=XET" in result.stderr
+    # The first worker is forked from the still single-threaded supervisor; once threads run
+    # (size discovery, output relays), later ones may be fresh interpreters: each gets its own
+    # protocol's environment either way (the user agents below).
+    assert "start=forked protocol=XET" in result.stderr
     assert "503" in result.stderr
     assert "Killed stalled attempt protocol=HF_TRANSFER" in result.stderr
     assert "Removed partial files" in result.stderr  # the stalled hf_transfer file, before HTTP
