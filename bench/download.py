@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             if landing_parent is not None
             else workdir / "landing"
         )
+        landing.mkdir(exist_ok=True)
         results: dict[str, Any] = {
             "cpus": os.cpu_count(),
             "destination": "tmpfs" if landing_parent is not None else "disk",
