@@ -48,7 +48,12 @@ def build_reconcilers(kube: Kube, settings: ControllerSettings) -> dict[str, Rec
     reconcilers["AIMProfileCache"] = PlanReconciler(
         kube, V2, "AIMProfileCache", fetch_profile_cache, plan_profile_cache
     )
-    model_fetch = partial(fetch_model, registry=RegistryClient(), operator_namespace=settings.system_namespace)
+    model_fetch = partial(
+        fetch_model,
+        registry=RegistryClient(),
+        operator_namespace=settings.system_namespace,
+        retry_seconds=settings.image_retry_seconds,
+    )
     for kind in ("AIMModel", "AIMClusterModel"):
         reconcilers[kind] = PlanReconciler(kube, V2, kind, model_fetch, plan_model)
     source_fetch = partial(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from controller.model.observe import IMAGE_RETRY_SECONDS
+
 
 class ControllerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIM_CONTROLLER_")
@@ -40,6 +42,9 @@ class ControllerSettings(BaseSettings):
     job_pod_annotations: dict[str, str] = {}
     """Annotations for the pods of the Jobs the operator runs (discovery, check-size, download), as
     JSON, e.g. to keep a service mesh sidecar out of them."""
+    image_retry_seconds: dict[str, float] = Field(default_factory=lambda: dict(IMAGE_RETRY_SECONDS))
+    """How soon a model's image is read again after its registry answered with this error, as JSON
+    (`unreachable`, `not-found`, `unauthorized`); the image may be pushed or the registry come back."""
     lease_seconds: int = 15
     """A leader that has not renewed for this long is replaced."""
     lease_retry_seconds: float = 2.0

@@ -4,13 +4,14 @@ fine-tuned models the official templates of its AIM family and their models."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from controller.catalog.credentials import credentials_for_registry
 from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
-from controller.model.observe import ImageLookup, ModelObservation
+from controller.model.observe import IMAGE_RETRY_SECONDS, ImageLookup, ModelObservation
 from controller.model.plan import MODEL_LABEL, is_fine_tuned, needs_lookup
 from controller.registry.client import RegistryClient
 from controller.registry.errors import (
@@ -46,7 +47,11 @@ def read_image(registry: RegistryClient, image: str, secrets: list[dict[str, Any
 
 
 def fetch_model(
-    kube: Kube, model: dict[str, Any], registry: RegistryClient, operator_namespace: str
+    kube: Kube,
+    model: dict[str, Any],
+    registry: RegistryClient,
+    operator_namespace: str,
+    retry_seconds: Mapping[str, float] = IMAGE_RETRY_SECONDS,
 ) -> ModelObservation:
     cluster = model["kind"] == "AIMClusterModel"
     namespace = None if cluster else model["metadata"]["namespace"]
@@ -54,6 +59,7 @@ def fetch_model(
     name = config_name(spec.get("runtimeConfigName"))
     observed = ModelObservation(
         model=model,
+        retry_seconds=retry_seconds,
         runtime_config=resolve_runtime_config(
             spec.get("runtimeConfigName"),
             kube.get(V1, "AIMRuntimeConfig", name, namespace) if namespace else None,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
+
+IMAGE_RETRY_SECONDS: Mapping[str, float] = {"unreachable": 30.0, "not-found": 60.0, "unauthorized": 300.0}
+"""Default of settings.image_retry_seconds: when to read an image again after a registry error."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class ModelObservation:
     """For fine-tuned models: templates with the same spec.aimId not made for fine-tuning."""
     template_owners: dict[str, dict[str, Any]] = field(default_factory=dict)
     """For fine-tuned models: the models owning official templates, by "<kind>/<name>"."""
+    retry_seconds: Mapping[str, float] = field(default_factory=lambda: dict(IMAGE_RETRY_SECONDS))
+    """When to read the image again after a registry error, by error (settings.image_retry_seconds)."""
 
     @property
     def cluster_scoped(self) -> bool:

@@ -40,7 +40,6 @@ ALIAS_LABEL = "aim.eai.amd.com/template.alias"
 DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
 AUTO, CUSTOM, FINE_TUNED = "auto-generated", "custom", "fine-tuned"
 NO_AIM_LABELS = "The image is reachable but carries no AIM labels: no templates are generated"
-RETRY_SECONDS = {"unreachable": 30.0, "not-found": 60.0, "unauthorized": 300.0}
 
 
 def template_kind(observed: ModelObservation) -> str:
@@ -99,7 +98,7 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
     if lookup is None:
         return [Component(condition, "Progressing", "AwaitingMetadata", "Reading the image's labels")]
     if lookup.error:
-        plan.requeue_after = RETRY_SECONDS.get(lookup.error)
+        plan.requeue_after = observed.retry_seconds.get(lookup.error)
         components = [Component(condition, "Degraded", "MetadataExtractionFailed", lookup.message)]
         if lookup.error == "unauthorized":
             components = [

@@ -23,7 +23,8 @@ from tests.integration.test_caching import wait_status
 from tests.integration.test_service_controller import V1, condition
 from tests.servers.fixtures import AIM_DOWNLOAD, HfServer, MiB, hub_with_repositories, run_download, sha256_tree
 
-JOB_SECONDS = 45
+JOB_SECONDS = 20
+"""Long enough for the local download (a few seconds) to report while the Job still runs."""
 
 
 @pytest.fixture(scope="module", autouse=True)

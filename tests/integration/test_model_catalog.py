@@ -50,8 +50,14 @@ DISCOVERY_OUTPUT = [
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
     annotations = {"sim.aim.eai.amd.com/run-duration": "3s"}
+    # A missing or unreachable image is read again after seconds here, not the default minute.
+    retry = {"unreachable": 2, "not-found": 2, "unauthorized": 300}
     process = control_plane.start_controller(
-        "controller-catalog", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
+        "controller-catalog",
+        {
+            "AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations),
+            "AIM_CONTROLLER_IMAGE_RETRY_SECONDS": json.dumps(retry),
+        },
     )
     yield
     process.stop()

@@ -328,6 +328,21 @@ def test_lookup_errors(error: str, state: str, expected: dict[str, tuple[str, st
     assert [(e.type, e.reason) for e in plan.events] == [("Warning", "MetadataExtractionFailed")]
 
 
+@pytest.mark.parametrize(
+    ("error", "requeue"),
+    [
+        pytest.param("not-found", 2.0, id="configured"),
+        pytest.param("unreachable", 5.0, id="configured-per-error"),
+        pytest.param("unauthorized", None, id="not-configured-no-retry"),
+        pytest.param("invalid", None, id="invalid-never-retried"),
+    ],
+)
+def test_lookup_retry_comes_from_the_settings(error: str, requeue: float | None) -> None:
+    retry = {"not-found": 2.0, "unreachable": 5.0, "invalid": 1.0}
+    plan = plan_model(observe(lookup=failed(error), retry_seconds=retry), NOW)
+    assert plan.requeue_after == requeue
+
+
 def test_no_second_event_for_the_same_failure() -> None:
     plan = plan_model(observe(model(status={"status": "Degraded"}), lookup=failed("unreachable")), NOW)
     assert plan.events == []

@@ -3,6 +3,7 @@ malformed review gets a 4xx, a well-formed one a well-formed answer."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -92,8 +93,9 @@ conversion_reviews = st.fixed_dictionaries(
         ),
     },
 )
+# AIM_FUZZ_EXAMPLES=10000 is the thorough run (docs/development.md); 1,000 keeps `make test` in budget.
 FUZZ = settings(
-    max_examples=1_700,
+    max_examples=int(os.environ.get("AIM_FUZZ_EXAMPLES", "1000")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
