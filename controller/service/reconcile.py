@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from controller.kube.client import Kube
 from controller.pipeline.apply import needs_apply, with_applied_hash
-from controller.service.fetch import V2, fetch_service
+from controller.service.cleanup import FINALIZER, plan_service_cleanup, with_finalizer
+from controller.service.fetch import V1, V2, fetch_service
 from controller.service.plan import plan_service
 
 log = logging.getLogger(__name__)
@@ -26,11 +28,17 @@ class ServiceReconciler:
 
     def reconcile(self, namespace: str, name: str) -> None:
         service = self.kube.get(V2, "AIMService", name, namespace)
-        if service is None or service["metadata"].get("deletionTimestamp"):
-            return  # owned children go with it (garbage collection)
+        if service is None:
+            return
+        if service["metadata"].get("deletionTimestamp"):
+            self._clean_up(service)  # owned children go with it (garbage collection)
+            return
         if (service["metadata"].get("annotations") or {}).get(PAUSED) == "true":
             log.info("Skipped paused AIMService %s/%s", namespace, name)
             return
+        finalizers = with_finalizer(service)
+        if finalizers is not None:
+            self.kube.set_finalizers(service, finalizers)
         observed = fetch_service(self.kube, service)
         plan = plan_service(observed, self.now())
         for planned in plan.apply:
@@ -44,3 +52,22 @@ class ServiceReconciler:
             log.info("Updated AIMService %s/%s status: %s", namespace, name, plan.status.get("status"))
         for event in plan.events:
             self.kube.event(service, event.type, event.reason, event.message)
+
+    def _clean_up(self, service: dict[str, Any]) -> None:
+        """Delete the service's caches that never became Ready, then let the service go."""
+        metadata = service["metadata"]
+        if FINALIZER not in (metadata.get("finalizers") or []):
+            return
+        namespace = metadata["namespace"]
+        terminating = self.kube.namespace_terminating(namespace)
+        plan = plan_service_cleanup(
+            service,
+            [] if terminating else self.kube.list(V1, "AIMTemplateCache", namespace),
+            [] if terminating else self.kube.list(V2, "AIMProfileCache", namespace),
+            [] if terminating else self.kube.list(V2, "AIMService", namespace),
+            terminating,
+        )
+        for ref in plan.delete:
+            self.kube.delete(ref.api_version, ref.kind, ref.name, ref.namespace)
+            log.info("Deleted %s %s/%s: never Ready, its service is gone", ref.kind, ref.namespace, ref.name)
+        self.kube.set_finalizers(service, plan.finalizers)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from devcluster.controlplane import ControlPlane
+from devcluster.waiting import wait_until
 from tests.conftest import Kubectl
 from tests.integration.test_caching import items, wait_status
 from tests.integration.test_service_controller import condition, ready_model, ready_template, service, wait_service
@@ -43,3 +44,26 @@ def test_a_permanent_download_failure_fails_artifact_cache_and_service(kubectl: 
     assert job["status"]["failed"] == 1, "a permanent failure is not retried"
     assert any(c["reason"] == "PodFailurePolicy" for c in job["status"]["conditions"] if c["type"] == "Failed")
     assert not items(kubectl, "inferenceservices.serving.kserve.io")
+
+    # Deleting the service takes its failed Shared cache, the cache its artifact, the artifact
+    # its volume and Job: nothing failed is left behind (a Ready cache would stay for reuse:
+    # test_caching.py).
+    [cache] = items(kubectl, "aimtemplatecaches")
+    assert cache["metadata"]["labels"]["aim.eai.amd.com/service"] == "svc"
+    svc = kubectl.get_json("aimservices.aim.eai.amd.com", "svc")
+    assert "aim.eai.amd.com/template-cache-cleanup" in svc["metadata"]["finalizers"]
+    kubectl("delete", "aimservices.aim.eai.amd.com", "svc", "--wait=true", "--timeout=30s")
+    wait_until(lambda: not items(kubectl, "aimtemplatecaches"), 30, "the failed cache deleted with its service")
+    wait_until(lambda: not items(kubectl, "aimartifacts"), 30, "its artifact deleted by the cache's finalizer")
+    wait_until(lambda: not items(kubectl, "persistentvolumeclaims"), 30, "the artifact's volume collected")
+
+
+def test_namespace_deletion_releases_a_service_with_a_failed_cache(
+    control_plane: ControlPlane, kubectl: Kubectl, namespace: str
+) -> None:
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    kubectl.apply(service("svc", model={"name": "m"}, template={"name": "t"}))
+    wait_service(kubectl, "svc", lambda s: s.get("status") == "Failed", "the service to fail")
+    control_plane.kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=60s")
+    assert control_plane.kubectl("get", "namespace", namespace, check=False).returncode != 0

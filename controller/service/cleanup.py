@@ -1,0 +1,105 @@
+"""What deleting an AIMService leaves behind (pure: the service and its namespace's caches and
+services in, the caches to delete and the finalizers to keep out).
+
+A service's Shared caches have no owner, so garbage collection never removes them: a Ready one is
+kept for the next service of the same template or profile (the point of sharing), but one that
+never became Ready (failed, or still downloading for a service that no longer exists) would stay
+forever. The service's finalizer deletes those, as upstream's `template-cache-cleanup` does; the
+caches' own finalizer then deletes their non-Ready artifacts (controller.cache.plan). Two things
+differ from upstream: a cache another live service of the namespace uses is kept whatever its
+state (deleting it would only make that service create it again), and profile caches are cleaned
+up the same way. Dedicated caches are owned by the service and go with it regardless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.naming import rfc1123
+from controller.pipeline.plan import ObjectRef
+from controller.service.common import GROUP, MANAGED_BY
+
+FINALIZER = "aim.eai.amd.com/template-cache-cleanup"
+SERVICE_LABEL = "aim.eai.amd.com/service"
+MANAGED_LABEL = "app.kubernetes.io/managed-by"
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    finalizers: list[str]
+    """metadata.finalizers once the cleanup is done (ours removed)."""
+    delete: list[ObjectRef] = field(default_factory=list)
+
+
+def with_finalizer(service: dict[str, Any]) -> list[str] | None:
+    """The finalizers a live service should carry, or None when ours is already there."""
+    finalizers = list(service["metadata"].get("finalizers") or [])
+    return None if FINALIZER in finalizers else [*finalizers, FINALIZER]
+
+
+def _created_by(obj: dict[str, Any], service_label: str) -> bool:
+    return bool((obj["metadata"].get("labels") or {}).get(SERVICE_LABEL) == service_label)
+
+
+def _ours(obj: dict[str, Any]) -> bool:
+    """Made by the controller for a service: a cache a user created is never deleted for them."""
+    return bool((obj["metadata"].get("labels") or {}).get(MANAGED_LABEL) == MANAGED_BY)
+
+
+def _ready(obj: dict[str, Any]) -> bool:
+    return bool((obj.get("status") or {}).get("status") == "Ready")
+
+
+def _template_caches_in_use(services: list[dict[str, Any]]) -> set[str]:
+    return {
+        ((s.get("status") or {}).get("cache") or {}).get("templateCacheRef", {}).get("name", "") for s in services
+    } - {""}
+
+
+def _profiles_in_use(services: list[dict[str, Any]]) -> set[str]:
+    return {((s.get("spec") or {}).get("profile") or {}).get("name", "") for s in services} - {""}
+
+
+def plan_service_cleanup(
+    service: dict[str, Any],
+    template_caches: list[dict[str, Any]],
+    profile_caches: list[dict[str, Any]],
+    services: list[dict[str, Any]],
+    namespace_terminating: bool,
+) -> CleanupPlan:
+    """For a service being deleted: its non-Ready caches that no other live service uses."""
+    finalizers = [f for f in service["metadata"].get("finalizers") or [] if f != FINALIZER]
+    if namespace_terminating:
+        return CleanupPlan(finalizers)  # everything goes with the namespace; never block it
+    metadata = service["metadata"]
+    label = rfc1123(metadata["name"])
+    others = [
+        s for s in services if s["metadata"]["name"] != metadata["name"] and not s["metadata"].get("deletionTimestamp")
+    ]
+    template_caches_in_use = _template_caches_in_use(others)
+    profiles_in_use = _profiles_in_use(others)
+    # A Shared cache carries the label of the service that created it; later services reuse it
+    # without relabelling, so the caches this service used count as its own too.
+    used_template_caches = _template_caches_in_use([service])
+    used_profiles = _profiles_in_use([service])
+    delete = [
+        ObjectRef(f"{GROUP}/v1alpha1", "AIMTemplateCache", c["metadata"]["name"], metadata["namespace"])
+        for c in template_caches
+        if _ours(c)
+        and (_created_by(c, label) or c["metadata"]["name"] in used_template_caches)
+        and not _ready(c)
+        and c["metadata"]["name"] not in template_caches_in_use
+    ] + [
+        ObjectRef(f"{GROUP}/v1alpha2", "AIMProfileCache", c["metadata"]["name"], metadata["namespace"])
+        for c in profile_caches
+        if _ours(c)
+        and (_created_by(c, label) or _profile_of(c) in used_profiles)
+        and not _ready(c)
+        and _profile_of(c) not in profiles_in_use
+    ]
+    return CleanupPlan(finalizers, delete)
+
+
+def _profile_of(cache: dict[str, Any]) -> str:
+    return str((cache.get("spec") or {}).get("profileName") or "")
