@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_transient_failures_are_retried_with_back_off_before_the_artifact_fails(
         }
     )
 
-    def download_job() -> dict[str, object] | None:
+    def download_job() -> dict[str, Any] | None:
         return next((j for j in items(kubectl, "jobs") if "download" in j["metadata"]["name"]), None)
 
     job = wait_until(download_job, 30, "the download Job")
@@ -51,10 +52,10 @@ def test_transient_failures_are_retried_with_back_off_before_the_artifact_fails(
     download = condition(failed["status"], "DownloadComplete")
     assert (download["status"], download["reason"]) == ("False", "PodFailed")
     assert download["message"] == "exit code 1: transient failure"
-    job = download_job()
-    assert job is not None
-    assert job["status"]["failed"] == 3, "the first pod and two retries"
-    assert any(c["reason"] == "BackoffLimitExceeded" for c in job["status"]["conditions"] if c["type"] == "Failed")
+    final = download_job()
+    assert final is not None
+    assert final["status"]["failed"] == 3, "the first pod and two retries"
+    assert any(c["reason"] == "BackoffLimitExceeded" for c in final["status"]["conditions"] if c["type"] == "Failed")
     pods = items(kubectl, "pods")
     starts = sorted(p["status"].get("startTime", "") for p in pods if "download" in p["metadata"]["name"])
     assert len(starts) == 3
