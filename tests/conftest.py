@@ -7,6 +7,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,21 @@ def controller(control_plane: ControlPlane) -> Iterator[None]:
     process = control_plane.start_controller()
     yield
     process.stop()
+
+
+@contextmanager
+def controller_running(
+    control_plane: ControlPlane, name: str, job_pod_annotations: dict[str, str], **settings: str
+) -> Iterator[None]:
+    """A module's own controller: the simulated outcome of its Jobs' pods is chosen by annotation
+    (devcluster/kwok.py), other settings as AIM_CONTROLLER_<NAME> variables."""
+    env = {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(job_pod_annotations)}
+    env |= {f"AIM_CONTROLLER_{key.upper()}": value for key, value in settings.items()}
+    process = control_plane.start_controller(name, env)
+    try:
+        yield
+    finally:
+        process.stop()
 
 
 # --- OCI registry (tests/registry.py): a real distribution registry on 127.0.0.1, crane to push ---

@@ -16,7 +16,7 @@ import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, controller_running
 from tests.integration.test_service_controller import (
     V1,
     condition,
@@ -31,12 +31,10 @@ RUN_SECONDS = 3
 
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    annotations = {"sim.aim.eai.amd.com/run-duration": f"{RUN_SECONDS}s"}
-    process = control_plane.start_controller(
-        "controller-caching", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
-    )
-    yield
-    process.stop()
+    with controller_running(
+        control_plane, "controller-caching", {"sim.aim.eai.amd.com/run-duration": f"{RUN_SECONDS}s"}
+    ):
+        yield
 
 
 def items(kubectl: Kubectl, resource: str) -> list[dict[str, Any]]:

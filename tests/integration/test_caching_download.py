@@ -7,7 +7,6 @@ Job then completes on its simulated node as it would when the container exits 0 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from controller.artifact.plan import child_name
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import wait_status
 from tests.integration.test_service_controller import V1, condition
 from tests.servers.fixtures import AIM_DOWNLOAD, HfServer, MiB, hub_with_repositories, run_download, sha256_tree
@@ -29,12 +28,10 @@ JOB_SECONDS = 20
 
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    annotations = {"sim.aim.eai.amd.com/run-duration": f"{JOB_SECONDS}s"}
-    process = control_plane.start_controller(
-        "controller-download", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
-    )
-    yield
-    process.stop()
+    with controller_running(
+        control_plane, "controller-download", {"sim.aim.eai.amd.com/run-duration": f"{JOB_SECONDS}s"}
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")

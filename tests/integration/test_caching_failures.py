@@ -4,26 +4,22 @@ are the cache and the service waiting for it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import items, wait_status
 from tests.integration.test_service_controller import condition, ready_model, ready_template, service, wait_service
 
 
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    annotations = {"sim.aim.eai.amd.com/outcome": "Failed", "sim.aim.eai.amd.com/exit-code": "4"}
-    process = control_plane.start_controller(
-        "controller-failing-downloads", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
-    )
-    yield
-    process.stop()
+    failing = {"sim.aim.eai.amd.com/outcome": "Failed", "sim.aim.eai.amd.com/exit-code": "4"}
+    with controller_running(control_plane, "controller-failing-downloads", failing):
+        yield
 
 
 def test_a_permanent_download_failure_fails_artifact_cache_and_service(kubectl: Kubectl) -> None:

@@ -5,7 +5,6 @@ only then is the artifact Failed, with the reason from the last pod."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,19 +12,16 @@ import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import items, wait_status
 from tests.integration.test_service_controller import V1, condition
 
 
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    annotations = {"sim.aim.eai.amd.com/outcome": "Failed", "sim.aim.eai.amd.com/exit-code": "1"}
-    process = control_plane.start_controller(
-        "controller-transient-downloads", {"AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations)}
-    )
-    yield
-    process.stop()
+    failing = {"sim.aim.eai.amd.com/outcome": "Failed", "sim.aim.eai.amd.com/exit-code": "1"}
+    with controller_running(control_plane, "controller-transient-downloads", failing):
+        yield
 
 
 def test_transient_failures_are_retried_with_back_off_before_the_artifact_fails(kubectl: Kubectl) -> None:

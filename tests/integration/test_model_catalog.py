@@ -18,7 +18,7 @@ import pytest
 from controller.template.plan import discovery_job_name
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
-from tests.conftest import Kubectl
+from tests.conftest import Kubectl, controller_running
 from tests.integration.test_service_controller import V1, V2, condition
 from tests.registry import Crane, RegistryServer
 
@@ -49,18 +49,15 @@ DISCOVERY_OUTPUT = [
 
 @pytest.fixture(scope="module", autouse=True)
 def controller(control_plane: ControlPlane) -> Iterator[None]:
-    annotations = {"sim.aim.eai.amd.com/run-duration": "3s"}
     # A missing or unreachable image is read again after seconds here, not the default minute.
-    retry = {"unreachable": 2, "not-found": 2, "unauthorized": 300}
-    process = control_plane.start_controller(
+    retry = json.dumps({"unreachable": 2, "not-found": 2, "unauthorized": 300})
+    with controller_running(
+        control_plane,
         "controller-catalog",
-        {
-            "AIM_CONTROLLER_JOB_POD_ANNOTATIONS": json.dumps(annotations),
-            "AIM_CONTROLLER_IMAGE_RETRY_SECONDS": json.dumps(retry),
-        },
-    )
-    yield
-    process.stop()
+        {"sim.aim.eai.amd.com/run-duration": "3s"},
+        image_retry_seconds=retry,
+    ):
+        yield
 
 
 def model(name: str, **spec: Any) -> dict[str, Any]:
