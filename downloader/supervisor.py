@@ -251,12 +251,6 @@ class Supervisor:
 
     def run(self) -> Result:
         self.target.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._run_attempts()
-        finally:
-            self._start_background_work()  # a status that was never sent still is
-
-    def _run_attempts(self) -> Result:
         last = Result(FailureKind.TRANSIENT, "no protocol was tried")
         for attempt in self.plan.attempts:
             now = time.monotonic()
