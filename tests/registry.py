@@ -268,6 +268,10 @@ def _answers(server: RegistryServer) -> bool:
         return False
 
 
+SCRATCH_REPOSITORY = "scratch/build"
+"""Where images are assembled before they get their tag (never matches an `org/aim-*` filter)."""
+
+
 class Crane:
     """crane against one test registry (plain HTTP, so always `--insecure`)."""
 
@@ -318,8 +322,12 @@ class Crane:
         """Push `repository:tag` (one tiny layer) with these config labels and env; returns the
         pushed manifest's digest."""
         reference = self.ref(repository, tag)
-        self.run("append", "-f", str(self.layer), "-t", reference)
-        mutate = ["mutate", reference, "-t", reference, "--set-platform", platform]
+        # Built in a scratch repository and mutated into the real tag, so the tag never names an
+        # image without its labels (a controller polling the registry could read it in between),
+        # and the repository's tag list holds only real tags.
+        scratch = self.ref(SCRATCH_REPOSITORY, "unlabelled")
+        self.run("append", "-f", str(self.layer), "-t", scratch)
+        mutate = ["mutate", scratch, "-t", reference, "--set-platform", platform]
         for key, value in (labels or {}).items():
             mutate += ["--label", f"{key}={value}"]
         for key, value in (env or {}).items():
