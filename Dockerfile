@@ -1,8 +1,10 @@
 # One image for the controller, the webhook service and the model downloader:
 #   python -m controller | python -m webhooks | python -m downloader
-# No Docker engine runs in this project's CI; the same entrypoints are tested as processes.
+# Built with `docker build .`, or without Docker by `make image` (buildah, on a Debian base that
+# hack/build-images.sh makes with mmdebstrap; see docs/development.md).
 
-# Pinned release of the base image (the digest is pinned by the release pipeline).
+# Pinned release of the base image (the digest is pinned by the release pipeline). Any Debian
+# bookworm image with Python 3.11 and the venv module works, e.g. the one `make image` builds.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -10,25 +12,34 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/aim-engine
 COPY pyproject.toml constraints.txt README.md ./
+# Runtime dependencies only, at the versions CI tested (constraints.txt); no dev extras. In a
+# layer of their own, so that a change of the sources rebuilds in seconds.
+RUN /opt/aim-engine/bin/pip install --upgrade pip==25.3 \
+ && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > requirements.txt \
+ && /opt/aim-engine/bin/pip install -c constraints.txt -r requirements.txt
 COPY api ./api
 COPY certs ./certs
 COPY controller ./controller
 COPY downloader ./downloader
 COPY webhooks ./webhooks
-# Runtime dependencies only, at the versions CI tested (constraints.txt); no dev extras.
-RUN /opt/aim-engine/bin/pip install --upgrade pip==25.3 \
- && /opt/aim-engine/bin/pip install -c constraints.txt .
+RUN /opt/aim-engine/bin/pip install --no-deps -c constraints.txt .
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="aim-engine-python" \
       org.opencontainers.image.description="AIM Engine: Kubernetes control plane for LLM inference on AMD GPUs" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /opt/aim-engine /opt/aim-engine
+# The chart runs it as 65532 with a read-only root filesystem; /tmp is an emptyDir there. The uid
+# gets a passwd entry because libraries ask who they run as (getpass.getuser() falls back to
+# pwd.getpwuid() when USER and LOGNAME are unset, and raises for an unknown uid).
+RUN echo 'aim-engine:x:65532:65532:AIM Engine:/tmp:/usr/sbin/nologin' >> /etc/passwd \
+ && echo 'aim-engine:x:65532:' >> /etc/group
 ENV PATH=/opt/aim-engine/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    HOME=/tmp
-# The chart runs it as 65532 with a read-only root filesystem; /tmp is an emptyDir there.
+    HOME=/tmp \
+    USER=aim-engine \
+    LOGNAME=aim-engine
 USER 65532:65532
 ENTRYPOINT ["python", "-m"]
 CMD ["controller"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import kopf
 import prometheus_client
+from kopf._core.engines.peering import Identity as KopfIdentity  # the type; kopf does not re-export it
 from kubernetes import client, config
 
 from controller.handlers import ObjectKey, ServiceIndex, configure, register
@@ -77,6 +78,12 @@ def resync(queue: WorkQueue[ObjectKey], index: ServiceIndex, period: float, stop
         enqueue_all(queue, index)
 
 
+def replica_identity() -> str:
+    """Who this replica is, for the Lease and kopf: the pod name (its hostname) and a random
+    suffix, so a restarted container never inherits its predecessor's leadership by name."""
+    return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = ControllerSettings()
@@ -101,6 +108,9 @@ def main() -> int:
     def startup(settings: kopf.OperatorSettings, **_: object) -> None:
         configure(settings, ControllerSettings())
 
+    # One identity for the Lease and for kopf. Without it kopf derives one from the user name,
+    # which fails in an image run under a numeric uid that has no passwd entry (restricted pods).
+    identity = replica_identity()
     stop = threading.Event()
     threads = [threading.Thread(target=resync, args=(queue, index, settings.resync_seconds, stop), daemon=True)]
     if settings.leader_election:
@@ -108,7 +118,7 @@ def main() -> int:
             kube,
             settings.lease_name,
             settings.lease_namespace,
-            identity=f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
+            identity=identity,
             lease_seconds=settings.lease_seconds,
             retry_seconds=settings.lease_retry_seconds,
             on_elected=lambda: enqueue_all(queue, index),
@@ -131,7 +141,15 @@ def main() -> int:
         thread.start()
     liveness = f"http://{settings.health_host}:{settings.health_port}/healthz" if settings.health_port else None
     try:
-        asyncio.run(kopf.operator(registry=registry, clusterwide=True, standalone=True, liveness_endpoint=liveness))
+        asyncio.run(
+            kopf.operator(
+                registry=registry,
+                clusterwide=True,
+                standalone=True,
+                identity=KopfIdentity(identity),
+                liveness_endpoint=liveness,
+            )
+        )
     finally:
         stop.set()
         queue.close()
