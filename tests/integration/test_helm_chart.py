@@ -30,8 +30,12 @@ def helm(*args: str, plane: ControlPlane | None = None, check: bool = True) -> s
     return subprocess.run([str(binary), *args], capture_output=True, text=True, check=check, env=env, timeout=120)
 
 
+IMAGE = ("--set", "image.repository=registry.example/aim-engine", "--set", "image.tag=0.1.0")
+"""No image is published: every install names one."""
+
+
 def render(*extra: str) -> list[dict[str, Any]]:
-    out = helm("template", "aim", str(CHART), "-n", NAMESPACE, *extra).stdout
+    out = helm("template", "aim", str(CHART), "-n", NAMESPACE, *IMAGE, *extra).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
@@ -74,10 +78,24 @@ def test_render_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
     ids=["policy-enum", "replicas-minimum", "url-must-be-https", "timeout-maximum", "pull-policy", "unknown-key"],
 )
 def test_bad_values_are_refused_by_the_schema(setting: str, message: str) -> None:
-    result = helm("template", "aim", str(CHART), "--set", setting, check=False)
+    result = helm("template", "aim", str(CHART), *IMAGE, "--set", setting, check=False)
     assert result.returncode != 0
     assert "values don't meet the specifications of the schema" in result.stderr
     assert message in result.stderr
+
+
+def test_without_an_image_the_chart_says_how_to_build_one() -> None:
+    result = helm("template", "aim", str(CHART), check=False)
+    assert result.returncode != 0
+    assert "image.repository is not set" in result.stderr
+    assert "make image IMAGE=" in result.stderr
+
+
+def test_controller_may_watch_crds_that_arrive_after_it() -> None:
+    """kopf lists and watches CRDs: KServe or Gateway API installed later are served without a restart."""
+    role = next(d for d in render() if d["kind"] == "ClusterRole" and d["metadata"]["name"].endswith("-controller"))
+    crd_rules = [r for r in role["rules"] if "customresourcedefinitions" in r["resources"]]
+    assert {"get", "list", "watch"} <= {verb for rule in crd_rules for verb in rule["verbs"]}
 
 
 def test_rbac_names_every_verb_and_resource() -> None:
@@ -123,7 +141,10 @@ def bare_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlan
 
 def test_install_into_the_local_control_plane(bare_plane: ControlPlane, tmp_path: Path) -> None:
     ca = base64.b64encode((bare_plane.pki.directory / "ca.crt").read_bytes()).decode()
-    values = {"webhook": {"url": bare_plane.webhook_url, "caBundle": ca}}
+    values = {
+        "webhook": {"url": bare_plane.webhook_url, "caBundle": ca},
+        "image": {"repository": "registry.example/aim-engine", "tag": "0.1.0"},
+    }
     (tmp_path / "local.yaml").write_text(json.dumps(values))
     result = helm(
         "install",

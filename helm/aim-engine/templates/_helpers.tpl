@@ -23,7 +23,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "aim-engine.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- $repository := required "image.repository is not set: no public image of AIM Engine for Python is published. Build it from the repository's Dockerfile and push it where your nodes pull from, e.g. `make image IMAGE=registry.example/aim-engine:0.1.0 && make push IMAGE=registry.example/aim-engine:0.1.0`, then pass --set image.repository=registry.example/aim-engine --set image.tag=0.1.0" .Values.image.repository -}}
+{{ $repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
 {{- define "aim-engine.webhookService" -}}
@@ -47,7 +48,7 @@ upgrades while more than a third of its validity is left.
 {{- $existing := lookup "v1" "Secret" .Release.Namespace (include "aim-engine.certSecret" .) -}}
 {{- $tls := dict -}}
 {{- if and $existing (index $existing.data "ca.crt") (index $existing.metadata.annotations "aim.eai.amd.com/renew-after") -}}
-{{- if lt (now | unixEpoch) (index $existing.metadata.annotations "aim.eai.amd.com/renew-after" | atoi) -}}
+{{- if lt (now | unixEpoch | atoi) (index $existing.metadata.annotations "aim.eai.amd.com/renew-after" | atoi) -}}
 {{- $tls = dict "ca" (index $existing.data "ca.crt") "caKey" (index $existing.data "ca.key") "cert" (index $existing.data "tls.crt") "key" (index $existing.data "tls.key") "renewAfter" (index $existing.metadata.annotations "aim.eai.amd.com/renew-after") -}}
 {{- end -}}
 {{- end -}}
