@@ -9,6 +9,7 @@
 #     registry the CNCF distribution registry and crane (a real OCI registry for the tests, and a
 #              client that pushes images to it without Docker)
 #     bench    vegeta (HTTP load generator for bench/; not part of `all`)
+#     node     kubelet, kube-proxy and CoreDNS: the real node (devcluster --real-node); not part of `all`
 #   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
 #   hack/build-binaries.sh --print-registry-binaries prints the paths of registry and crane
 #
@@ -25,6 +26,7 @@ HELM_VERSION=v3.21.4
 VEGETA_VERSION=v12.13.0
 DISTRIBUTION_VERSION=v3.0.0
 CRANE_VERSION=v0.20.8
+COREDNS_VERSION=v1.15.0
 
 GO_VERSION=$(go env GOVERSION)
 CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
@@ -36,6 +38,8 @@ CRANE_BIN="crane-$CRANE_VERSION"
 
 if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN_DIR"; exit 0; fi
 if [[ "${1:-}" == "--print-registry-binaries" ]]; then printf '%s\n' "$BIN_DIR/$REGISTRY_BIN" "$BIN_DIR/$CRANE_BIN"; exit 0; fi
+COREDNS_BIN="coredns-$COREDNS_VERSION"
+if [[ "${1:-}" == "--print-node-binaries" ]]; then printf '%s\n' "$BIN_DIR/kubelet" "$BIN_DIR/kube-proxy" "$BIN_DIR/$COREDNS_BIN"; exit 0; fi
 what=${1:-all}
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
@@ -120,6 +124,14 @@ build_crane() {
   mv "$dir/crane" "$BIN_DIR/$CRANE_BIN"
 }
 
+# CoreDNS has no replace directives either; plugins are compiled in (the default plugin.cfg).
+build_coredns() {
+  local dir="$CACHE_ROOT/src/coredns-$COREDNS_VERSION"
+  mkdir -p "$dir"
+  GOBIN="$dir" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
+  mv "$dir/coredns" "$BIN_DIR/$COREDNS_BIN"
+}
+
 build_registry_tools() {
   have "$REGISTRY_BIN" || timed build_registry
   have "$CRANE_BIN" || timed build_crane
@@ -136,12 +148,14 @@ case "$what" in
   core) ;;
   cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
   helm|registry) want_k8s=() ;;
-  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|--print-bin-dir|--print-registry-binaries]" >&2; exit 2 ;;
+  node) want_k8s=(kubelet kube-proxy) ;;
+  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|node|--print-bin-dir|--print-registry-binaries|--print-node-binaries]" >&2; exit 2 ;;
 esac
 
 missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
 # Build the whole wanted set together: the commands share most packages, one link pass each.
 [[ ${#missing[@]} -eq 0 ]] || timed build_kubernetes "${want_k8s[@]}"
+if [[ "$what" == node ]]; then have "$COREDNS_BIN" || timed build_coredns; log "binaries in $BIN_DIR"; exit 0; fi
 if [[ "$what" != helm && "$what" != registry ]]; then have etcd || timed build_etcd; fi
 if [[ "$what" == cluster || "$what" == all ]]; then have kwok || timed build_kwok; fi
 if [[ "$what" == helm || "$what" == all ]]; then have helm || timed build_helm; fi
