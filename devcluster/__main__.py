@@ -22,6 +22,7 @@ from devcluster.binaries import REPO_ROOT, third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions
 from devcluster.nodes import load_node_set
 from devcluster.processes import process_group_alive, stop_process_group
+from devcluster.realnode import RealNodeOptions, unavailable_reason
 from devcluster.waiting import wait_until
 
 DEV_DIR = Path(os.environ.get("AIM_DEV_DIR", REPO_ROOT / ".dev"))
@@ -37,7 +38,19 @@ def ready_line(kubeconfig: Path) -> str:
     return f"AIM Engine local control plane is ready: export KUBECONFIG={kubeconfig}"
 
 
-def run(nodes_file: Path | None, simulate: bool = True) -> int:
+def real_node_line(node: dict[str, object]) -> str:
+    images = node["images"]
+    assert isinstance(images, dict)
+    return (
+        f"Real node {node['node']} is Ready (registry {node['registry']}); the project's image is "
+        f"{images.get('project', '')}, the test model server {images.get('model-server', '')}"
+    )
+
+
+def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False) -> int:
+    if real_node and (reason := unavailable_reason()):
+        print(f"Cannot start the real node: {reason}", file=sys.stderr)
+        return 2
     cluster_dir = DEV_DIR / "cluster"
     shutil.rmtree(cluster_dir, ignore_errors=True)
     stop = threading.Event()
@@ -51,6 +64,7 @@ def run(nodes_file: Path | None, simulate: bool = True) -> int:
             nodes=load_node_set(nodes_file),
             crd_paths=crd_files(),
             start_controller=True,
+            real_node=RealNodeOptions() if real_node else None,
         )
     )
     try:
@@ -61,6 +75,8 @@ def run(nodes_file: Path | None, simulate: bool = True) -> int:
         state = {"supervisor": os.getpid(), "ready": True, **plane.describe(), "kubeconfig": str(kubeconfig)}
         STATE_FILE.write_text(json.dumps(state, indent=2))
         print(ready_line(kubeconfig), flush=True)
+        if plane.real_node is not None:
+            print(real_node_line(plane.real_node.describe()), flush=True)
         while not stop.is_set():
             for process in plane.processes:
                 if not process.running():
@@ -79,7 +95,7 @@ def run(nodes_file: Path | None, simulate: bool = True) -> int:
     return 0
 
 
-def up(nodes_file: Path | None, timeout: float, simulate: bool = True) -> int:
+def up(nodes_file: Path | None, timeout: float, simulate: bool = True, real_node: bool = False) -> int:
     if STATE_FILE.exists() and process_group_alive(json.loads(STATE_FILE.read_text())["supervisor"]):
         print(f"Already running. {ready_line(DEV_DIR / 'kubeconfig')}")
         return 0
@@ -90,6 +106,8 @@ def up(nodes_file: Path | None, timeout: float, simulate: bool = True) -> int:
         argv += ["--nodes", str(nodes_file)]
     if not simulate:
         argv.append("--no-simulation")
+    if real_node:
+        argv.append("--real-node")
     with RUN_LOG.open("wb") as log:
         supervisor = subprocess.Popen(
             argv,
@@ -158,14 +176,20 @@ def main(argv: list[str] | None = None) -> int:
             action="store_false",
             help="only etcd and kube-apiserver: no controller manager, scheduler or simulated nodes",
         )
+        command.add_argument(
+            "--real-node",
+            action="store_true",
+            default=os.environ.get("AIM_DEVCLUSTER_REAL_NODE", "") not in ("", "0"),
+            help="add a real node (containerd, kubelet, kube-proxy, CoreDNS) next to the simulated ones; needs root",
+        )
     sub.choices["up"].add_argument("--timeout", type=float, default=900)
     sub.add_parser("down")
     sub.add_parser("status")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.nodes, args.simulate)
+        return run(args.nodes, args.simulate, args.real_node)
     if args.command == "up":
-        return up(args.nodes, args.timeout, args.simulate)
+        return up(args.nodes, args.timeout, args.simulate, args.real_node)
     if args.command == "down":
         return down()
     return status()

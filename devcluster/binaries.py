@@ -52,6 +52,17 @@ def registry_binaries() -> RegistryBinaries:
     return RegistryBinaries(registry=registry, crane=crane)
 
 
+def node_binaries() -> tuple[Path, Path, Path]:
+    """kubelet, kube-proxy and CoreDNS for the real node, building them when missing."""
+    out = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--print-node-binaries"], check=True, capture_output=True, text=True
+    )
+    kubelet, kube_proxy, coredns = (Path(line) for line in out.stdout.split())
+    if not all(os.access(p, os.X_OK) for p in (kubelet, kube_proxy, coredns)):
+        subprocess.run(["bash", str(BUILD_SCRIPT), "node"], check=True)
+    return kubelet, kube_proxy, coredns
+
+
 def go_module_dir(module_at_version: str) -> Path:
     """Source directory of a module in the build cache (read-only files such as kwok's CRDs)."""
     env = {**os.environ, "GOMODCACHE": str(_gomodcache()), "GOFLAGS": "-mod=mod"}

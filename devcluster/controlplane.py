@@ -21,10 +21,12 @@ import yaml
 from kubernetes import client, config
 
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
-from devcluster import binaries, kwok, registration
+from devcluster import binaries, hostnet, kwok, registration
 from devcluster.logrouter import LogRouter
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
+from devcluster.realnode import NODE_NAME as REAL_NODE_NAME
+from devcluster.realnode import RealNode, RealNodeOptions
 from devcluster.volumes import VolumeProvisioner
 from devcluster.waiting import StopWaitingError, wait_until
 
@@ -62,6 +64,10 @@ class ControlPlaneOptions:
     apiserver_args: list[str] = field(default_factory=list)
     """Extra kube-apiserver flags (e.g. `--watch-cache=false` for a benchmark's worst case)."""
     start_timeout: float = 120.0
+    real_node: RealNodeOptions | None = None
+    """Add a real node (containerd, kubelet, kube-proxy, CoreDNS; needs root). The API server then
+    listens on the node's address instead of 127.0.0.1, so that pods reach it through the
+    `kubernetes` Service, and Services take their addresses from 198.19.0.0/24."""
 
 
 @dataclass
@@ -74,10 +80,16 @@ class Pki:
     def create(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         ca = new_certificate_authority("aim-devcluster-ca")
+        self.ca = ca
         ca.certificate.write(self.directory / "ca.crt", self.directory / "ca.key")
-        ca.issue_server(
-            "kube-apiserver", ["localhost", "kubernetes", "kubernetes.default"], [LOOPBACK, "10.0.0.1"]
-        ).write(self.directory / "apiserver.crt", self.directory / "apiserver.key")
+        # Every name and address a client may use: host processes, and pods through the
+        # `kubernetes` Service (by name or ClusterIP) when a real node runs.
+        names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
+        names.append("kubernetes.default.svc.cluster.local")
+        addresses = [LOOPBACK, "10.0.0.1", hostnet.NODE_IP, hostnet.KUBERNETES_SERVICE_IP]
+        ca.issue_server("kube-apiserver", names, addresses).write(
+            self.directory / "apiserver.crt", self.directory / "apiserver.key"
+        )
         # kwok serves the kubelet API; the apiserver verifies it with the same CA.
         ca.issue_server("kwok-kubelet", ["localhost"], [LOOPBACK]).write(
             self.directory / "kubelet.crt", self.directory / "kubelet.key"
@@ -136,6 +148,10 @@ class ControlPlane:
         self._log_router: LogRouter | None = None
         self._volumes: VolumeProvisioner | None = None
         self._api_client: client.ApiClient | None = None
+        self.real_node: RealNode | None = None
+        # With a real node, pods must reach the API server: it listens on the node's address.
+        self.host = hostnet.NODE_IP if options.real_node else LOOPBACK
+        self.service_cidr = hostnet.SERVICE_CIDR if options.real_node else SERVICE_CIDR
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -143,11 +159,21 @@ class ControlPlane:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki.create()
         try:
+            if self.options.real_node:
+                self.real_node = RealNode(
+                    self.workdir / "real-node", self.pki.ca, "", self.kubectl, self.env(), self.options.real_node
+                )
+                self.real_node.prepare_host()
             self._start_etcd()
             self._start_apiserver()
             write_kubeconfig(self.kubeconfig, self.server, self.pki)
             if self.options.simulate_nodes:
                 self._start_cluster_components()
+            if self.real_node is not None:
+                self.real_node.server = self.server
+                self.real_node.env = self.env()
+                self.real_node.start()
+                self.processes += self.real_node.processes
             if self.options.crd_paths:
                 self.apply_manifests(self.options.crd_paths, server_side=True)
                 self.wait_crds_established()
@@ -160,6 +186,9 @@ class ControlPlane:
             raise
 
     def stop(self) -> None:
+        if self.real_node is not None:  # its pods and processes go while the API server still answers
+            self.real_node.stop()
+            self.real_node = None
         if self._log_router is not None:
             self._log_router.stop()
             self._log_router = None
@@ -183,7 +212,7 @@ class ControlPlane:
         """Environment for clients of this control plane (kubectl, controller, tests)."""
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
         env["KUBECONFIG"] = str(self.kubeconfig)
-        env["NO_PROXY"] = "127.0.0.1,localhost"
+        env["NO_PROXY"] = f"127.0.0.1,localhost,{hostnet.NODE_IP},{hostnet.TEST_RANGE}"
         env["PATH"] = f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}"
         return env
 
@@ -232,6 +261,7 @@ class ControlPlane:
             "kubeconfig": str(self.kubeconfig),
             "processes": {p.name: p.pid for p in self.processes if p.running()},
             "nodes": [n.name for n in self.nodes],
+            **({"realNode": self.real_node.describe()} if self.real_node else {}),
         }
 
     # -- components --------------------------------------------------------------------------
@@ -285,13 +315,13 @@ class ControlPlane:
 
     def _start_apiserver(self) -> None:
         self.api_port = free_port()
-        self.server = f"https://{LOOPBACK}:{self.api_port}"
+        self.server = f"https://{self.host}:{self.api_port}"
         p = self.pki.path
         argv = [
             str(self.bin_dir / "kube-apiserver"),
             f"--etcd-servers={self.etcd_url}",
-            f"--bind-address={LOOPBACK}",
-            f"--advertise-address={LOOPBACK}",
+            f"--bind-address={self.host}",
+            f"--advertise-address={self.host}",
             f"--secure-port={self.api_port}",
             f"--tls-cert-file={p('apiserver.crt')}",
             f"--tls-private-key-file={p('apiserver.key')}",
@@ -300,9 +330,8 @@ class ControlPlane:
             f"--service-account-key-file={p('sa.pub')}",
             f"--service-account-signing-key-file={p('sa.key')}",
             "--authorization-mode=Node,RBAC",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--service-cluster-ip-range={self.service_cidr}",
             "--allow-privileged=true",
-            "--endpoint-reconciler-type=none",
             # kubelet API (kwok) on 127.0.0.1, verified against our CA.
             "--kubelet-preferred-address-types=InternalIP",
             f"--kubelet-certificate-authority={p('ca.crt')}",
@@ -311,6 +340,10 @@ class ControlPlane:
             "--profiling=false",
             "--v=1",
         ]
+        if not self.options.real_node:
+            # Loopback addresses are not valid Endpoints; with a real node the `kubernetes`
+            # Service must point at the API server's real address for pods to reach it.
+            argv.append("--endpoint-reconciler-type=none")
         if not self.options.simulate_nodes:
             # No controller manager creates the default ServiceAccount, so pods could never be admitted.
             argv.append("--disable-admission-plugins=ServiceAccount")
@@ -339,7 +372,7 @@ class ControlPlane:
                 # kwok keeps node leases fresh; node IPAM is unused (kwok assigns pod IPs).
                 "--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller",
                 f"--cluster-cidr={POD_CIDR}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                f"--service-cluster-ip-range={self.service_cidr}",
                 "--concurrent-gc-syncs=5",
                 "--v=1",
             ],
@@ -384,7 +417,8 @@ class ControlPlane:
             self._tcp_probe(kwok_port),
         )
 
-        self._log_router = LogRouter(self.api_client(), self.pod_logs_root)
+        real_nodes = frozenset([REAL_NODE_NAME]) if self.options.real_node else frozenset()
+        self._log_router = LogRouter(self.api_client(), self.pod_logs_root, real_nodes)
         self._log_router.start()
         self._volumes = VolumeProvisioner(self.api_client(), self.workdir / "volumes")
         self._volumes.start()

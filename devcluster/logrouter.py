@@ -40,7 +40,7 @@ def write_log_file(path: Path, text: str, stream: str = "stdout") -> None:
 
 
 class LogRouter:
-    def __init__(self, api_client: client.ApiClient, logs_root: Path):
+    def __init__(self, api_client: client.ApiClient, logs_root: Path, real_nodes: frozenset[str] = frozenset()):
         self._core = client.CoreV1Api(api_client)
         self._custom = client.CustomObjectsApi(api_client)
         self._logs_root = logs_root
@@ -48,6 +48,8 @@ class LogRouter:
             "log-router", self._core.list_pod_for_all_namespaces, lambda event: self._route(event["object"])
         )
         self._routed: set[tuple[str, str, str]] = set()
+        self._real_nodes = real_nodes
+        """Nodes whose kubelet serves real logs: their pods get no kwok Logs object."""
 
     def start(self) -> None:
         self._watch.start()
@@ -57,7 +59,7 @@ class LogRouter:
 
     def _route(self, pod: Any) -> None:
         node = pod.spec.node_name
-        if not node:
+        if not node or node in self._real_nodes:
             return
         key = (pod.metadata.namespace, pod.metadata.name, pod.metadata.uid)
         if key in self._routed:
