@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODES ?=
+REAL_NODE ?=
+IMAGE ?=
 PYTEST_ARGS ?=
 
 help: ## List the targets
@@ -30,17 +32,38 @@ constraints: ## Re-pin constraints.txt from a fresh resolution of pyproject.toml
 binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm, registry, crane (cached, never rebuilt)
 	hack/build-binaries.sh all
 
-run: venv binaries ## Run the local control plane, webhook and controller in the foreground (Ctrl-C stops all)
-	$(PY) -m devcluster run $(if $(NODES),--nodes $(NODES))
+run: venv binaries $(if $(REAL_NODE),node) ## Run the local control plane, webhook and controller in the foreground (Ctrl-C stops all); REAL_NODE=1 adds a real node (root)
+	$(PY) -m devcluster run $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node)
 
-dev-up: venv binaries ## Same as run, in the background; returns when ready
-	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES))
+dev-up: venv binaries $(if $(REAL_NODE),node) ## Same as run, in the background; returns when ready
+	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node)
+
+node: ## Packages (apt, root), binaries (kubelet, kube-proxy, CoreDNS) and images of the real node
+	hack/install-node-packages.sh
+	hack/build-binaries.sh node
+	hack/build-binaries.sh registry
+	hack/build-images.sh all
+
+image: ## Build the project's image with buildah from the Dockerfile (IMAGE=registry/name:tag to tag it; root)
+	hack/install-node-packages.sh
+	IMAGE=$(IMAGE) hack/build-images.sh project
+	@echo "Push it with: make push IMAGE=$(or $(IMAGE),<registry>/aim-engine:<tag>)"
+
+push: ## Push the image `make image` built to IMAGE (a registry reference; plain HTTP for 127.0.0.1)
+	@test -n "$(IMAGE)" || { echo "set IMAGE=registry.example/aim-engine:0.1.0" >&2; exit 1; }
+	SKOPEO_ARGS="$(if $(findstring 127.0.0.1,$(IMAGE)),--dest-tls-verify=false)" hack/build-images.sh push project docker://$(IMAGE)
 
 dev-down: venv ## Stop what dev-up started
 	$(PY) -m devcluster down
 
-test: venv binaries ## The whole suite: unit and integration tests against the real API server
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: venv binaries real-node-prerequisites ## The whole suite: unit, integration (real API server), then the real node (as root)
+	$(PY) -m pytest -m 'not realnode' $(PYTEST_ARGS)
+	@# One control plane at a time: the real node's session starts after the first has stopped.
+	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+real-node-prerequisites: ## As root: what the real-node tests need (`make node`); otherwise they are skipped
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory node; \
+	else echo "Not root: the real-node tests will be skipped (they need containerd, the kubelet and iptables)."; fi
 
 test-unit: venv ## Only the tests that need no control plane
 	$(PY) -m pytest -m 'not cluster' $(PYTEST_ARGS)
@@ -74,4 +97,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries run dev-up dev-down test test-unit bench e2e-kind lint format generate verify clean
+.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test test-unit bench e2e-kind lint format generate verify clean

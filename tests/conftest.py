@@ -25,8 +25,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/integration/" in str(item.path).replace("\\", "/"):
+        path = str(item.path).replace("\\", "/")
+        if "tests/integration/" in path:
             item.add_marker(pytest.mark.cluster)
+        if "tests/realnode/" in path:
+            item.add_marker(pytest.mark.cluster)
+            item.add_marker(pytest.mark.realnode)
 
 
 @pytest.fixture(scope="session")
