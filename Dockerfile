@@ -23,17 +23,20 @@ COPY controller ./controller
 COPY downloader ./downloader
 COPY webhooks ./webhooks
 RUN /opt/aim-engine/bin/pip install --no-deps -c constraints.txt .
+# The runtime uid gets a passwd entry: libraries ask who they run as (getpass.getuser() falls back
+# to pwd.getpwuid() when USER and LOGNAME are unset, and raises for an unknown uid). Made here, from
+# the same base, so that the final stage runs nothing.
+RUN cp /etc/passwd /etc/group /tmp/ \
+ && echo 'aim-engine:x:65532:65532:AIM Engine:/tmp:/usr/sbin/nologin' >> /tmp/passwd \
+ && echo 'aim-engine:x:65532:' >> /tmp/group
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="aim-engine-python" \
       org.opencontainers.image.description="AIM Engine: Kubernetes control plane for LLM inference on AMD GPUs" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /opt/aim-engine /opt/aim-engine
-# The chart runs it as 65532 with a read-only root filesystem; /tmp is an emptyDir there. The uid
-# gets a passwd entry because libraries ask who they run as (getpass.getuser() falls back to
-# pwd.getpwuid() when USER and LOGNAME are unset, and raises for an unknown uid).
-RUN echo 'aim-engine:x:65532:65532:AIM Engine:/tmp:/usr/sbin/nologin' >> /etc/passwd \
- && echo 'aim-engine:x:65532:' >> /etc/group
+COPY --from=build /tmp/passwd /tmp/group /etc/
+# The chart runs it as 65532 with a read-only root filesystem; /tmp is an emptyDir there.
 ENV PATH=/opt/aim-engine/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -27,6 +27,9 @@ def test_final_stage_is_non_root_and_has_no_build_steps() -> None:
     assert "USER 65532:65532" in stage
     assert "RUN " not in stage  # nothing installed or compiled in the final image
     assert "COPY --from=build /opt/aim-engine /opt/aim-engine" in stage
+    # The uid it runs as has a passwd entry (made in the build stage from the same base).
+    assert "COPY --from=build /tmp/passwd /tmp/group /etc/" in stage
+    assert "aim-engine:x:65532:65532:" in DOCKERFILE
 
 
 def test_copied_sources_exist_and_entrypoints_are_modules() -> None:
