@@ -16,7 +16,8 @@ import prometheus_client
 from kopf._core.engines.peering import Identity as KopfIdentity  # the type; kopf does not re-export it
 from kubernetes import client, config
 
-from controller.handlers import ObjectKey, ServiceIndex, configure, register
+from controller.crdwatch import LateCrds, register_late_crds
+from controller.handlers import THIRD_PARTY_GROUPS, ObjectKey, ServiceIndex, configure, register
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
@@ -98,6 +99,8 @@ def main() -> int:
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()
     register(registry, queue, index)
+    late_crds = LateCrds(registry, THIRD_PARTY_GROUPS)
+    register_late_crds(late_crds)
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -147,6 +150,7 @@ def main() -> int:
                 clusterwide=True,
                 standalone=True,
                 identity=KopfIdentity(identity),
+                insights=late_crds.insights,
                 liveness_endpoint=liveness,
             )
         )

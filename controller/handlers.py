@@ -24,6 +24,10 @@ TEMPLATE_CACHE_LABEL = "aim.eai.amd.com/template-cache.name"
 PROFILE_CACHE_LABEL = "aim.eai.amd.com/profile-cache.name"
 ACCELERATOR_LABEL_PREFIX = "feature.node.kubernetes.io/aim-accelerator."
 MODEL_SOURCE_LABEL = "aim.eai.amd.com/model-source"
+KSERVE_GROUP = "serving.kserve.io"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+THIRD_PARTY_GROUPS = (KSERVE_GROUP, GATEWAY_GROUP)
+"""Watched kinds whose CRDs other projects install, possibly after this controller (crdwatch)."""
 RECONCILED = (
     ("AIMServiceTemplate", "v1alpha1", "aimservicetemplates"),
     ("AIMClusterServiceTemplate", "v1alpha1", "aimclusterservicetemplates"),
@@ -141,8 +145,8 @@ def register(registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index
                 services(index.owner(body["metadata"]["namespace"], owner.get("uid", "")))
 
     managed = {"app.kubernetes.io/managed-by": "aim-engine"}
-    kopf.on.event("serving.kserve.io", "v1beta1", "inferenceservices", labels=managed, registry=registry)(owned_changed)
-    kopf.on.event("gateway.networking.k8s.io", "v1", "httproutes", labels=managed, registry=registry)(owned_changed)
+    kopf.on.event(KSERVE_GROUP, "v1beta1", "inferenceservices", labels=managed, registry=registry)(owned_changed)
+    kopf.on.event(GATEWAY_GROUP, "v1", "httproutes", labels=managed, registry=registry)(owned_changed)
 
     for kind, version, plural in RECONCILED:
         reconciled(kind, version, plural)
