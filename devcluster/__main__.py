@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from devcluster.binaries import REPO_ROOT, third_party_crds
@@ -47,7 +48,22 @@ def real_node_line(node: dict[str, object]) -> str:
     )
 
 
-def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False) -> int:
+def write_state(plane: ControlPlane, kubeconfig: Path) -> None:
+    """What `down` and `status` read: the supervisor and every child's process group."""
+    state = {"supervisor": os.getpid(), "ready": True, **plane.describe(), "kubeconfig": str(kubeconfig)}
+    partial = STATE_FILE.with_suffix(".json.part")
+    partial.write_text(json.dumps(state, indent=2))
+    partial.replace(STATE_FILE)  # readers never see half a file
+
+
+RESTARTED_ON_EXIT = ("webhooks",)
+"""Processes `make run` starts again when they exit, so that an outage can be tried (kill or pause
+the webhook service and watch what still works); any other exit stops the control plane."""
+RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+"""Waits before each restart in a row; a process that stayed up a minute starts over at the first."""
+
+
+def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False, fail_fast: bool = False) -> int:
     if real_node and (reason := unavailable_reason()):
         print(f"Cannot start the real node: {reason}", file=sys.stderr)
         return 2
@@ -72,14 +88,29 @@ def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False)
         kubeconfig = DEV_DIR / "kubeconfig"
         shutil.copyfile(plane.kubeconfig, kubeconfig)
         kubeconfig.chmod(0o600)
-        state = {"supervisor": os.getpid(), "ready": True, **plane.describe(), "kubeconfig": str(kubeconfig)}
-        STATE_FILE.write_text(json.dumps(state, indent=2))
+        write_state(plane, kubeconfig)
         print(ready_line(kubeconfig), flush=True)
         if plane.real_node is not None:
             print(real_node_line(plane.real_node.describe()), flush=True)
+        restarts: dict[str, tuple[int, float]] = {}  # name -> (restarts in a row, when last restarted)
         while not stop.is_set():
-            for process in plane.processes:
-                if not process.running():
+            for process in list(plane.processes):
+                if not process.running() and process.name in RESTARTED_ON_EXIT and not fail_fast:
+                    count, last = restarts.get(process.name, (0, 0.0))
+                    count = 0 if time.monotonic() - last > 60 else count
+                    delay = RESTART_BACKOFF_SECONDS[min(count, len(RESTART_BACKOFF_SECONDS) - 1)]
+                    print(
+                        f"{process.name} exited with {process.exit_code()}; restarting it in {delay:.0f}s "
+                        "(--fail-fast stops the control plane instead).",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    if stop.wait(delay):
+                        break
+                    plane.restart(process)
+                    restarts[process.name] = (count + 1, time.monotonic())
+                    write_state(plane, kubeconfig)
+                elif not process.running():
                     print(
                         f"{process.name} exited with {process.exit_code()}; stopping.\n{process.log_tail()}",
                         file=sys.stderr,
@@ -95,7 +126,9 @@ def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False)
     return 0
 
 
-def up(nodes_file: Path | None, timeout: float, simulate: bool = True, real_node: bool = False) -> int:
+def up(
+    nodes_file: Path | None, timeout: float, simulate: bool = True, real_node: bool = False, fail_fast: bool = False
+) -> int:
     if STATE_FILE.exists() and process_group_alive(json.loads(STATE_FILE.read_text())["supervisor"]):
         print(f"Already running. {ready_line(DEV_DIR / 'kubeconfig')}")
         return 0
@@ -108,6 +141,8 @@ def up(nodes_file: Path | None, timeout: float, simulate: bool = True, real_node
         argv.append("--no-simulation")
     if real_node:
         argv.append("--real-node")
+    if fail_fast:
+        argv.append("--fail-fast")
     with RUN_LOG.open("wb") as log:
         supervisor = subprocess.Popen(
             argv,
@@ -139,7 +174,8 @@ def down() -> int:
         return 0
     state = json.loads(STATE_FILE.read_text())
     # The supervisor stops its children in order; anything it leaves is stopped by group id.
-    stop_process_group(int(state["supervisor"]), grace=60)
+    # The real node's teardown (pods, kube-proxy --cleanup, mounts, the fence) takes longer.
+    stop_process_group(int(state["supervisor"]), grace=180 if state.get("realNode") else 60)
     for name, pgid in state.get("processes", {}).items():
         if process_group_alive(int(pgid)):
             print(f"{name} outlived the supervisor; stopping it", file=sys.stderr)
@@ -182,14 +218,19 @@ def main(argv: list[str] | None = None) -> int:
             default=os.environ.get("AIM_DEVCLUSTER_REAL_NODE", "") not in ("", "0"),
             help="add a real node (containerd, kubelet, kube-proxy, CoreDNS) next to the simulated ones; needs root",
         )
+        command.add_argument(
+            "--fail-fast",
+            action="store_true",
+            help="stop everything when the webhook service exits, instead of restarting it",
+        )
     sub.choices["up"].add_argument("--timeout", type=float, default=900)
     sub.add_parser("down")
     sub.add_parser("status")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.nodes, args.simulate, args.real_node)
+        return run(args.nodes, args.simulate, args.real_node, args.fail_fast)
     if args.command == "up":
-        return up(args.nodes, args.timeout, args.simulate, args.real_node)
+        return up(args.nodes, args.timeout, args.simulate, args.real_node, args.fail_fast)
     if args.command == "down":
         return down()
     return status()

@@ -255,6 +255,11 @@ class ControlPlane:
         for node in nodes:
             self._wait_node_ready(node.name)
 
+    @staticmethod
+    def restart(process: ManagedProcess) -> None:
+        """Start an exited process again with the same command, environment and log."""
+        process.start()
+
     def describe(self) -> dict[str, object]:
         return {
             "server": self.server,

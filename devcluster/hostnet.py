@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NODE_IP = "198.19.255.1"
-"""The node's address: a /32 on lo (this kernel has no dummy interfaces). The API server and the
-kubelet listen here; pods reach it through the bridge gateway by local delivery."""
+"""The node's address: a /32 on lo (the VMs this runs on have no dummy interface support). The API
+server and the kubelet listen here; pods reach it through the bridge gateway by local delivery."""
 TEST_RANGE = "198.18.0.0/15"
 POD_CIDR = "198.18.0.0/24"
 POD_GATEWAY = "198.18.0.1"
@@ -40,18 +40,25 @@ loopback, the pod bridge or a pod's veth."""
 
 
 def fence_rules() -> list[tuple[str, list[str]]]:
-    """(chain, rule) pairs of the fence in the mangle table, chains first, then the hooks into them."""
+    """(chain, rule) pairs of the fence in the mangle table, chains first, then the hooks into them.
+
+    POSTROUTING, not OUTPUT: a packet to a Service address is routed by the default route until
+    kube-proxy's DNAT (nat OUTPUT, after mangle OUTPUT) gives it a pod or the API server as its
+    destination; only POSTROUTING sees the interface it really leaves by. Every packet of the
+    range, from the host, a pod or forwarded, leaves through POSTROUTING and arrives through
+    PREROUTING."""
     rules = []
     for chain, direction in FENCE_CHAINS.items():
         rules += [(chain, [direction, interface, "-j", "RETURN"]) for interface in ("lo", BRIDGE, "veth+")]
         rules.append((chain, ["-j", "DROP"]))
     out, into = FENCE_CHAINS
-    return [
-        *rules,
-        ("FORWARD", ["-s", TEST_RANGE, "-j", out]),
-        ("FORWARD", ["-d", TEST_RANGE, "-j", into]),
-        ("OUTPUT", ["-s", TEST_RANGE, "-j", out]),
+    hooks = [
+        ("POSTROUTING", ["-s", TEST_RANGE, "-j", out]),
+        ("POSTROUTING", ["-d", TEST_RANGE, "-j", out]),
+        ("PREROUTING", ["-s", TEST_RANGE, "-j", into]),
+        ("PREROUTING", ["-d", TEST_RANGE, "-j", into]),
     ]
+    return rules + hooks
 
 
 def cgroup_hierarchies(mount: Path = CGROUP_MOUNT) -> list[Path]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -20,7 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -372,8 +373,14 @@ class RealNode:
     pushed: dict[str, str] = field(default_factory=dict)
     """Image name (images.PROJECT, ...) → the reference the kubelet pulls it by."""
     timings: dict[str, float] = field(default_factory=dict)
-    _lock: Any = None
+    network: HostNetwork | None = None
+    """Set up by prepare_host: only then does stop touch the host."""
+    kube_proxy: Path | None = None
+    kube_proxy_config: Path | None = None
+    _lock: IO[str] | None = None
     _created_host_paths: list[Path] = field(default_factory=list)
+    _chains_before: set[tuple[str, str]] = field(default_factory=set)
+    """iptables chains (table, name) that existed before the node: never removed by it."""
 
     @property
     def containerd_socket(self) -> Path:
@@ -383,6 +390,7 @@ class RealNode:
         """Before the API server starts: it listens on the node's address, set up here."""
         self._take_lock()
         self._created_host_paths = [path for path in HOST_PATHS if not path.exists()]
+        self._chains_before = set(kube_chains())
         self.network = HostNetwork(self.workdir / "host")
         self.network.setup()
 
@@ -418,11 +426,13 @@ class RealNode:
         self.timings["ready"] = time.monotonic() - started
 
     def _take_lock(self) -> None:
-        self._lock = LOCK_FILE.open("w")
+        lock = LOCK_FILE.open("w")
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
+            lock.close()
             raise RuntimeError(f"another real node runs on this machine (lock {LOCK_FILE})") from error
+        self._lock = lock
 
     @staticmethod
     def _node_binaries() -> dict[str, Path]:
@@ -441,10 +451,10 @@ class RealNode:
 
         wait_until(probe, timeout, f"{name} to become ready")
 
-    def ctr(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def ctr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["ctr", "--address", str(self.containerd_socket), "-n", "k8s.io", *args],
-            check=True,
+            check=check,
             capture_output=True,
             text=True,
             timeout=120,
@@ -520,8 +530,7 @@ class RealNode:
     def _start_kube_proxy(self, kube_proxy: Path, credentials: NodeCredentials) -> None:
         config = self.workdir / "kube-proxy.yaml"
         config.write_text(yaml.safe_dump(kube_proxy_config(credentials.kubeconfig("kube-proxy"))))
-        self.kube_proxy = kube_proxy
-        self.kube_proxy_config = config
+        self.kube_proxy, self.kube_proxy_config = kube_proxy, config
         self._spawn(
             "kube-proxy",
             [str(kube_proxy), f"--config={config}", "--v=1"],
@@ -547,19 +556,19 @@ class RealNode:
         wait_until(allocatable, 30, f"{NODE_NAME} to advertise amd.com/gpu")
 
     def restart(self, name: str) -> None:
-        """Stop and start one of the node's processes (containerd or kubelet), as an outage would."""
+        """Stop and start one of the node's processes (containerd or kubelet), as an outage would.
+        The same ManagedProcess is started again, so every list that holds it stays right."""
         process = next(p for p in self.processes if p.name == name)
         process.stop(grace=10)
-        self.processes.remove(process)
-        replacement = ManagedProcess(name, process.argv, process.log_path, env=self.env)
-        replacement.start()
-        self.processes.append(replacement)
+        process.start()
 
     def stop(self) -> None:
+        if self._lock is None:
+            return  # prepare_host never ran or failed (another node runs): the host is not ours
         by_name = {p.name: p for p in self.processes}
         if "kubelet" in by_name:
             by_name["kubelet"].stop()
-        if "kube-proxy" in by_name:
+        if "kube-proxy" in by_name and self.kube_proxy and self.kube_proxy_config:
             by_name["kube-proxy"].stop()
             subprocess.run(
                 [str(self.kube_proxy), "--cleanup", f"--config={self.kube_proxy_config}"],
@@ -573,8 +582,8 @@ class RealNode:
             process.stop()
         self.processes.clear()
         hostnet.unmount_all_under(self.workdir)
-        remove_kubelet_chains()
-        if hasattr(self, "network"):
+        remove_chains(set(kube_chains()) - self._chains_before)
+        if self.network is not None:
             self.network.teardown()
         for path in self._created_host_paths:  # only what was not there before
             shutil.rmtree(path, ignore_errors=True)
@@ -584,50 +593,37 @@ class RealNode:
 
     def _kill_containers(self) -> None:
         """Every container and sandbox of the node: the shims outlive containerd otherwise."""
-        listing = subprocess.run(
-            ["ctr", "--address", str(self.containerd_socket), "-n", "k8s.io", "tasks", "ls", "-q"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        for task in listing.stdout.split():
-            subprocess.run(
-                [
-                    "ctr",
-                    "--address",
-                    str(self.containerd_socket),
-                    "-n",
-                    "k8s.io",
-                    "tasks",
-                    "kill",
-                    "-s",
-                    "SIGKILL",
-                    task,
-                ],
-                capture_output=True,
-                check=False,
-            )
-        for task in listing.stdout.split():
-            subprocess.run(
-                ["ctr", "--address", str(self.containerd_socket), "-n", "k8s.io", "tasks", "delete", "-f", task],
-                capture_output=True,
-                check=False,
-                timeout=30,
-            )
+        tasks = self.ctr("tasks", "ls", "-q", check=False).stdout.split()
+        for task in tasks:
+            self.ctr("tasks", "kill", "-s", "SIGKILL", task, check=False)
+        for task in tasks:
+            self.ctr("tasks", "delete", "-f", task, check=False)
 
     def describe(self) -> dict[str, Any]:
         return {"node": NODE_NAME, "registry": REGISTRY, "images": dict(self.pushed), "timings": dict(self.timings)}
 
 
-def remove_kubelet_chains() -> None:
-    """The kubelet's own iptables chains (kube-proxy --cleanup removes kube-proxy's)."""
+def kube_chains() -> list[tuple[str, str]]:
+    """(table, chain) of every KUBE-* chain on the host: the kubelet's and kube-proxy's."""
+    found = []
     for table in ("mangle", "nat", "filter"):
-        rules = hostnet.run("iptables", "-t", table, "-S", check=False).stdout.splitlines()
-        chains = [r.split()[1] for r in rules if r.startswith("-N KUBE-")]
-        for rule in rules:
-            if rule.startswith("-A ") and any(f"-j {c}" in rule for c in chains):
-                hostnet.run("iptables", "-t", table, *("-D " + rule[3:]).split(), check=False)
-        for chain in chains:
-            hostnet.run("iptables", "-t", table, "-F", chain, check=False)
-        for chain in chains:
-            hostnet.run("iptables", "-t", table, "-X", chain, check=False)
+        for rule in hostnet.run("iptables", "-t", table, "-S", check=False).stdout.splitlines():
+            words = shlex.split(rule)
+            if words[:1] == ["-N"] and words[1].startswith("KUBE-"):
+                found.append((table, words[1]))
+    return found
+
+
+def remove_chains(chains: set[tuple[str, str]]) -> None:
+    """The rules that jump to these chains, then the chains (kube-proxy --cleanup removes most of
+    its own; the kubelet leaves its canary and firewall chains behind)."""
+    for table in sorted({table for table, _ in chains}):
+        names = {name for t, name in chains if t == table}
+        for rule in hostnet.run("iptables", "-t", table, "-S", check=False).stdout.splitlines():
+            words = shlex.split(rule)
+            if words[:1] == ["-A"] and "-j" in words and words[words.index("-j") + 1] in names:
+                hostnet.run("iptables", "-t", table, "-D", *words[1:], check=False)
+        for name in sorted(names):
+            hostnet.run("iptables", "-t", table, "-F", name, check=False)
+        for name in sorted(names):
+            hostnet.run("iptables", "-t", table, "-X", name, check=False)

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from api.admission import match_conditions
+
 
 def multi_version_crds(crd_paths: list[Path]) -> list[str]:
     names = []
@@ -84,6 +86,8 @@ def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Pa
                     {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": [OPERATOR_NAMESPACE]}
                 ]
             },
+            # Metadata-only changes and objects being deleted skip the webhooks (api.admission).
+            "matchConditions": match_conditions(),
             "rules": [
                 {
                     "apiGroups": ["aim.eai.amd.com"],

@@ -43,7 +43,12 @@ done
 # Bump BASE_RECIPE when build_base changes in a way that changes the image.
 BASE_RECIPE=1
 base_key() { printf '%s %s %s' "$SUITE" "$BASE_PACKAGES" "$BASE_RECIPE" | hash_of; }
-key_of() {  # key_of NAME: the hash of everything the image is built from
+declare -A KEYS=()
+# The key of each image is computed once per run (pin_key), before its inputs are read for the
+# build: a file changed during the build then leaves a stale key, which the next run rebuilds.
+pin_key() { KEYS[$1]=$(compute_key "$1"); }
+key_of() { if [[ -n ${KEYS[$1]:-} ]]; then echo "${KEYS[$1]}"; else compute_key "$1"; fi; }
+compute_key() {  # the hash of everything the image is built from
   case $1 in
     base) base_key ;;
     pause) cat images/pause/pause.c | hash_of ;;
@@ -96,6 +101,7 @@ build_base() {
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+    --customize-hook='printf "deb http://deb.debian.org/debian %s main\n" '"$SUITE"' > "$1"/etc/apt/sources.list' \
     "$SUITE" "$rootfs" \
     "deb $MIRROR/debian $SUITE main" \
     "deb $MIRROR/debian $SUITE-updates main" \
@@ -135,8 +141,9 @@ build_coredns() {
   single_binary_image coredns "$binary" /coredns 65532
 }
 
-# buildah's RUN steps reach PyPI through this machine's TLS-intercepting proxy: its CA bundle and
-# pip's configuration are mounted for RUN only, so the image never carries them.
+# buildah's RUN steps reach PyPI the way the host does: where a TLS-intercepting proxy stands in
+# between, its CA is in the host's bundle. The bundle and pip's configuration are mounted for RUN
+# only, so the image never carries them.
 run_mounts() {
   local mounts=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
   [[ -f /etc/pip.conf ]] && mounts+=(-v /etc/pip.conf:/etc/pip.conf:ro)
@@ -166,6 +173,7 @@ build_project() {
 build() {
   local name=$1
   [[ $name == project ]] || [[ $name == model-server ]] && [[ ! -s $(archive_of base) ]] && build base
+  pin_key "$name"
   if [[ -s $(archive_of "$name") ]]; then return 0; fi
   log "building $name"
   timed "build_${name//-/_}"

@@ -22,10 +22,12 @@ def test_fence_drops_the_test_range_on_every_interface_but_the_nodes_own() -> No
         assert own[-1] == ["-j", "DROP"]  # everything else, eth0 included, is dropped
     hooks = [(c, rule) for c, rule in rules if c not in hostnet.FENCE_CHAINS]
     out, into = hostnet.FENCE_CHAINS
+    # Both directions, from and to the range, on the way out and on the way in.
     assert hooks == [
-        ("FORWARD", ["-s", hostnet.TEST_RANGE, "-j", out]),
-        ("FORWARD", ["-d", hostnet.TEST_RANGE, "-j", into]),
-        ("OUTPUT", ["-s", hostnet.TEST_RANGE, "-j", out]),
+        ("POSTROUTING", ["-s", hostnet.TEST_RANGE, "-j", out]),
+        ("POSTROUTING", ["-d", hostnet.TEST_RANGE, "-j", out]),
+        ("PREROUTING", ["-s", hostnet.TEST_RANGE, "-j", into]),
+        ("PREROUTING", ["-d", hostnet.TEST_RANGE, "-j", into]),
     ]
 
 
