@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from devcluster.binaries import bin_dir
 from devcluster.processes import process_group_alive
+from devcluster.waiting import wait_until
 from tests.conftest import REPO_ROOT
 
 
@@ -54,6 +56,21 @@ def test_up_is_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
     assert readyz.stdout.strip() == "ok"
     again = devcluster(dev_dir, "up")
     assert "Already running" in again.stdout
+
+    # The webhook service exiting does not stop the control plane: it is started again.
+    os.killpg(state["processes"]["webhooks"], signal.SIGKILL)
+    wait_until(
+        lambda: "webhooks exited with -9; restarting it in 1s" in (dev_dir / "run.log").read_text(), 30, "a restart"
+    )
+    wait_until(
+        lambda: (
+            json.loads((dev_dir / "state.json").read_text())["processes"].get("webhooks")
+            not in (None, state["processes"]["webhooks"])
+        ),
+        30,
+        "the restarted webhook service in state.json",
+    )
+    pids.append(json.loads((dev_dir / "state.json").read_text())["processes"]["webhooks"])
 
     stopped = devcluster(dev_dir, "down")
     assert stopped.returncode == 0, stopped.stderr

@@ -205,6 +205,16 @@ CLUSTER_KINDS = {
 }
 
 
+def test_webhooks_skip_metadata_only_changes_as_the_api_says() -> None:
+    """One rule, two renderings: the chart's matchConditions are api.admission's."""
+    from api.admission import match_conditions
+
+    configurations = [d for d in render() if d["kind"].endswith("WebhookConfiguration")]
+    for configuration in configurations:
+        [webhook] = configuration["webhooks"]
+        assert webhook["matchConditions"] == match_conditions()
+
+
 def test_cert_manager_mode_injects_the_ca_everywhere() -> None:
     documents = render("--set", "certManager.enabled=true")
     kinds = [d["kind"] for d in documents]
