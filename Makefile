@@ -59,7 +59,8 @@ dev-down: venv ## Stop what dev-up started
 test: venv binaries real-node-prerequisites ## The whole suite: unit, integration (real API server), then the real node (as root)
 	$(PY) -m pytest -m 'not realnode' $(PYTEST_ARGS)
 	@# One control plane at a time: the real node's session starts after the first has stopped.
-	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@# Exit 5 (no test selected, e.g. PYTEST_ARGS naming other tests) is fine, unless CI requires them.
+	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || { code=$$?; [ $$code -eq 5 ] && [ -z "$$AIM_REQUIRE_REAL_NODE" ]; }
 
 real-node-prerequisites: ## As root: what the real-node tests need (`make node`); otherwise they are skipped
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory node; \
