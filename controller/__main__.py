@@ -16,11 +16,13 @@ import prometheus_client
 from kopf._core.engines.peering import Identity as KopfIdentity  # the type; kopf does not re-export it
 from kubernetes import client, config
 
+from api.registry import CRDS
 from controller.crdwatch import LateCrds, register_late_crds
 from controller.handlers import THIRD_PARTY_GROUPS, ObjectKey, ServiceIndex, configure, register
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
+from controller.kube.storage_migration import migrate_while_leading
 from controller.metrics import ControllerMetrics
 from controller.pipeline.workqueue import WorkQueue
 from controller.reconcilers import build_reconcilers
@@ -79,6 +81,16 @@ def resync(queue: WorkQueue[ObjectKey], index: ServiceIndex, period: float, stop
         enqueue_all(queue, index)
 
 
+def on_elected(
+    kube: Kube, queue: WorkQueue[ObjectKey], index: ServiceIndex, leading: threading.Event, stop: threading.Event
+) -> None:
+    """A new leader catches up with what happened while it stood by, and finishes any storage
+    migration an upgrade left (objects still stored in an old version)."""
+    enqueue_all(queue, index)
+    crds = [f"{c.names.plural}.{c.group}" for c in CRDS if len(c.versions) > 1]
+    threading.Thread(target=migrate_while_leading, args=(kube, crds, leading, stop), daemon=True).start()
+
+
 def replica_identity() -> str:
     """Who this replica is, for the Lease and kopf: the pod name (its hostname) and a random
     suffix, so a restarted container never inherits its predecessor's leadership by name."""
@@ -124,7 +136,7 @@ def main() -> int:
             identity=identity,
             lease_seconds=settings.lease_seconds,
             retry_seconds=settings.lease_retry_seconds,
-            on_elected=lambda: enqueue_all(queue, index),
+            on_elected=lambda: on_elected(kube, queue, index, elector.leading, stop),
         )
         leading = elector.leading
         threads.append(threading.Thread(target=elector.run, args=(stop,), daemon=True))

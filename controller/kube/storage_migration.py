@@ -9,7 +9,9 @@ has been rewritten may the old version leave `storedVersions` (and later the CRD
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
@@ -64,3 +66,35 @@ def migrate_crd(kube: Kube, crd_name: str, attempts: int = 5) -> MigrationReport
     kube.patch_status(crd, crd.get("status", {}) | {"storedVersions": [storage]})
     log.info("Migrated %s: %d objects rewritten in %s", crd_name, report.rewritten, storage)
     return report
+
+
+def needs_migration(crd: dict[str, Any]) -> bool:
+    """Some object may still be stored in a version other than the storage version."""
+    storage = next((v["name"] for v in crd["spec"]["versions"] if v.get("storage")), None)
+    stored = (crd.get("status") or {}).get("storedVersions") or []
+    return bool(storage) and any(version != storage for version in stored)
+
+
+def migrate_pending(kube: Kube, crd_names: list[str]) -> list[MigrationReport]:
+    """Migrate each CRD whose storedVersions still name an old version; the rest are left alone.
+    The leading controller runs this after an upgrade, so no object stays in an old version."""
+    reports = []
+    for name in crd_names:
+        crd = kube.get(*CRD, name)
+        if crd is not None and needs_migration(crd):
+            reports.append(migrate_crd(kube, name))
+    return reports
+
+
+def migrate_while_leading(
+    kube: Kube, crd_names: list[str], leading: threading.Event, stop: threading.Event, retry_seconds: float = 60.0
+) -> None:
+    """Until nothing is left to migrate, or leadership is lost: a failure (the conversion webhook
+    not up yet during a rollout) is logged and tried again."""
+    while leading.is_set() and not stop.is_set():
+        try:
+            migrate_pending(kube, crd_names)
+            return
+        except Exception as error:  # retried: the next attempt may find the webhook up
+            log.warning("Storage migration failed (retry in %.0fs): %s", retry_seconds, error)
+        stop.wait(retry_seconds)

@@ -7,6 +7,7 @@ The tests run in file order on one installation, as a platform team's install wo
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -132,9 +133,18 @@ def test_uninstall_keeps_crds_and_objects_and_a_reinstall_adopts_them(installed:
     helm(installed, "uninstall", RELEASE, "-n", SYSTEM_NAMESPACE, "--wait", "--timeout=120s")
     admin("get", "crd", "aimservices.aim.eai.amd.com")
     admin("get", "aimservice", "chat", "-n", TEAM)
+    # As after an upgrade from a release that stored v1alpha1: the new leader migrates by itself.
+    old = json.dumps({"status": {"storedVersions": ["v1alpha1", "v1alpha2"]}})
+    admin("patch", "crd", "aimservices.aim.eai.amd.com", "--subresource=status", "--type=merge", "-p", old)
     install(installed)
     wait_ready(admin, "webhook", 2)
     wait_ready(admin, "controller", 2)
     stored = admin.get_json("aimservices.v1alpha1.aim.eai.amd.com", "chat", "-n", TEAM)
     assert stored["spec"]["routing"]["routeTemplate"] == "/{.metadata.namespace}/chat"
     assert "STATUS: deployed" in helm(installed, "status", RELEASE, "-n", SYSTEM_NAMESPACE).stdout
+
+    def migrated() -> bool:
+        crd = admin.get_json("crd", "aimservices.aim.eai.amd.com")
+        return bool(crd["status"]["storedVersions"] == ["v1alpha2"])
+
+    wait_until(migrated, 120, "the leading controller to migrate the stored AIMServices")
