@@ -66,6 +66,9 @@ real-node-prerequisites: ## As root: what the real-node tests need (`make node`)
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory node; \
 	else echo "Not root: the real-node tests will be skipped (they need containerd, the kubelet and iptables)."; fi
 
+golden: venv ## Rewrite the planners' golden YAML (tests/unit/controller/golden) after a deliberate change; review the diff
+	AIM_UPDATE_GOLDEN=1 $(PY) -m pytest tests/unit/controller/test_golden.py -q
+
 test-unit: venv ## Only the tests that need no control plane
 	$(PY) -m pytest -m 'not cluster' $(PYTEST_ARGS)
 
@@ -98,4 +101,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test test-unit bench e2e-kind lint format generate verify clean
+.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test golden test-unit bench e2e-kind lint format generate verify clean
