@@ -70,8 +70,11 @@ project_inputs() {
   local sources
   sources=$(awk '/^COPY / && !/--from/ { for (i = 2; i < NF; i++) print $i }' Dockerfile)
   # shellcheck disable=SC2086
-  { printf '%s\0' Dockerfile; git ls-files -co --exclude-standard -z -- $sources; } | sort -z
+  { printf '%s\0' Dockerfile; git ls-files -co --exclude-standard -z -- $sources; } | sort -z | existing_only
 }
+
+# Files deleted in the work tree but not yet committed are still in the index: the image has none.
+existing_only() { while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done; true; }
 
 coredns_binary() { bash hack/build-binaries.sh --print-node-binaries | tail -1; }
 
