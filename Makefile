@@ -92,7 +92,7 @@ format: venv ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 generate: venv ## Regenerate generated files (CRDs)
-	@if [ -f api/crdgen.py ]; then $(PY) -m api.crdgen; else echo "nothing to generate yet"; fi
+	$(PY) -m api.crdgen
 
 verify: generate ## Regenerate and fail if any generated file differs from what is committed
 	git diff --exit-code -- crds helm

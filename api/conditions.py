@@ -16,9 +16,11 @@ class ConditionType(StrEnum):
     """False when the spec refers to something that cannot work (a missing named runtime config,
     routing without a gateway); the object is Failed until the spec or the reference is fixed."""
     DEPENDENCIES_REACHABLE = "DependenciesReachable"
-    """False when the API server or a registry could not be reached; retried."""
+    """False when the API server or a registry could not be reached; retried. Models set it when
+    their image's registry is unreachable."""
     AUTH_VALID = "AuthValid"
-    """False when credentials (pull secrets, tokens) were refused."""
+    """False when credentials (pull secrets, tokens) were refused. Models (reading their image) and
+    AIMClusterModelSources (listing registries) set it."""
     RUNTIME_CONFIG_READY = "RuntimeConfigReady"
     """True when the runtime config resolved (a missing `default` config is fine: reason DefaultConfigNotFound)."""
     MODEL_READY = "ModelReady"
@@ -48,16 +50,45 @@ class ConditionType(StrEnum):
     CACHE_PVC_READY = "CachePvcReady"
     """AIMArtifact: the volume is bound."""
     DOWNLOAD_COMPLETE = "DownloadComplete"
-    """AIMArtifact: the download Job finished and the size was verified."""
+    """AIMArtifact: the download Job finished and the size was verified; also the reason of the
+    Normal event sent when the artifact becomes Ready."""
     ARTIFACTS_READY = "ArtifactsReady"
     """Template and profile caches: every artifact is Ready."""
     PROFILE_FOUND = "ProfileFound"
     """AIMProfileCache: the AIMProfile or AIMClusterProfile named by spec.profileName exists in spec.profileScope."""
     HARDWARE_AVAILABLE = "HardwareAvailable"
     """Profiles: at least one node has the accelerator and enough allocatable resources."""
+    CLUSTER_SERVICE_TEMPLATES_READY = "ClusterServiceTemplatesReady"
+    """AIMClusterModel: the cluster templates created from the image are Ready (AIMModel:
+    ServiceTemplatesReady)."""
+    CLUSTER_MODEL_READY = "ClusterModelReady"
+    """AIMClusterServiceTemplate: its AIMClusterModel exists and has not failed (AIMServiceTemplate:
+    ModelReady)."""
+    SERVICE_TEMPLATE_READY = "ServiceTemplateReady"
+    """AIMTemplateCache: the template named by spec.templateName exists in spec.templateScope and is
+    Ready, so its model sources are known."""
+    CHECK_SIZE_OUTPUT_READY = "CheckSizeOutputReady"
+    """AIMArtifact whose size is not known yet: the check-size Job printed the size at the source.
+    Also set, False (InvalidSize), when spec.size is not a quantity."""
+    FILTERS_VALID = "FiltersValid"
+    """AIMClusterModelSource: every spec.filters entry (image pattern and version constraints) is
+    usable."""
+    SYNC_INTERVAL_VALID = "SyncIntervalValid"
+    """AIMClusterModelSource: spec.syncInterval is a Go duration of at least the minimum interval."""
+    REGISTRY_REACHABLE = "RegistryReachable"
+    """AIMClusterModelSource: every registry listing (catalog, tags) of the last sync answered."""
+    MODELS_DISCOVERED = "ModelsDiscovered"
+    """AIMClusterModelSource: at least one image matched the filters in the last sync."""
+    MAX_MODELS_LIMIT_REACHED = "MaxModelsLimitReached"
+    """AIMClusterModelSource: maxModels left some matching images without a model
+    (status.modelsLimitReached). Unlike the others, True is the problem; also the reason of the
+    Warning event sent when it becomes True."""
 
 
 class Reason(StrEnum):
+    # the Ready and ConfigValid aggregates
+    ALL_COMPONENTS_READY = "AllComponentsReady"
+    CONFIGURATION_VALID = "ConfigurationValid"
     # runtime config
     CONFIG_FOUND = "ConfigFound"
     DEFAULT_CONFIG_NOT_FOUND = "DefaultConfigNotFound"
@@ -69,6 +100,7 @@ class Reason(StrEnum):
     CREATING_MODEL = "CreatingModel"
     MODEL_NOT_READY = "ModelNotReady"
     MODEL_RESOLVED = "ModelResolved"
+    MODEL_FOUND = "ModelFound"
     # template and profile resolution
     TEMPLATE_NOT_FOUND = "TemplateNotFound"
     TEMPLATE_NOT_READY = "TemplateNotReady"
@@ -79,6 +111,37 @@ class Reason(StrEnum):
     PROFILE_NOT_READY = "ProfileNotReady"
     PROFILE_RESOLVED = "ProfileResolved"
     REQUIRED_GPU_NOT_IN_CLUSTER = "RequiredGPUNotInCluster"
+    TEMPLATE_READY = "TemplateReady"
+    # template selection: why a candidate was passed over (listed in TemplateReady's message)
+    TEMPLATE_PENDING = "TemplatePending"
+    TEMPLATE_PROGRESSING = "TemplateProgressing"
+    TEMPLATE_NOT_AVAILABLE = "TemplateNotAvailable"
+    TEMPLATE_DEGRADED = "TemplateDegraded"
+    TEMPLATE_FAILED = "TemplateFailed"
+    UNOPTIMIZED_TEMPLATE_FILTERED = "UnoptimizedTemplateFiltered"
+    SERVICE_OVERRIDES_NOT_MATCHED = "ServiceOverridesNotMatched"
+    NAMESPACE_TEMPLATE_PREFERRED = "NamespaceTemplatePreferred"
+    LOWER_PREFERENCE_RANK = "LowerPreferenceRank"
+    # a model's templates (ServiceTemplatesReady, ClusterServiceTemplatesReady)
+    NO_TEMPLATES_EXPECTED = "NoTemplatesExpected"
+    CREATING_TEMPLATES = "CreatingTemplates"
+    ALL_TEMPLATES_READY = "AllTemplatesReady"
+    ALL_TEMPLATES_FAILED = "AllTemplatesFailed"
+    NO_TEMPLATES_AVAILABLE = "NoTemplatesAvailable"
+    SOME_TEMPLATES_DEGRADED = "SomeTemplatesDegraded"
+    TEMPLATES_PROGRESSING = "TemplatesProgressing"
+    SOME_TEMPLATES_READY = "SomeTemplatesReady"
+    # a template's GPUs (GPUReady)
+    GPU_AVAILABLE = "GPUAvailable"
+    GPU_NOT_AVAILABLE = "GPUNotAvailable"
+    VRAM_AVAILABLE = "VRAMAvailable"
+    VRAM_NOT_AVAILABLE = "VRAMNotAvailable"
+    GPU_CHECK_FAILED = "GPUCheckFailed"
+    # a template's model sources (Discovered)
+    INLINE_MODEL_SOURCES = "InlineModelSources"
+    AWAITING_DISCOVERY = "AwaitingDiscovery"
+    DISCOVERY_COMPLETE = "DiscoveryComplete"
+    DISCOVERY_FAILED = "DiscoveryFailed"
     # caching
     CACHE_CREATING = "CacheCreating"
     CACHE_NOT_READY = "CacheNotReady"
@@ -103,6 +166,8 @@ class Reason(StrEnum):
     IMAGE_FOUND = "ImageFound"
     METADATA_EXTRACTION_FAILED = "MetadataExtractionFailed"
     SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - a condition reason, not a secret
+    AWAITING_METADATA = "AwaitingMetadata"
+    INFRASTRUCTURE_ERROR = "InfrastructureError"
     # downloads
     DOWNLOADING = "Downloading"
     VERIFIED = "Verified"
@@ -111,7 +176,51 @@ class Reason(StrEnum):
     STORAGE_FULL = "StorageFull"
     SOURCE_NOT_FOUND = "SourceNotFound"
     POD_OOM_KILLED = "PodOOMKilled"
+    POD_FAILED = "PodFailed"
+    # an artifact's size and volume (CheckSizeOutputReady, CachePvcReady)
+    INVALID_SIZE = "InvalidSize"
+    CHECKING_SIZE = "CheckingSize"
+    CHECK_SIZE_FAILED = "CheckSizeFailed"
+    INVALID_SIZE_OUTPUT = "InvalidSizeOutput"
+    SIZE_DISCOVERED = "SizeDiscovered"
+    PVC_BOUND = "PvcBound"
+    PVC_CREATED = "PvcCreated"
     # hardware
     HARDWARE_AVAILABLE = "HardwareAvailable"
     HARDWARE_NOT_AVAILABLE = "HardwareNotAvailable"
     NO_ACCELERATOR_SPECIFIED = "NoAcceleratorSpecified"
+    # model sources (AIMClusterModelSource)
+    FILTERS_VALID = "FiltersValid"
+    INVALID_FILTERS = "InvalidFilters"
+    SYNC_INTERVAL_VALID = "SyncIntervalValid"
+    INVALID_SYNC_INTERVAL = "InvalidSyncInterval"
+    CREDENTIALS_ACCEPTED = "CredentialsAccepted"
+    ANONYMOUS_ACCESS = "AnonymousAccess"
+    UNAUTHORIZED = "Unauthorized"
+    PULL_SECRET_PROBLEM = "PullSecretProblem"  # noqa: S105 - a condition reason, not a secret
+    REACHABLE = "Reachable"
+    REGISTRY_UNREACHABLE = "RegistryUnreachable"
+    REPOSITORY_NOT_FOUND = "RepositoryNotFound"
+    REGISTRY_PROTOCOL_ERROR = "RegistryProtocolError"
+    MODELS_DISCOVERED = "ModelsDiscovered"
+    NO_MATCHING_IMAGES = "NoMatchingImages"
+    LIMIT_REACHED = "LimitReached"
+    WITHIN_LIMIT = "WithinLimit"
+    # events only (AIMClusterModelSource)
+    SYNCED = "Synced"
+    MODELS_CREATED = "ModelsCreated"
+
+
+class JobConditionType(StrEnum):
+    """Condition types of a batch/v1 Job (Kubernetes' vocabulary, not ours): the controller reads
+    them to tell a discovery, check-size or download Job finished."""
+
+    COMPLETE = "Complete"
+    FAILED = "Failed"
+
+
+class HTTPRouteConditionType(StrEnum):
+    """Condition types a Gateway sets on an HTTPRoute's status.parents[] (Gateway API's
+    vocabulary): the controller reads them for HTTPRouteReady."""
+
+    ACCEPTED = "Accepted"

@@ -1,4 +1,5 @@
-"""Admission rules the CRD schema cannot express (pure; the webhook and the controller share it).
+"""Admission rules the CRD schema cannot express (pure; used by the admission webhook; the
+controller relies on admission having applied them and shares the naming and routing rules they call).
 
 `validate(request)` returns field errors (deny) and warnings (allow, tell the user). It never
 raises on user input. References to other objects are returned as data (`references`); the
@@ -14,6 +15,7 @@ from typing import Any
 from api import GROUP
 from api.naming import NameTooLongError, inference_service_name
 from api.routing import RouteTemplateError, check_template_syntax, render_route_path
+from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
 
 ENV_VAR_KEY = re.compile(r"^[A-Z0-9_]+$")
 V1 = f"{GROUP}/v1alpha1"
@@ -221,7 +223,7 @@ def _reference_model(name: Any, path: str, namespace: str | None, verdict: Verdi
 
 def _reference_runtime_config(spec: dict[str, Any], namespace: str | None, verdict: Verdict) -> None:
     name = spec.get("runtimeConfigName")
-    if name and name != "default":  # a missing `default` config is fine by design
+    if name and name != DEFAULT_CONFIG_NAME:  # a missing `default` config is fine by design
         _reference(verdict, "spec.runtimeConfigName", name, ("AIMRuntimeConfig", "AIMClusterRuntimeConfig"), namespace)
 
 

@@ -1,1 +1,2 @@
-"""The kopf-based controller process. Only `controller.k8s` and fetch steps talk to the API server."""
+"""The kopf-based controller process. Only `controller.kube` (through the fetch modules and the
+runner) talks to the API server; see docs/controller.md for the map."""

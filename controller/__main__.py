@@ -18,16 +18,17 @@ from kubernetes import client, config
 
 from api.registry import CRDS
 from controller.crdwatch import LateCrds, register_late_crds
-from controller.handlers import THIRD_PARTY_GROUPS, ObjectKey, ServiceIndex, configure, register
+from controller.handlers import THIRD_PARTY_GROUPS, configure, register
+from controller.kinds import BY_NAME, KINDS
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
 from controller.kube.storage_migration import migrate_while_leading
 from controller.metrics import ControllerMetrics
 from controller.pipeline.workqueue import WorkQueue
-from controller.reconcilers import build_reconcilers
-from controller.runner import Reconciler
+from controller.runner import Context, Reconciler, build_reconcilers
 from controller.settings import ControllerSettings
+from controller.watches import ObjectKey, ServiceIndex
 
 log = logging.getLogger("controller")
 
@@ -103,14 +104,14 @@ def main() -> int:
     api_client = load_client()
     metrics = ControllerMetrics()
     kube = Kube(api_client, settings.field_manager, metrics)
-    reconcilers = build_reconcilers(kube, settings)
+    reconcilers = build_reconcilers(Context(kube, settings), KINDS)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port, settings.health_host, registry=metrics.registry)
     # Everything but services first: a cache, template or model is what many services wait for.
-    queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: key[0] != "AIMService")
+    queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: BY_NAME[key[0]].urgent)
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()
-    register(registry, queue, index)
+    register(registry, queue, index, KINDS)
     late_crds = LateCrds(registry, THIRD_PARTY_GROUPS)
     register_late_crds(late_crds)
 

@@ -1,49 +1,100 @@
-"""Carry out a plan (edge layer): fetch → plan (pure) → apply, delete, finalizers, status, events.
+"""The one reconcile pipeline (edge layer), the same for every kind:
+read the object → fetch what it depends on (I/O) → plan (pure) → carry the plan out
+(apply, delete, finalizers, status, events) → when to look again.
 
-One `PlanReconciler` per kind; the worker threads look it up by the work-queue key's kind.
+What differs between kinds is data in their descriptor (controller.kinds): the fetch and plan
+functions, a finalizer and the clean-up stage that removes it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from api import labels
+from api.registry import CRDS
+from api.schema.crd import CRDSpec
+from controller import watches as w
+from controller.clock import utc_now
 from controller.kube.client import Kube
 from controller.pipeline.apply import needs_apply, with_applied_hash
 from controller.pipeline.plan import Plan
+from controller.registry.client import RegistryClient
+from controller.registry.settings import RegistrySettings
+from controller.settings import ControllerSettings
 
 log = logging.getLogger(__name__)
-PAUSED = "aim.eai.amd.com/reconciliation-paused"
 
 
-class Observation(Protocol):
-    def existing(self, kind: str, name: str) -> dict[str, Any] | None: ...
+Observation = TypeVar("Observation")
 
 
-class Reconciler(Protocol):
-    def reconcile(self, namespace: str, name: str) -> float | None:
-        """Returns seconds after which to look again without an event, or None."""
+@dataclass
+class Context:
+    """What the fetch functions read with: the API server, the registries, the settings."""
+
+    kube: Kube
+    settings: ControllerSettings
+    registry: RegistryClient = field(default_factory=RegistryClient)
+    """For image metadata (models): anonymous or the model's pull secrets."""
+    catalog: RegistryClient = field(default_factory=lambda: RegistryClient(RegistrySettings()))
+    """For listing catalogs (model sources), with the registry settings' limits."""
 
 
-Obs = TypeVar("Obs", bound=Observation)
+@dataclass(frozen=True)
+class Stage(Generic[Observation]):
+    """Read what a decision needs (I/O), then decide (pure)."""
+
+    fetch: Callable[[Context, dict[str, Any]], Observation]
+    plan: Callable[[Observation, str], Plan]
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    version: str
+    """The served version the controller reads and writes."""
+    reconcile: Stage[Any]
+    watches: tuple[w.Watch, ...] = ()
+    """Events of other objects that enqueue this kind (its own events always do)."""
+    finalizer: str | None = None
+    """Added before anything is created; while it is there, a deleted object runs `clean_up`
+    instead of `reconcile`, whose plan removes it."""
+    clean_up: Stage[Any] | None = None
+    urgent: bool = True
+    """Worked on before non-urgent kinds: what many services wait for goes first."""
+
+    @property
+    def crd(self) -> CRDSpec:
+        return next(c for c in CRDS if c.names.kind == self.name)
+
+    @property
+    def api_version(self) -> str:
+        return f"{labels.GROUP}/{self.version}"
+
+    @property
+    def resource(self) -> w.Resource:
+        return w.aim(self.crd.names.plural, self.version)
+
+    @property
+    def cluster_scoped(self) -> bool:
+        return self.crd.scope == "Cluster"
 
 
 def is_paused(obj: dict[str, Any]) -> bool:
-    return (obj["metadata"].get("annotations") or {}).get(PAUSED) == "true"
+    return (obj["metadata"].get("annotations") or {}).get(labels.RECONCILIATION_PAUSED) == "true"
 
 
-def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Observation) -> None:
+def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Any) -> None:
+    """Write what the plan asks, skipping children already as desired and status already equal."""
     metadata = obj["metadata"]
     where = f"{metadata.get('namespace', '')}/{metadata['name']}".lstrip("/")
+    existing: Callable[[str, str], dict[str, Any] | None] = getattr(observed, "existing", lambda kind, name: None)
     for planned in plan.apply:
         desired = with_applied_hash(planned)
-        if not needs_apply(desired, observed.existing(desired["kind"], desired["metadata"]["name"])):
+        if not needs_apply(desired, existing(desired["kind"], desired["metadata"]["name"])):
             continue
         kube.apply(desired)
         log.info("Applied %s %s for %s %s", desired["kind"], desired["metadata"]["name"], obj["kind"], where)
@@ -61,33 +112,38 @@ def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Observation
         kube.event(obj, event.type, event.reason, event.message)
 
 
-class PlanReconciler(Generic[Obs]):
-    """Reconciles one kind: reads the object, fetches what it depends on, plans, carries out."""
+class Reconciler:
+    """Reconciles one kind by its descriptor."""
 
-    def __init__(
-        self,
-        kube: Kube,
-        api_version: str,
-        kind: str,
-        fetch: Callable[[Kube, dict[str, Any]], Obs],
-        plan: Callable[[Obs, str], Plan],
-        now: Callable[[], str] = utc_now,
-    ):
-        self.kube = kube
-        self.api_version = api_version
+    def __init__(self, kind: Kind, context: Context, now: Callable[[], str] = utc_now):
         self.kind = kind
-        self.fetch = fetch
-        self.plan = plan
+        self.context = context
         self.now = now
 
     def reconcile(self, namespace: str, name: str) -> float | None:
-        obj = self.kube.get(self.api_version, self.kind, name, namespace or None)
+        """Returns seconds after which to look again without an event, or None."""
+        kube = self.context.kube
+        obj = kube.get(self.kind.api_version, self.kind.name, name, namespace or None)
         if obj is None:
             return None
-        if is_paused(obj):
-            log.info("Skipped paused %s %s/%s", self.kind, namespace, name)
+        finalizers = list(obj["metadata"].get("finalizers") or [])
+        finalizer, clean_up = self.kind.finalizer, self.kind.clean_up
+        if obj["metadata"].get("deletionTimestamp") and clean_up is not None:
+            if finalizer in finalizers:
+                observed = clean_up.fetch(self.context, obj)
+                carry_out(kube, obj, clean_up.plan(observed, self.now()), observed)
             return None
-        observed = self.fetch(self.kube, obj)
-        plan = self.plan(observed, self.now())
-        carry_out(self.kube, obj, plan, observed)
+        if is_paused(obj):
+            log.info("Skipped paused %s %s/%s", self.kind.name, namespace, name)
+            return None
+        if finalizer and finalizer not in finalizers:
+            # Before anything is created that only the clean-up would remove.
+            kube.set_finalizers(obj, [*finalizers, finalizer])
+        observed = self.kind.reconcile.fetch(self.context, obj)
+        plan = self.kind.reconcile.plan(observed, self.now())
+        carry_out(kube, obj, plan, observed)
         return plan.requeue_after
+
+
+def build_reconcilers(context: Context, kinds: tuple[Kind, ...]) -> dict[str, Reconciler]:
+    return {kind.name: Reconciler(kind, context) for kind in kinds}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from controller.model.observe import IMAGE_RETRY_SECONDS
+from controller.common.retries import IMAGE_RETRY_SECONDS
 
 
 class ControllerSettings(BaseSettings):

@@ -12,6 +12,9 @@ from api.objects import BasicStatus, ObjectRoot
 from api.schema import CRDModel, SchemaDefault
 from api.v1alpha1.common import RoutingConfig, StorageConfig
 
+DEFAULT_CONFIG_NAME = "default"
+"""The runtime config an object without `runtimeConfigName` resolves; that it is missing is fine."""
+
 
 class ModelDefaults(CRDModel):
     auto_discovery: bool | None = None

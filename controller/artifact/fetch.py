@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import labels
+from api.conditions import JobConditionType
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
+from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
-from controller.template.plan import job_finished
-
-V1 = "aim.eai.amd.com/v1alpha1"
 
 
 def _latest_pod(kube: Kube, namespace: str, job_name: str) -> dict[str, Any] | None:
-    pods = kube.list("v1", "Pod", namespace, label_selector=f"job-name={job_name}")
+    pods = kube.list("v1", "Pod", namespace, label_selector=f"{labels.JOB_NAME}={job_name}")
     return max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", default=None)
 
 
@@ -28,8 +28,8 @@ def fetch_artifact(
         artifact=artifact,
         runtime_config=resolve_runtime_config(
             spec.get("runtimeConfigName"),
-            kube.get(V1, "AIMRuntimeConfig", name, namespace),
-            kube.get(V1, "AIMClusterRuntimeConfig", name),
+            kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", name, namespace),
+            kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", name),
         ),
         downloader_image=downloader_image,
         pod_annotations=pod_annotations,
@@ -38,19 +38,19 @@ def fetch_artifact(
         pvc=kube.get("v1", "PersistentVolumeClaim", child_name(artifact, "cache"), namespace),
         download_job=kube.get("batch/v1", "Job", child_name(artifact, "download"), namespace),
     )
-    labels = artifact["metadata"].get("labels") or {}
-    template_name = labels.get("aim.eai.amd.com/template.name")
+    artifact_labels = artifact["metadata"].get("labels") or {}
+    template_name = artifact_labels.get(labels.TEMPLATE_NAME)
     if template_name:
-        if labels.get("aim.eai.amd.com/template.scope") == "Cluster":
-            template = kube.get(V1, "AIMClusterServiceTemplate", template_name)
+        if artifact_labels.get(labels.TEMPLATE_SCOPE) == "Cluster":
+            template = kube.get(labels.V1ALPHA1, "AIMClusterServiceTemplate", template_name)
         else:
-            template = kube.get(V1, "AIMServiceTemplate", template_name, namespace)
+            template = kube.get(labels.V1ALPHA1, "AIMServiceTemplate", template_name, namespace)
         observed.node_affinity = ((template or {}).get("status") or {}).get("resolvedNodeAffinity")
-    if job_finished(observed.download_job) == "Failed":
+    if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
     if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):
         observed.size_job = kube.get("batch/v1", "Job", child_name(artifact, "check-size"), namespace)
-        if job_finished(observed.size_job) == "Complete":
+        if job_finished(observed.size_job) == JobConditionType.COMPLETE:
             pod = _latest_pod(kube, namespace, child_name(artifact, "check-size"))
             if pod is not None:
                 observed.size_log = kube.pod_log_tail(pod["metadata"]["name"], namespace, lines=20)

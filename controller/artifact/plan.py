@@ -13,20 +13,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from api import labels
+from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import derived_name
 from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
 from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
+from api.v1alpha1.common import LifecycleStatus
 from controller.artifact.observe import ArtifactObservation
-from controller.common.runtimeconfig import merge_env
+from controller.common.jobs import job_finished
+from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Event, Plan, owner_reference
-from controller.template.plan import job_finished, runtime_config_component
 
 STATUS_UPDATER = "aim-engine-artifact-status-updater"
 MOUNT_PATH = "/cache"
 MAX_SIZE = 2**50  # 1 PiB: anything larger is a broken size report, not a model
 # Exit codes of aim-download (docs/downloader.md): permanent failures are not retried.
-EXIT_REASONS = {3: "SourceNotFound", 4: "AuthError", 5: "VerificationFailed", 6: "StorageFull"}
+EXIT_REASONS = {
+    3: Reason.SOURCE_NOT_FOUND,
+    4: Reason.AUTH_ERROR,
+    5: Reason.VERIFICATION_FAILED,
+    6: Reason.STORAGE_FULL,
+}
 EXIT_MEANINGS = {
     1: "transient failure",
     2: "usage error",
@@ -36,7 +44,6 @@ EXIT_MEANINGS = {
     6: "no space left on device",
 }
 PERMANENT_EXIT_CODES = [3, 4, 5]
-CACHE_TYPE_LABEL = "aim.eai.amd.com/cache.type"
 
 
 def child_name(artifact: dict[str, Any], purpose: str) -> str:
@@ -65,7 +72,7 @@ def plan_role_binding(namespace: str, role: str) -> dict[str, Any]:
         "metadata": {
             "name": STATUS_UPDATER,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
+            "labels": {labels.MANAGED_BY: labels.MANAGED_BY_VALUE},
         },
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
         "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
@@ -74,10 +81,10 @@ def plan_role_binding(namespace: str, role: str) -> dict[str, Any]:
 
 def _labels(artifact: dict[str, Any], component: str) -> dict[str, str]:
     return {
-        "app.kubernetes.io/managed-by": "aim-engine",
-        "app.kubernetes.io/component": component,
-        CACHE_TYPE_LABEL: "artifact",
-        "aim.eai.amd.com/cache.name": artifact["metadata"]["name"],
+        labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+        labels.COMPONENT: component,
+        labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
+        labels.CACHE_NAME: artifact["metadata"]["name"],
     }
 
 
@@ -114,7 +121,7 @@ def _job(
 ) -> dict[str, Any]:
     artifact = observed.artifact
     spec = artifact.get("spec") or {}
-    labels = _labels(artifact, component)
+    job_labels = _labels(artifact, component)
     container: dict[str, Any] = {
         "name": component,
         "image": _image(observed),
@@ -152,7 +159,7 @@ def _job(
         "metadata": {
             "name": name,
             "namespace": artifact["metadata"]["namespace"],
-            "labels": labels,
+            "labels": job_labels,
             "ownerReferences": [owner_reference(artifact)],
         },
         "spec": {
@@ -166,14 +173,14 @@ def _job(
                     }
                 ]
             },
-            "template": {"metadata": pod_metadata(labels, observed.pod_annotations), "spec": pod_spec},
+            "template": {"metadata": pod_metadata(job_labels, observed.pod_annotations), "spec": pod_spec},
         },
     }
 
 
-def pod_metadata(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
+def pod_metadata(pod_labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
     # No empty map: the API server drops it, and the applied object would never look up to date.
-    return {"labels": labels} | ({"annotations": dict(annotations)} if annotations else {})
+    return {"labels": pod_labels} | ({"annotations": dict(annotations)} if annotations else {})
 
 
 def download_env(observed: ArtifactObservation, size: int) -> list[dict[str, Any]]:
@@ -220,7 +227,7 @@ def plan_size_job(observed: ArtifactObservation) -> dict[str, Any]:
     return job
 
 
-def failure_reason(pod: dict[str, Any] | None) -> tuple[str, str]:
+def failure_reason(pod: dict[str, Any] | None) -> tuple[Reason, str]:
     """(reason, message) of a failed download from its pod's terminated container."""
     for status in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
         terminated = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated")
@@ -228,11 +235,11 @@ def failure_reason(pod: dict[str, Any] | None) -> tuple[str, str]:
             continue
         code = int(terminated.get("exitCode") or 0)
         if terminated.get("reason") == "OOMKilled":
-            return "PodOOMKilled", "The downloader ran out of memory"
+            return Reason.POD_OOM_KILLED, "The downloader ran out of memory"
         message = (terminated.get("message") or "").strip().splitlines()
         meaning = EXIT_MEANINGS.get(code, "failed")
-        return EXIT_REASONS.get(code, "PodFailed"), (message[-1] if message else f"exit code {code}: {meaning}")
-    return "PodFailed", "The download Job failed"
+        return EXIT_REASONS.get(code, Reason.POD_FAILED), (message[-1] if message else f"exit code {code}: {meaning}")
+    return Reason.POD_FAILED, "The download Job failed"
 
 
 def _size(observed: ArtifactObservation) -> tuple[int | None, str]:
@@ -262,11 +269,13 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     }
     size, size_error = _size(observed)
     if size_error:
-        components.append(Component("CheckSizeOutputReady", "Failed", "InvalidSize", size_error))
+        components.append(
+            Component(ConditionType.CHECK_SIZE_OUTPUT_READY, LifecycleStatus.FAILED, Reason.INVALID_SIZE, size_error)
+        )
     elif size is None:
         components.append(_discover_size(observed, plan, extra))
         size = extra.get("discoveredSizeBytes")
-    if size and components[0].state == "Ready":
+    if size and components[0].state == LifecycleStatus.READY:
         pvc = plan_pvc(observed, size)
         plan.apply.append(pvc)
         pvc_name = pvc["metadata"]["name"]
@@ -279,16 +288,26 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         phase = ((observed.pvc or {}).get("status") or {}).get("phase")
         # Not a gate: with WaitForFirstConsumer storage the claim binds only once the Job's pod runs.
         components.append(
-            Component("CachePvcReady", "Ready", "PvcBound", pvc_name)
+            Component(ConditionType.CACHE_PVC_READY, LifecycleStatus.READY, Reason.PVC_BOUND, pvc_name)
             if phase == "Bound"
-            else Component("CachePvcReady", "Ready", "PvcCreated", f"{pvc_name} is {phase or 'being created'}")
+            else Component(
+                ConditionType.CACHE_PVC_READY,
+                LifecycleStatus.READY,
+                Reason.PVC_CREATED,
+                f"{pvc_name} is {phase or 'being created'}",
+            )
         )
         components.append(_download(observed, plan, extra, size, pvc_name))
     plan.status = component_status(artifact, components, now, extra)
-    if plan.status["status"] != previous.get("status") and plan.status["status"] in ("Ready", "Failed"):
-        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
-        if plan.status["status"] == "Ready":
-            plan.events.append(Event("Normal", "DownloadComplete", f"{artifact['spec']['sourceUri']} is cached"))
+    if plan.status["status"] != previous.get("status") and plan.status["status"] in (
+        LifecycleStatus.READY,
+        LifecycleStatus.FAILED,
+    ):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == ConditionType.READY)
+        if plan.status["status"] == LifecycleStatus.READY:
+            # The event is named after the condition that completed.
+            cached = f"{artifact['spec']['sourceUri']} is cached"
+            plan.events.append(Event("Normal", ConditionType.DOWNLOAD_COMPLETE, cached))
         else:
             plan.events.append(Event("Warning", ready["reason"], ready["message"]))
     return plan
@@ -296,42 +315,50 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
 
 def _discover_size(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any]) -> Component:
     job = observed.size_job
+    condition = ConditionType.CHECK_SIZE_OUTPUT_READY
     finished = job_finished(job)
     if job is None:
         plan.apply.append(plan_size_job(observed))
-        return Component("CheckSizeOutputReady", "Progressing", "CheckingSize", "Finding the size at the source")
-    if finished == "Failed":
-        return Component("CheckSizeOutputReady", "Failed", "CheckSizeFailed", "The check-size Job failed")
-    if finished != "Complete":
-        return Component("CheckSizeOutputReady", "Progressing", "CheckingSize", "Finding the size at the source")
+        return Component(condition, LifecycleStatus.PROGRESSING, Reason.CHECKING_SIZE, "Finding the size at the source")
+    if finished == JobConditionType.FAILED:
+        return Component(condition, LifecycleStatus.FAILED, Reason.CHECK_SIZE_FAILED, "The check-size Job failed")
+    if finished != JobConditionType.COMPLETE:
+        return Component(condition, LifecycleStatus.PROGRESSING, Reason.CHECKING_SIZE, "Finding the size at the source")
     size = parse_size_output(observed.size_log)
     if size is None:
         last = (observed.size_log.strip().splitlines() or ["nothing"])[-1][:200]
         return Component(
-            "CheckSizeOutputReady", "Failed", "InvalidSizeOutput", f"The check-size Job printed no valid size: {last}"
+            condition,
+            LifecycleStatus.FAILED,
+            Reason.INVALID_SIZE_OUTPUT,
+            f"The check-size Job printed no valid size: {last}",
         )
     extra["discoveredSizeBytes"] = size
-    return Component("CheckSizeOutputReady", "Ready", "SizeDiscovered", display_size(size))
+    return Component(condition, LifecycleStatus.READY, Reason.SIZE_DISCOVERED, display_size(size))
 
 
 def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], size: int, pvc_name: str) -> Component:
     previous = observed.artifact.get("status") or {}
     job = observed.download_job
+    condition = ConditionType.DOWNLOAD_COMPLETE
     finished = job_finished(job)
-    if job is None and previous.get("status") == "Ready":
-        return Component("DownloadComplete", "Ready", "Verified", "Downloaded (the Job has been cleaned up)")
+    if job is None and previous.get("status") == LifecycleStatus.READY:
+        return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded (the Job has been cleaned up)")
     plan.apply.append(plan_download_job(observed, size, pvc_name))
-    if finished == "Complete":
+    if finished == JobConditionType.COMPLETE:
         extra["progress"] = {
             "totalBytes": size,
             "downloadedBytes": size,
             "percentage": 100,
             "displayPercentage": "100 %",
         }
-        return Component("DownloadComplete", "Ready", "Verified", "Downloaded and verified")
-    if finished == "Failed":
+        return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded and verified")
+    if finished == JobConditionType.FAILED:
         reason, message = failure_reason(observed.download_pod)
-        return Component("DownloadComplete", "Failed", reason, message)
+        return Component(condition, LifecycleStatus.FAILED, reason, message)
     return Component(
-        "DownloadComplete", "Progressing", "Downloading", f"Downloading {observed.artifact['spec']['sourceUri']}"
+        condition,
+        LifecycleStatus.PROGRESSING,
+        Reason.DOWNLOADING,
+        f"Downloading {observed.artifact['spec']['sourceUri']}",
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 import semver
 
-from api import GROUP
+from api import labels
 from api.naming import derived_name
 from api.v1alpha1.aimclustermodelsource import AIMClusterModelSourceSpec
 from controller.catalog.imageref import (
@@ -33,12 +33,6 @@ from controller.catalog.imageref import (
     parse_image_reference,
 )
 
-MODEL_SOURCE_LABEL = f"{GROUP}/model-source"
-ORIGIN_LABEL = f"{GROUP}/origin"
-ORIGIN_AUTO_GENERATED = "auto-generated"
-SOURCE_REGISTRY_ANNOTATION = f"{GROUP}/source-registry"
-SOURCE_REPOSITORY_ANNOTATION = f"{GROUP}/source-repository"
-SOURCE_TAG_ANNOTATION = f"{GROUP}/source-tag"
 MODEL_NAME_HASH_LENGTH = 6
 
 
@@ -319,15 +313,15 @@ def plan_cluster_model(
     if image_pull_secrets:
         spec["imagePullSecrets"] = [dict(secret) for secret in image_pull_secrets]
     return {
-        "apiVersion": f"{GROUP}/v1alpha2",
+        "apiVersion": labels.V1ALPHA2,
         "kind": "AIMClusterModel",
         "metadata": {
             "name": cluster_model_name(image),
-            "labels": {MODEL_SOURCE_LABEL: source_name, ORIGIN_LABEL: ORIGIN_AUTO_GENERATED},
+            "labels": {labels.MODEL_SOURCE: source_name, labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED},
             "annotations": {
-                SOURCE_REGISTRY_ANNOTATION: image.registry,
-                SOURCE_REPOSITORY_ANNOTATION: image.repository,
-                SOURCE_TAG_ANNOTATION: image.tag,
+                labels.SOURCE_REGISTRY: image.registry,
+                labels.SOURCE_REPOSITORY: image.repository,
+                labels.SOURCE_TAG: image.tag,
             },
         },
         "spec": spec,

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from api import labels
+
 GPU_RESOURCE = "amd.com/gpu"
-DEVICE_ID_LABELS = ("amd.com/gpu.device-id", "beta.amd.com/gpu.device-id")
-DEVICE_ID_COUNT_PREFIX = "amd.com/gpu.device-id."
-FAMILY_LABEL = "amd.com/gpu.family"
-VRAM_LABELS = ("amd.com/gpu.vram", "beta.amd.com/gpu.vram")
+DEVICE_ID_LABELS = (labels.GPU_DEVICE_ID, labels.GPU_DEVICE_ID_BETA)
+VRAM_LABELS = (labels.GPU_VRAM, labels.GPU_VRAM_BETA)
 
 _DEVICE_MODELS = {
     ("74a1", "74a9", "74b5", "74bd"): "MI300X",
@@ -84,23 +84,24 @@ class NodeGPUs:
 def node_gpus(node: dict[str, Any]) -> NodeGPUs | None:
     """The GPU model and count of one Node, or None for a node without AMD GPU labels."""
     metadata = node.get("metadata") or {}
-    labels: dict[str, str] = metadata.get("labels") or {}
+    node_labels: dict[str, str] = metadata.get("labels") or {}
     model = ""
     for key in DEVICE_ID_LABELS:
-        if labels.get(key):
-            model = model_for_device(labels[key])
+        if node_labels.get(key):
+            model = model_for_device(node_labels[key])
             break
     if not model:
-        counted = sorted(k[len(DEVICE_ID_COUNT_PREFIX) :] for k in labels if k.startswith(DEVICE_ID_COUNT_PREFIX))
+        prefix = labels.GPU_DEVICE_ID_COUNT_PREFIX
+        counted = sorted(k[len(prefix) :] for k in node_labels if k.startswith(prefix))
         if counted:
             model = model_for_device(counted[0])
-    if not model and labels.get(FAMILY_LABEL):
-        model = normalise_gpu_model(labels[FAMILY_LABEL])
+    if not model and node_labels.get(labels.GPU_FAMILY):
+        model = normalise_gpu_model(node_labels[labels.GPU_FAMILY])
     if not model:
         return None
     status = node.get("status") or {}
     amount = (status.get("allocatable") or {}).get(GPU_RESOURCE) or (status.get("capacity") or {}).get(GPU_RESOURCE)
-    vram = next((labels[k] for k in VRAM_LABELS if labels.get(k)), "") or default_vram(model)
+    vram = next((node_labels[k] for k in VRAM_LABELS if node_labels.get(k)), "") or default_vram(model)
     return NodeGPUs(metadata.get("name", ""), model, _count(amount), vram)
 
 

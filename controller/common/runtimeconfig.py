@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_NAME = "default"
+from api.conditions import ConditionType, Reason
+from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+from api.v1alpha1.common import LifecycleStatus
+from controller.pipeline.components import Component
+
+DEFAULT_NAME = DEFAULT_CONFIG_NAME
 DEFAULT_PVC_HEADROOM_PERCENT = 10
 
 
@@ -88,3 +93,20 @@ def _migrated(spec: dict[str, Any]) -> dict[str, Any]:
     for key, value in legacy.items():
         storage.setdefault(key, value)
     return {k: v for k, v in spec.items() if k not in legacy} | {"storage": storage}
+
+
+def runtime_config_component(config: ResolvedRuntimeConfig) -> Component:
+    condition = ConditionType.RUNTIME_CONFIG_READY
+    if config.missing:
+        return Component(
+            condition, LifecycleStatus.FAILED, Reason.CONFIG_NOT_FOUND, f"RuntimeConfig {config.name} not found"
+        )
+    if not config.scope:
+        return Component(
+            condition, LifecycleStatus.READY, Reason.DEFAULT_CONFIG_NOT_FOUND, "Default config was not found"
+        )
+    return Component(condition, LifecycleStatus.READY, Reason.CONFIG_FOUND, f"{config.scope} config {config.name}")
+
+
+def resolved_config(config: ResolvedRuntimeConfig) -> dict[str, Any] | None:
+    return {"name": config.name, "scope": config.scope} if config.scope else None

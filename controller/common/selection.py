@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.conditions import Reason
+from api.v1alpha1.common import LifecycleStatus
 from controller.common.gpus import normalise_gpu_model
 
 NAMESPACE_KIND = "AIMServiceTemplate"
@@ -29,11 +30,11 @@ METRIC_RANK = ("latency", "throughput")
 PRECISION_RANK = ("fp4", "int4", "fp8", "int8", "fp16", "bf16", "fp32")
 
 _NOT_READY_REASONS = {
-    "Pending": "TemplatePending",
-    "Progressing": "TemplateProgressing",
-    "NotAvailable": "TemplateNotAvailable",
-    "Degraded": "TemplateDegraded",
-    "Failed": "TemplateFailed",
+    LifecycleStatus.PENDING: Reason.TEMPLATE_PENDING,
+    LifecycleStatus.PROGRESSING: Reason.TEMPLATE_PROGRESSING,
+    LifecycleStatus.NOT_AVAILABLE: Reason.TEMPLATE_NOT_AVAILABLE,
+    LifecycleStatus.DEGRADED: Reason.TEMPLATE_DEGRADED,
+    LifecycleStatus.FAILED: Reason.TEMPLATE_FAILED,
 }
 
 
@@ -126,11 +127,12 @@ def select_template(
 
     ready = []
     for template in pool:
-        status = (template.get("status") or {}).get("status") or "Pending"
-        if status == "Ready":
+        status = (template.get("status") or {}).get("status") or LifecycleStatus.PENDING
+        if status == LifecycleStatus.READY:
             ready.append(template)
         else:
-            rejected.append(Rejection(describe(template), _NOT_READY_REASONS.get(status, "TemplateNotReady"), status))
+            reason = _NOT_READY_REASONS.get(status, Reason.TEMPLATE_NOT_READY)
+            rejected.append(Rejection(describe(template), reason, status))
     if not ready:
         return Selection(
             None,
@@ -144,7 +146,9 @@ def select_template(
         if allow_unoptimized or template_type(template) == "optimized":
             optimized.append(template)
         else:
-            rejected.append(Rejection(describe(template), "UnoptimizedTemplateFiltered", template_type(template)))
+            rejected.append(
+                Rejection(describe(template), Reason.UNOPTIMIZED_TEMPLATE_FILTERED, template_type(template))
+            )
     if not optimized:
         return Selection(
             None,
@@ -158,7 +162,7 @@ def select_template(
     for template in optimized:
         mismatch = _override_mismatch(template, overrides)
         if mismatch:
-            rejected.append(Rejection(describe(template), "ServiceOverridesNotMatched", mismatch))
+            rejected.append(Rejection(describe(template), Reason.SERVICE_OVERRIDES_NOT_MATCHED, mismatch))
         else:
             matching.append(template)
 
@@ -168,7 +172,9 @@ def select_template(
         if gpu_model and gpu_model not in cluster_gpus:
             on_cluster = ", ".join(sorted(cluster_gpus)) or "none"
             rejected.append(
-                Rejection(describe(template), "RequiredGPUNotInCluster", f"{gpu_model}; cluster has {on_cluster}")
+                Rejection(
+                    describe(template), Reason.REQUIRED_GPU_NOT_IN_CLUSTER, f"{gpu_model}; cluster has {on_cluster}"
+                )
             )
         else:
             available.append(template)
@@ -184,7 +190,7 @@ def select_template(
     if namespaced:
         for template in available:
             if template.get("kind") == CLUSTER_KIND:
-                rejected.append(Rejection(describe(template), "NamespaceTemplatePreferred"))
+                rejected.append(Rejection(describe(template), Reason.NAMESPACE_TEMPLATE_PREFERRED))
         available = namespaced
 
     ranked = sorted(available, key=_rank)
@@ -200,7 +206,7 @@ def select_template(
             rejected,
         )
     for template in ranked[1:]:
-        rejected.append(Rejection(describe(template), "LowerPreferenceRank"))
+        rejected.append(Rejection(describe(template), Reason.LOWER_PREFERENCE_RANK))
     return Selection(best, Reason.RESOLVED, f"selected {describe(best)} (best match)", rejected)
 
 

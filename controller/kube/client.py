@@ -16,6 +16,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from api import labels
 from api.registry import CRDS
 from controller.metrics import ControllerMetrics
 
@@ -49,8 +50,8 @@ for _crd in CRDS:
             _api_version, _crd.names.kind, _crd.names.plural, _crd.scope == "Namespaced"
         )
 for _type in (
-    ResourceType("serving.kserve.io/v1beta1", "InferenceService", "inferenceservices", True),
-    ResourceType("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
+    ResourceType(labels.INFERENCE_SERVICE_API, "InferenceService", "inferenceservices", True),
+    ResourceType(labels.HTTP_ROUTE_API, "HTTPRoute", "httproutes", True),
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
     ResourceType("v1", "Secret", "secrets", True),

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api import labels
 from controller.catalog.credentials import credentials_for_registry
 from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
+from controller.common.retries import IMAGE_RETRY_SECONDS
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
-from controller.model.observe import IMAGE_RETRY_SECONDS, ImageLookup, ModelObservation
-from controller.model.plan import MODEL_LABEL, is_fine_tuned, needs_lookup
+from controller.model.observe import ImageLookup, ModelObservation
+from controller.model.plan import is_fine_tuned, needs_lookup
 from controller.registry.client import RegistryClient
 from controller.registry.errors import (
     ImageNotFoundError,
@@ -20,9 +22,6 @@ from controller.registry.errors import (
     RegistryUnauthorizedError,
     RegistryUnreachableError,
 )
-
-V1 = "aim.eai.amd.com/v1alpha1"
-V2 = "aim.eai.amd.com/v1alpha2"
 
 
 def read_image(registry: RegistryClient, image: str, secrets: list[dict[str, Any]]) -> ImageLookup:
@@ -62,13 +61,13 @@ def fetch_model(
         retry_seconds=retry_seconds,
         runtime_config=resolve_runtime_config(
             spec.get("runtimeConfigName"),
-            kube.get(V1, "AIMRuntimeConfig", name, namespace) if namespace else None,
-            kube.get(V1, "AIMClusterRuntimeConfig", name),
+            kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", name, namespace) if namespace else None,
+            kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", name),
         ),
     )
     template_kind = "AIMClusterServiceTemplate" if cluster else "AIMServiceTemplate"
     observed.templates = kube.list(
-        V1, template_kind, namespace, label_selector=f"{MODEL_LABEL}={model['metadata']['name']}"
+        labels.V1ALPHA1, template_kind, namespace, label_selector=f"{labels.MODEL}={model['metadata']['name']}"
     )
     if needs_lookup(model):
         secret_namespace = operator_namespace if cluster else namespace
@@ -82,17 +81,17 @@ def fetch_model(
         if not observed.missing_secrets:
             observed.lookup = read_image(registry, spec["image"], secrets)
     if is_fine_tuned(model):
-        official = kube.list(V1, "AIMClusterServiceTemplate")
+        official = kube.list(labels.V1ALPHA1, "AIMClusterServiceTemplate")
         if not cluster:
-            official += kube.list(V1, "AIMServiceTemplate", namespace)
+            official += kube.list(labels.V1ALPHA1, "AIMServiceTemplate", namespace)
         observed.official_templates = [t for t in official if (t.get("spec") or {}).get("aimId") == spec.get("aimId")]
         for template in observed.official_templates:
             for ref in template["metadata"].get("ownerReferences") or []:
                 key = f"{ref.get('kind')}/{ref.get('name')}"
                 if ref.get("kind") == "AIMClusterModel" and key not in observed.template_owners:
-                    owner = kube.get(V2, "AIMClusterModel", ref["name"])
+                    owner = kube.get(labels.V1ALPHA2, "AIMClusterModel", ref["name"])
                 elif ref.get("kind") == "AIMModel" and key not in observed.template_owners:
-                    owner = kube.get(V2, "AIMModel", ref["name"], template["metadata"].get("namespace"))
+                    owner = kube.get(labels.V1ALPHA2, "AIMModel", ref["name"], template["metadata"].get("namespace"))
                 else:
                     continue
                 if owner is not None:

@@ -6,10 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.common.retries import IMAGE_RETRY_SECONDS
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
-
-IMAGE_RETRY_SECONDS: Mapping[str, float] = {"unreachable": 30.0, "not-found": 60.0, "unauthorized": 300.0}
-"""Default of settings.image_retry_seconds: when to read an image again after a registry error."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ from typing import Any
 
 import semver
 
+from api import labels
+from api.conditions import ConditionType, Reason
 from api.naming import derived_name, rfc1123
+from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.imageref import (
     InvalidImageReferenceError,
     legacy_base_image,
@@ -27,18 +30,13 @@ from controller.catalog.imageref import (
     with_registry_and_org,
 )
 from controller.catalog.labels import has_aim_labels, parse_image_labels
-from controller.common.runtimeconfig import merge_env
+from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.model.observe import ModelObservation
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
-from controller.template.plan import runtime_config_component
 
-V1 = "aim.eai.amd.com/v1alpha1"
-MODEL_LABEL = "aim.eai.amd.com/model"
-ORIGIN_LABEL = "aim.eai.amd.com/origin"
-ALIAS_LABEL = "aim.eai.amd.com/template.alias"
-DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
-AUTO, CUSTOM, FINE_TUNED = "auto-generated", "custom", "fine-tuned"
+ORIGIN_LABEL = labels.ORIGIN  # imported by tests/unit/controller/test_model_plan.py
+DEPLOYMENT_IMAGE = labels.DEPLOYMENT_IMAGE  # imported by tests/unit/controller/test_model_plan.py
 NO_AIM_LABELS = "The image is reachable but carries no AIM labels: no templates are generated"
 
 
@@ -77,64 +75,86 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
     """ImageMetadataReady (plus AuthValid / DependenciesReachable when the registry said no)."""
     model = observed.model
     spec = model.get("spec") or {}
-    condition = "ImageMetadataReady"
+    condition = ConditionType.IMAGE_METADATA_READY
     if is_custom(model):
         return []  # custom models carry their sources; nothing to read from the image (product docs)
     if spec.get("imageMetadata"):
         extra["imageMetadata"] = spec["imageMetadata"]
-        return [Component(condition, "Ready", "ImageMetadataFound", "Provided in spec.imageMetadata")]
+        return [
+            Component(condition, LifecycleStatus.READY, Reason.IMAGE_METADATA_FOUND, "Provided in spec.imageMetadata")
+        ]
     previous = (model.get("status") or {}).get("imageMetadata")
     if previous is not None:  # read once; the image's labels do not change under a tag we already read
         extra["imageMetadata"] = previous
         if not has_aim_labels(previous.get("originalLabels") or {}):
-            return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
-        return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
+            return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_FOUND, NO_AIM_LABELS, healthy=False)]
+        return [
+            Component(condition, LifecycleStatus.READY, Reason.IMAGE_METADATA_FOUND, "Read from the image's labels")
+        ]
     if _discovery(model).get("extractMetadata", True) is False:
         return []
     if observed.missing_secrets:
         names = ", ".join(observed.missing_secrets)
-        return [Component(condition, "Failed", "SecretNotFound", f"spec.imagePullSecrets: no Secret named {names}")]
+        return [
+            Component(
+                condition,
+                LifecycleStatus.FAILED,
+                Reason.SECRET_NOT_FOUND,
+                f"spec.imagePullSecrets: no Secret named {names}",
+            )
+        ]
     lookup = observed.lookup
     if lookup is None:
-        return [Component(condition, "Progressing", "AwaitingMetadata", "Reading the image's labels")]
+        return [
+            Component(condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_METADATA, "Reading the image's labels")
+        ]
     if lookup.error:
         plan.requeue_after = observed.retry_seconds.get(lookup.error)
-        components = [Component(condition, "Degraded", "MetadataExtractionFailed", lookup.message)]
+        components = [Component(condition, LifecycleStatus.DEGRADED, Reason.METADATA_EXTRACTION_FAILED, lookup.message)]
         if lookup.error == "unauthorized":
             components = [
-                Component(condition, "Failed", "MetadataExtractionFailed", lookup.message),
-                Component("AuthValid", "Failed", "AuthError", lookup.message),
+                Component(condition, LifecycleStatus.FAILED, Reason.METADATA_EXTRACTION_FAILED, lookup.message),
+                Component(ConditionType.AUTH_VALID, LifecycleStatus.FAILED, Reason.AUTH_ERROR, lookup.message),
             ]
         elif lookup.error == "unreachable":
-            components.append(Component("DependenciesReachable", "Degraded", "InfrastructureError", lookup.message))
+            components.append(
+                Component(
+                    ConditionType.DEPENDENCIES_REACHABLE,
+                    LifecycleStatus.DEGRADED,
+                    Reason.INFRASTRUCTURE_ERROR,
+                    lookup.message,
+                )
+            )
         elif lookup.error == "invalid":
-            components = [Component(condition, "Failed", "MetadataExtractionFailed", lookup.message)]
+            components = [
+                Component(condition, LifecycleStatus.FAILED, Reason.METADATA_EXTRACTION_FAILED, lookup.message)
+            ]
             plan.requeue_after = None
         return components
     parsed = parse_image_labels(lookup.labels, lookup.env)
     if parsed.error:
-        return [Component(condition, "Failed", "MetadataExtractionFailed", parsed.error)]
+        return [Component(condition, LifecycleStatus.FAILED, Reason.METADATA_EXTRACTION_FAILED, parsed.error)]
     extra["imageMetadata"] = parsed.metadata or {"originalLabels": {}}
     if not parsed.has_aim_labels:
-        return [Component(condition, "Ready", "ImageFound", NO_AIM_LABELS, healthy=False)]
-    return [Component(condition, "Ready", "ImageMetadataFound", "Read from the image's labels")]
+        return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_FOUND, NO_AIM_LABELS, healthy=False)]
+    return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_METADATA_FOUND, "Read from the image's labels")]
 
 
 # -- templates -----------------------------------------------------------------------------------
 
 
 def _template(
-    observed: ModelObservation, name: str, origin: str, spec: dict[str, Any], **labels: str
+    observed: ModelObservation, name: str, origin: str, spec: dict[str, Any], **extra_labels: str
 ) -> dict[str, Any]:
     model = observed.model
     metadata: dict[str, Any] = {
         "name": name,
         "labels": {
-            "app.kubernetes.io/managed-by": "aim-engine",
-            MODEL_LABEL: rfc1123(model["metadata"]["name"]),
-            ORIGIN_LABEL: origin,
+            labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+            labels.MODEL: rfc1123(model["metadata"]["name"]),
+            labels.ORIGIN: origin,
         }
-        | labels,
+        | extra_labels,
         "ownerReferences": [owner_reference(model)],
     }
     if not observed.cluster_scoped:
@@ -145,7 +165,7 @@ def _template(
         if (model.get("spec") or {}).get(key)
     }
     return {
-        "apiVersion": V1,
+        "apiVersion": labels.V1ALPHA1,
         "kind": template_kind(observed),
         "metadata": metadata,
         "spec": {"modelName": model["metadata"]["name"]} | inherited | {k: v for k, v in spec.items() if v},
@@ -185,7 +205,7 @@ def plan_deployment_templates(observed: ModelObservation, metadata: dict[str, An
         }
         if gpu and count > 0:
             spec["hardware"] = {"gpu": {"models": [gpu], "requests": count}}
-        templates.append(_template(observed, name, AUTO, spec))
+        templates.append(_template(observed, name, labels.ORIGIN_AUTO_GENERATED, spec))
     return templates
 
 
@@ -211,20 +231,21 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
     if not entries:
         if not is_custom(model):
             return []
-        name = derived_name([model_name, "custom"], [model_name, 0, custom.get("hardware")])
+        # Custom templates carry their origin in their names too.
+        name = derived_name([model_name, labels.ORIGIN_CUSTOM], [model_name, 0, custom.get("hardware")])
         single_spec = {
             "hardware": custom.get("hardware"),
             "type": custom.get("type") or "unoptimized",
             "modelSources": sources,
             "env": _model_env(observed),
         }
-        return [_template(observed, name, CUSTOM, single_spec)]
+        return [_template(observed, name, labels.ORIGIN_CUSTOM, single_spec)]
     templates = []
     for index, entry in enumerate(entries):
         hardware = _merged_hardware(custom.get("hardware"), entry.get("hardware"))
         profile = entry.get("profile") or {}
         gpu = (hardware or {}).get("gpu") or {}
-        parts = [model_name, "custom", entry.get("name") or "", profile.get("precision") or ""]
+        parts = [model_name, labels.ORIGIN_CUSTOM, entry.get("name") or "", profile.get("precision") or ""]
         parts.append(((gpu.get("models") or [""])[0]) or "")
         name = derived_name(
             [p for p in parts if p],
@@ -245,8 +266,8 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
         cpu = (hardware or {}).get("cpu") or {}
         if cpu.get("requests"):
             template_spec["resources"] = {"requests": {"cpu": cpu["requests"]}, "limits": {"cpu": cpu["requests"]}}
-        labels = {ALIAS_LABEL: rfc1123(entry["name"])} if entry.get("name") else {}
-        templates.append(_template(observed, name, CUSTOM, template_spec, **labels))
+        alias = {labels.TEMPLATE_ALIAS: rfc1123(entry["name"])} if entry.get("name") else {}
+        templates.append(_template(observed, name, labels.ORIGIN_CUSTOM, template_spec, **alias))
     return templates
 
 
@@ -315,7 +336,7 @@ def fine_tune_candidates(observed: ModelObservation) -> list[dict[str, Any]]:
         t
         for t in observed.official_templates
         if (t.get("spec") or {}).get("aimId") == spec.get("aimId")
-        and (t["metadata"].get("labels") or {}).get(ORIGIN_LABEL) != FINE_TUNED
+        and (t["metadata"].get("labels") or {}).get(labels.ORIGIN) != labels.ORIGIN_FINE_TUNED
         and (t.get("spec") or {}).get("modelId") in model_ids
     ]
     if policy == "pinned":
@@ -362,8 +383,8 @@ def plan_fine_tuned_templates(observed: ModelObservation) -> tuple[list[dict[str
         for key in ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"):
             if source_spec.get(key) and not spec.get(key):
                 copy_spec[key] = source_spec[key]
-        copy = _template(observed, name, FINE_TUNED, copy_spec)
-        copy["metadata"]["annotations"] = {DEPLOYMENT_IMAGE: image}
+        copy = _template(observed, name, labels.ORIGIN_FINE_TUNED, copy_spec)
+        copy["metadata"]["annotations"] = {labels.DEPLOYMENT_IMAGE: image}
         copies.append(copy)
     return copies, skipped
 
@@ -374,33 +395,52 @@ def plan_fine_tuned_templates(observed: ModelObservation) -> tuple[list[dict[str
 def templates_component(
     observed: ModelObservation, desired: list[dict[str, Any]], awaiting_metadata: bool
 ) -> Component:
-    condition = "ClusterServiceTemplatesReady" if observed.cluster_scoped else "ServiceTemplatesReady"
+    condition = (
+        ConditionType.CLUSTER_SERVICE_TEMPLATES_READY
+        if observed.cluster_scoped
+        else ConditionType.SERVICE_TEMPLATES_READY
+    )
     if awaiting_metadata:
-        return Component(condition, "Progressing", "AwaitingMetadata", "Waiting for the image's metadata")
+        return Component(
+            condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_METADATA, "Waiting for the image's metadata"
+        )
     owned = [t for t in observed.templates if _owned(t, observed.model)]
     if not desired and not owned:
-        return Component(condition, "Ready", "NoTemplatesExpected", "No templates to create")
+        return Component(condition, LifecycleStatus.READY, Reason.NO_TEMPLATES_EXPECTED, "No templates to create")
     existing = {t["metadata"]["name"] for t in owned}
     missing = [t["metadata"]["name"] for t in desired if t["metadata"]["name"] not in existing]
     if missing:
-        return Component(condition, "Progressing", "CreatingTemplates", f"Creating {len(missing)} template(s)")
-    states = [((t.get("status") or {}).get("status") or "Pending") for t in owned]
-    count = len(states)
-    if all(s == "Ready" for s in states):
-        return Component(condition, "Ready", "AllTemplatesReady", f"{count} template(s) Ready")
-    if all(s == "Failed" for s in states):
-        return Component(condition, "Failed", "AllTemplatesFailed", f"All {count} template(s) failed")
-    if all(s == "NotAvailable" for s in states):
         return Component(
-            condition, "NotAvailable", "NoTemplatesAvailable", f"No GPU in the cluster fits any of {count} template(s)"
+            condition, LifecycleStatus.PROGRESSING, Reason.CREATING_TEMPLATES, f"Creating {len(missing)} template(s)"
         )
-    if "Degraded" in states or ("Failed" in states and "Ready" not in states):
+    states = [((t.get("status") or {}).get("status") or LifecycleStatus.PENDING) for t in owned]
+    count = len(states)
+    if all(s == LifecycleStatus.READY for s in states):
+        return Component(condition, LifecycleStatus.READY, Reason.ALL_TEMPLATES_READY, f"{count} template(s) Ready")
+    if all(s == LifecycleStatus.FAILED for s in states):
+        return Component(
+            condition, LifecycleStatus.FAILED, Reason.ALL_TEMPLATES_FAILED, f"All {count} template(s) failed"
+        )
+    if all(s == LifecycleStatus.NOT_AVAILABLE for s in states):
+        return Component(
+            condition,
+            LifecycleStatus.NOT_AVAILABLE,
+            Reason.NO_TEMPLATES_AVAILABLE,
+            f"No GPU in the cluster fits any of {count} template(s)",
+        )
+    if LifecycleStatus.DEGRADED in states or (LifecycleStatus.FAILED in states and LifecycleStatus.READY not in states):
         # Some failed and none serves: not a clean Failed (others may still come good).
-        return Component(condition, "Degraded", "SomeTemplatesDegraded", "Some templates are degraded")
-    if any(s in ("Pending", "Progressing") for s in states):
-        return Component(condition, "Progressing", "TemplatesProgressing", "Templates are being prepared")
-    ready = states.count("Ready")
-    return Component(condition, "Ready", "SomeTemplatesReady", f"{ready} of {count} template(s) Ready")
+        return Component(
+            condition, LifecycleStatus.DEGRADED, Reason.SOME_TEMPLATES_DEGRADED, "Some templates are degraded"
+        )
+    if any(s in (LifecycleStatus.PENDING, LifecycleStatus.PROGRESSING) for s in states):
+        return Component(
+            condition, LifecycleStatus.PROGRESSING, Reason.TEMPLATES_PROGRESSING, "Templates are being prepared"
+        )
+    ready = states.count(LifecycleStatus.READY)
+    return Component(
+        condition, LifecycleStatus.READY, Reason.SOME_TEMPLATES_READY, f"{ready} of {count} template(s) Ready"
+    )
 
 
 def _owned(template: dict[str, Any], model: dict[str, Any]) -> bool:
@@ -416,8 +456,8 @@ def plan_model(observed: ModelObservation, now: str) -> Plan:
     if observed.runtime_config.scope:
         extra["resolvedRuntimeConfig"] = {"name": observed.runtime_config.name, "scope": observed.runtime_config.scope}
     components = [config, *_metadata(observed, extra, plan)]
-    blocked = any(c.state in ("Failed", "Degraded") for c in components)
-    awaiting = any(c.reason == "AwaitingMetadata" for c in components)
+    blocked = any(c.state in (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED) for c in components)
+    awaiting = any(c.reason == Reason.AWAITING_METADATA for c in components)
     desired: list[dict[str, Any]] = []
     if not blocked and not awaiting:
         metadata = extra.get("imageMetadata")
@@ -430,9 +470,9 @@ def plan_model(observed: ModelObservation, now: str) -> Plan:
                 plan.requeue_after = 60.0  # the official model's metadata may not be read yet
             wanted = {t["metadata"]["name"] for t in copies}
             plan.delete += [
-                ObjectRef(V1, t["kind"], t["metadata"]["name"], t["metadata"].get("namespace", ""))
+                ObjectRef(labels.V1ALPHA1, t["kind"], t["metadata"]["name"], t["metadata"].get("namespace", ""))
                 for t in observed.templates
-                if (t["metadata"].get("labels") or {}).get(ORIGIN_LABEL) == FINE_TUNED
+                if (t["metadata"].get("labels") or {}).get(labels.ORIGIN) == labels.ORIGIN_FINE_TUNED
                 and _owned(t, model)
                 and t["metadata"]["name"] not in wanted
             ]
@@ -442,7 +482,10 @@ def plan_model(observed: ModelObservation, now: str) -> Plan:
     # While the metadata cannot be read, templates are neither expected nor ruled out.
     components.append(templates_component(observed, desired, awaiting or blocked))
     plan.status = component_status(model, components, now, extra)
-    if plan.status["status"] != previous.get("status") and plan.status["status"] in ("Failed", "Degraded"):
-        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
+    if plan.status["status"] != previous.get("status") and plan.status["status"] in (
+        LifecycleStatus.FAILED,
+        LifecycleStatus.DEGRADED,
+    ):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == ConditionType.READY)
         plan.events.append(Event("Warning", ready["reason"], ready["message"]))
     return plan

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from api import GROUP
+from api import labels
 from controller.catalog.credentials import RegistryCredentials, credentials_for_registry
-from controller.catalog.sources import MODEL_SOURCE_LABEL
+from controller.clock import utc_now
 from controller.kube.client import Kube
 from controller.modelsource.observe import (
     ListingFailureCategory,
@@ -33,10 +33,8 @@ from controller.registry import (
     RegistryUnreachableError,
 )
 from controller.registry.sources import list_source_images
-from controller.runner import utc_now
 
 log = logging.getLogger(__name__)
-V2 = f"{GROUP}/v1alpha2"
 
 
 def failure_category(error: RegistryError) -> ListingFailureCategory:
@@ -69,13 +67,13 @@ def fetch_model_source(
 ) -> ModelSourceObservation:
     name = source["metadata"]["name"]
     if not sync_due(source, clock()):
-        models = kube.list(V2, "AIMClusterModel", label_selector=f"{MODEL_SOURCE_LABEL}={name}")
+        models = kube.list(labels.V1ALPHA2, "AIMClusterModel", label_selector=f"{labels.MODEL_SOURCE}={name}")
         return ModelSourceObservation(source, models)
 
-    every = kube.list(V2, "AIMClusterModel")
+    every = kube.list(labels.V1ALPHA2, "AIMClusterModel")
     models = [m for m in every if is_source_model(m, name)]
     taken = {
-        m["metadata"]["name"]: (m["metadata"].get("labels") or {}).get(MODEL_SOURCE_LABEL, "")
+        m["metadata"]["name"]: (m["metadata"].get("labels") or {}).get(labels.MODEL_SOURCE, "")
         for m in every
         if not is_source_model(m, name)
     }

@@ -23,10 +23,11 @@ from typing import Any
 import durationpy
 from pydantic import ValidationError
 
-from api import GROUP
+from api import labels
+from api.conditions import ConditionType, Reason
 from api.v1alpha1.aimclustermodelsource import AIMClusterModelSourceSpec
+from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.sources import (
-    MODEL_SOURCE_LABEL,
     FilterPlan,
     ModelSelection,
     cluster_model_name,
@@ -35,11 +36,10 @@ from controller.catalog.sources import (
     select_models,
 )
 from controller.modelsource.observe import ListingFailureCategory, ModelSourceObservation, SyncResult
-from controller.pipeline.components import READY, Component, overall_state, ready_condition
+from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, merge_conditions
 from controller.pipeline.plan import Event, Plan, owner_reference
 
-V1 = f"{GROUP}/v1alpha1"
 KIND = "AIMClusterModelSource"
 
 DEFAULT_SYNC_INTERVAL = "1h"
@@ -48,43 +48,6 @@ MIN_SYNC_INTERVAL_SECONDS = 10.0
 FAILED_SYNC_RETRY_SECONDS = 60.0
 """A sync that could not list everything is retried this soon (or after syncInterval if shorter)."""
 DEFAULT_MAX_MODELS = 100
-
-# Condition types, all set by this reconciler on every sync. True means:
-FILTERS_VALID = "FiltersValid"
-"""Every spec.filters entry (image pattern and version constraints) is usable."""
-SYNC_INTERVAL_VALID = "SyncIntervalValid"
-"""spec.syncInterval is a Go duration of at least MIN_SYNC_INTERVAL_SECONDS."""
-AUTH_VALID = "AuthValid"
-"""Every registry listed accepted the source's credentials (or needed none) and every pull Secret
-named is readable."""
-REGISTRY_REACHABLE = "RegistryReachable"
-"""Every registry listing (catalog, tags) answered."""
-MODELS_DISCOVERED = "ModelsDiscovered"
-"""At least one image matched the filters."""
-MAX_MODELS_LIMIT_REACHED = "MaxModelsLimitReached"
-"""maxModels left some matching images without a model (status.modelsLimitReached)."""
-
-# Reasons
-REASON_FILTERS_VALID = "FiltersValid"
-REASON_INVALID_FILTERS = "InvalidFilters"
-REASON_SYNC_INTERVAL_VALID = "SyncIntervalValid"
-REASON_INVALID_SYNC_INTERVAL = "InvalidSyncInterval"
-REASON_CREDENTIALS_ACCEPTED = "CredentialsAccepted"
-REASON_ANONYMOUS = "AnonymousAccess"
-REASON_UNAUTHORIZED = "Unauthorized"
-REASON_PULL_SECRET_PROBLEM = "PullSecretProblem"  # noqa: S105 - a condition reason, not a secret
-REASON_REACHABLE = "Reachable"
-REASON_UNREACHABLE = "RegistryUnreachable"
-REASON_REPOSITORY_NOT_FOUND = "RepositoryNotFound"
-REASON_PROTOCOL_ERROR = "RegistryProtocolError"
-REASON_MODELS_DISCOVERED = "ModelsDiscovered"
-REASON_NO_MATCHING_IMAGES = "NoMatchingImages"
-REASON_LIMIT_REACHED = "LimitReached"
-REASON_WITHIN_LIMIT = "WithinLimit"
-
-# Events
-EVENT_SYNCED = "Synced"
-EVENT_MODELS_CREATED = "ModelsCreated"
 
 _GO_DURATION = re.compile(r"^(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
 _LISTED_IN_MESSAGES = 5
@@ -141,7 +104,8 @@ def _parse_time(text: Any) -> dt.datetime | None:
 
 def _last_sync_failed(source: Mapping[str, Any]) -> bool:
     return any(
-        (condition_of(dict(source), kind) or {}).get("status") == FALSE for kind in (AUTH_VALID, REGISTRY_REACHABLE)
+        (condition_of(dict(source), kind) or {}).get("status") == FALSE
+        for kind in (ConditionType.AUTH_VALID, ConditionType.REGISTRY_REACHABLE)
     )
 
 
@@ -205,37 +169,53 @@ def _listed(names: Iterable[str]) -> str:
 def _filters_component(sync: SyncResult) -> Component:
     problems = sync.spec_problems + [f.problem for f in sync.filters if f.problem]
     if not problems:
-        return Component(FILTERS_VALID, READY, REASON_FILTERS_VALID, f"{len(sync.filters)} filter(s)")
+        return Component(
+            ConditionType.FILTERS_VALID, LifecycleStatus.READY, Reason.FILTERS_VALID, f"{len(sync.filters)} filter(s)"
+        )
     usable = [f for f in sync.filters if not f.problem]
-    state = "Degraded" if usable else "Failed"
-    return Component(FILTERS_VALID, state, REASON_INVALID_FILTERS, "; ".join(problems))
+    state = LifecycleStatus.DEGRADED if usable else LifecycleStatus.FAILED
+    return Component(ConditionType.FILTERS_VALID, state, Reason.INVALID_FILTERS, "; ".join(problems))
 
 
 def _interval_component(interval: SyncInterval, written: str) -> Component:
     if interval.problem:
-        return Component(SYNC_INTERVAL_VALID, "Degraded", REASON_INVALID_SYNC_INTERVAL, interval.problem)
-    return Component(SYNC_INTERVAL_VALID, READY, REASON_SYNC_INTERVAL_VALID, f"Syncing every {written}")
+        return Component(
+            ConditionType.SYNC_INTERVAL_VALID, LifecycleStatus.DEGRADED, Reason.INVALID_SYNC_INTERVAL, interval.problem
+        )
+    return Component(
+        ConditionType.SYNC_INTERVAL_VALID, LifecycleStatus.READY, Reason.SYNC_INTERVAL_VALID, f"Syncing every {written}"
+    )
 
 
 def _auth_component(sync: SyncResult) -> Component:
     refused = [p.message for p in sync.problems if p.category is ListingFailureCategory.UNAUTHORIZED]
     if refused:
         message = "; ".join(list(dict.fromkeys(refused))[:_LISTED_IN_MESSAGES] + sync.secret_problems)
-        return Component(AUTH_VALID, "Failed", REASON_UNAUTHORIZED, message)
+        return Component(ConditionType.AUTH_VALID, LifecycleStatus.FAILED, Reason.UNAUTHORIZED, message)
     if sync.secret_problems:
-        return Component(AUTH_VALID, "Degraded", REASON_PULL_SECRET_PROBLEM, "; ".join(sync.secret_problems))
+        return Component(
+            ConditionType.AUTH_VALID,
+            LifecycleStatus.DEGRADED,
+            Reason.PULL_SECRET_PROBLEM,
+            "; ".join(sync.secret_problems),
+        )
     if sync.credential_sources:
         used = ", ".join(
             f'Secret "{secret}" for {registry}' for registry, secret in sorted(sync.credential_sources.items())
         )
-        return Component(AUTH_VALID, READY, REASON_CREDENTIALS_ACCEPTED, f"Credentials accepted: {used}")
-    return Component(AUTH_VALID, READY, REASON_ANONYMOUS, "No credentials needed")
+        return Component(
+            ConditionType.AUTH_VALID,
+            LifecycleStatus.READY,
+            Reason.CREDENTIALS_ACCEPTED,
+            f"Credentials accepted: {used}",
+        )
+    return Component(ConditionType.AUTH_VALID, LifecycleStatus.READY, Reason.ANONYMOUS_ACCESS, "No credentials needed")
 
 
 _REACHABILITY = (
-    (ListingFailureCategory.UNREACHABLE, REASON_UNREACHABLE),
-    (ListingFailureCategory.NOT_FOUND, REASON_REPOSITORY_NOT_FOUND),
-    (ListingFailureCategory.PROTOCOL, REASON_PROTOCOL_ERROR),
+    (ListingFailureCategory.UNREACHABLE, Reason.REGISTRY_UNREACHABLE),
+    (ListingFailureCategory.NOT_FOUND, Reason.REPOSITORY_NOT_FOUND),
+    (ListingFailureCategory.PROTOCOL, Reason.REGISTRY_PROTOCOL_ERROR),
 )
 
 
@@ -244,35 +224,42 @@ def _reachability_component(sync: SyncResult) -> Component:
     if not failed:
         registries = sorted({f.registry for f in sync.filters if not f.problem})
         message = f"Listed {', '.join(registries)}" if registries else "Nothing to list"
-        return Component(REGISTRY_REACHABLE, READY, REASON_REACHABLE, message)
+        return Component(ConditionType.REGISTRY_REACHABLE, LifecycleStatus.READY, Reason.REACHABLE, message)
     reason = next(reason for category, reason in _REACHABILITY if any(p.category is category for p in failed))
     messages = list(dict.fromkeys(p.message for p in failed))
     more = len(messages) - _LISTED_IN_MESSAGES
     message = "; ".join(messages[:_LISTED_IN_MESSAGES]) + (f" (and {more} more)" if more > 0 else "")
-    return Component(REGISTRY_REACHABLE, "Degraded", reason, message)
+    return Component(ConditionType.REGISTRY_REACHABLE, LifecycleStatus.DEGRADED, reason, message)
 
 
 def _discovery_component(accepted: int, models: int, conflicts: list[str]) -> Component:
     held = f"; {len(conflicts)} image(s) left to the models already named so: {_listed(conflicts)}" if conflicts else ""
     if accepted == 0:
-        return Component(MODELS_DISCOVERED, "Pending", REASON_NO_MATCHING_IMAGES, f"No image matches the filters{held}")
+        return Component(
+            ConditionType.MODELS_DISCOVERED,
+            LifecycleStatus.PENDING,
+            Reason.NO_MATCHING_IMAGES,
+            f"No image matches the filters{held}",
+        )
     message = f"{accepted} matching image(s), {models} model(s){held}"
-    return Component(MODELS_DISCOVERED, READY, REASON_MODELS_DISCOVERED, message)
+    return Component(ConditionType.MODELS_DISCOVERED, LifecycleStatus.READY, Reason.MODELS_DISCOVERED, message)
 
 
 def _limit_condition(selection: ModelSelection, max_models: int, models: int) -> Condition:
     if selection.limit_reached:
         left = _listed(image.image for image in selection.skipped)
         message = f"maxModels {max_models} reached: {len(selection.skipped)} matching image(s) have no model ({left})"
-        return Condition(MAX_MODELS_LIMIT_REACHED, TRUE, REASON_LIMIT_REACHED, message)
-    return Condition(MAX_MODELS_LIMIT_REACHED, FALSE, REASON_WITHIN_LIMIT, f"{models} of at most {max_models} model(s)")
+        return Condition(ConditionType.MAX_MODELS_LIMIT_REACHED, TRUE, Reason.LIMIT_REACHED, message)
+    return Condition(
+        ConditionType.MAX_MODELS_LIMIT_REACHED, FALSE, Reason.WITHIN_LIMIT, f"{models} of at most {max_models} model(s)"
+    )
 
 
 # --- the plan -----------------------------------------------------------------------------------
 
 
 def available_models(models: Iterable[Mapping[str, Any]]) -> int:
-    return sum(1 for m in models if (m.get("status") or {}).get("status") == READY)
+    return sum(1 for m in models if (m.get("status") or {}).get("status") == LifecycleStatus.READY)
 
 
 def _owned(model: dict[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,14 +274,14 @@ def _failure_events(source: Mapping[str, Any], components: list[Component], limi
     """A Warning when a problem appears or changes its reason, not on every failed retry."""
     events = []
     for component in components:
-        if component.state == READY or component.state == "Pending":
+        if component.state == LifecycleStatus.READY or component.state == LifecycleStatus.PENDING:
             continue
         before = condition_of(dict(source), component.condition) or {}
         if before.get("status") != FALSE or before.get("reason") != component.reason:
             events.append(Event("Warning", component.reason, component.message))
-    before = condition_of(dict(source), MAX_MODELS_LIMIT_REACHED) or {}
+    before = condition_of(dict(source), ConditionType.MAX_MODELS_LIMIT_REACHED) or {}
     if limit.status == TRUE and before.get("status") != TRUE:
-        events.append(Event("Warning", MAX_MODELS_LIMIT_REACHED, limit.message))
+        events.append(Event("Warning", ConditionType.MAX_MODELS_LIMIT_REACHED, limit.message))
     return events
 
 
@@ -360,11 +347,11 @@ def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> 
     plan.events = _failure_events(source, components, limit)
     if created:
         plan.events.append(
-            Event("Normal", EVENT_MODELS_CREATED, f"Created {len(created)} AIMClusterModel(s): {_listed(created)}")
+            Event("Normal", Reason.MODELS_CREATED, f"Created {len(created)} AIMClusterModel(s): {_listed(created)}")
         )
-    if not (source.get("status") or {}).get("lastSyncTime") and overall_state(components) == READY:
+    if not (source.get("status") or {}).get("lastSyncTime") and overall_state(components) == LifecycleStatus.READY:
         plan.events.append(
-            Event("Normal", EVENT_SYNCED, f"First sync: {len(accepted)} matching image(s), {models} model(s)")
+            Event("Normal", Reason.SYNCED, f"First sync: {len(accepted)} matching image(s), {models} model(s)")
         )
 
     failed = bool(sync.problems or sync.secret_problems)
@@ -385,4 +372,4 @@ def _status(source: Mapping[str, Any], components: list[Component], limit: Condi
 
 
 def is_source_model(model: Mapping[str, Any], source_name: str) -> bool:
-    return ((model.get("metadata") or {}).get("labels") or {}).get(MODEL_SOURCE_LABEL) == source_name
+    return ((model.get("metadata") or {}).get("labels") or {}).get(labels.MODEL_SOURCE) == source_name

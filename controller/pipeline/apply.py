@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-APPLIED_HASH = "aim.eai.amd.com/applied-hash"
+from api.labels import APPLIED_HASH
 
 
 def with_applied_hash(desired: dict[str, Any]) -> dict[str, Any]:

@@ -1,43 +1,47 @@
-"""Component health → conditions and overall status (pure), shared by the catalog and caching
-reconcilers. Each dependency or child is a component with a lifecycle state; its condition is True
-iff the state is Ready; the worst state is the object's status; `Ready` names the first problem."""
+"""Component health → conditions and overall status (pure), the one health model of every kind.
+Each dependency or child is a component with a state; its condition is True iff the state is the
+API's healthy word (Ready, or Running for AIMService); the worst state is the object's status;
+`Ready` names the first problem."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from api.conditions import ConditionType, Reason
+from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.conditions import FALSE, TRUE, Condition, merge_conditions
-from controller.pipeline.plan import worst
-
-READY = "Ready"
+from controller.pipeline.plan import HEALTHY, worst
 
 
 @dataclass(frozen=True)
 class Component:
     condition: str
-    state: str  # Ready, Progressing, Pending, Degraded, NotAvailable or Failed
+    state: str
+    """A word of controller.pipeline.plan.SEVERITY."""
     reason: str
     message: str = ""
     healthy: bool | None = None
-    """The condition's truth when it differs from "state is Ready": a finding that is False but
+    """The condition's truth when it differs from "state is healthy": a finding that is False but
     does not hold the object back (e.g. an image without AIM labels)."""
 
     def as_condition(self) -> Condition:
-        healthy = self.state == READY if self.healthy is None else self.healthy
+        healthy = self.state in HEALTHY if self.healthy is None else self.healthy
         return Condition(self.condition, TRUE if healthy else FALSE, self.reason, self.message)
 
 
-def overall_state(components: list[Component]) -> str:
-    return worst([c.state for c in components])
+def overall_state(components: list[Component], healthy: str = LifecycleStatus.READY) -> str:
+    return worst([c.state for c in components], default=healthy)
 
 
-def ready_condition(components: list[Component]) -> Condition:
-    state = overall_state(components)
-    if state == READY:
-        return Condition("Ready", TRUE, "AllComponentsReady", "")
+def ready_condition(
+    components: list[Component], healthy: str = LifecycleStatus.READY, message_when_ready: str = ""
+) -> Condition:
+    state = overall_state(components, healthy)
+    if state in HEALTHY:
+        return Condition(ConditionType.READY, TRUE, Reason.ALL_COMPONENTS_READY, message_when_ready)
     first = next(c for c in components if c.state == state)
-    return Condition("Ready", FALSE, first.reason, f"{first.condition}: {first.message}".rstrip(": "))
+    return Condition(ConditionType.READY, FALSE, first.reason, f"{first.condition}: {first.message}".rstrip(": "))
 
 
 def component_status(

@@ -6,8 +6,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Upstream's aggregation order, worst first: the worst component state becomes the object's status.
-SEVERITY = ("Failed", "NotAvailable", "Degraded", "Pending", "Starting", "Progressing", "Ready", "Running")
+from api.v1alpha1.aimservice import ServiceStatusValue
+from api.v1alpha1.common import LifecycleStatus
+
+SEVERITY: tuple[str, ...] = (
+    LifecycleStatus.FAILED,
+    LifecycleStatus.NOT_AVAILABLE,
+    LifecycleStatus.DEGRADED,
+    LifecycleStatus.PENDING,
+    ServiceStatusValue.STARTING,
+    LifecycleStatus.PROGRESSING,
+    LifecycleStatus.READY,
+    ServiceStatusValue.RUNNING,
+)
+"""Every state word of every kind, worst first (upstream's aggregation order): the worst state of
+an object's components becomes its status. AIMService uses Failed, Degraded, Pending, Starting and
+Running; every other kind the lifecycle words, of which Ready is healthy."""
+HEALTHY: tuple[str, ...] = (LifecycleStatus.READY, ServiceStatusValue.RUNNING)
+"""The healthy word of each API: Running for AIMService, Ready for every other kind."""
+_RANK = {state: i for i, state in enumerate(SEVERITY)}
+
+
+def severity_rank(state: str | None) -> int:
+    """Position in SEVERITY (lower is worse); an unknown or missing state counts as Pending."""
+    return _RANK.get(state or LifecycleStatus.PENDING, _RANK[LifecycleStatus.PENDING])
+
+
+def worst(states: list[str], default: str = LifecycleStatus.READY) -> str:
+    """The worst of some states in SEVERITY order (`default` when there are none)."""
+    return min(states, key=severity_rank, default=default)
 
 
 @dataclass(frozen=True)
@@ -38,12 +65,6 @@ class Plan:
     """The desired metadata.finalizers; None leaves them alone."""
     requeue_after: float | None = None
     """Look again after this many seconds even without a watch event (e.g. polling a download)."""
-
-
-def worst(states: list[str], default: str = "Ready") -> str:
-    """The worst of some states in SEVERITY order (unknown states count as Pending)."""
-    rank = {state: i for i, state in enumerate(SEVERITY)}
-    return min(states, key=lambda s: rank.get(s, rank["Pending"]), default=default)
 
 
 def owner_reference(owner: dict[str, Any], controller: bool = True) -> dict[str, Any]:

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import labels
 from api.conditions import ConditionType, Reason
 from api.quantity import QuantityError, quantity_value
+from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
+from controller.common.caching import owned_cache
 from controller.common.merge import merge_resources
 from controller.pipeline.components import Component, component_status
-from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.pipeline.plan import Event, Plan
 from controller.profile.observe import ProfileObservation
 
-V2 = "aim.eai.amd.com/v1alpha2"
-ACCELERATOR_LABEL_PREFIX = "feature.node.kubernetes.io/aim-accelerator."
 GPU_RESOURCE = "amd.com/gpu"
 _BASIC_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
@@ -41,7 +42,7 @@ def profile_resources(spec: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def accelerator_label(model: str) -> str:
-    return f"{ACCELERATOR_LABEL_PREFIX}{model}"
+    return f"{labels.ACCELERATOR_PREFIX}{model}"
 
 
 def profile_node_affinity(model: str | None) -> dict[str, Any] | None:
@@ -103,7 +104,7 @@ def image_version(image: str) -> str | None:
 def hardware_component(spec: dict[str, Any], matching: int, requests: dict[str, str]) -> Component:
     condition = ConditionType.HARDWARE_AVAILABLE
     if not has_accelerator_requirement(spec):
-        return Component(condition, "Ready", Reason.NO_ACCELERATOR_SPECIFIED, "No accelerator required")
+        return Component(condition, LifecycleStatus.READY, Reason.NO_ACCELERATOR_SPECIFIED, "No accelerator required")
     wanted = []
     if spec.get("acceleratorModel"):
         wanted.append(f"label {accelerator_label(spec['acceleratorModel'])}")
@@ -111,8 +112,12 @@ def hardware_component(spec: dict[str, Any], matching: int, requests: dict[str, 
         wanted.append("allocatable " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
     described = " and ".join(wanted)
     if matching:
-        return Component(condition, "Ready", Reason.HARDWARE_AVAILABLE, f"{matching} node(s) with {described}")
-    return Component(condition, "NotAvailable", Reason.HARDWARE_NOT_AVAILABLE, f"No schedulable node with {described}")
+        return Component(
+            condition, LifecycleStatus.READY, Reason.HARDWARE_AVAILABLE, f"{matching} node(s) with {described}"
+        )
+    return Component(
+        condition, LifecycleStatus.NOT_AVAILABLE, Reason.HARDWARE_NOT_AVAILABLE, f"No schedulable node with {described}"
+    )
 
 
 def plan_profile(observed: ProfileObservation, now: str) -> Plan:
@@ -135,7 +140,7 @@ def plan_profile(observed: ProfileObservation, now: str) -> Plan:
     plan.status = component_status(profile, [component], now, extra)
     if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled") and spec.get("modelSources"):
         plan.apply.append(plan_owned_profile_cache(profile))
-    if plan.status["status"] != previous.get("status") and plan.status["status"] == "NotAvailable":
+    if plan.status["status"] != previous.get("status") and plan.status["status"] == LifecycleStatus.NOT_AVAILABLE:
         plan.events.append(Event("Warning", component.reason, component.message))
     return plan
 
@@ -144,21 +149,4 @@ def plan_owned_profile_cache(profile: dict[str, Any]) -> dict[str, Any]:
     """The AIMProfileCache a namespaced profile with caching.enabled owns: same name, Shared
     artifacts (they outlive the profile for reuse), the profile's caching.env for the downloads."""
     caching = (profile.get("spec") or {}).get("caching") or {}
-    cache_spec: dict[str, Any] = {
-        "profileName": profile["metadata"]["name"],
-        "profileScope": "Namespace",
-        "mode": "Shared",
-    }
-    if caching.get("env"):
-        cache_spec["env"] = caching["env"]
-    return {
-        "apiVersion": V2,
-        "kind": "AIMProfileCache",
-        "metadata": {
-            "name": profile["metadata"]["name"],
-            "namespace": profile["metadata"]["namespace"],
-            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
-            "ownerReferences": [owner_reference(profile)],
-        },
-        "spec": cache_spec,
-    }
+    return owned_cache(profile, labels.V1ALPHA2, "AIMProfileCache", "profile", env=caching.get("env"))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
-from controller.cache.plan import (
-    FINALIZER,
+from api.v1alpha1.common import LifecycleStatus
+from controller.common.caching import (
+    CacheObservation,
     artifacts_component,
     artifacts_status,
     plan_deletion,
@@ -22,43 +24,44 @@ from controller.cache.plan import (
 )
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Plan
-from controller.profilecache.observe import ProfileCacheObservation
-
-PROFILE_CACHE_LABEL = "aim.eai.amd.com/profile-cache.name"
 
 
 def profile_artifact_labels(cache: dict[str, Any], index: int) -> dict[str, str]:
     spec = cache.get("spec") or {}
     return {
-        "aim.eai.amd.com/profile.name": rfc1123(spec.get("profileName", "")),
-        "aim.eai.amd.com/profile.scope": spec.get("profileScope", "Namespace"),
-        "aim.eai.amd.com/profile.index": str(index),
-        PROFILE_CACHE_LABEL: rfc1123(cache["metadata"]["name"]),
+        labels.PROFILE_NAME: rfc1123(spec.get("profileName", "")),
+        labels.PROFILE_SCOPE: spec.get("profileScope", "Namespace"),
+        labels.PROFILE_INDEX: str(index),
+        labels.PROFILE_CACHE: rfc1123(cache["metadata"]["name"]),
     }
 
 
-def profile_component(observed: ProfileCacheObservation) -> Component:
+def profile_component(observed: CacheObservation) -> Component:
     spec = observed.cache.get("spec") or {}
     name, scope = spec.get("profileName", ""), spec.get("profileScope", "Namespace")
     kind = "AIMClusterProfile" if scope == "Cluster" else "AIMProfile"
-    if observed.profile is None:
-        return Component(ConditionType.PROFILE_FOUND, "Failed", Reason.PROFILE_NOT_FOUND, f"{kind} {name} not found")
-    state = (observed.profile.get("status") or {}).get("status") or "Pending"
-    return Component(ConditionType.PROFILE_FOUND, "Ready", Reason.PROFILE_RESOLVED, f"{kind} {name} ({state})")
+    if observed.source is None:
+        return Component(
+            ConditionType.PROFILE_FOUND, LifecycleStatus.FAILED, Reason.PROFILE_NOT_FOUND, f"{kind} {name} not found"
+        )
+    state = (observed.source.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    return Component(
+        ConditionType.PROFILE_FOUND, LifecycleStatus.READY, Reason.PROFILE_RESOLVED, f"{kind} {name} ({state})"
+    )
 
 
-def plan_profile_cache(observed: ProfileCacheObservation, now: str) -> Plan:
+def plan_profile_cache(observed: CacheObservation, now: str) -> Plan:
     cache = observed.cache
     finalizers = list(cache["metadata"].get("finalizers") or [])
     if cache["metadata"].get("deletionTimestamp"):
-        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, PROFILE_CACHE_LABEL)
+        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, labels.PROFILE_CACHE)
     plan = Plan()
-    if FINALIZER not in finalizers:
-        plan.finalizers = [*finalizers, FINALIZER]
+    if labels.CACHE_FINALIZER not in finalizers:
+        plan.finalizers = [*finalizers, labels.CACHE_FINALIZER]
     components = [profile_component(observed)]
     extra: dict[str, Any] = {}
-    if observed.profile is not None:
-        sources = (observed.profile.get("spec") or {}).get("modelSources") or []
+    if observed.source is not None:
+        sources = (observed.source.get("spec") or {}).get("modelSources") or []
         entries, desired = resolve_artifacts(
             cache, observed.artifacts, sources, lambda index: profile_artifact_labels(cache, index)
         )

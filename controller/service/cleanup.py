@@ -16,39 +16,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from api import labels
 from api.naming import rfc1123
-from controller.pipeline.plan import ObjectRef
-from controller.service.common import GROUP, MANAGED_BY
-
-FINALIZER = "aim.eai.amd.com/template-cache-cleanup"
-SERVICE_LABEL = "aim.eai.amd.com/service"
-MANAGED_LABEL = "app.kubernetes.io/managed-by"
+from api.v1alpha1.common import LifecycleStatus
+from controller.pipeline.plan import ObjectRef, Plan
 
 
 @dataclass(frozen=True)
-class CleanupPlan:
-    finalizers: list[str]
-    """metadata.finalizers once the cleanup is done (ours removed)."""
-    delete: list[ObjectRef] = field(default_factory=list)
-
-
-def with_finalizer(service: dict[str, Any]) -> list[str] | None:
-    """The finalizers a live service should carry, or None when ours is already there."""
-    finalizers = list(service["metadata"].get("finalizers") or [])
-    return None if FINALIZER in finalizers else [*finalizers, FINALIZER]
+class CleanupObservation:
+    service: dict[str, Any]
+    """The AIMService being deleted, with our finalizer."""
+    namespace_terminating: bool
+    template_caches: list[dict[str, Any]] = field(default_factory=list)
+    """AIMTemplateCaches of the namespace (not read while it terminates)."""
+    profile_caches: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    """Every AIMService of the namespace, the deleted one included."""
 
 
 def _created_by(obj: dict[str, Any], service_label: str) -> bool:
-    return bool((obj["metadata"].get("labels") or {}).get(SERVICE_LABEL) == service_label)
+    return bool((obj["metadata"].get("labels") or {}).get(labels.SERVICE) == service_label)
 
 
 def _ours(obj: dict[str, Any]) -> bool:
     """Made by the controller for a service: a cache a user created is never deleted for them."""
-    return bool((obj["metadata"].get("labels") or {}).get(MANAGED_LABEL) == MANAGED_BY)
+    return bool((obj["metadata"].get("labels") or {}).get(labels.MANAGED_BY) == labels.MANAGED_BY_VALUE)
 
 
 def _ready(obj: dict[str, Any]) -> bool:
-    return bool((obj.get("status") or {}).get("status") == "Ready")
+    return bool((obj.get("status") or {}).get("status") == LifecycleStatus.READY)
 
 
 def _template_caches_in_use(services: list[dict[str, Any]]) -> set[str]:
@@ -61,21 +57,19 @@ def _profiles_in_use(services: list[dict[str, Any]]) -> set[str]:
     return {((s.get("spec") or {}).get("profile") or {}).get("name", "") for s in services} - {""}
 
 
-def plan_service_cleanup(
-    service: dict[str, Any],
-    template_caches: list[dict[str, Any]],
-    profile_caches: list[dict[str, Any]],
-    services: list[dict[str, Any]],
-    namespace_terminating: bool,
-) -> CleanupPlan:
-    """For a service being deleted: its non-Ready caches that no other live service uses."""
-    finalizers = [f for f in service["metadata"].get("finalizers") or [] if f != FINALIZER]
-    if namespace_terminating:
-        return CleanupPlan(finalizers)  # everything goes with the namespace; never block it
+def plan_service_cleanup(observed: CleanupObservation, now: str) -> Plan:
+    """For a service being deleted: its non-Ready caches that no other live service uses, then
+    our finalizer removed (the owned children go with the service: garbage collection)."""
+    service = observed.service
+    finalizers = [f for f in service["metadata"].get("finalizers") or [] if f != labels.SERVICE_FINALIZER]
+    if observed.namespace_terminating:
+        return Plan(finalizers=finalizers)  # everything goes with the namespace; never block it
     metadata = service["metadata"]
     label = rfc1123(metadata["name"])
     others = [
-        s for s in services if s["metadata"]["name"] != metadata["name"] and not s["metadata"].get("deletionTimestamp")
+        s
+        for s in observed.services
+        if s["metadata"]["name"] != metadata["name"] and not s["metadata"].get("deletionTimestamp")
     ]
     template_caches_in_use = _template_caches_in_use(others)
     profiles_in_use = _profiles_in_use(others)
@@ -84,21 +78,21 @@ def plan_service_cleanup(
     used_template_caches = _template_caches_in_use([service])
     used_profiles = _profiles_in_use([service])
     delete = [
-        ObjectRef(f"{GROUP}/v1alpha1", "AIMTemplateCache", c["metadata"]["name"], metadata["namespace"])
-        for c in template_caches
+        ObjectRef(labels.V1ALPHA1, "AIMTemplateCache", c["metadata"]["name"], metadata["namespace"])
+        for c in observed.template_caches
         if _ours(c)
         and (_created_by(c, label) or c["metadata"]["name"] in used_template_caches)
         and not _ready(c)
         and c["metadata"]["name"] not in template_caches_in_use
     ] + [
-        ObjectRef(f"{GROUP}/v1alpha2", "AIMProfileCache", c["metadata"]["name"], metadata["namespace"])
-        for c in profile_caches
+        ObjectRef(labels.V1ALPHA2, "AIMProfileCache", c["metadata"]["name"], metadata["namespace"])
+        for c in observed.profile_caches
         if _ours(c)
         and (_created_by(c, label) or _profile_of(c) in used_profiles)
         and not _ready(c)
         and _profile_of(c) not in profiles_in_use
     ]
-    return CleanupPlan(finalizers, delete)
+    return Plan(delete=delete, finalizers=finalizers)
 
 
 def _profile_of(cache: dict[str, Any]) -> str:

@@ -13,25 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
+from api.v1alpha1.aimservice import ServiceStatusValue
+from api.v1alpha1.common import LifecycleStatus
+from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
-from controller.pipeline.plan import owner_reference
+from controller.pipeline.plan import owner_reference, severity_rank
 
-GROUP = "aim.eai.amd.com"
-MANAGED_BY = "aim-engine"
-ISVC_API = "serving.kserve.io/v1beta1"
+RUNNING, STARTING, DEGRADED, FAILED = (
+    ServiceStatusValue.RUNNING,
+    ServiceStatusValue.STARTING,
+    ServiceStatusValue.DEGRADED,
+    ServiceStatusValue.FAILED,
+)
+
 SERVING_PORT = 8000
 CACHE_MOUNT_ROOT = "/workspace/cache"
-CACHE_RANK = {"Ready": 5, "Progressing": 4, "Pending": 3, "Degraded": 2, "NotAvailable": 1, "Failed": 0}
-
-
-@dataclass(frozen=True)
-class Component:
-    condition: str
-    state: str  # Failed, Degraded, Pending, Starting or Running
-    reason: str
-    message: str
 
 
 @dataclass
@@ -59,20 +58,20 @@ def best_cache(caches: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The healthiest of some usable caches (by status, then name, so the choice is stable)."""
     return max(
         caches,
-        key=lambda c: (CACHE_RANK.get((c.get("status") or {}).get("status", "Pending"), 3), c["metadata"]["name"]),
+        key=lambda c: (severity_rank((c.get("status") or {}).get("status")), c["metadata"]["name"]),
         default=None,
     )
 
 
 def cache_component(cache: dict[str, Any], label: str) -> Component:
     """CacheReady for an existing cache; `label` names it, e.g. "template cache x"."""
-    state = (cache.get("status") or {}).get("status") or "Pending"
-    if state == "Ready":
-        return Component(ConditionType.CACHE_READY, "Running", Reason.CACHE_READY, f"{label} is Ready")
-    if state == "Failed":
-        why = (condition_of(cache, "Ready") or {}).get("message") or "see its status"
-        return Component(ConditionType.CACHE_READY, "Failed", Reason.CACHE_FAILED, f"{label} failed: {why}")
-    return Component(ConditionType.CACHE_READY, "Starting", Reason.CACHE_NOT_READY, f"{label} is {state}")
+    state = (cache.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    if state == LifecycleStatus.READY:
+        return Component(ConditionType.CACHE_READY, RUNNING, Reason.CACHE_READY, f"{label} is Ready")
+    if state == LifecycleStatus.FAILED:
+        why = (condition_of(cache, ConditionType.READY) or {}).get("message") or "see its status"
+        return Component(ConditionType.CACHE_READY, FAILED, Reason.CACHE_FAILED, f"{label} failed: {why}")
+    return Component(ConditionType.CACHE_READY, STARTING, Reason.CACHE_NOT_READY, f"{label} is {state}")
 
 
 def missing_cache_component(existing: dict[str, Any] | None, shared: bool, message: str) -> Component:
@@ -80,10 +79,25 @@ def missing_cache_component(existing: dict[str, Any] | None, shared: bool, messa
     cache is Degraded (CacheLost), a lost Dedicated one Degraded while it is recreated."""
     had_volumes = bool(cache_volumes(existing))
     if had_volumes and shared:
-        return Component(ConditionType.CACHE_READY, "Degraded", Reason.CACHE_LOST, message)
-    return Component(
-        ConditionType.CACHE_READY, "Degraded" if had_volumes else "Starting", Reason.CACHE_CREATING, message
-    )
+        return Component(ConditionType.CACHE_READY, DEGRADED, Reason.CACHE_LOST, message)
+    return Component(ConditionType.CACHE_READY, DEGRADED if had_volumes else STARTING, Reason.CACHE_CREATING, message)
+
+
+def use_cache(
+    usable: list[dict[str, Any]],
+    existing: dict[str, Any] | None,
+    noun: str,
+    create: Callable[[], dict[str, Any]],
+    shared: bool,
+) -> tuple[Component, dict[str, Any] | None, dict[str, Any] | None]:
+    """CacheReady, the cache to mount (the healthiest usable one) and, when there is none, the
+    cache to create (`create()`); `noun` names the kind in messages, e.g. "template cache"."""
+    cache = best_cache(usable)
+    if cache is None:
+        planned = create()
+        message = f"Creating {noun} {planned['metadata']['name']}"
+        return missing_cache_component(existing, shared, message), None, planned
+    return cache_component(cache, f"{noun} {cache['metadata']['name']}"), cache, None
 
 
 def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -127,13 +141,13 @@ def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: di
 def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
     """`aim.eai.amd.com/*` labels always; others when the runtime config's labelPropagation
     matches their key (shell-style globs)."""
-    labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
+    parent_labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
     propagation = config.get("labelPropagation") or {}
     patterns = propagation.get("match") or [] if propagation.get("enabled") else []
     return {
         key: value
-        for key, value in labels.items()
-        if key.startswith(f"{GROUP}/") or any(fnmatch.fnmatchcase(key, p) for p in patterns)
+        for key, value in parent_labels.items()
+        if key.startswith(labels.AIM_PREFIX) or any(fnmatch.fnmatchcase(key, p) for p in patterns)
     }
 
 
@@ -185,11 +199,11 @@ def plan_workload(
     affinity: dict[str, Any] | None,
     pull_secrets: list[dict[str, Any]] | None,
     service_account: str | None,
-    labels: dict[str, str],
+    extra_labels: dict[str, str],
 ) -> dict[str, Any]:
     """The InferenceService `name` running `container` for `service`: node affinity, pull secrets
     and service account as given, the service's priority class, fixed replicas or KEDA autoscaling,
-    and the common labels (the pipeline's `labels` added), owned by the service."""
+    and the common labels (the pipeline's `extra_labels` added), owned by the service."""
     spec = service.get("spec") or {}
     predictor: dict[str, Any] = {
         "containers": [container],
@@ -212,26 +226,26 @@ def plan_workload(
         metrics = (spec.get("autoScaling") or {}).get("metrics")
         if metrics:
             predictor["autoScaling"] = {"metrics": metrics}
-        annotations["serving.kserve.io/autoscalerClass"] = "keda"
-        annotations["sidecar.opentelemetry.io/inject"] = f"{name}-predictor"
-        annotations["prometheus.kserve.io/port"] = str(SERVING_PORT)
+        annotations[labels.AUTOSCALER_CLASS] = "keda"
+        annotations[labels.OTEL_SIDECAR_INJECT] = f"{name}-predictor"
+        annotations[labels.PROMETHEUS_PORT] = str(SERVING_PORT)
     else:
         replicas = spec.get("replicas", 1)
         predictor["minReplicas"] = replicas
         predictor["maxReplicas"] = replicas
-        annotations["serving.kserve.io/autoscalerClass"] = "none"
+        annotations[labels.AUTOSCALER_CLASS] = "none"
 
     all_labels = (
         propagated_labels(service, config)
         | {
-            "app.kubernetes.io/component": "inference",
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+            labels.COMPONENT: labels.COMPONENT_INFERENCE,
+            labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+            labels.SERVICE: rfc1123(service["metadata"]["name"]),
         }
-        | labels
+        | extra_labels
     )
     return {
-        "apiVersion": ISVC_API,
+        "apiVersion": labels.INFERENCE_SERVICE_API,
         "kind": "InferenceService",
         "metadata": {
             "name": name,

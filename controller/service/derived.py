@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from api import labels
 from api.naming import derived_name
 from controller.common.gpus import normalise_gpu_model
 from controller.common.selection import Overrides, template_gpu, template_metric, template_precision
-
-ORIGIN = "aim.eai.amd.com/origin"
 
 
 def derived_template_name(base: str, overrides: Overrides) -> str:
@@ -68,12 +67,12 @@ def plan_derived_template(
     if ((service_spec.get("caching") or {}).get("mode") or "Shared") == "Shared":
         spec["caching"] = {"enabled": True}
     return {
-        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "apiVersion": labels.V1ALPHA1,
         "kind": "AIMServiceTemplate",
         "metadata": {
             "name": derived_template_name(base["metadata"]["name"], overrides),
             "namespace": service["metadata"]["namespace"],
-            "labels": {ORIGIN: "derived", "app.kubernetes.io/managed-by": "aim-engine"},
+            "labels": {labels.ORIGIN: labels.ORIGIN_DERIVED, labels.MANAGED_BY: labels.MANAGED_BY_VALUE},
             "ownerReferences": [owner],
         },
         "spec": spec,

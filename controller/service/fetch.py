@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import labels
 from api.naming import NameTooLongError, http_route_name, inference_service_name
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.common.selection import Overrides
 from controller.kube.client import Kube
+from controller.service.cleanup import CleanupObservation
 from controller.service.derived import derived_template_name
-from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
 from controller.service.profile import profile_config_map_name
 
-V2 = "aim.eai.amd.com/v1alpha2"
-V1 = "aim.eai.amd.com/v1alpha1"
-ISVC_API = "serving.kserve.io/v1beta1"
-ROUTE_API = "gateway.networking.k8s.io/v1"
+# Imported by controller.service.reconcile.
 
 
 def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str) -> Found:
@@ -38,59 +38,89 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
     config = config_name(spec.get("runtimeConfigName"))
     runtime_config = resolve_runtime_config(
         spec.get("runtimeConfigName"),
-        kube.get(V1, "AIMRuntimeConfig", config, namespace),
-        kube.get(V1, "AIMClusterRuntimeConfig", config),
+        kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", config, namespace),
+        kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", config),
     )
     observed = ServiceObservation(service=service, runtime_config=runtime_config)
     profile_name = (spec.get("profile") or {}).get("name")
     if profile_name:
-        observed.profile = _first(kube, (V2, "AIMProfile"), (V2, "AIMClusterProfile"), profile_name, namespace)
-        observed.profile_caches = kube.list(V2, "AIMProfileCache", namespace)
+        observed.profile = _first(
+            kube, (labels.V1ALPHA2, "AIMProfile"), (labels.V1ALPHA2, "AIMClusterProfile"), profile_name, namespace
+        )
+        observed.profile_caches = kube.list(labels.V1ALPHA2, "AIMProfileCache", namespace)
         observed.profile_config_map = kube.get("v1", "ConfigMap", profile_config_map_name(metadata["name"]), namespace)
     else:
         _fetch_model_and_template(kube, observed, spec, namespace)
     try:
         observed.inference_service = kube.get(
-            ISVC_API, "InferenceService", inference_service_name(metadata["name"], namespace), namespace
+            labels.INFERENCE_SERVICE_API,
+            "InferenceService",
+            inference_service_name(metadata["name"], namespace),
+            namespace,
         )
     except NameTooLongError:
         observed.inference_service = None
-    observed.http_route = kube.get(ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace)
+    observed.http_route = kube.get(
+        labels.HTTP_ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace
+    )
     return observed
 
 
 def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, spec: dict[str, Any], namespace: str) -> None:
     model_spec = spec.get("model") or {}
     if model_spec.get("name"):
-        observed.model = _first(kube, (V2, "AIMModel"), (V2, "AIMClusterModel"), model_spec["name"], namespace)
+        observed.model = _first(
+            kube, (labels.V1ALPHA2, "AIMModel"), (labels.V1ALPHA2, "AIMClusterModel"), model_spec["name"], namespace
+        )
     elif model_spec.get("image"):
         matches = [
             Found(m, NAMESPACE)
-            for m in kube.list(V2, "AIMModel", namespace)
+            for m in kube.list(labels.V1ALPHA2, "AIMModel", namespace)
             if (m.get("spec") or {}).get("image") == model_spec["image"]
         ] + [
             Found(m, CLUSTER)
-            for m in kube.list(V2, "AIMClusterModel")
+            for m in kube.list(labels.V1ALPHA2, "AIMClusterModel")
             if (m.get("spec") or {}).get("image") == model_spec["image"]
         ]
         observed.models_with_image = len(matches)
         if len(matches) == 1:
             observed.model = matches[0]
     elif model_spec.get("custom"):
-        found = kube.get(V2, "AIMModel", custom_model_name(model_spec["custom"]), namespace)
+        found = kube.get(labels.V1ALPHA2, "AIMModel", custom_model_name(model_spec["custom"]), namespace)
         observed.model = Found(found, NAMESPACE) if found is not None else Found(None)
     template_name = (spec.get("template") or {}).get("name")
     if template_name:
         observed.template = _first(
-            kube, (V1, "AIMServiceTemplate"), (V1, "AIMClusterServiceTemplate"), template_name, namespace
+            kube,
+            (labels.V1ALPHA1, "AIMServiceTemplate"),
+            (labels.V1ALPHA1, "AIMClusterServiceTemplate"),
+            template_name,
+            namespace,
         )
         overrides = Overrides.from_service_spec(spec)
         if overrides.any():
-            derived = kube.get(V1, "AIMServiceTemplate", derived_template_name(template_name, overrides), namespace)
+            derived = kube.get(
+                labels.V1ALPHA1, "AIMServiceTemplate", derived_template_name(template_name, overrides), namespace
+            )
             observed.derived_template = Found(derived, NAMESPACE)
     elif observed.model.obj is not None:
-        observed.template_candidates = kube.list(V1, "AIMServiceTemplate", namespace) + kube.list(
-            V1, "AIMClusterServiceTemplate"
+        observed.template_candidates = kube.list(labels.V1ALPHA1, "AIMServiceTemplate", namespace) + kube.list(
+            labels.V1ALPHA1, "AIMClusterServiceTemplate"
         )
         observed.nodes = kube.list("v1", "Node")
-    observed.caches = kube.list(V1, "AIMTemplateCache", namespace)
+    observed.caches = kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace)
+
+
+def fetch_service_cleanup(kube: Kube, service: dict[str, Any]) -> CleanupObservation:
+    """What deleting `service` may leave behind: its namespace's caches and services (nothing is
+    read while the namespace itself is deleted: everything goes with it)."""
+    namespace = service["metadata"]["namespace"]
+    if kube.namespace_terminating(namespace):
+        return CleanupObservation(service, namespace_terminating=True)
+    return CleanupObservation(
+        service,
+        namespace_terminating=False,
+        template_caches=kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace),
+        profile_caches=kube.list(labels.V1ALPHA2, "AIMProfileCache", namespace),
+        services=kube.list(labels.V1ALPHA2, "AIMService", namespace),
+    )

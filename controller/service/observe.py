@@ -9,21 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
-
-NAMESPACE, CLUSTER = "Namespace", "Cluster"
-
-
-@dataclass(frozen=True)
-class Found:
-    """An object looked up namespace first, then cluster. `obj` is None when neither exists."""
-
-    obj: dict[str, Any] | None
-    scope: str = ""
-
-    @property
-    def name(self) -> str:
-        return str(((self.obj or {}).get("metadata") or {}).get("name", ""))
 
 
 @dataclass

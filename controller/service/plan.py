@@ -9,64 +9,52 @@ dependency is transiently unhealthy, so replica and env changes still propagate.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from api.conditions import ConditionType, Reason
+from api import labels
+from api.conditions import ConditionType, HTTPRouteConditionType, Reason
 from api.naming import NameTooLongError, derived_name, http_route_name, inference_service_name, rfc1123
 from api.routing import RouteTemplateError, default_route_path, render_route_path
-from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE
+from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE, ServiceStatusValue
+from api.v1alpha1.common import LifecycleStatus
 from controller.common.gpus import cluster_gpu_models, device_ids_for
+from controller.common.lookup import CLUSTER, Found
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
+from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
-from controller.pipeline.plan import Event, owned_by, owner_reference
+from controller.pipeline.objects import managed, manifest, with_present
+from controller.pipeline.plan import Event, Plan, owned_by, owner_reference
 from controller.service.common import (
-    GROUP,
-    MANAGED_BY,
-    Component,
     Resolution,
-    best_cache,
-    cache_component,
-    missing_cache_component,
     mount_cache,
     plan_workload,
     propagated_labels,
     reference,
     runtime_status,
     serving_container,
+    use_cache,
 )
 from controller.service.derived import overrides_differ, plan_derived_template
-from controller.service.observe import CLUSTER, Found, ServiceObservation
+from controller.service.observe import ServiceObservation
 from controller.service.profile import resolve_profile
 
-ROUTE_API = "gateway.networking.k8s.io/v1"
 OPERATOR_ENV = [
     {"name": "AIM_CACHE_PATH", "value": "/workspace/cache"},
     {"name": "VLLM_ENABLE_METRICS", "value": "true"},
 ]
-DEPLOYMENT_IMAGE = "aim.eai.amd.com/deployment-image-ref"
 PREDICTOR_SERVICE_PORT = 80
 
 # Worst first: the first component in one of these states decides the service's status.
-_SEVERITY = ("Failed", "Degraded", "Pending", "Starting", "Running")
 
 
-@dataclass
-class ServicePlan:
-    apply: list[dict[str, Any]] = field(default_factory=list)
-    """Objects to server-side apply, in this order."""
-    status: dict[str, Any] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-
-
-def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
+def plan_service(observed: ServiceObservation, now: str) -> Plan:
     service = observed.service
     spec = service.get("spec") or {}
     metadata = service["metadata"]
     previous_status = service.get("status") or {}
-    plan = ServicePlan()
+    plan = Plan()
     components: list[Component] = []
     status: dict[str, Any] = {}
 
@@ -75,7 +63,7 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
         components.append(
             Component(
                 ConditionType.RUNTIME_CONFIG_READY,
-                "Failed",
+                ServiceStatusValue.FAILED,
                 Reason.CONFIG_NOT_FOUND,
                 f"spec.runtimeConfigName: no AIMRuntimeConfig or AIMClusterRuntimeConfig named {config.name!r}",
             )
@@ -85,7 +73,7 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
         components.append(
             Component(
                 ConditionType.RUNTIME_CONFIG_READY,
-                "Running",
+                ServiceStatusValue.RUNNING,
                 Reason.CONFIG_FOUND if found else Reason.DEFAULT_CONFIG_NOT_FOUND,
                 f"runtime config {config.name!r} ({config.scope})"
                 if found
@@ -100,13 +88,17 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
     status |= resolution.status
     plan.apply += resolution.apply
 
-    blocking = [c for c in components if c.state != "Running"]
+    blocking = [c for c in components if c.state != ServiceStatusValue.RUNNING]
     inference_service = None
     isvc_name = ""
     try:
         isvc_name = inference_service_name(metadata["name"], metadata["namespace"])
     except NameTooLongError as error:
-        components.append(Component(ConditionType.INFERENCE_SERVICE_READY, "Failed", Reason.NAME_TOO_LONG, str(error)))
+        components.append(
+            Component(
+                ConditionType.INFERENCE_SERVICE_READY, ServiceStatusValue.FAILED, Reason.NAME_TOO_LONG, str(error)
+            )
+        )
         blocking.append(components[-1])
     if resolution.build is not None and isvc_name and (not blocking or observed.inference_service is not None):
         inference_service = resolution.build(isvc_name)
@@ -125,13 +117,11 @@ def plan_service(observed: ServiceObservation, now: str) -> ServicePlan:
     if route is not None and inference_service is not None:
         plan.apply.append(route)
 
-    status["status"] = _overall(components)
+    status["status"] = overall_state(components, ServiceStatusValue.RUNNING)
     if inference_service is not None:
         status["runtime"] = runtime_status(spec)
-    conditions = [
-        Condition(c.condition, TRUE if c.state == "Running" else FALSE, c.reason, c.message) for c in components
-    ]
-    conditions.append(_ready_condition(components))
+    conditions = [c.as_condition() for c in components]
+    conditions.append(ready_condition(components, ServiceStatusValue.RUNNING, "the service is serving"))
     conditions.append(_config_valid(components))
     status["conditions"] = merge_conditions(
         previous_status.get("conditions"), conditions, metadata.get("generation"), now
@@ -149,7 +139,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
     resolution.components.append(model_component)
     if model_to_create is not None:
         resolution.apply.append(model_to_create)
-    if model is not None and model_component.state == "Running":
+    if model is not None and model_component.state == ServiceStatusValue.RUNNING:
         resolution.status["resolvedModel"] = reference(model, observed.model.scope)
 
     template: dict[str, Any] | None = None
@@ -158,13 +148,18 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
         if derived is not None:
             resolution.apply.append(derived)
         resolution.components.append(template_component)
-        if template is not None and template_component.state == "Running":
+        if template is not None and template_component.state == ServiceStatusValue.RUNNING:
             resolution.status["resolvedTemplate"] = reference(
                 template, CLUSTER if template["kind"] == CLUSTER_KIND else "Namespace"
             )
     else:
         resolution.components.append(
-            Component(ConditionType.TEMPLATE_READY, "Pending", Reason.TEMPLATE_NOT_FOUND, "waiting for the model")
+            Component(
+                ConditionType.TEMPLATE_READY,
+                ServiceStatusValue.PENDING,
+                Reason.TEMPLATE_NOT_FOUND,
+                "waiting for the model",
+            )
         )
 
     cache: dict[str, Any] | None = None
@@ -207,30 +202,42 @@ def _resolve_model(
     if model_spec.get("image") and observed.model.obj is None:
         if observed.models_with_image > 1:
             message = f"spec.model.image: {observed.models_with_image} models use image {model_spec['image']}; name one"
-            return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
+            return None, Component(condition, ServiceStatusValue.FAILED, Reason.MODEL_NOT_FOUND, message), None
         try:
             created = plan_model_for_image(observed.service)
         except ValueError as error:
-            return None, Component(condition, "Failed", Reason.INVALID_IMAGE_REFERENCE, str(error)), None
+            return (
+                None,
+                Component(condition, ServiceStatusValue.FAILED, Reason.INVALID_IMAGE_REFERENCE, str(error)),
+                None,
+            )
         message = f"creating AIMModel {created['metadata']['name']} for image {model_spec['image']}"
-        return None, Component(condition, "Pending", Reason.CREATING_MODEL, message), created
+        return None, Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_MODEL, message), created
     if model_spec.get("custom") and observed.model.obj is None:
         created = plan_custom_model(observed.service)
         source = model_spec["custom"]["modelSources"][0]["sourceUri"]
         message = f"creating custom AIMModel {created['metadata']['name']} from {source}"
-        return None, Component(condition, "Pending", Reason.CREATING_MODEL, message), created
+        return None, Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_MODEL, message), created
     if observed.model.obj is None:
         name = model_spec.get("name", "")
         message = f"spec.model.name: no AIMModel or AIMClusterModel named {name!r}"
-        return None, Component(condition, "Failed", Reason.MODEL_NOT_FOUND, message), None
-    model = observed.model.obj
-    state = (model.get("status") or {}).get("status") or "Pending"
-    described = f"{observed.model.scope.lower()} model {observed.model.name}"
-    if state == "Ready":
-        return model, Component(condition, "Running", Reason.MODEL_RESOLVED, f"{described} is Ready"), None
-    if state in ("Failed", "Degraded"):
-        return model, Component(condition, "Failed", Reason.MODEL_NOT_READY, f"{described} is {state}"), None
-    return model, Component(condition, "Pending", Reason.MODEL_NOT_READY, f"{described} is {state}"), None
+        return None, Component(condition, ServiceStatusValue.FAILED, Reason.MODEL_NOT_FOUND, message), None
+    failing = (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED)
+    component = _dependency(condition, observed.model, "model", Reason.MODEL_RESOLVED, Reason.MODEL_NOT_READY, failing)
+    return observed.model.obj, component, None
+
+
+def _dependency(
+    condition: str, found: Found, noun: str, resolved: Reason, not_ready: Reason, failing: tuple[str, ...]
+) -> Component:
+    """A dependency the service found (its model or template): Running once it is Ready, Failed
+    while in one of the `failing` states, Pending otherwise."""
+    state = ((found.obj or {}).get("status") or {}).get("status") or LifecycleStatus.PENDING
+    described = f"{found.scope.lower()} {noun} {found.name}"
+    if state == LifecycleStatus.READY:
+        return Component(condition, ServiceStatusValue.RUNNING, resolved, f"{described} is Ready")
+    health = ServiceStatusValue.FAILED if state in failing else ServiceStatusValue.PENDING
+    return Component(condition, health, not_ready, f"{described} is {state}")
 
 
 _IMAGE = re.compile(
@@ -253,21 +260,14 @@ def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
 
 
 def _auto_model(
-    service: dict[str, Any], name: str, model_spec: dict[str, Any], inherited: tuple[str, ...], **labels: str
+    service: dict[str, Any], name: str, model_spec: dict[str, Any], inherited: tuple[str, ...], **extra_labels: str
 ) -> dict[str, Any]:
     """A namespaced AIMModel created for a service, not owned by it (other services share it)."""
     spec = service["spec"]
     model_spec = model_spec | {key: spec[key] for key in inherited if spec.get(key)}
-    return {
-        "apiVersion": f"{GROUP}/v1alpha2",
-        "kind": "AIMModel",
-        "metadata": {
-            "name": name,
-            "namespace": service["metadata"]["namespace"],
-            "labels": {"aim.eai.amd.com/origin": "auto-generated", "app.kubernetes.io/managed-by": MANAGED_BY} | labels,
-        },
-        "spec": model_spec,
-    }
+    origin = {labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED} | extra_labels
+    namespace = service["metadata"]["namespace"]
+    return manifest(labels.V1ALPHA2, "AIMModel", name, namespace, object_labels=managed(origin), spec=model_spec)
 
 
 def custom_model_name(custom: dict[str, Any]) -> str:
@@ -289,9 +289,7 @@ def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
         "custom": {"hardware": custom["hardware"]},
     }
     inherited = ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName")
-    return _auto_model(
-        service, custom_model_name(custom), model_spec, inherited, **{"aim.eai.amd.com/custom-model": "true"}
-    )
+    return _auto_model(service, custom_model_name(custom), model_spec, inherited, **{labels.CUSTOM_MODEL: "true"})
 
 
 # -- template ------------------------------------------------------------------------------------
@@ -310,7 +308,7 @@ def _resolve_template(
             message = (
                 f"spec.template.name: no AIMServiceTemplate or AIMClusterServiceTemplate named {selector['name']!r}"
             )
-            return None, Component(condition, "Failed", Reason.TEMPLATE_NOT_FOUND, message), None
+            return None, Component(condition, ServiceStatusValue.FAILED, Reason.TEMPLATE_NOT_FOUND, message), None
         overrides = Overrides.from_service_spec(spec)
         derived = None
         if overrides.any() and overrides_differ(found.obj, overrides):
@@ -322,18 +320,16 @@ def _resolve_template(
                 message = (
                     f"creating template {derived['metadata']['name']} from {found.name} with the service's overrides"
                 )
-                return None, Component(condition, "Pending", Reason.TEMPLATE_NOT_READY, message), derived
+                return (
+                    None,
+                    Component(condition, ServiceStatusValue.PENDING, Reason.TEMPLATE_NOT_READY, message),
+                    derived,
+                )
             found = Found(existing, "Namespace")
-        template = found.obj or {}
-        state = (template.get("status") or {}).get("status") or "Pending"
-        described = f"{found.scope.lower()} template {found.name}"
-        if state == "Ready":
-            return template, Component(condition, "Running", Reason.RESOLVED, f"{described} is Ready"), derived
-        failed = state in ("Failed", "Degraded", "NotAvailable")
-        component = Component(
-            condition, "Failed" if failed else "Pending", Reason.TEMPLATE_NOT_READY, f"{described} is {state}"
-        )
-        return None, component, derived
+        failing = (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED, LifecycleStatus.NOT_AVAILABLE)
+        component = _dependency(condition, found, "template", Reason.RESOLVED, Reason.TEMPLATE_NOT_READY, failing)
+        ready = component.state == ServiceStatusValue.RUNNING
+        return (found.obj if ready else None), component, derived
     gpus = set(cluster_gpu_models(observed.nodes))
     selection = select_template(
         observed.template_candidates,
@@ -345,9 +341,14 @@ def _resolve_template(
     if selection.template is None:
         # Nothing usable yet is Pending (templates may become Ready, GPUs may be added); ambiguity
         # needs the user, so it fails.
-        state = "Failed" if selection.reason == Reason.TEMPLATE_SELECTION_AMBIGUOUS else "Pending"
+        ambiguous = selection.reason == Reason.TEMPLATE_SELECTION_AMBIGUOUS
+        state = ServiceStatusValue.FAILED if ambiguous else ServiceStatusValue.PENDING
         return None, Component(condition, state, selection.reason, selection.message), None
-    return selection.template, Component(condition, "Running", Reason.RESOLVED, selection.message), None
+    return (
+        selection.template,
+        Component(condition, ServiceStatusValue.RUNNING, Reason.RESOLVED, selection.message),
+        None,
+    )
 
 
 # -- cache ---------------------------------------------------------------------------------------
@@ -388,15 +389,14 @@ def _resolve_cache(
             and (c.get("spec") or {}).get("templateScope", "Namespace") == scope
             and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
         ]
-    cache = best_cache(usable)
-    if cache is None:
-        message = f"Creating template cache {name}"
-        return (
-            missing_cache_component(observed.inference_service, mode == "Shared", message),
-            None,
-            plan_template_cache(service, template, name, mode, scope, observed.runtime_config.storage_class),
-        )
-    return cache_component(cache, f"template cache {cache['metadata']['name']}"), cache, None
+    storage_class = observed.runtime_config.storage_class
+    return use_cache(
+        usable,
+        observed.inference_service,
+        "template cache",
+        lambda: plan_template_cache(service, template, name, mode, scope, storage_class),
+        shared=mode == "Shared",
+    )
 
 
 def plan_template_cache(
@@ -412,25 +412,21 @@ def plan_template_cache(
             spec.get("env"),
         ]
     )
-    cache_spec: dict[str, Any] = {"templateName": template["metadata"]["name"], "templateScope": scope, "mode": mode}
-    storage_class = (spec.get("storage") or {}).get("defaultStorageClassName") or config_storage
-    if storage_class:
-        cache_spec["storageClassName"] = storage_class
-    if spec.get("runtimeConfigName"):
-        cache_spec["runtimeConfigName"] = spec["runtimeConfigName"]
-    if env:
-        cache_spec["env"] = env
-    metadata: dict[str, Any] = {
-        "name": name,
-        "namespace": service["metadata"]["namespace"],
-        "labels": {
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
-        },
-    }
-    if mode == "Dedicated":
-        metadata["ownerReferences"] = [owner_reference(service)]
-    return {"apiVersion": f"{GROUP}/v1alpha1", "kind": "AIMTemplateCache", "metadata": metadata, "spec": cache_spec}
+    cache_spec = with_present(
+        {"templateName": template["metadata"]["name"], "templateScope": scope, "mode": mode},
+        storageClassName=(spec.get("storage") or {}).get("defaultStorageClassName") or config_storage,
+        runtimeConfigName=spec.get("runtimeConfigName"),
+        env=env,
+    )
+    return manifest(
+        labels.V1ALPHA1,
+        "AIMTemplateCache",
+        name,
+        service["metadata"]["namespace"],
+        object_labels=managed({labels.SERVICE: rfc1123(service["metadata"]["name"])}),
+        owner=service if mode == "Dedicated" else None,
+        spec=cache_spec,
+    )
 
 
 # -- InferenceService ----------------------------------------------------------------------------
@@ -477,18 +473,19 @@ def plan_inference_service(
     )
     container = serving_container(
         # A fine-tuned model's template names the image it runs (the family's base image).
-        ((template.get("metadata") or {}).get("annotations") or {}).get(DEPLOYMENT_IMAGE) or model_spec.get("image"),
+        ((template.get("metadata") or {}).get("annotations") or {}).get(labels.DEPLOYMENT_IMAGE)
+        or model_spec.get("image"),
         env,
         resources,
     )
-    labels = {
-        "aim.eai.amd.com/template": rfc1123(template["metadata"]["name"]),
-        "aim.eai.amd.com/model": rfc1123(template_spec.get("modelName", "")),
+    isvc_labels = {
+        labels.TEMPLATE: rfc1123(template["metadata"]["name"]),
+        labels.MODEL: rfc1123(template_spec.get("modelName", "")),
     }
-    for key in ("metric", "precision"):
+    for label, key in ((labels.METRIC, "metric"), (labels.PRECISION, "precision")):
         value = profile_metadata.get(key) or template_spec.get(key)
         if value:
-            labels[f"aim.eai.amd.com/{key}"] = rfc1123(str(value))
+            isvc_labels[label] = rfc1123(str(value))
     return plan_workload(
         service,
         config,
@@ -501,7 +498,7 @@ def plan_inference_service(
         service_account=spec.get("serviceAccountName")
         or model_spec.get("serviceAccountName")
         or config.get("serviceAccountName"),
-        labels=labels,
+        extra_labels=isvc_labels,
     )
 
 
@@ -512,7 +509,7 @@ def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
     return {
         "requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [
-                {"matchExpressions": [{"key": "amd.com/gpu.device-id", "operator": "In", "values": ids}]}
+                {"matchExpressions": [{"key": labels.GPU_DEVICE_ID, "operator": "In", "values": ids}]}
             ]
         }
     }
@@ -526,16 +523,20 @@ def _inference_service_component(
 ) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
-        if blocking and all(c.condition == ConditionType.CACHE_READY and c.state == "Starting" for c in blocking):
+        if blocking and all(
+            c.condition == ConditionType.CACHE_READY and c.state == ServiceStatusValue.STARTING for c in blocking
+        ):
             # Everything is resolved and the model is downloading: the service is on its way.
-            return Component(condition, "Starting", Reason.CREATING_RUNTIME, "waiting for the model cache")
-        return Component(condition, "Pending", Reason.CREATING_RUNTIME, f"waiting for {waiting_for}")
-    if is_true(existing, "Ready"):
-        return Component(condition, "Running", Reason.RUNTIME_READY, "the InferenceService is Ready")
-    ready = condition_of(existing, "Ready") or {}
+            return Component(
+                condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, "waiting for the model cache"
+            )
+        return Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_RUNTIME, f"waiting for {waiting_for}")
+    if is_true(existing, ConditionType.READY):  # KServe's Ready condition
+        return Component(condition, ServiceStatusValue.RUNNING, Reason.RUNTIME_READY, "the InferenceService is Ready")
+    ready = condition_of(existing, ConditionType.READY) or {}
     # The same words whether it was created a moment ago or exists: one status write, not two.
     message = ready.get("message") or ready.get("reason") or "waiting for KServe to report the InferenceService Ready"
-    return Component(condition, "Starting", Reason.CREATING_RUNTIME, message)
+    return Component(condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, message)
 
 
 # -- HTTPRoute -----------------------------------------------------------------------------------
@@ -553,7 +554,7 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
     gateway = routing.get("gatewayRef") or config_routing.get("gatewayRef")
     if not gateway:
         message = "routing is enabled but no gatewayRef is set on the service or its runtime config"
-        return Component(condition, "Degraded", Reason.GATEWAY_NOT_CONFIGURED, message), None
+        return Component(condition, ServiceStatusValue.DEGRADED, Reason.GATEWAY_NOT_CONFIGURED, message), None
     metadata = service["metadata"]
     template = routing.get("pathTemplate") or config_routing.get("pathTemplate")
     try:
@@ -564,7 +565,9 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
         )
     except RouteTemplateError as error:
         where = "spec.routing.pathTemplate" if routing.get("pathTemplate") else "runtime config routing.pathTemplate"
-        return Component(condition, "Degraded", Reason.ROUTE_TEMPLATE_INVALID, f"{where}: {error}"), None
+        return Component(
+            condition, ServiceStatusValue.DEGRADED, Reason.ROUTE_TEMPLATE_INVALID, f"{where}: {error}"
+        ), None
     annotations = dict(config_routing.get("annotations") or {}) | dict(routing.get("annotations") or {})
     route_spec: dict[str, Any] = {
         "parentRefs": [gateway],
@@ -585,16 +588,16 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
     if timeout:
         route_spec["rules"][0]["timeouts"] = {"request": timeout}
     route = {
-        "apiVersion": ROUTE_API,
+        "apiVersion": labels.HTTP_ROUTE_API,
         "kind": "HTTPRoute",
         "metadata": {
             "name": http_route_name(metadata["name"], metadata["namespace"]),
             "namespace": metadata["namespace"],
             "labels": propagated_labels(service, observed.runtime_config.spec)
             | {
-                "app.kubernetes.io/component": "routing",
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "aim.eai.amd.com/service": rfc1123(metadata["name"]),
+                labels.COMPONENT: labels.COMPONENT_ROUTING,
+                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                labels.SERVICE: rfc1123(metadata["name"]),
             },
             "annotations": annotations,
             "ownerReferences": [owner_reference(service)],
@@ -603,33 +606,21 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
     }
     accepted = _route_accepted(observed.http_route)
     if accepted:
-        return Component(condition, "Running", Reason.HTTP_ROUTE_ACCEPTED, f"routed at {path}"), route
+        return Component(condition, ServiceStatusValue.RUNNING, Reason.HTTP_ROUTE_ACCEPTED, f"routed at {path}"), route
     return Component(
-        condition, "Starting", Reason.HTTP_ROUTE_PENDING, f"waiting for the gateway to accept {path}"
+        condition, ServiceStatusValue.STARTING, Reason.HTTP_ROUTE_PENDING, f"waiting for the gateway to accept {path}"
     ), route
 
 
 def _route_accepted(route: dict[str, Any] | None) -> bool:
     for parent in ((route or {}).get("status") or {}).get("parents") or []:
         for condition in parent.get("conditions") or []:
-            if condition.get("type") == "Accepted" and condition.get("status") == TRUE:
+            if condition.get("type") == HTTPRouteConditionType.ACCEPTED and condition.get("status") == TRUE:
                 return True
     return False
 
 
 # -- shared --------------------------------------------------------------------------------------
-
-
-def _overall(components: list[Component]) -> str:
-    states = {c.state for c in components}
-    return next((s for s in _SEVERITY if s in states), "Running")
-
-
-def _ready_condition(components: list[Component]) -> Condition:
-    failing = next((c for s in _SEVERITY[:-1] for c in components if c.state == s), None)
-    if failing is None:
-        return Condition(ConditionType.READY, TRUE, "AllComponentsReady", "the service is serving")
-    return Condition(ConditionType.READY, FALSE, failing.reason, f"{failing.condition}: {failing.message}")
 
 
 def _config_valid(components: list[Component]) -> Condition:
@@ -645,14 +636,14 @@ def _config_valid(components: list[Component]) -> Condition:
                 Reason.GATEWAY_NOT_CONFIGURED,
             )
             or (
-                c.state == "Failed"
+                c.state == ServiceStatusValue.FAILED
                 and c.reason in (Reason.MODEL_NOT_FOUND, Reason.TEMPLATE_NOT_FOUND, Reason.PROFILE_NOT_FOUND)
             )
         ),
         None,
     )
     if invalid is None:
-        return Condition(ConditionType.CONFIG_VALID, TRUE, "ConfigurationValid", "")
+        return Condition(ConditionType.CONFIG_VALID, TRUE, Reason.CONFIGURATION_VALID, "")
     return Condition(ConditionType.CONFIG_VALID, FALSE, invalid.reason, invalid.message)
 
 
@@ -673,7 +664,7 @@ def _transition_events(previous: dict[str, Any], status: dict[str, Any], compone
         kind = "Normal" if condition["status"] == TRUE or condition["reason"] in _PROGRESS_REASONS else "Warning"
         events.append(Event(kind, condition["reason"], f"{condition['type']}: {condition['message']}".rstrip(": ")))
     if previous.get("status") != status["status"]:
-        kind = "Warning" if status["status"] in ("Failed", "Degraded") else "Normal"
+        kind = "Warning" if status["status"] in (ServiceStatusValue.FAILED, ServiceStatusValue.DEGRADED) else "Normal"
         events.append(
             Event(
                 kind, f"Service{status['status']}", f"status {previous.get('status') or 'none'} -> {status['status']}"

@@ -16,25 +16,25 @@ from typing import Any
 
 import yaml
 
+from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import derived_name, rfc1123
+from api.v1alpha1.aimservice import ServiceStatusValue
+from api.v1alpha1.common import LifecycleStatus
+from controller.common.lookup import CLUSTER
 from controller.common.merge import deep_merge, merge_env_layers
+from controller.pipeline.components import Component
 from controller.pipeline.plan import owner_reference
 from controller.service.common import (
     CACHE_MOUNT_ROOT,
-    GROUP,
-    MANAGED_BY,
-    Component,
     Resolution,
-    best_cache,
-    cache_component,
-    missing_cache_component,
     mount_cache,
     plan_workload,
     reference,
     serving_container,
+    use_cache,
 )
-from controller.service.observe import CLUSTER, ServiceObservation
+from controller.service.observe import ServiceObservation
 
 CUSTOM_PROFILE_ROOT = "/workspace/aim-runtime/profiles/custom"
 """Where the AIM runtime looks for custom profiles first: <root>/<aimId>/<file>.yaml."""
@@ -91,8 +91,8 @@ def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) ->
             "name": profile_config_map_name(service["metadata"]["name"]),
             "namespace": service["metadata"]["namespace"],
             "labels": {
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                labels.SERVICE: rfc1123(service["metadata"]["name"]),
             },
             "ownerReferences": [owner_reference(service)],
         },
@@ -117,14 +117,14 @@ def plan_service_profile_cache(
         cache_spec["env"] = env
     namespace = service["metadata"]["namespace"]
     return {
-        "apiVersion": f"{GROUP}/v1alpha2",
+        "apiVersion": labels.V1ALPHA2,
         "kind": "AIMProfileCache",
         "metadata": {
             "name": profile_cache_name(name, namespace),
             "namespace": namespace,
             "labels": {
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "aim.eai.amd.com/service": rfc1123(service["metadata"]["name"]),
+                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                labels.SERVICE: rfc1123(service["metadata"]["name"]),
             },
         },
         "spec": cache_spec,
@@ -139,18 +139,19 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
     if found is None or found.obj is None:
         message = f"spec.profile.name: no AIMProfile or AIMClusterProfile named {name!r}"
         resolution.components.append(
-            Component(ConditionType.PROFILE_READY, "Failed", Reason.PROFILE_NOT_FOUND, message)
+            Component(ConditionType.PROFILE_READY, ServiceStatusValue.FAILED, Reason.PROFILE_NOT_FOUND, message)
         )
         return resolution
     profile = found.obj
     spec = profile.get("spec") or {}
-    state = (profile.get("status") or {}).get("status") or "Pending"
+    state = (profile.get("status") or {}).get("status") or LifecycleStatus.PENDING
     described = f"{found.scope.lower()} profile {found.name}"
-    ready = state == "Ready"
+    ready = state == LifecycleStatus.READY
+    condition = ConditionType.PROFILE_READY
     resolution.components.append(
-        Component(ConditionType.PROFILE_READY, "Running", Reason.PROFILE_RESOLVED, f"{described} is Ready")
+        Component(condition, ServiceStatusValue.RUNNING, Reason.PROFILE_RESOLVED, f"{described} is Ready")
         if ready
-        else Component(ConditionType.PROFILE_READY, "Pending", Reason.PROFILE_NOT_READY, f"{described} is {state}")
+        else Component(condition, ServiceStatusValue.PENDING, Reason.PROFILE_NOT_READY, f"{described} is {state}")
     )
     if ready:
         resolution.status["resolvedProfile"] = reference(profile, found.scope)
@@ -167,14 +168,16 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
             and (c.get("spec") or {}).get("profileScope") == found.scope
             and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
         ]
-        cache = best_cache(usable)
-        if cache is None:
-            planned = plan_service_profile_cache(service, profile, found.scope, observed.runtime_config.storage_class)
-            resolution.apply.append(planned)
-            message = f"Creating profile cache {planned['metadata']['name']}"
-            resolution.components.append(missing_cache_component(observed.inference_service, True, message))
-        else:
-            resolution.components.append(cache_component(cache, f"profile cache {cache['metadata']['name']}"))
+        storage_class = observed.runtime_config.storage_class
+        component, cache, planned = use_cache(
+            usable,
+            observed.inference_service,
+            "profile cache",
+            lambda: plan_service_profile_cache(service, profile, found.scope, storage_class),
+            shared=True,
+        )
+        resolution.components.append(component)
+        resolution.apply += [planned] if planned else []
     resolution.build = partial(plan_profile_inference_service, observed, profile, cache, config_map)
     return resolution
 
@@ -219,13 +222,13 @@ def plan_profile_inference_service(
     container["volumeMounts"].append(
         {"name": PROFILE_VOLUME, "mountPath": f"{CUSTOM_PROFILE_ROOT}/{aim_id}", "readOnly": True}
     )
-    labels = {
-        "aim.eai.amd.com/profile": rfc1123(profile["metadata"]["name"]),
-        "aim.eai.amd.com/model": rfc1123(profile_spec.get("modelId") or aim_id),
+    isvc_labels = {
+        labels.PROFILE: rfc1123(profile["metadata"]["name"]),
+        labels.MODEL: rfc1123(profile_spec.get("modelId") or aim_id),
     }
-    for key in ("metric", "precision"):
+    for label, key in ((labels.METRIC, "metric"), (labels.PRECISION, "precision")):
         if profile_spec.get(key):
-            labels[f"aim.eai.amd.com/{key}"] = rfc1123(str(profile_spec[key]))
+            isvc_labels[label] = rfc1123(str(profile_spec[key]))
     isvc = plan_workload(
         service,
         observed.runtime_config.spec,
@@ -234,7 +237,7 @@ def plan_profile_inference_service(
         affinity=profile_status.get("resolvedNodeAffinity"),
         pull_secrets=spec.get("imagePullSecrets") or profile_spec.get("imagePullSecrets"),
         service_account=spec.get("serviceAccountName") or profile_spec.get("serviceAccountName"),
-        labels=labels,
+        extra_labels=isvc_labels,
     )
     isvc["spec"]["predictor"]["volumes"].append(
         {"name": PROFILE_VOLUME, "configMap": {"name": config_map["metadata"]["name"]}}

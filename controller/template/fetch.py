@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import labels
+from api.conditions import JobConditionType
+from controller.common.jobs import JOB_API, job_finished
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
-from controller.service.observe import CLUSTER, NAMESPACE, Found
 from controller.template.observe import TemplateObservation
-from controller.template.plan import JOB_API, discovery_job_name, job_finished
-
-V1 = "aim.eai.amd.com/v1alpha1"
-V2 = "aim.eai.amd.com/v1alpha2"
+from controller.template.plan import discovery_job_name
 
 
 def fetch_template(
@@ -25,16 +25,16 @@ def fetch_template(
     name = config_name(requested)
     runtime_config = resolve_runtime_config(
         requested,
-        kube.get(V1, "AIMRuntimeConfig", name, namespace) if namespace else None,
-        kube.get(V1, "AIMClusterRuntimeConfig", name),
+        kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", name, namespace) if namespace else None,
+        kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", name),
     )
     model_name = spec.get("modelName", "")
     model = Found(None)
     if namespace:
-        found = kube.get(V2, "AIMModel", model_name, namespace)
+        found = kube.get(labels.V1ALPHA2, "AIMModel", model_name, namespace)
         model = Found(found, NAMESPACE) if found is not None else Found(None)
     if model.obj is None:
-        found = kube.get(V2, "AIMClusterModel", model_name)
+        found = kube.get(labels.V1ALPHA2, "AIMClusterModel", model_name)
         model = Found(found, CLUSTER) if found is not None else Found(None)
     observed = TemplateObservation(
         template=template,
@@ -49,10 +49,10 @@ def fetch_template(
         job_namespace = operator_namespace if cluster else template["metadata"]["namespace"]
         job = kube.get(JOB_API, "Job", discovery_job_name(template, image), job_namespace)
         observed.discovery_job = job
-        if job is not None and job_finished(job) == "Complete":
-            pods = kube.list("v1", "Pod", job_namespace, label_selector=f"job-name={job['metadata']['name']}")
+        if job is not None and job_finished(job) == JobConditionType.COMPLETE:
+            pods = kube.list("v1", "Pod", job_namespace, label_selector=f"{labels.JOB_NAME}={job['metadata']['name']}")
             if pods:
                 observed.discovery_log = kube.pod_log_tail(pods[0]["metadata"]["name"], job_namespace, lines=200)
     if namespace and (spec.get("caching") or {}).get("enabled"):
-        observed.cache = kube.get(V1, "AIMTemplateCache", template["metadata"]["name"], namespace)
+        observed.cache = kube.get(labels.V1ALPHA1, "AIMTemplateCache", template["metadata"]["name"], namespace)
     return observed

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
-from controller.service.observe import Found
 
 
 @dataclass

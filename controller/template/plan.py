@@ -12,29 +12,29 @@ import hashlib
 import json
 from typing import Any
 
+from api import labels
+from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import rfc1123
 from api.quantity import GIB, QuantityError, quantity_bytes
+from api.v1alpha1.common import LifecycleStatus
+from controller.common.caching import owned_cache
 from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
-from controller.common.runtimeconfig import ResolvedRuntimeConfig
+from controller.common.jobs import JOB_API, job_finished
+from controller.common.runtimeconfig import resolved_config, runtime_config_component
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Event, Plan, owner_reference
 from controller.template.observe import TemplateObservation
 
-JOB_API = "batch/v1"
-GROUP_V1 = "aim.eai.amd.com/v1alpha1"
-DISCOVERY_LABEL = "aim.eai.amd.com/template"
 
-
-def runtime_config_component(config: ResolvedRuntimeConfig) -> Component:
-    if config.missing:
-        return Component("RuntimeConfigReady", "Failed", "ConfigNotFound", f"RuntimeConfig {config.name} not found")
-    if not config.scope:
-        return Component("RuntimeConfigReady", "Ready", "DefaultConfigNotFound", "Default config was not found")
-    return Component("RuntimeConfigReady", "Ready", "ConfigFound", f"{config.scope} config {config.name}")
-
-
-def resolved_config(config: ResolvedRuntimeConfig) -> dict[str, Any] | None:
-    return {"name": config.name, "scope": config.scope} if config.scope else None
+def _gpu_match(
+    condition: str, matched: list[str], placed_on: list[str], found: Reason, not_found: Reason, missing: str
+) -> tuple[Component, list[str]]:
+    """GPUReady from the GPU models that `matched`, and the device ids of the models the pods
+    must be `placed_on`."""
+    if not matched:
+        return Component(condition, LifecycleStatus.NOT_AVAILABLE, not_found, missing), []
+    devices = sorted({d for m in placed_on for d in device_ids_for(m)})
+    return Component(condition, LifecycleStatus.READY, found, ", ".join(matched)), devices
 
 
 def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tuple[Component | None, list[str]]:
@@ -45,39 +45,29 @@ def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tupl
         return None, []
     available = cluster_gpu_models(nodes)
     listed = ", ".join(sorted(available)) or "none"
+    condition = ConditionType.GPU_READY
     if gpu.get("minVram"):
         try:
             minimum = quantity_bytes(gpu["minVram"])
         except QuantityError:
             return Component(
-                "GPUReady", "Failed", "GPUCheckFailed", f"minVram {gpu['minVram']!r} is not a quantity"
+                condition,
+                LifecycleStatus.FAILED,
+                Reason.GPU_CHECK_FAILED,
+                f"minVram {gpu['minVram']!r} is not a quantity",
             ), []
         fitting = sorted(m for m, found in available.items() if _vram(found[0].vram) >= minimum)
-        if not fitting:
-            return Component(
-                "GPUReady",
-                "NotAvailable",
-                "VRAMNotAvailable",
-                f"Required minimum VRAM ({gpu['minVram']}) exceeds available GPUs. Available: {listed}",
-            ), []
-        return Component("GPUReady", "Ready", "VRAMAvailable", ", ".join(fitting)), sorted(
-            {d for m in fitting for d in device_ids_for(m)}
-        )
+        missing = f"Required minimum VRAM ({gpu['minVram']}) exceeds available GPUs. Available: {listed}"
+        return _gpu_match(condition, fitting, fitting, Reason.VRAM_AVAILABLE, Reason.VRAM_NOT_AVAILABLE, missing)
     if wanted:
         present = [m for m in wanted if m in available]
-        if not present:
-            return Component(
-                "GPUReady",
-                "NotAvailable",
-                "GPUNotAvailable",
-                f"Required GPU model '{', '.join(wanted)}' not available in cluster. Available: {listed}",
-            ), []
-        return Component("GPUReady", "Ready", "GPUAvailable", ", ".join(present)), sorted(
-            {d for m in wanted for d in device_ids_for(m)}
-        )
+        missing = f"Required GPU model '{', '.join(wanted)}' not available in cluster. Available: {listed}"
+        return _gpu_match(condition, present, wanted, Reason.GPU_AVAILABLE, Reason.GPU_NOT_AVAILABLE, missing)
     if not available:
-        return Component("GPUReady", "NotAvailable", "GPUNotAvailable", "No AMD GPU in the cluster"), []
-    return Component("GPUReady", "Ready", "GPUAvailable", listed), []
+        return Component(
+            condition, LifecycleStatus.NOT_AVAILABLE, Reason.GPU_NOT_AVAILABLE, "No AMD GPU in the cluster"
+        ), []
+    return Component(condition, LifecycleStatus.READY, Reason.GPU_AVAILABLE, listed), []
 
 
 def _vram(value: str) -> int:
@@ -88,24 +78,25 @@ def _vram(value: str) -> int:
 
 
 def model_component(observed: TemplateObservation) -> Component:
-    condition = "ClusterModelReady" if observed.cluster_scoped else "ModelReady"
+    condition = ConditionType.CLUSTER_MODEL_READY if observed.cluster_scoped else ConditionType.MODEL_READY
     name = (observed.template.get("spec") or {}).get("modelName", "")
     model = observed.model.obj
     if model is None:
-        return Component(condition, "Pending", "ModelNotFound", f"Model {name} not found")
+        return Component(condition, LifecycleStatus.PENDING, Reason.MODEL_NOT_FOUND, f"Model {name} not found")
     # A model waits for its templates; ignoring its template aggregate avoids waiting on each other.
-    if (model.get("status") or {}).get("status") == "Failed" and not _failed_only_for_templates(model):
-        return Component(condition, "Failed", "ModelNotReady", f"Model {name} failed")
-    return Component(condition, "Ready", "ModelFound", f"{observed.model.scope} model {name}")
+    if (model.get("status") or {}).get("status") == LifecycleStatus.FAILED and not _failed_only_for_templates(model):
+        return Component(condition, LifecycleStatus.FAILED, Reason.MODEL_NOT_READY, f"Model {name} failed")
+    return Component(condition, LifecycleStatus.READY, Reason.MODEL_FOUND, f"{observed.model.scope} model {name}")
 
 
 def _failed_only_for_templates(model: dict[str, Any]) -> bool:
     failing = [
         c["type"]
         for c in (model.get("status") or {}).get("conditions") or []
-        if c.get("status") == "False" and c.get("type") != "Ready"
+        if c.get("status") == "False" and c.get("type") != ConditionType.READY
     ]
-    return all(t.endswith("ServiceTemplatesReady") for t in failing)
+    # ServiceTemplatesReady, or ClusterServiceTemplatesReady on a cluster model
+    return all(t.endswith(ConditionType.SERVICE_TEMPLATES_READY) for t in failing)
 
 
 def discovery_job_name(template: dict[str, Any], model_image: str) -> str:
@@ -143,11 +134,11 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
     ):
         if value:
             env.append({"name": key, "value": str(value)})
-    labels = {
-        "app.kubernetes.io/name": "aim-discovery",
-        "app.kubernetes.io/component": "discovery",
-        "app.kubernetes.io/managed-by": "aim-engine",
-        DISCOVERY_LABEL: rfc1123(template["metadata"]["name"]),
+    job_labels = {
+        labels.NAME: labels.DISCOVERY_APP_NAME,
+        labels.COMPONENT: labels.COMPONENT_DISCOVERY,
+        labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+        labels.TEMPLATE: rfc1123(template["metadata"]["name"]),
     }
     pull_secrets = list(spec.get("imagePullSecrets") or []) + list(
         ((observed.model.obj or {}).get("spec") or {}).get("imagePullSecrets") or []
@@ -157,7 +148,7 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [
             {
-                "name": "discovery",
+                "name": labels.COMPONENT_DISCOVERY,  # the container is named after its component
                 "image": image,
                 "args": ["dry-run", "--format=json"],
                 "env": env,
@@ -172,7 +163,7 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
     metadata: dict[str, Any] = {
         "name": name,
         "namespace": observed.operator_namespace if observed.cluster_scoped else template["metadata"]["namespace"],
-        "labels": labels,
+        "labels": job_labels,
     }
     if not observed.cluster_scoped:  # owner references cannot cross namespaces; TTL cleans the rest
         metadata["ownerReferences"] = [owner_reference(template)]
@@ -184,7 +175,7 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 600,
             "template": {
-                "metadata": {"labels": labels}
+                "metadata": {"labels": job_labels}
                 | ({"annotations": dict(observed.pod_annotations)} if observed.pod_annotations else {}),
                 "spec": pod_spec,
             },
@@ -242,13 +233,6 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def job_finished(job: dict[str, Any] | None) -> str:
-    for condition in ((job or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
-            return str(condition["type"])
-    return ""
-
-
 def hardware_summary(hardware: dict[str, Any] | None) -> str | None:
     gpu = (hardware or {}).get("gpu") or {}
     models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
@@ -289,27 +273,38 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
         extra["resolvedNodeAffinity"] = {
             "requiredDuringSchedulingIgnoredDuringExecution": {
                 "nodeSelectorTerms": [
-                    {"matchExpressions": [{"key": "amd.com/gpu.device-id", "operator": "In", "values": device_ids}]}
+                    {"matchExpressions": [{"key": labels.GPU_DEVICE_ID, "operator": "In", "values": device_ids}]}
                 ]
             }
         }
-    if gpu is not None and gpu.state == "NotAvailable":
+    if gpu is not None and gpu.state == LifecycleStatus.NOT_AVAILABLE:
         # Nothing could serve it here: no discovery Job until the GPUs appear.
-        components.append(Component("Discovered", "Pending", "AwaitingDiscovery", "Waiting for the GPUs it needs"))
+        components.append(
+            Component(
+                ConditionType.DISCOVERED,
+                LifecycleStatus.PENDING,
+                Reason.AWAITING_DISCOVERY,
+                "Waiting for the GPUs it needs",
+            )
+        )
     else:
         components.append(_discovery(observed, plan, extra, previous))
     if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled"):
         plan.apply.append(plan_owned_cache(template))
         extra["resolvedCache"] = {"name": template["metadata"]["name"], "kind": "AIMTemplateCache"}
     plan.status = component_status(template, components, now, extra)
-    if plan.status.get("status") != previous.get("status") and plan.status["status"] in ("Failed", "NotAvailable"):
-        ready = next(c for c in plan.status["conditions"] if c["type"] == "Ready")
+    if plan.status.get("status") != previous.get("status") and plan.status["status"] in (
+        LifecycleStatus.FAILED,
+        LifecycleStatus.NOT_AVAILABLE,
+    ):
+        ready = next(c for c in plan.status["conditions"] if c["type"] == ConditionType.READY)
         plan.events.append(Event("Warning", ready["reason"], ready["message"]))
     return plan
 
 
 def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any], previous: dict[str, Any]) -> Component:
     spec = observed.template.get("spec") or {}
+    condition = ConditionType.DISCOVERED
     if spec.get("modelSources"):
         extra["modelSources"] = spec["modelSources"]
         metadata = {
@@ -320,10 +315,12 @@ def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any],
             "type": spec.get("type"),
         }
         extra["profile"] = {"metadata": _without_none(metadata)}
-        return Component("Discovered", "Ready", "InlineModelSources", "Model sources are given in the spec")
+        return Component(
+            condition, LifecycleStatus.READY, Reason.INLINE_MODEL_SOURCES, "Model sources are given in the spec"
+        )
     image = ((observed.model.obj or {}).get("spec") or {}).get("image")
     if not image:
-        return Component("Discovered", "Pending", "AwaitingDiscovery", "Waiting for the model's image")
+        return Component(condition, LifecycleStatus.PENDING, Reason.AWAITING_DISCOVERY, "Waiting for the model's image")
     name = discovery_job_name(observed.template, image)
     namespace = observed.operator_namespace if observed.cluster_scoped else observed.template["metadata"]["namespace"]
     extra["discoveryJob"] = {"name": name, "namespace": namespace, "kind": "Job"}
@@ -332,39 +329,35 @@ def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any],
         if previous.get("modelSources") and (previous.get("discoveryJob") or {}).get("name") == name:
             # Discovered once for this spec and the Job has since been cleaned up: keep the result.
             extra["modelSources"], extra["profile"] = previous["modelSources"], previous.get("profile")
-            return Component("Discovered", "Ready", "DiscoveryComplete", "")
+            return Component(condition, LifecycleStatus.READY, Reason.DISCOVERY_COMPLETE, "")
         plan.apply.append(plan_discovery_job(observed, name, image))
-        return Component("Discovered", "Progressing", "AwaitingDiscovery", f"Discovery Job {name} created")
-    if finished == "Failed":
-        return Component("Discovered", "Failed", "DiscoveryFailed", f"Discovery Job {name} failed")
-    if finished != "Complete":
-        return Component("Discovered", "Progressing", "AwaitingDiscovery", f"Discovery Job {name} is running")
+        return Component(
+            condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_DISCOVERY, f"Discovery Job {name} created"
+        )
+    if finished == JobConditionType.FAILED:
+        return Component(condition, LifecycleStatus.FAILED, Reason.DISCOVERY_FAILED, f"Discovery Job {name} failed")
+    if finished != JobConditionType.COMPLETE:
+        return Component(
+            condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_DISCOVERY, f"Discovery Job {name} is running"
+        )
     parsed = parse_discovery_output(observed.discovery_log)
     if parsed is None:
-        return Component("Discovered", "Failed", "DiscoveryFailed", f"Discovery Job {name} printed no JSON result")
+        return Component(
+            condition, LifecycleStatus.FAILED, Reason.DISCOVERY_FAILED, f"Discovery Job {name} printed no JSON result"
+        )
     extra["modelSources"], extra["profile"] = parsed
-    return Component("Discovered", "Ready", "DiscoveryComplete", f"{len(parsed[0])} model source(s)")
+    return Component(condition, LifecycleStatus.READY, Reason.DISCOVERY_COMPLETE, f"{len(parsed[0])} model source(s)")
 
 
 def plan_owned_cache(template: dict[str, Any]) -> dict[str, Any]:
+    """The AIMTemplateCache a namespaced template with caching enabled owns (same name, Shared)."""
     spec = template.get("spec") or {}
-    cache_spec: dict[str, Any] = {
-        "templateName": template["metadata"]["name"],
-        "templateScope": "Namespace",
-        "mode": "Shared",
-    }
-    if (spec.get("caching") or {}).get("env"):
-        cache_spec["env"] = spec["caching"]["env"]
-    if spec.get("runtimeConfigName"):
-        cache_spec["runtimeConfigName"] = spec["runtimeConfigName"]
-    return {
-        "apiVersion": GROUP_V1,
-        "kind": "AIMTemplateCache",
-        "metadata": {
-            "name": template["metadata"]["name"],
-            "namespace": template["metadata"]["namespace"],
-            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
-            "ownerReferences": [owner_reference(template)],
-        },
-        "spec": cache_spec,
-    }
+    env = (spec.get("caching") or {}).get("env")
+    return owned_cache(
+        template,
+        labels.V1ALPHA1,
+        "AIMTemplateCache",
+        "template",
+        env=env,
+        runtimeConfigName=spec.get("runtimeConfigName"),
+    )

@@ -16,10 +16,10 @@ import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl, controller_running
 from tests.integration.test_service_controller import (
     V1,
-    condition,
     ready_model,
     ready_template,
     service,

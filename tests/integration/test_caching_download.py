@@ -17,9 +17,10 @@ import pytest
 from controller.artifact.plan import child_name
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import wait_status
-from tests.integration.test_service_controller import V1, condition
+from tests.integration.test_service_controller import V1
 from tests.servers.fixtures import AIM_DOWNLOAD, HfServer, MiB, hub_with_repositories, run_download, sha256_tree
 
 JOB_SECONDS = 20

@@ -10,9 +10,10 @@ import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import items, wait_status
-from tests.integration.test_service_controller import condition, ready_model, ready_template, service, wait_service
+from tests.integration.test_service_controller import ready_model, ready_template, service, wait_service
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,9 +12,10 @@ import pytest
 
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl, controller_running
 from tests.integration.test_caching import items, wait_status
-from tests.integration.test_service_controller import V1, condition
+from tests.integration.test_service_controller import V1
 
 
 @pytest.fixture(scope="module", autouse=True)

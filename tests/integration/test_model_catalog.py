@@ -18,8 +18,9 @@ import pytest
 from controller.template.plan import discovery_job_name
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl, controller_running
-from tests.integration.test_service_controller import V1, V2, condition
+from tests.integration.test_service_controller import V1, V2
 from tests.registry import Crane, RegistryServer
 
 PodLogs = Callable[[str, str, str], Path]

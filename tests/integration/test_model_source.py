@@ -21,6 +21,7 @@ from controller.catalog.sources import RegistryImage, cluster_model_name
 from devcluster.controlplane import ControlPlane, free_port
 from devcluster.processes import ManagedProcess
 from devcluster.waiting import wait_until
+from tests.builders import condition
 from tests.conftest import PRIVATE_REGISTRY_PASSWORD, PRIVATE_REGISTRY_USER, Kubectl
 from tests.integration.test_helm_chart import render
 from tests.registry import Crane, RegistryServer, push_images
@@ -126,10 +127,6 @@ def sources(control_plane: ControlPlane) -> Iterator[Sources]:
     created = Sources(control_plane)
     yield created
     created.cleanup()
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status.get("conditions") or [] if c["type"] == kind)
 
 
 def model_name(registry: RegistryServer, repository: str, tag: str) -> str:

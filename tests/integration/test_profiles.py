@@ -20,9 +20,10 @@ import yaml
 from controller.service.profile import profile_cache_name, profile_config_map_name
 from devcluster.nodes import FakeNode
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import FakeNodes, Kubectl
 from tests.integration.test_caching import items, wait_status
-from tests.integration.test_service_controller import V2, condition, service, set_status, wait_service
+from tests.integration.test_service_controller import V2, service, set_status, wait_service
 
 pytestmark = pytest.mark.usefixtures("controller")
 ACCELERATOR = "feature.node.kubernetes.io/aim-accelerator."

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import Kubectl
 
 pytestmark = pytest.mark.usefixtures("controller")
@@ -82,10 +83,6 @@ def wait_service(kubectl: Kubectl, name: str, predicate: Any, what: str) -> dict
     except TimeoutError as error:
         raise AssertionError(f"{error}; last status: {json.dumps(seen.get('status'), indent=1)}") from error
     return seen
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next((c for c in status.get("conditions") or [] if c["type"] == kind), {})
 
 
 def deployed(status: dict[str, Any]) -> bool:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
 from tests.conftest import REPO_ROOT, Kubectl
 from tests.integration.test_service_controller import (
     METADATA,
     V1,
     V2,
-    condition,
     deployed,
     ready_model,
     ready_template,

@@ -21,6 +21,7 @@ from controller.artifact.plan import (
 )
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 from controller.pipeline.plan import Plan
+from tests.builders import condition, conditions, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 URI = "hf://Qwen/Qwen3-32B"
@@ -76,19 +77,6 @@ def pod(exit_code: int, message: str = "", reason: str = "Error", last_state: bo
     terminated = {"exitCode": exit_code, "reason": reason} | ({"message": message} if message else {})
     state = {"lastState": {"terminated": terminated}, "state": {"running": {}}} if last_state else {}
     return {"status": {"containerStatuses": [{"name": "download", **(state or {"state": {"terminated": terminated}})}]}}
-
-
-def status_of(plan: Plan) -> dict[str, Any]:
-    assert plan.status is not None
-    return plan.status
-
-
-def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
 
 
 def applied(plan: Plan) -> dict[str, dict[str, Any]]:

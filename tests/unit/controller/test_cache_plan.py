@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 
 from api.conditions import Reason
-from controller.cache.observe import CacheObservation
-from controller.cache.plan import (
-    CACHE_LABEL,
-    FINALIZER,
-    artifact_name,
-    best_artifact,
-    plan_template_cache,
-)
+from api.labels import CACHE_FINALIZER as FINALIZER
+from api.labels import TEMPLATE_CACHE as CACHE_LABEL
+from controller.cache.plan import plan_template_cache
+from controller.common.caching import CacheObservation, artifact_name, best_artifact
 from controller.pipeline.plan import ObjectRef, Plan
+from tests.builders import condition, conditions, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 V1 = "aim.eai.amd.com/v1alpha1"
@@ -96,19 +93,6 @@ def plan_for(
         c or cache(), None if missing_template else (tpl or template()), artifacts or [], namespace_terminating
     )
     return plan_template_cache(observed, NOW)
-
-
-def status_of(plan: Plan) -> dict[str, Any]:
-    assert plan.status is not None
-    return plan.status
-
-
-def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
 
 
 # --- artifact names -------------------------------------------------------------------------------

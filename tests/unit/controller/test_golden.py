@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from controller.artifact.plan import plan_artifact
+from controller.common.lookup import NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.model.plan import plan_model
 from controller.pipeline.plan import Plan
-from controller.service.observe import NAMESPACE, Found
 from controller.service.plan import plan_service
 from controller.template.plan import plan_template
 from tests.unit.controller import test_artifact_plan as artifacts
@@ -64,7 +64,7 @@ def _derived_template() -> Plan:
 
 
 def _profile_service() -> Plan:
-    return profiles.plan_service(profiles.observe(profiles.service(env=[{"name": "LOG", "value": "debug"}])), NOW)
+    return plan_service(profiles.observe(profiles.service(env=[{"name": "LOG", "value": "debug"}])), NOW)
 
 
 def _artifact_download() -> Plan:

@@ -22,7 +22,8 @@ from controller.model.plan import (
     plan_model,
     templates_component,
 )
-from controller.pipeline.plan import ObjectRef, Plan
+from controller.pipeline.plan import ObjectRef
+from tests.builders import condition, conditions, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 V1 = "aim.eai.amd.com/v1alpha1"
@@ -71,19 +72,6 @@ def found(labels: dict[str, str] | None = None, env: dict[str, str] | None = Non
 
 def failed(error: str, message: str = "registry said no") -> ImageLookup:
     return ImageLookup(error=error, message=message)
-
-
-def status_of(plan: Plan) -> dict[str, Any]:
-    assert plan.status is not None
-    return plan.status
-
-
-def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
 
 
 def with_status(templates: list[dict[str, Any]], *states: str) -> list[dict[str, Any]]:

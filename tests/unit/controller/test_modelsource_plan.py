@@ -21,6 +21,7 @@ from controller.modelsource.plan import (
     seconds_until_sync,
     source_filters,
 )
+from tests.builders import conditions
 
 NOW = "2026-11-23T12:00:00Z"
 REGISTRY = "registry.example.com"
@@ -62,10 +63,6 @@ def synced(src: dict[str, Any], **result: Any) -> SyncResult:
 
 def plan_sync(src: dict[str, Any], models: list[dict[str, Any]] | None = None, **result: Any) -> Any:
     return plan_model_source(ModelSourceObservation(src, models or [], synced(src, **result)), NOW)
-
-
-def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
 
 
 def message(status: dict[str, Any], kind: str) -> str:

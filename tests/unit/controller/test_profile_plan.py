@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from controller.common.caching import CacheObservation
 from controller.profile.observe import ProfileObservation
 from controller.profile.plan import image_version, node_fits, plan_profile, profile_resources
-from controller.profilecache.observe import ProfileCacheObservation
 from controller.profilecache.plan import plan_profile_cache
+from tests.builders import condition
 
 NOW = "2026-11-23T12:00:00Z"
 LABEL = "feature.node.kubernetes.io/aim-accelerator."
@@ -42,10 +43,6 @@ def profile(kind: str = "AIMProfile", **spec: Any) -> dict[str, Any]:
         "acceleratorCount": 2,
     }
     return {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": kind, "metadata": metadata, "spec": defaults | spec}
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
 
 
 RESOURCES = [
@@ -209,7 +206,7 @@ def artifact(name: str, uri: str, state: str, owner: str = "", **labels: str) ->
 
 
 def test_profile_cache_without_its_profile_fails() -> None:
-    plan = plan_profile_cache(ProfileCacheObservation(profile_cache(scope="Cluster"), None), NOW)
+    plan = plan_profile_cache(CacheObservation(profile_cache(scope="Cluster"), None), NOW)
     assert plan.status is not None
     assert plan.status["status"] == "Failed"
     found = condition(plan.status, "ProfileFound")
@@ -218,7 +215,7 @@ def test_profile_cache_without_its_profile_fails() -> None:
 
 
 def test_profile_cache_creates_one_artifact_per_source_labelled_for_cleanup() -> None:
-    observed = ProfileCacheObservation(profile_cache(), profile(modelSources=SOURCES))
+    observed = CacheObservation(profile_cache(), profile(modelSources=SOURCES))
     plan = plan_profile_cache(observed, NOW)
     assert [a["spec"]["sourceUri"] for a in plan.apply] == ["hf://qwen/qwen3-32b", "s3://models/qwen/draft"]
     first = plan.apply[0]
@@ -238,9 +235,7 @@ def test_profile_cache_creates_one_artifact_per_source_labelled_for_cleanup() ->
     )
     assert condition(plan.status, "ProfileFound")["reason"] == "ProfileResolved"
 
-    dedicated = plan_profile_cache(
-        ProfileCacheObservation(profile_cache("Dedicated"), profile(modelSources=SOURCES)), NOW
-    )
+    dedicated = plan_profile_cache(CacheObservation(profile_cache("Dedicated"), profile(modelSources=SOURCES)), NOW)
     assert dedicated.apply[0]["metadata"]["ownerReferences"][0]["uid"] == "c-1"
     assert dedicated.apply[0]["metadata"]["name"] != first["metadata"]["name"]
 
@@ -251,7 +246,7 @@ def test_profile_cache_reuses_shared_artifacts_and_reports_them() -> None:
         artifact("draft", "s3://models/qwen/draft", "Ready"),
         artifact("owned", "hf://qwen/qwen3-32b", "Ready", owner="someone-else"),
     ]
-    plan = plan_profile_cache(ProfileCacheObservation(profile_cache(), profile(modelSources=SOURCES), artifacts), NOW)
+    plan = plan_profile_cache(CacheObservation(profile_cache(), profile(modelSources=SOURCES), artifacts), NOW)
     assert plan.apply == []
     assert plan.status is not None
     assert plan.status["status"] == "Ready"
@@ -267,7 +262,7 @@ def test_profile_cache_reuses_shared_artifacts_and_reports_them() -> None:
 
 
 def test_profile_without_sources_leaves_nothing_to_cache() -> None:
-    plan = plan_profile_cache(ProfileCacheObservation(profile_cache(), profile()), NOW)
+    plan = plan_profile_cache(CacheObservation(profile_cache(), profile()), NOW)
     assert plan.status is not None
     assert (plan.status["status"], condition(plan.status, "ArtifactsReady")["reason"]) == ("Failed", "NoCaches")
 
@@ -280,9 +275,9 @@ def test_deleted_profile_cache_removes_its_unfinished_artifacts_only() -> None:
         artifact("others", "hf://a/d", "Failed", **{"aim.eai.amd.com/profile-cache.name": "other"}),
     ]
     deleting = profile_cache(deletionTimestamp=NOW, finalizers=["aim.eai.amd.com/artifactcleanup", "x"])
-    plan = plan_profile_cache(ProfileCacheObservation(deleting, profile(), artifacts), NOW)
+    plan = plan_profile_cache(CacheObservation(deleting, profile(), artifacts), NOW)
     assert [ref.name for ref in plan.delete] == ["stuck"]
     assert plan.finalizers == ["x"]
     assert plan.status is None
-    terminating = ProfileCacheObservation(deleting, profile(), artifacts, namespace_terminating=True)
+    terminating = CacheObservation(deleting, profile(), artifacts, namespace_terminating=True)
     assert plan_profile_cache(terminating, NOW).delete == []

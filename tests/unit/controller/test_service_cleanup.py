@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from controller.service.cleanup import FINALIZER, plan_service_cleanup, with_finalizer
+from api.labels import SERVICE_FINALIZER as FINALIZER
+from controller.service.cleanup import CleanupObservation, plan_service_cleanup
 
 NS = "team"
+NOW = "2026-11-23T12:00:00Z"
 OURS = {"app.kubernetes.io/managed-by": "aim-engine"}
 
 
@@ -108,7 +110,8 @@ def test_cleanup(
     others: list[dict[str, Any]],
     deleted: list[str],
 ) -> None:
-    plan = plan_service_cleanup(GONE, template_caches, profile_caches, [GONE, *others], namespace_terminating=False)
+    observed = CleanupObservation(GONE, False, template_caches, profile_caches, [GONE, *others])
+    plan = plan_service_cleanup(observed, NOW)
     assert [ref.name for ref in plan.delete] == deleted
     assert all(ref.namespace == NS for ref in plan.delete)
     assert plan.finalizers == []
@@ -116,7 +119,8 @@ def test_cleanup(
 
 def test_a_profile_service_counts_its_profile_as_used() -> None:
     gone = service("gone", deleting=True, profile="p")
-    plan = plan_service_cleanup(gone, [], [profile_cache("pc", "p", "Failed", creator="first")], [gone], False)
+    observed = CleanupObservation(gone, False, [], [profile_cache("pc", "p", "Failed", creator="first")], [gone])
+    plan = plan_service_cleanup(observed, NOW)
     assert [(ref.kind, ref.api_version, ref.name) for ref in plan.delete] == [
         ("AIMProfileCache", "aim.eai.amd.com/v1alpha2", "pc")
     ]
@@ -124,18 +128,6 @@ def test_a_profile_service_counts_its_profile_as_used() -> None:
 
 def test_a_terminating_namespace_only_releases_the_service() -> None:
     gone = service("gone", deleting=True, cache="tc", finalizers=("other/finalizer", FINALIZER))
-    plan = plan_service_cleanup(gone, [template_cache("tc", "Failed")], [], [gone], namespace_terminating=True)
+    plan = plan_service_cleanup(CleanupObservation(gone, True, [template_cache("tc", "Failed")], [], [gone]), NOW)
     assert plan.delete == []
     assert plan.finalizers == ["other/finalizer"]
-
-
-@pytest.mark.parametrize(
-    ("finalizers", "expected"),
-    [
-        pytest.param((), [FINALIZER], id="added"),
-        pytest.param(("someone/else",), ["someone/else", FINALIZER], id="added-after-others"),
-        pytest.param((FINALIZER,), None, id="already-there"),
-    ],
-)
-def test_with_finalizer(finalizers: tuple[str, ...], expected: list[str] | None) -> None:
-    assert with_finalizer(service("s", finalizers=finalizers)) == expected

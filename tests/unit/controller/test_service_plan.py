@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
-from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+from controller.service.observe import ServiceObservation
 from controller.service.plan import plan_service
+from tests.builders import condition, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 LATER = "2026-11-23T12:05:00Z"
@@ -63,10 +65,6 @@ def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservat
         "nodes": [GPU_NODE],
     }
     return ServiceObservation(service=svc or service(), **(defaults | fields))
-
-
-def condition(plan_status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in plan_status["conditions"] if c["type"] == kind)
 
 
 SITUATIONS = [
@@ -134,9 +132,9 @@ def test_status_for_each_situation(
     case: str, observation: ServiceObservation, status: str, condition_type: str, reason: str
 ) -> None:
     plan = plan_service(observation, NOW)
-    assert plan.status["status"] == status, plan.status
-    assert condition(plan.status, condition_type)["reason"] == reason
-    ready = condition(plan.status, "Ready")
+    assert status_of(plan)["status"] == status, status_of(plan)
+    assert condition(status_of(plan), condition_type)["reason"] == reason
+    ready = condition(status_of(plan), "Ready")
     assert ready["status"] == "False"
     assert ready["observedGeneration"] == 3
 
@@ -145,8 +143,8 @@ def test_a_long_namespace_fails_with_the_name_rule() -> None:
     svc = service()
     svc["metadata"]["namespace"] = "n" * 50
     plan = plan_service(observe(svc), NOW)
-    assert plan.status["status"] == "Failed"
-    assert condition(plan.status, "InferenceServiceReady")["reason"] == "NameTooLong"
+    assert status_of(plan)["status"] == "Failed"
+    assert condition(status_of(plan), "InferenceServiceReady")["reason"] == "NameTooLong"
     assert plan.apply == []
 
 
@@ -188,7 +186,7 @@ def test_autoscaling_sets_keda_annotations_and_bounds() -> None:
     isvc = plan.apply[0]
     assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "keda"
     assert (isvc["spec"]["predictor"]["minReplicas"], isvc["spec"]["predictor"]["maxReplicas"]) == (2, 5)
-    assert plan.status["runtime"]["replicas"] == "2/2 (2-5)"
+    assert status_of(plan)["runtime"]["replicas"] == "2/2 (2-5)"
 
 
 def test_model_from_image_is_created_once_and_shared() -> None:
@@ -198,22 +196,22 @@ def test_model_from_image_is_created_once_and_shared() -> None:
     assert created["kind"] == "AIMModel"
     assert created["metadata"]["name"].startswith("aim-llama-1-2-")
     assert "ownerReferences" not in created["metadata"]
-    assert condition(plan.status, "ModelReady")["reason"] == "CreatingModel"
+    assert condition(status_of(plan), "ModelReady")["reason"] == "CreatingModel"
     other = copy.deepcopy(svc)
     other["metadata"]["name"] = "other"
     assert (
         plan_service(observe(other, model=Found(None)), NOW).apply[0]["metadata"]["name"] == created["metadata"]["name"]
     )
     ambiguous = plan_service(observe(svc, model=Found(None), models_with_image=2), NOW)
-    assert ambiguous.status["status"] == "Failed"
+    assert status_of(ambiguous)["status"] == "Failed"
 
 
 def test_nothing_changes_when_nothing_changed() -> None:
     first = plan_service(observe(), NOW)
     settled = service()
-    settled["status"] = first.status
+    settled["status"] = status_of(first)
     second = plan_service(observe(settled), LATER)
-    assert second.status == first.status  # transition times kept: no status write
+    assert status_of(second) == status_of(first)  # transition times kept: no status write
     assert second.events == []
     assert first.events  # the first reconcile reported its transitions
 
@@ -221,10 +219,10 @@ def test_nothing_changes_when_nothing_changed() -> None:
 def test_transition_time_moves_only_when_status_changes() -> None:
     first = plan_service(observe(model=Found(model("Progressing"), NAMESPACE)), NOW)
     settled = service()
-    settled["status"] = first.status
+    settled["status"] = status_of(first)
     second = plan_service(observe(settled), LATER)
-    assert condition(second.status, "ModelReady")["lastTransitionTime"] == LATER
-    assert condition(second.status, "RuntimeConfigReady")["lastTransitionTime"] == NOW
+    assert condition(status_of(second), "ModelReady")["lastTransitionTime"] == LATER
+    assert condition(status_of(second), "RuntimeConfigReady")["lastTransitionTime"] == NOW
 
 
 def test_named_template_with_differing_overrides_gets_a_derived_copy() -> None:
@@ -238,13 +236,13 @@ def test_named_template_with_differing_overrides_gets_a_derived_copy() -> None:
     assert derived["spec"]["metric"] == "throughput"
     assert derived["spec"]["hardware"]["gpu"] == {"models": ["MI300X"], "requests": 2}
     assert derived["spec"]["caching"] == {"enabled": True}
-    assert plan.status["status"] == "Pending"
+    assert status_of(plan)["status"] == "Pending"
 
     ready_copy = derived | {"status": base["status"]}
     later = plan_service(
         observe(svc, template=Found(base, NAMESPACE), derived_template=Found(ready_copy, NAMESPACE)), NOW
     )
-    assert later.status["resolvedTemplate"]["name"] == derived["metadata"]["name"]
+    assert status_of(later)["resolvedTemplate"]["name"] == derived["metadata"]["name"]
     assert [o["kind"] for o in later.apply] == ["AIMServiceTemplate", "InferenceService"]
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
-from controller.service.observe import CLUSTER, NAMESPACE, Found, ServiceObservation
+from controller.service.observe import ServiceObservation
 from controller.service.plan import plan_service
 from controller.service.profile import profile_cache_name, profile_config_map_name
+from tests.builders import condition, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 AFFINITY = {
@@ -87,10 +89,6 @@ def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservat
     return ServiceObservation(service=svc or service(), **(defaults | fields))
 
 
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
-
-
 def applied(plan_apply: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return next(o for o in plan_apply if o["kind"] == kind)
 
@@ -136,31 +134,31 @@ def test_status_for_each_situation(
     case: str, observation: ServiceObservation, status: str, condition_type: str, reason: str
 ) -> None:
     plan = plan_service(observation, NOW)
-    assert plan.status["status"] == status, plan.status
-    assert condition(plan.status, condition_type)["reason"] == reason
-    assert not any(c["type"] in ("ModelReady", "TemplateReady") for c in plan.status["conditions"])
+    assert status_of(plan)["status"] == status, status_of(plan)
+    assert condition(status_of(plan), condition_type)["reason"] == reason
+    assert not any(c["type"] in ("ModelReady", "TemplateReady") for c in status_of(plan)["conditions"])
 
 
 def test_missing_profile_names_it_and_invalidates_the_config() -> None:
     plan = plan_service(observe(profile=Found(None)), NOW)
-    assert "no AIMProfile or AIMClusterProfile named 'qwen'" in condition(plan.status, "ProfileReady")["message"]
-    assert condition(plan.status, "ConfigValid")["reason"] == "ProfileNotFound"
-    assert condition(plan.status, "InferenceServiceReady")["message"] == "waiting for the profile"
+    assert "no AIMProfile or AIMClusterProfile named 'qwen'" in condition(status_of(plan), "ProfileReady")["message"]
+    assert condition(status_of(plan), "ConfigValid")["reason"] == "ProfileNotFound"
+    assert condition(status_of(plan), "InferenceServiceReady")["message"] == "waiting for the profile"
     assert plan.apply == []
 
 
 def test_ready_profile_without_sources_deploys_the_aim_by_id() -> None:
     plan = plan_service(observe(service(env=[{"name": "LOG", "value": "debug"}])), NOW)
     assert [o["kind"] for o in plan.apply] == ["ConfigMap", "InferenceService"]
-    assert plan.status["resolvedProfile"] == {
+    assert status_of(plan)["resolvedProfile"] == {
         "name": "qwen",
         "namespace": "team",
         "scope": "Namespace",
         "kind": "AIMProfile",
         "uid": "p-1",
     }
-    assert plan.status["resolvedModel"] == {"name": "qwen/qwen3-32b-fp8"}
-    assert condition(plan.status, "ProfileReady")["reason"] == "ProfileResolved"
+    assert status_of(plan)["resolvedModel"] == {"name": "qwen/qwen3-32b-fp8"}
+    assert condition(status_of(plan), "ProfileReady")["reason"] == "ProfileResolved"
 
     config_map = applied(plan.apply, "ConfigMap")
     assert config_map["metadata"]["name"] == profile_config_map_name("chat")
@@ -247,7 +245,7 @@ def test_profile_with_sources_gets_a_shared_cache_and_mounts_it_once_ready() -> 
         "mode": "Shared",
         "env": [{"name": "HF_TOKEN", "value": "t"}, {"name": "HTTPS_PROXY", "value": "http://proxy"}],
     }
-    assert condition(waiting.status, "InferenceServiceReady")["message"] == "waiting for the model cache"
+    assert condition(status_of(waiting), "InferenceServiceReady")["message"] == "waiting for the model cache"
 
     ready = plan_service(observe(svc, profile=Found(sourced, NAMESPACE), profile_caches=[profile_cache("Ready")]), NOW)
     assert [o["kind"] for o in ready.apply] == ["ConfigMap", "InferenceService"]
@@ -257,7 +255,7 @@ def test_profile_with_sources_gets_a_shared_cache_and_mounts_it_once_ready() -> 
     assert {"name": "cache-0", "mountPath": "/workspace/cache/qwen/qwen3-32b-fp8"} in container["volumeMounts"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert (env["AIM_ID"], env["AIM_CACHE_PATH"], env["AIM_MODEL_ID"]) == ("", "/workspace/cache", "qwen/qwen3-32b-fp8")
-    assert condition(ready.status, "CacheReady")["reason"] == "CacheReady"
+    assert condition(status_of(ready), "CacheReady")["reason"] == "CacheReady"
 
 
 def test_cluster_profile_caches_are_cluster_scoped_and_ignore_namespace_caches() -> None:
@@ -267,7 +265,7 @@ def test_cluster_profile_caches_are_cluster_scoped_and_ignore_namespace_caches()
     )
     cache = applied(plan.apply, "AIMProfileCache")
     assert cache["spec"]["profileScope"] == "Cluster"
-    assert plan.status["status"] == "Starting"
+    assert status_of(plan)["status"] == "Starting"
 
 
 def test_a_running_service_that_lost_its_profile_cache_is_degraded_and_keeps_its_volumes() -> None:
@@ -275,7 +273,7 @@ def test_a_running_service_that_lost_its_profile_cache_is_degraded_and_keeps_its
     first = plan_service(observe(profile=Found(sourced, NAMESPACE), profile_caches=[profile_cache("Ready")]), NOW)
     running = applied(first.apply, "InferenceService")
     plan = plan_service(observe(profile=Found(sourced, NAMESPACE), inference_service=running), NOW)
-    assert condition(plan.status, "CacheReady")["reason"] == "CacheLost"
-    assert plan.status["status"] == "Degraded"
+    assert condition(status_of(plan), "CacheReady")["reason"] == "CacheLost"
+    assert status_of(plan)["status"] == "Degraded"
     isvc = applied(plan.apply, "InferenceService")
     assert any(v["name"] == "cache-0" for v in isvc["spec"]["predictor"]["volumes"])

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from api.quantity import GIB
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.pipeline.plan import Plan
-from controller.service.observe import CLUSTER, NAMESPACE, Found
 from controller.template.observe import TemplateObservation
 from controller.template.plan import (
     discovery_job_name,
@@ -23,6 +23,7 @@ from controller.template.plan import (
     plan_template,
 )
 from devcluster.nodes import FakeNode
+from tests.builders import condition, conditions, status_of
 
 NOW = "2026-11-23T12:00:00Z"
 LATER = "2026-11-23T12:05:00Z"
@@ -89,19 +90,6 @@ def observe(tpl: dict[str, Any] | None = None, **fields: Any) -> TemplateObserva
 def job(state: str = "") -> dict[str, Any]:
     status = {"conditions": [{"type": state, "status": "True"}]} if state else {"active": 1}
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "discover"}, "status": status}
-
-
-def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
-
-
-def condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(c for c in status["conditions"] if c["type"] == kind)
-
-
-def status_of(plan: Plan) -> dict[str, Any]:
-    assert plan.status is not None
-    return plan.status
 
 
 def discovery_log(*entries: dict[str, Any], before: str = "", after: str = "") -> str:

@@ -1,0 +1,116 @@
+"""Every label, annotation and finalizer key AIM Engine reads or writes, with the API groups and
+versions of the objects it creates. Part of the contract: dashboards, `kubectl -l` selectors and
+runbooks depend on these keys, so they live in one place and match upstream AIM Engine's.
+
+The controller, the webhooks and the tests import them from here; a test fails when a controller
+module spells one of them as a literal.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+GROUP: Final = "aim.eai.amd.com"
+V1ALPHA1: Final = f"{GROUP}/v1alpha1"
+V1ALPHA2: Final = f"{GROUP}/v1alpha2"
+KSERVE_GROUP: Final = "serving.kserve.io"
+INFERENCE_SERVICE_API: Final = f"{KSERVE_GROUP}/v1beta1"
+GATEWAY_GROUP: Final = "gateway.networking.k8s.io"
+HTTP_ROUTE_API: Final = f"{GATEWAY_GROUP}/v1"
+AIM_PREFIX: Final = f"{GROUP}/"
+"""`aim.eai.amd.com/*` labels of a parent always propagate to what it creates."""
+
+# Kubernetes' recommended labels (app.kubernetes.io/*), as every AIM Engine object carries them.
+MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE: Final = "aim-engine"
+"""The value of MANAGED_BY on everything the controller creates; its watches select by it."""
+COMPONENT: Final = "app.kubernetes.io/component"
+NAME: Final = "app.kubernetes.io/name"
+COMPONENT_INFERENCE: Final = "inference"
+COMPONENT_ROUTING: Final = "routing"
+COMPONENT_DISCOVERY: Final = "discovery"
+DISCOVERY_APP_NAME: Final = "aim-discovery"
+
+# What an object was made from (labels; values are RFC 1123 forms of the parent's name).
+SERVICE: Final = f"{GROUP}/service"
+"""InferenceServices, HTTPRoutes and caches: the AIMService they serve."""
+MODEL: Final = f"{GROUP}/model"
+"""Templates, InferenceServices: the model's name."""
+TEMPLATE: Final = f"{GROUP}/template"
+"""InferenceServices: the template; discovery Jobs: the cluster template they run for."""
+PROFILE: Final = f"{GROUP}/profile"
+"""InferenceServices of spec.profile services: the profile."""
+METRIC: Final = f"{GROUP}/metric"
+"""InferenceServices: the optimisation metric of the template or profile deployed, when known."""
+PRECISION: Final = f"{GROUP}/precision"
+"""InferenceServices: the precision of the template or profile deployed, when known."""
+ORIGIN: Final = f"{GROUP}/origin"
+"""Models and templates the controller created: `auto-generated` (models for a service's image or
+found by a model source, templates from an image's recommended deployments), `derived` (a
+service's overrides), `custom` or `fine-tuned` (templates of such models)."""
+ORIGIN_AUTO_GENERATED: Final = "auto-generated"
+ORIGIN_DERIVED: Final = "derived"
+ORIGIN_CUSTOM: Final = "custom"
+"""Templates of a custom model (spec.modelSources), one per customTemplates entry or one alone."""
+ORIGIN_FINE_TUNED: Final = "fine-tuned"
+"""Copies of official templates a fine-tuned model (spec.aimId + spec.modelSources) makes."""
+CUSTOM_MODEL: Final = f"{GROUP}/custom-model"
+"""Models built from a service's spec.model.custom."""
+MODEL_SOURCE: Final = f"{GROUP}/model-source"
+"""AIMClusterModels an AIMClusterModelSource created: the source's name."""
+TEMPLATE_ALIAS: Final = f"{GROUP}/template.alias"
+TEMPLATE_CACHE: Final = f"{GROUP}/template-cache.name"
+"""Artifacts of a template cache: the cache's name."""
+PROFILE_CACHE: Final = f"{GROUP}/profile-cache.name"
+"""Artifacts of a profile cache: the cache's name."""
+TEMPLATE_CREATED: Final = f"{GROUP}/template-created"
+TEMPLATE_NAME: Final = f"{GROUP}/template.name"
+TEMPLATE_SCOPE: Final = f"{GROUP}/template.scope"
+TEMPLATE_INDEX: Final = f"{GROUP}/template.index"
+PROFILE_NAME: Final = f"{GROUP}/profile.name"
+PROFILE_SCOPE: Final = f"{GROUP}/profile.scope"
+PROFILE_INDEX: Final = f"{GROUP}/profile.index"
+CACHE_TYPE: Final = f"{GROUP}/cache.type"
+"""PVCs and Jobs of an artifact: `artifact`."""
+CACHE_TYPE_ARTIFACT: Final = "artifact"
+CACHE_NAME: Final = f"{GROUP}/cache.name"
+"""PVCs and Jobs of an artifact: the artifact's name."""
+ACCELERATOR_PREFIX: Final = "feature.node.kubernetes.io/aim-accelerator."
+"""Node labels naming the accelerators a node has (node-feature-discovery)."""
+
+# Labels others set, which the controller reads.
+GPU_DEVICE_ID: Final = "amd.com/gpu.device-id"
+"""Node label of the AMD GPU operator: the PCI device id of the node's GPUs; templates' node
+affinity selects by it."""
+GPU_DEVICE_ID_BETA: Final = "beta.amd.com/gpu.device-id"
+GPU_DEVICE_ID_COUNT_PREFIX: Final = f"{GPU_DEVICE_ID}."
+"""Node labels `<prefix><device id>` (newer node labellers): one per device id the node has."""
+GPU_FAMILY: Final = "amd.com/gpu.family"
+GPU_VRAM: Final = "amd.com/gpu.vram"
+GPU_VRAM_BETA: Final = "beta.amd.com/gpu.vram"
+JOB_NAME: Final = "job-name"
+"""Set by Kubernetes on a Job's pods: the Job's name."""
+
+# Annotations.
+RECONCILIATION_PAUSED: Final = f"{GROUP}/reconciliation-paused"
+"""`"true"` stops the controller from touching the object (and what it owns)."""
+APPLIED_HASH: Final = f"{GROUP}/applied-hash"
+"""On applied children: a hash of the desired object, so an unchanged one is not written again."""
+DEPLOYMENT_IMAGE: Final = f"{GROUP}/deployment-image-ref"
+AUTOSCALER_CLASS: Final = f"{KSERVE_GROUP}/autoscalerClass"
+OTEL_SIDECAR_INJECT: Final = "sidecar.opentelemetry.io/inject"
+PROMETHEUS_PORT: Final = "prometheus.kserve.io/port"
+SOURCE_REGISTRY: Final = f"{GROUP}/source-registry"
+"""AIMClusterModels an AIMClusterModelSource created: the registry the image was listed in."""
+SOURCE_REPOSITORY: Final = f"{GROUP}/source-repository"
+"""AIMClusterModels an AIMClusterModelSource created: the image's repository."""
+SOURCE_TAG: Final = f"{GROUP}/source-tag"
+"""AIMClusterModels an AIMClusterModelSource created: the image's tag."""
+
+# Finalizers.
+SERVICE_FINALIZER: Final = f"{GROUP}/template-cache-cleanup"
+"""AIMService: delete its Shared caches that never became Ready."""
+CACHE_FINALIZER: Final = f"{GROUP}/artifactcleanup"
+"""Template and profile caches: delete their artifacts that never became Ready."""
+KOPF_FINALIZER: Final = f"{GROUP}/kopf-finalizer"
+"""kopf's own (the controller registers no kopf finalizer handlers, so kopf never adds it)."""

@@ -1,0 +1,213 @@
+"""Every reconciled kind in one table (edge wiring): how it is read, planned and cleaned up, and
+which events enqueue it. The reconciler (controller.runner) and the kopf registration
+(controller.handlers) are generic; a new kind is one entry here (checked by
+tests/unit/controller/test_kinds.py against the API registry, RBAC and the layering contracts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from api import labels
+from controller import watches as w
+from controller.artifact.fetch import fetch_artifact
+from controller.artifact.plan import plan_artifact
+from controller.cache.fetch import fetch_template_cache
+from controller.cache.plan import plan_template_cache
+from controller.kube.client import Kube
+from controller.model.fetch import fetch_model
+from controller.model.plan import plan_model
+from controller.modelsource.fetch import fetch_model_source
+from controller.modelsource.plan import plan_model_source
+from controller.profile.fetch import fetch_profile
+from controller.profile.plan import plan_profile
+from controller.profilecache.fetch import fetch_profile_cache
+from controller.profilecache.plan import plan_profile_cache
+from controller.runner import Context, Kind, Observation, Stage
+from controller.service.cleanup import plan_service_cleanup
+from controller.service.fetch import fetch_service, fetch_service_cleanup
+from controller.service.plan import plan_service
+from controller.template.fetch import fetch_template
+from controller.template.plan import plan_template
+
+V1, V2 = "v1alpha1", "v1alpha2"
+NODES = w.Resource("", "v1", "nodes")
+RUNTIME_CONFIG = w.aim("aimruntimeconfigs", V1)
+CLUSTER_RUNTIME_CONFIG = w.aim("aimclusterruntimeconfigs", V1)
+TEMPLATE = w.aim("aimservicetemplates", V1)
+CLUSTER_TEMPLATE = w.aim("aimclusterservicetemplates", V1)
+MODEL = w.aim("aimmodels", V2)
+CLUSTER_MODEL = w.aim("aimclustermodels", V2)
+PROFILE = w.aim("aimprofiles", V2)
+CLUSTER_PROFILE = w.aim("aimclusterprofiles", V2)
+ARTIFACT = w.aim("aimartifacts", V1)
+TEMPLATE_CACHE = w.aim("aimtemplatecaches", V1)
+PROFILE_CACHE = w.aim("aimprofilecaches", V2)
+DISCOVERY_JOBS = w.Resource("batch", "v1", "jobs", ((labels.COMPONENT, labels.COMPONENT_DISCOVERY),))
+ARTIFACT_CHILD = ((labels.CACHE_TYPE, labels.CACHE_TYPE_ARTIFACT),)
+
+
+def runtime_configs(kind: str, cluster_scoped: bool = False) -> tuple[w.Watch, w.Watch]:
+    """A runtime config changes what objects resolve it: a namespaced config those of its
+    namespace, a cluster config all of them (cluster-scoped kinds: all of them either way)."""
+    to_keys = w.tracked(kind, same_namespace=not cluster_scoped)
+    return (w.Watch(RUNTIME_CONFIG, to_keys), w.Watch(CLUSTER_RUNTIME_CONFIG, to_keys))
+
+
+def gpu_nodes(to_keys: w.ToKeys) -> w.Watch:
+    return w.Watch(NODES, to_keys, fingerprint=w.gpu_fingerprint)
+
+
+def _template_fetch(ctx: Context, template: dict[str, Any]) -> Any:
+    settings = ctx.settings
+    return fetch_template(ctx.kube, template, settings.system_namespace, settings.job_pod_annotations)
+
+
+def _artifact_fetch(ctx: Context, artifact: dict[str, Any]) -> Any:
+    settings = ctx.settings
+    image, annotations, role = settings.downloader_image, settings.job_pod_annotations, settings.artifact_status_role
+    return fetch_artifact(ctx.kube, artifact, image, annotations, role)
+
+
+def _model_fetch(ctx: Context, model: dict[str, Any]) -> Any:
+    settings = ctx.settings
+    return fetch_model(ctx.kube, model, ctx.registry, settings.system_namespace, settings.image_retry_seconds)
+
+
+def _source_fetch(ctx: Context, source: dict[str, Any]) -> Any:
+    return fetch_model_source(ctx.kube, source, client=ctx.catalog, operator_namespace=ctx.settings.system_namespace)
+
+
+def _kube(fetch: Callable[[Kube, dict[str, Any]], Observation]) -> Callable[[Context, dict[str, Any]], Observation]:
+    """A fetch that needs only the API server."""
+    return lambda ctx, obj: fetch(ctx.kube, obj)
+
+
+SERVICE = Kind(
+    "AIMService",
+    V2,
+    Stage(_kube(fetch_service), plan_service),
+    watches=(
+        w.Watch(w.managed(labels.KSERVE_GROUP, "v1beta1", "inferenceservices"), w.services_owning),
+        w.Watch(w.managed(labels.GATEWAY_GROUP, "v1", "httproutes"), w.services_owning),
+        w.Watch(MODEL, w.services_of_namespace),
+        w.Watch(CLUSTER_MODEL, w.services_referring("model")),
+        w.Watch(TEMPLATE, w.services_of_namespace),
+        w.Watch(CLUSTER_TEMPLATE, w.services_of_namespace),
+        w.Watch(TEMPLATE_CACHE, w.services_of_namespace, fingerprint=w.cache_fingerprint),
+        w.Watch(PROFILE, w.services_referring("profile")),
+        w.Watch(CLUSTER_PROFILE, w.services_referring("profile")),
+        w.Watch(PROFILE_CACHE, w.profile_cache_services),
+        w.Watch(RUNTIME_CONFIG, w.services_referring("runtime_config")),
+        w.Watch(CLUSTER_RUNTIME_CONFIG, w.services_referring("runtime_config")),
+        gpu_nodes(w.auto_selecting_services),
+    ),
+    finalizer=labels.SERVICE_FINALIZER,
+    clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),
+    urgent=False,
+)
+
+
+def _template_kind(name: str, cluster: bool) -> Kind:
+    """A template resolves its model (a namespaced one in its namespace, then the cluster; a
+    cluster one in the cluster), places itself on GPU nodes and runs discovery Jobs. A namespaced
+    model's event also enqueues cluster templates (cheap; the rule stays in the planner)."""
+    discovery_jobs = w.cluster_template_of_discovery_job if cluster else w.owners(name)
+    return Kind(
+        name,
+        V1,
+        Stage(_template_fetch, plan_template),
+        watches=(
+            w.Watch(MODEL, w.tracked(name, same_namespace=not cluster)),
+            w.Watch(CLUSTER_MODEL, w.tracked(name)),
+            gpu_nodes(w.tracked(name)),
+            w.Watch(DISCOVERY_JOBS, discovery_jobs),
+            *runtime_configs(name, cluster_scoped=cluster),
+        ),
+    )
+
+
+def _model_kind(name: str, cluster: bool) -> Kind:
+    """A model aggregates the templates it owns (and AIM-family templates it copies)."""
+    to_keys = w.models_of_template(name, cluster=cluster)
+    return Kind(
+        name,
+        V2,
+        Stage(_model_fetch, plan_model),
+        watches=(
+            w.Watch(TEMPLATE, to_keys),
+            w.Watch(CLUSTER_TEMPLATE, to_keys),
+            *runtime_configs(name, cluster_scoped=cluster),
+        ),
+    )
+
+
+def _cache_kind(
+    name: str, version: str, stage: Stage[Any], sources: tuple[w.Resource, w.Resource], label: str, *more: w.Watch
+) -> Kind:
+    """A template or profile cache follows its source (namespaced or cluster template or profile)
+    and the artifacts that name it in `label` or are owned by it."""
+    return Kind(
+        name,
+        version,
+        stage,
+        watches=(
+            *(w.Watch(source, w.tracked(name)) for source in sources),
+            w.Watch(ARTIFACT, w.caches_of_artifact(name, label)),
+            *more,
+        ),
+    )
+
+
+KINDS: tuple[Kind, ...] = (
+    SERVICE,
+    _template_kind("AIMServiceTemplate", cluster=False),
+    _template_kind("AIMClusterServiceTemplate", cluster=True),
+    _cache_kind(
+        "AIMTemplateCache",
+        V1,
+        Stage(_kube(fetch_template_cache), plan_template_cache),
+        (TEMPLATE, CLUSTER_TEMPLATE),
+        labels.TEMPLATE_CACHE,
+        *runtime_configs("AIMTemplateCache"),
+    ),
+    Kind(
+        "AIMArtifact",
+        V1,
+        Stage(_artifact_fetch, plan_artifact),
+        watches=(
+            w.Watch(w.Resource("batch", "v1", "jobs", ARTIFACT_CHILD), w.owners("AIMArtifact")),
+            w.Watch(w.Resource("", "v1", "persistentvolumeclaims", ARTIFACT_CHILD), w.owners("AIMArtifact")),
+            *runtime_configs("AIMArtifact"),
+        ),
+    ),
+    Kind(
+        "AIMClusterModelSource",
+        V1,
+        Stage(_source_fetch, plan_model_source),
+        watches=(w.Watch(CLUSTER_MODEL, w.source_of_model),),
+    ),
+    _model_kind("AIMModel", cluster=False),
+    _model_kind("AIMClusterModel", cluster=True),
+    Kind(
+        "AIMProfile",
+        V2,
+        Stage(_kube(fetch_profile), plan_profile),
+        watches=(w.Watch(PROFILE_CACHE, w.owners("AIMProfile")), gpu_nodes(w.tracked("AIMProfile"))),
+    ),
+    Kind(
+        "AIMClusterProfile",
+        V2,
+        Stage(_kube(fetch_profile), plan_profile),
+        watches=(gpu_nodes(w.tracked("AIMClusterProfile")),),
+    ),
+    _cache_kind(
+        "AIMProfileCache",
+        V2,
+        Stage(_kube(fetch_profile_cache), plan_profile_cache),
+        (PROFILE, CLUSTER_PROFILE),
+        labels.PROFILE_CACHE,
+    ),
+)
+BY_NAME = {kind.name: kind for kind in KINDS}

@@ -1,0 +1,290 @@
+"""Which objects an event concerns (pure): watched objects in, work-queue keys out.
+
+Every reconciled kind lists, in its descriptor (controller.kinds), the watches that enqueue it:
+its own events, and events of the objects it depends on mapped to keys by the functions here.
+Services are found through `ServiceIndex`, a small in-memory index of each service's
+references, rebuilt from the service watch (which kopf lists in full at start-up, so nothing is
+lost on restart); other kinds through names, labels and owner references on the event itself, or
+through the set of known objects the index also tracks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from api import labels
+from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+
+ObjectKey = tuple[str, str, str]
+"""(kind, namespace, name); namespace is "" for cluster-scoped kinds."""
+ServiceKey = tuple[str, str]
+SERVICE = "AIMService"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A watched resource, optionally narrowed by a label selector (kopf filters by it)."""
+
+    group: str
+    version: str
+    plural: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    body: Mapping[str, Any]
+    deleted: bool = False
+
+    @property
+    def name(self) -> str:
+        return str(self.body["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.body["metadata"].get("namespace") or "")
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self.body["metadata"].get("labels") or {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return self.body.get("spec") or {}
+
+    def owners(self, kind: str, cluster: bool = False) -> list[ObjectKey]:
+        """Keys of the event object's owners of `kind` (in its namespace; "" for `cluster` kinds)."""
+        return [
+            (kind, "" if cluster else self.namespace, ref["name"])
+            for ref in self.body["metadata"].get("ownerReferences") or []
+            if ref.get("kind") == kind
+        ]
+
+
+@dataclass(frozen=True)
+class ServiceReferences:
+    model: str
+    template: str
+    runtime_config: str
+    uid: str
+    profile: str = ""
+
+
+class ServiceIndex:
+    """Each service's references, and the keys of every other reconciled object seen."""
+
+    def __init__(self) -> None:
+        self._services: dict[ServiceKey, ServiceReferences] = {}
+        self._others: set[ObjectKey] = set()
+        self._lock = threading.Lock()
+
+    def update(self, body: Mapping[str, Any], deleted: bool) -> None:
+        metadata = body["metadata"]
+        key = (metadata["namespace"], metadata["name"])
+        spec = body.get("spec") or {}
+        with self._lock:
+            if deleted:
+                self._services.pop(key, None)
+            else:
+                self._services[key] = ServiceReferences(
+                    model=(spec.get("model") or {}).get("name") or "",
+                    template=(spec.get("template") or {}).get("name") or "",
+                    runtime_config=(spec.get("runtimeConfigName") or "").strip() or DEFAULT_CONFIG_NAME,
+                    uid=metadata.get("uid", ""),
+                    profile=(spec.get("profile") or {}).get("name") or "",
+                )
+
+    def all_keys(self) -> list[ObjectKey]:
+        """Every known object of every reconciled kind (services included), for resyncs."""
+        with self._lock:
+            return [(SERVICE, *key) for key in self._services] + sorted(self._others)
+
+    def track(self, key: ObjectKey, deleted: bool) -> None:
+        with self._lock:
+            if deleted:
+                self._others.discard(key)
+            else:
+                self._others.add(key)
+
+    def tracked(self, kind: str, namespace: str | None = None) -> list[ObjectKey]:
+        with self._lock:
+            return sorted(k for k in self._others if k[0] == kind and (namespace is None or k[1] == namespace))
+
+    def matching(self, namespace: str | None, **wanted: str) -> list[ObjectKey]:
+        """Services (in `namespace`, or anywhere for cluster-scoped objects) whose reference
+        equals the given value; an empty `wanted` matches all."""
+        with self._lock:
+            return [
+                (SERVICE, *key)
+                for key, refs in self._services.items()
+                if (namespace is None or key[0] == namespace)
+                and all(getattr(refs, name) == value for name, value in wanted.items())
+            ]
+
+    def owned_by(self, namespace: str, owner_uid: str) -> list[ObjectKey]:
+        with self._lock:
+            return [
+                (SERVICE, *key) for key, refs in self._services.items() if key[0] == namespace and refs.uid == owner_uid
+            ]
+
+
+ToKeys = Callable[[Event, ServiceIndex], Iterable[ObjectKey]]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Events of `resource` enqueue the keys `to_keys` returns. With a `fingerprint`, an event
+    whose fingerprint equals the previous one of the same object enqueues nothing (frequent
+    writes that do not matter to the target, such as node heartbeats or download progress)."""
+
+    resource: Resource
+    to_keys: ToKeys
+    fingerprint: Callable[[Event], str] | None = None
+
+
+@dataclass
+class Deduplicated:
+    """The fingerprints last seen per object for one watch (state at the edge, logic here)."""
+
+    watch: Watch
+    seen: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def keys(self, event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        if self.watch.fingerprint is not None:
+            key = (event.namespace, event.name)
+            fingerprint = self.watch.fingerprint(event)
+            if self.seen.get(key) == fingerprint:
+                return []
+            if event.deleted:
+                self.seen.pop(key, None)
+            else:
+                self.seen[key] = fingerprint
+        return list(self.watch.to_keys(event, index))
+
+
+def aim(plural: str, version: str) -> Resource:
+    return Resource(labels.GROUP, version, plural)
+
+
+def managed(group: str, version: str, plural: str) -> Resource:
+    return Resource(group, version, plural, ((labels.MANAGED_BY, labels.MANAGED_BY_VALUE),))
+
+
+# --- fingerprints ----------------------------------------------------------------------------------
+
+
+def cache_fingerprint(event: Event) -> str:
+    """Services care about a shared cache's state and the volumes it lists, not each progress write."""
+    status = event.body.get("status") or {}
+    return repr((event.deleted, status.get("status"), sorted(status.get("artifacts") or {})))
+
+
+def gpu_fingerprint(event: Event) -> str:
+    """What GPU placement reads of a node: GPU and accelerator labels, allocatable resources,
+    schedulability (not heartbeats)."""
+    gpu_labels = sorted(
+        (k, v) for k, v in event.labels.items() if "amd.com/gpu" in k or k.startswith(labels.ACCELERATOR_PREFIX)
+    )
+    allocatable = sorted(((event.body.get("status") or {}).get("allocatable") or {}).items())
+    return repr((event.deleted, gpu_labels, allocatable, event.spec.get("unschedulable")))
+
+
+# --- to keys ---------------------------------------------------------------------------------------
+
+
+def itself(kind: str) -> ToKeys:
+    """A reconciled kind's own events enqueue the object (not once it is deleted: nothing is left)."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        return [] if event.deleted else [(kind, event.namespace, event.name)]
+
+    return to_keys
+
+
+def owners(*kinds: str) -> ToKeys:
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        return [key for kind in kinds for key in event.owners(kind)]
+
+    return to_keys
+
+
+def tracked(kind: str, same_namespace: bool = True) -> ToKeys:
+    """Every known object of `kind`: of the event's namespace when `same_namespace` and the
+    event's object is namespaced, otherwise all of them (a cluster object concerns every namespace)."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        return index.tracked(kind, event.namespace if same_namespace and event.namespace else None)
+
+    return to_keys
+
+
+def services_of_namespace(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """Every service of the event's namespace, or of the cluster for a cluster-scoped object
+    (for lookups by image or auto-selection, which a name alone cannot narrow; cheap, and the
+    work queue de-duplicates)."""
+    return index.matching(event.namespace or None)
+
+
+def services_referring(field_name: str, of: Callable[[Event], str] = lambda e: e.name) -> ToKeys:
+    """Services of the namespace (any, for a cluster object) whose reference `field_name` names it."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        return index.matching(event.namespace or None, **{field_name: of(event)})
+
+    return to_keys
+
+
+def services_owning(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    return [
+        key
+        for owner in event.body["metadata"].get("ownerReferences") or []
+        if owner.get("kind") == SERVICE
+        for key in index.owned_by(event.namespace, owner.get("uid", ""))
+    ]
+
+
+def auto_selecting_services(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """Only services that select their template themselves depend on the cluster's GPUs."""
+    return index.matching(None, template="")
+
+
+def profile_cache_services(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    return index.matching(event.namespace, profile=str(event.spec.get("profileName") or ""))
+
+
+def models_of_template(kind: str, cluster: bool) -> ToKeys:
+    """The owning model aggregates its templates' status; a template of an AIM family (spec.aimId)
+    may be copied by fine-tuned models of that family anywhere."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        return event.owners(kind, cluster) + (index.tracked(kind) if event.spec.get("aimId") else [])
+
+    return to_keys
+
+
+def source_of_model(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """A model source counts its models and how many are Ready."""
+    source = event.labels.get(labels.MODEL_SOURCE)
+    return [("AIMClusterModelSource", "", source)] if source else []
+
+
+def caches_of_artifact(cache_kind: str, label: str) -> ToKeys:
+    """A cache's artifacts name it in a label (Shared, unowned) or own it (Dedicated)."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        named = [(cache_kind, event.namespace, event.labels[label])] if event.labels.get(label) else []
+        return named + event.owners(cache_kind)
+
+    return to_keys
+
+
+def cluster_template_of_discovery_job(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """Namespaced templates own their discovery Jobs; a cluster template's Job runs in the
+    operator's namespace, unowned, and names the template in a label."""
+    template = event.labels.get(labels.TEMPLATE)
+    if template and not event.owners("AIMServiceTemplate"):
+        return [("AIMClusterServiceTemplate", "", template)]
+    return []

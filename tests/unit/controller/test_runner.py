@@ -1,0 +1,160 @@
+"""The one reconcile pipeline: what it writes for a plan, in which order, and what it skips
+(paused objects, children already as desired, unchanged status), with finalizers and clean-up
+taken from the kind's descriptor. The API server is a recording fake (pure-logic test); the real
+pipeline runs against kube-apiserver in tests/integration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+from api import labels
+from controller.kube.client import Kube
+from controller.pipeline.apply import with_applied_hash
+from controller.pipeline.plan import Event, ObjectRef, Plan
+from controller.runner import Context, Kind, Reconciler, Stage, carry_out
+from controller.settings import ControllerSettings
+
+NOW = "2026-11-23T12:00:00Z"
+FINALIZER = "example.com/cleanup"
+
+
+@dataclass
+class RecordingKube:
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        return self.objects.get(name)
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("apply", obj["kind"], obj["metadata"]["name"]))
+        return obj
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
+        self.calls.append(("delete", kind, name))
+
+    def set_finalizers(self, obj: dict[str, Any], finalizers: list[str]) -> None:
+        self.calls.append(("finalizers", *finalizers))
+
+    def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
+        self.calls.append(("status", status.get("status", "")))
+
+    def event(self, regarding: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+        self.calls.append(("event", event_type, reason))
+
+
+def thing(name: str = "x", **metadata: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha2",
+        "kind": "AIMService",
+        "metadata": {"name": name, "namespace": "team", "resourceVersion": "1", **metadata},
+        "status": {"status": "Pending"},
+    }
+
+
+@dataclass
+class Observed:
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def existing(self, kind: str, name: str) -> dict[str, Any] | None:
+        return self.children.get(name)
+
+
+CHILD = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team"}, "data": {"a": "1"}}
+
+
+def run(obj: dict[str, Any], plan: Plan, observed: Observed | None = None, **kind: Any) -> RecordingKube:
+    kube = RecordingKube({obj["metadata"]["name"]: obj})
+    descriptor = Kind(
+        "AIMService",
+        "v1alpha2",
+        Stage(lambda ctx, o: observed or Observed(), lambda observation, now: plan),
+        **kind,
+    )
+    Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings()), now=lambda: NOW).reconcile("team", "x")
+    return kube
+
+
+def test_a_plan_is_carried_out_in_order() -> None:
+    plan = Plan(
+        apply=[CHILD],
+        delete=[ObjectRef("v1", "ConfigMap", "old", "team")],
+        status={"status": "Ready"},
+        events=[Event("Normal", "Ready", "ok")],
+        finalizers=["f"],
+    )
+    kube = run(thing(), plan)
+    assert kube.calls == [
+        ("apply", "ConfigMap", "c"),
+        ("delete", "ConfigMap", "old"),
+        ("finalizers", "f"),
+        ("status", "Ready"),
+        ("event", "Normal", "Ready"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("existing", "applied"),
+    [
+        pytest.param(None, True, id="missing"),
+        pytest.param(with_applied_hash(CHILD), False, id="as-desired"),
+        pytest.param(with_applied_hash(CHILD) | {"data": {"a": "2"}}, True, id="changed-by-someone-else"),
+        pytest.param(CHILD, True, id="applied-by-an-older-version-without-hash"),
+    ],
+)
+def test_children_already_as_desired_are_not_written(existing: dict[str, Any] | None, applied: bool) -> None:
+    kube = run(thing(), Plan(apply=[CHILD]), Observed({"c": existing} if existing else {}))
+    assert (("apply", "ConfigMap", "c") in kube.calls) is applied
+
+
+def test_an_unchanged_status_and_finalizers_are_not_written() -> None:
+    kube = run(thing(finalizers=["f"]), Plan(status={"status": "Pending"}, finalizers=["f"]))
+    assert kube.calls == []
+
+
+def test_a_paused_object_is_left_alone() -> None:
+    paused = thing(annotations={labels.RECONCILIATION_PAUSED: "true"})
+    assert run(paused, Plan(apply=[CHILD], status={"status": "Ready"})).calls == []
+
+
+def test_a_gone_object_is_nothing_to_do() -> None:
+    kube = RecordingKube()
+    descriptor = Kind("AIMService", "v1alpha2", Stage(lambda c, o: pytest.fail("fetched"), lambda o, n: Plan()))
+    assert Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings())).reconcile("team", "x") is None
+
+
+def test_requeue_after_comes_from_the_plan() -> None:
+    kube = RecordingKube({"x": thing()})
+    descriptor = Kind("AIMService", "v1alpha2", Stage(lambda c, o: Observed(), lambda o, n: Plan(requeue_after=7.0)))
+    assert Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings())).reconcile("team", "x") == 7.0
+
+
+def test_the_finalizer_is_added_before_anything_is_created() -> None:
+    clean_up = Stage(lambda c, o: Observed(), lambda o, n: Plan(finalizers=[]))
+    kube = run(thing(), Plan(apply=[CHILD]), finalizer=FINALIZER, clean_up=clean_up)
+    assert kube.calls == [("finalizers", FINALIZER), ("apply", "ConfigMap", "c")]
+
+
+def test_a_deleted_object_runs_the_clean_up_which_removes_the_finalizer() -> None:
+    deleted = thing(deletionTimestamp=NOW, finalizers=["other", FINALIZER])
+    clean_up = Stage(
+        lambda c, o: Observed(),
+        lambda o, n: Plan(delete=[ObjectRef("v1", "ConfigMap", "left", "team")], finalizers=["other"]),
+    )
+    kube = run(deleted, Plan(apply=[CHILD]), finalizer=FINALIZER, clean_up=clean_up)
+    assert kube.calls == [("delete", "ConfigMap", "left"), ("finalizers", "other")]
+
+
+def test_a_deleted_object_without_our_finalizer_is_not_touched() -> None:
+    deleted = thing(deletionTimestamp=NOW, finalizers=["other"])
+    clean_up = Stage(lambda c, o: pytest.fail("cleaned up"), lambda o, n: Plan())
+    assert run(deleted, Plan(apply=[CHILD]), finalizer=FINALIZER, clean_up=clean_up).calls == []
+
+
+def test_carry_out_without_an_observation_of_children_applies_all() -> None:
+    kube = RecordingKube()
+    carry_out(cast(Kube, kube), thing(), Plan(apply=[CHILD]), object())
+    assert kube.calls == [("apply", "ConfigMap", "c")]

@@ -1,0 +1,294 @@
+"""Which events enqueue what: every watch of every kind's descriptor, as a table of events and the
+keys they must put on the work queue (the watch-to-key functions of controller.watches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api import labels
+from controller.handlers import watches_by_resource
+from controller.kinds import KINDS
+from controller.watches import Event, ObjectKey, Resource, ServiceIndex
+
+V1, V2 = "v1alpha1", "v1alpha2"
+
+
+def obj(name: str, namespace: str = "", kind_labels: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "uid": f"uid-{name}", "labels": kind_labels or {}}
+    if namespace:
+        metadata["namespace"] = namespace
+    metadata |= fields.pop("metadata", {})
+    return {"metadata": metadata, **fields}
+
+
+def owned_by(kind: str, name: str, uid: str = "") -> dict[str, Any]:
+    return {"ownerReferences": [{"kind": kind, "name": name, "uid": uid or f"uid-{name}"}]}
+
+
+def gpu_node(name: str = "n1", gpus: str = "8", heartbeat: str = "t0") -> dict[str, Any]:
+    return obj(
+        name,
+        kind_labels={"amd.com/gpu.device-id": "74a1", "kubernetes.io/hostname": name},
+        status={"allocatable": {"amd.com/gpu": gpus}, "conditions": [{"lastHeartbeatTime": heartbeat}]},
+    )
+
+
+def index() -> ServiceIndex:
+    """Services chat (model qwen, auto template), pinned (template t, config gold, profile p) in
+    team; other in lab; and some tracked objects of the other kinds."""
+    idx = ServiceIndex()
+    idx.update(obj("chat", "team", spec={"model": {"name": "qwen"}}), deleted=False)
+    spec = {
+        "model": {"name": "llama"},
+        "template": {"name": "t"},
+        "runtimeConfigName": "gold",
+        "profile": {"name": "p"},
+    }
+    idx.update(obj("pinned", "team", spec=spec), deleted=False)
+    idx.update(obj("other", "lab", spec={"model": {"name": "qwen"}}), deleted=False)
+    for key in [
+        ("AIMServiceTemplate", "team", "t"),
+        ("AIMServiceTemplate", "lab", "t2"),
+        ("AIMClusterServiceTemplate", "", "ct"),
+        ("AIMTemplateCache", "team", "tc"),
+        ("AIMTemplateCache", "lab", "tc2"),
+        ("AIMArtifact", "team", "a"),
+        ("AIMModel", "team", "qwen"),
+        ("AIMClusterModel", "", "cm"),
+        ("AIMProfile", "team", "p"),
+        ("AIMClusterProfile", "", "cp"),
+        ("AIMProfileCache", "team", "pc"),
+    ]:
+        idx.track(key, deleted=False)
+    return idx
+
+
+def svc(name: str, namespace: str = "team") -> ObjectKey:
+    return ("AIMService", namespace, name)
+
+
+ALL_TEMPLATES = [("AIMServiceTemplate", "team", "t"), ("AIMServiceTemplate", "lab", "t2")]
+CLUSTER_TEMPLATE = ("AIMClusterServiceTemplate", "", "ct")
+ISVC = Resource(labels.KSERVE_GROUP, "v1beta1", "inferenceservices", ((labels.MANAGED_BY, labels.MANAGED_BY_VALUE),))
+ARTIFACT_JOBS = Resource("batch", "v1", "jobs", ((labels.CACHE_TYPE, labels.CACHE_TYPE_ARTIFACT),))
+DISCOVERY_JOBS = Resource("batch", "v1", "jobs", ((labels.COMPONENT, labels.COMPONENT_DISCOVERY),))
+
+
+def aim(plural: str, version: str) -> Resource:
+    return Resource(labels.GROUP, version, plural)
+
+
+CASES: list[tuple[str, Resource, dict[str, Any], bool, set[ObjectKey]]] = [
+    ("a service itself", aim("aimservices", V2), obj("chat", "team"), False, {svc("chat")}),
+    ("a deleted service: nothing", aim("aimservices", V2), obj("chat", "team"), True, set()),
+    (
+        "an InferenceService: the owning service",
+        ISVC,
+        obj("chat-1", "team", metadata=owned_by("AIMService", "chat")),
+        False,
+        {svc("chat")},
+    ),
+    (
+        "a namespaced model: its namespace's services and templates, every cluster template, itself",
+        aim("aimmodels", V2),
+        obj("qwen", "team"),
+        False,
+        {
+            svc("chat"),
+            svc("pinned"),
+            ("AIMServiceTemplate", "team", "t"),
+            CLUSTER_TEMPLATE,
+            ("AIMModel", "team", "qwen"),
+        },
+    ),
+    (
+        "a cluster model: services naming it, every template, its source",
+        aim("aimclustermodels", V2),
+        obj("qwen", kind_labels={labels.MODEL_SOURCE: "src"}),
+        False,
+        {
+            svc("chat"),
+            svc("other", "lab"),
+            *ALL_TEMPLATES,
+            CLUSTER_TEMPLATE,
+            ("AIMClusterModelSource", "", "src"),
+            ("AIMClusterModel", "", "qwen"),
+        },
+    ),
+    (
+        "a namespaced template: its namespace's services and caches, its owning model",
+        aim("aimservicetemplates", V1),
+        obj("t", "team", metadata=owned_by("AIMModel", "qwen")),
+        False,
+        {
+            svc("chat"),
+            svc("pinned"),
+            ("AIMTemplateCache", "team", "tc"),
+            ("AIMModel", "team", "qwen"),
+            ("AIMServiceTemplate", "team", "t"),
+        },
+    ),
+    (
+        "a cluster template of an AIM family: every service, cache and model",
+        aim("aimclusterservicetemplates", V1),
+        obj("ct", spec={"aimId": "qwen/qwen3"}),
+        False,
+        {
+            svc("chat"),
+            svc("pinned"),
+            svc("other", "lab"),
+            ("AIMTemplateCache", "team", "tc"),
+            ("AIMTemplateCache", "lab", "tc2"),
+            ("AIMModel", "team", "qwen"),
+            ("AIMClusterModel", "", "cm"),
+            CLUSTER_TEMPLATE,
+        },
+    ),
+    (
+        "a template cache: its namespace's services",
+        aim("aimtemplatecaches", V1),
+        obj("tc", "team", status={"status": "Ready"}),
+        False,
+        {svc("chat"), svc("pinned"), ("AIMTemplateCache", "team", "tc")},
+    ),
+    (
+        "an artifact: the caches naming or owning it",
+        aim("aimartifacts", V1),
+        obj("a", "team", kind_labels={labels.TEMPLATE_CACHE: "tc"}, metadata=owned_by("AIMProfileCache", "pc")),
+        False,
+        {("AIMTemplateCache", "team", "tc"), ("AIMProfileCache", "team", "pc"), ("AIMArtifact", "team", "a")},
+    ),
+    (
+        "a profile: the services using it and its namespace's profile caches",
+        aim("aimprofiles", V2),
+        obj("p", "team"),
+        False,
+        {svc("pinned"), ("AIMProfileCache", "team", "pc"), ("AIMProfile", "team", "p")},
+    ),
+    (
+        "a profile cache: the services of its profile, the owning profile",
+        aim("aimprofilecaches", V2),
+        obj("pc", "team", spec={"profileName": "p"}, metadata=owned_by("AIMProfile", "p")),
+        False,
+        {svc("pinned"), ("AIMProfile", "team", "p"), ("AIMProfileCache", "team", "pc")},
+    ),
+    (
+        "a namespaced runtime config: services naming it, what resolves configs in its namespace",
+        aim("aimruntimeconfigs", V1),
+        obj("gold", "team"),
+        False,
+        {
+            svc("pinned"),
+            ("AIMServiceTemplate", "team", "t"),
+            ("AIMTemplateCache", "team", "tc"),
+            ("AIMArtifact", "team", "a"),
+            ("AIMModel", "team", "qwen"),
+            CLUSTER_TEMPLATE,
+            ("AIMClusterModel", "", "cm"),
+        },
+    ),
+    (
+        "the cluster's default runtime config: services without a config name, everything resolving one",
+        aim("aimclusterruntimeconfigs", V1),
+        obj("default"),
+        False,
+        {
+            svc("chat"),
+            svc("other", "lab"),
+            *ALL_TEMPLATES,
+            ("AIMTemplateCache", "team", "tc"),
+            ("AIMTemplateCache", "lab", "tc2"),
+            ("AIMArtifact", "team", "a"),
+            ("AIMModel", "team", "qwen"),
+            CLUSTER_TEMPLATE,
+            ("AIMClusterModel", "", "cm"),
+        },
+    ),
+    (
+        "a namespaced template's discovery Job: the template",
+        DISCOVERY_JOBS,
+        obj("d", "team", metadata=owned_by("AIMServiceTemplate", "t")),
+        False,
+        {("AIMServiceTemplate", "team", "t")},
+    ),
+    (
+        "a cluster template's discovery Job: the template its label names",
+        DISCOVERY_JOBS,
+        obj("d", "aim-system", kind_labels={labels.TEMPLATE: "ct"}),
+        False,
+        {CLUSTER_TEMPLATE},
+    ),
+    (
+        "an artifact's download Job: the artifact",
+        ARTIFACT_JOBS,
+        obj("j", "team", metadata=owned_by("AIMArtifact", "a")),
+        False,
+        {("AIMArtifact", "team", "a")},
+    ),
+    (
+        "a GPU node: auto-selecting services, every template and profile",
+        Resource("", "v1", "nodes"),
+        gpu_node(),
+        False,
+        {
+            svc("chat"),
+            svc("other", "lab"),
+            *ALL_TEMPLATES,
+            CLUSTER_TEMPLATE,
+            ("AIMProfile", "team", "p"),
+            ("AIMClusterProfile", "", "cp"),
+        },
+    ),
+]
+
+
+def keys_for(
+    resource: Resource, body: dict[str, Any], deleted: bool, idx: ServiceIndex, grouped: Any
+) -> set[ObjectKey]:
+    return {key for watch in grouped[resource] for key in watch.keys(Event(body, deleted), idx)}
+
+
+@pytest.mark.parametrize(("case", "resource", "body", "deleted", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_event_enqueues(
+    case: str, resource: Resource, body: dict[str, Any], deleted: bool, expected: set[ObjectKey]
+) -> None:
+    idx = index()
+    assert keys_for(resource, body, deleted, idx, watches_by_resource(KINDS, idx)) == expected
+
+
+def test_repeated_node_heartbeats_enqueue_nothing_but_a_gpu_change_does() -> None:
+    idx = index()
+    grouped = watches_by_resource(KINDS, idx)
+    nodes = Resource("", "v1", "nodes")
+    assert keys_for(nodes, gpu_node(heartbeat="t0"), False, idx, grouped)
+    assert keys_for(nodes, gpu_node(heartbeat="t1"), False, idx, grouped) == set()
+    assert svc("chat") in keys_for(nodes, gpu_node(gpus="4"), False, idx, grouped)
+    assert keys_for(nodes, gpu_node(gpus="4"), True, idx, grouped)  # a node going away matters
+
+
+def test_cache_progress_writes_do_not_enqueue_services_again() -> None:
+    idx = index()
+    grouped = watches_by_resource(KINDS, idx)
+    caches = aim("aimtemplatecaches", V1)
+    downloading = obj("tc", "team", status={"status": "Progressing", "progress": "10%"})
+    assert svc("chat") in keys_for(caches, downloading, False, idx, grouped)
+    further = obj("tc", "team", status={"status": "Progressing", "progress": "20%"})
+    assert keys_for(caches, further, False, idx, grouped) == {("AIMTemplateCache", "team", "tc")}
+
+
+def test_own_events_keep_the_index_current() -> None:
+    idx = ServiceIndex()
+    grouped = watches_by_resource(KINDS, idx)
+    keys_for(aim("aimservices", V2), obj("chat", "team", spec={"model": {"name": "qwen"}}), False, idx, grouped)
+    keys_for(aim("aimprofiles", V2), obj("p", "team"), False, idx, grouped)
+    assert idx.all_keys() == [svc("chat"), ("AIMProfile", "team", "p")]
+    keys_for(aim("aimservices", V2), obj("chat", "team"), True, idx, grouped)
+    keys_for(aim("aimprofiles", V2), obj("p", "team"), True, idx, grouped)
+    assert idx.all_keys() == []
+
+
+def test_a_service_without_a_config_name_refers_to_the_default_one() -> None:
+    idx = index()
+    assert idx.matching("team", runtime_config="default") == [svc("chat")]
