@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_NAME = 63
@@ -76,3 +76,131 @@ def inference_service_name(service_name: str, namespace: str) -> str:
 
 def http_route_name(service_name: str, namespace: str) -> str:
     return derived_name([service_name], hash_inputs=[namespace, service_name])
+
+
+# --- every name the controller derives (one place; upstream parity changes them here) -------------
+
+MODEL_NAME_HASH_LENGTH = 6
+
+
+def cluster_model_name(registry: str, repository: str, tag: str) -> str:
+    """An AIMClusterModel a model source discovered: `[repository, tag]` + 6 hex of
+    hash(registry, repository, tag) (upstream E.10 table)."""
+    return derived_name([repository, tag], hash_inputs=[registry, repository, tag], hash_length=MODEL_NAME_HASH_LENGTH)
+
+
+def image_model_name(image_name: str, tag: str, image: str) -> str:
+    """The AIMModel a service's spec.model.image creates (shared by every service of the image)."""
+    return derived_name([image_name, tag], hash_inputs=[image])
+
+
+def custom_model_name(base_image: str, sources: Sequence[Mapping[str, Any]]) -> str:
+    """Identical inline custom models (same base image and sources, including the S3 endpoint)
+    from any number of services share one AIMModel: the name is a hash of that identity."""
+    identity: list[Any] = [base_image]
+    for source in sources:
+        endpoint = next((e.get("value") for e in source.get("env") or [] if e.get("name") == "AWS_ENDPOINT_URL"), "")
+        identity += [source.get("modelId"), source.get("sourceUri"), endpoint]
+    return derived_name([sources[0]["modelId"] if sources else "custom"], hash_inputs=identity)
+
+
+def recommended_template_name(
+    image_name: str, model_name: str, image: str, gpu: str, count: int, metric: str, precision: str
+) -> str:
+    """A template for one of the image's recommended deployments."""
+    label = f"{count}x-{gpu}-{metric[:3]}-{precision}".lower()
+    return derived_name([image_name, label], [model_name, image, gpu, count, metric, precision], hash_length=4)
+
+
+def custom_template_name(model_name: str, origin: str, hardware: Any) -> str:
+    """The single template of a custom model without customTemplates."""
+    return derived_name([model_name, origin], [model_name, 0, hardware])
+
+
+def custom_entry_template_name(
+    model_name: str,
+    origin: str,
+    index: int,
+    entry_name: str | None,
+    precision: str | None,
+    metric: str | None,
+    gpu: str,
+    hardware: Any,
+) -> str:
+    """The template of one customTemplates entry of a custom model."""
+    parts = [model_name, origin, entry_name or "", precision or "", gpu]
+    return derived_name([p for p in parts if p], [model_name, index, entry_name, precision, metric, hardware])
+
+
+def fine_tuned_template_name(
+    model_name: str, version: str, precision: str, gpu: str, source_kind: str, source_name: str, image: str
+) -> str:
+    """The copy a fine-tuned model makes of an official template of its AIM family."""
+    return derived_name(
+        [p for p in (model_name, "ft", version, precision, gpu) if p], [model_name, source_kind, source_name, image]
+    )
+
+
+def overridden_template_name(
+    base: str, gpu_label: str, gpu_model: str, gpu_count: int, precision: str, metric: str
+) -> str:
+    """The namespaced copy of a named template with a service's overrides (`gpu_label`: the GPU
+    model as named in the name part, normalised)."""
+    parts = [base, "ovr"]
+    if gpu_label:
+        parts.append(gpu_label)
+    if gpu_count:
+        parts.append(f"{gpu_count}gpu")
+    parts += [value for value in (precision, metric) if value]
+    hashed = ["gpu", gpu_model, "count", gpu_count, "precision", precision, "metric", metric]
+    return derived_name(parts, hash_inputs=hashed, hash_length=4)
+
+
+def template_cache_name(
+    template_name: str, service_name: str, namespace: str, service_uid: str, dedicated: bool
+) -> str:
+    """A service's template cache: per namespace and template when Shared, per service when Dedicated."""
+    if dedicated:
+        return derived_name([template_name, service_name], [service_uid])
+    return derived_name([template_name], [namespace])
+
+
+def profile_config_map_name(service_name: str) -> str:
+    return derived_name([service_name, "profile"], [service_name, "service-profile"])
+
+
+def profile_cache_name(profile_name: str, namespace: str) -> str:
+    return derived_name([profile_name, "cache"], [namespace])
+
+
+def artifact_name(source_uri: str, env: Sequence[Any], storage_class: str, dedicated_for: str = "") -> str:
+    """The AIMArtifact of a model source: shared by every cache of the namespace asking for the same
+    source, environment and storage class; per cache when Dedicated."""
+    inputs: list[Any] = [source_uri, list(env), storage_class]
+    if dedicated_for:
+        inputs += ["dedicated", dedicated_for]
+    return derived_name([source_uri.replace(".", "-")], inputs, hash_length=10)
+
+
+def artifact_child_name(artifact_name: str, artifact_uid: str, purpose: str) -> str:
+    """An artifact's PVC, Jobs and RoleBinding (`purpose`: cache, download, check-size, ...)."""
+    return derived_name([artifact_name, purpose], [artifact_uid])
+
+
+def discovery_job_name(template_name: str, spec: Mapping[str, Any], model_image: str) -> str:
+    """A template's discovery Job: changes with everything discovery reads, nothing else."""
+    gpu = (spec.get("hardware") or {}).get("gpu") or {}
+    inputs = [
+        spec.get("modelName"),
+        model_image,
+        spec.get("serviceAccountName"),
+        spec.get("env"),
+        spec.get("imagePullSecrets"),
+        spec.get("metric"),
+        spec.get("precision"),
+        gpu.get("models") or gpu.get("model"),
+        gpu.get("requests"),
+        spec.get("profileId"),
+    ]
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]
+    return f"discover-{rfc1123(template_name)[:45].rstrip('-')}-{digest}"

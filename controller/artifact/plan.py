@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
-from api.naming import derived_name
 from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
 from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
 from api.v1alpha1.common import LifecycleStatus
@@ -47,7 +46,7 @@ PERMANENT_EXIT_CODES = [3, 4, 5]
 
 
 def child_name(artifact: dict[str, Any], purpose: str) -> str:
-    return derived_name([artifact["metadata"]["name"], purpose], [artifact["metadata"]["uid"]])
+    return naming.artifact_child_name(artifact["metadata"]["name"], artifact["metadata"]["uid"], purpose)
 
 
 def parse_size_output(log: str) -> int | None:

@@ -22,8 +22,7 @@ from typing import Any
 
 import semver
 
-from api import labels
-from api.naming import derived_name
+from api import labels, naming
 from api.v1alpha1.aimclustermodelsource import AIMClusterModelSourceSpec
 from controller.catalog.imageref import (
     DOCKER_HUB,
@@ -32,8 +31,6 @@ from controller.catalog.imageref import (
     normalise_registry,
     parse_image_reference,
 )
-
-MODEL_NAME_HASH_LENGTH = 6
 
 
 class Strategy(StrEnum):
@@ -297,12 +294,8 @@ def select_models(images: Iterable[RegistryImage], existing_images: Iterable[str
 
 
 def cluster_model_name(image: RegistryImage) -> str:
-    """`[repository, tag]` + 6 hex of hash(registry, repository, tag) (upstream E.10 table)."""
-    return derived_name(
-        [image.repository, image.tag],
-        hash_inputs=[image.registry, image.repository, image.tag],
-        hash_length=MODEL_NAME_HASH_LENGTH,
-    )
+    """The AIMClusterModel of a discovered image (the rule: api.naming.cluster_model_name)."""
+    return naming.cluster_model_name(image.registry, image.repository, image.tag)
 
 
 def plan_cluster_model(

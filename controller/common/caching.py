@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, Reason
-from api.naming import derived_name, rfc1123
+from api.naming import rfc1123
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.runtimeconfig import merge_env
 from controller.pipeline.components import Component
@@ -38,11 +38,7 @@ class CacheObservation:
         return next((a for a in self.artifacts if a["metadata"]["name"] == name), None)
 
 
-def artifact_name(source_uri: str, env: list[dict[str, Any]], storage_class: str, dedicated_for: str = "") -> str:
-    inputs: list[Any] = [source_uri, env, storage_class]
-    if dedicated_for:
-        inputs += ["dedicated", dedicated_for]
-    return derived_name([source_uri.replace(".", "-")], inputs, hash_length=10)
+artifact_name = naming.artifact_name
 
 
 def _usable(artifact: dict[str, Any], cache: dict[str, Any], source_uri: str) -> bool:

@@ -19,9 +19,9 @@ from typing import Any
 
 import semver
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, Reason
-from api.naming import derived_name, rfc1123
+from api.naming import rfc1123
 from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.imageref import (
     InvalidImageReferenceError,
@@ -193,9 +193,8 @@ def plan_deployment_templates(observed: ModelObservation, metadata: dict[str, An
     for deployment in (metadata.get("model") or {}).get("recommendedDeployments") or []:
         gpu, count = deployment.get("gpuModel") or "", int(deployment.get("gpuCount") or 0)
         metric, precision = deployment.get("metric") or "", deployment.get("precision") or ""
-        label = f"{count}x-{gpu}-{metric[:3]}-{precision}".lower()
-        name = derived_name(
-            [image_name, label], [model["metadata"]["name"], image, gpu, count, metric, precision], hash_length=4
+        name = naming.recommended_template_name(
+            image_name, model["metadata"]["name"], image, gpu, count, metric, precision
         )
         spec: dict[str, Any] = {
             "metric": metric,
@@ -232,7 +231,7 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
         if not is_custom(model):
             return []
         # Custom templates carry their origin in their names too.
-        name = derived_name([model_name, labels.ORIGIN_CUSTOM], [model_name, 0, custom.get("hardware")])
+        name = naming.custom_template_name(model_name, labels.ORIGIN_CUSTOM, custom.get("hardware"))
         single_spec = {
             "hardware": custom.get("hardware"),
             "type": custom.get("type") or "unoptimized",
@@ -245,11 +244,15 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
         hardware = _merged_hardware(custom.get("hardware"), entry.get("hardware"))
         profile = entry.get("profile") or {}
         gpu = (hardware or {}).get("gpu") or {}
-        parts = [model_name, labels.ORIGIN_CUSTOM, entry.get("name") or "", profile.get("precision") or ""]
-        parts.append(((gpu.get("models") or [""])[0]) or "")
-        name = derived_name(
-            [p for p in parts if p],
-            [model_name, index, entry.get("name"), profile.get("precision"), profile.get("metric"), hardware],
+        name = naming.custom_entry_template_name(
+            model_name,
+            labels.ORIGIN_CUSTOM,
+            index,
+            entry.get("name"),
+            profile.get("precision"),
+            profile.get("metric"),
+            ((gpu.get("models") or [""])[0]) or "",
+            hardware,
         )
         env = entry.get("env") if observed.cluster_scoped else merge_env(spec.get("env") or [], entry.get("env") or [])
         template_spec: dict[str, Any] = {
@@ -363,9 +366,14 @@ def plan_fine_tuned_templates(observed: ModelObservation) -> tuple[list[dict[str
         source = next(s for s in spec.get("modelSources") or [] if s.get("modelId") == source_spec.get("modelId"))
         gpu = ((source_spec.get("hardware") or {}).get("gpu") or {}).get("models") or [""]
         version = template_version(observed, template)
-        name = derived_name(
-            [p for p in (model_name, "ft", version, source_spec.get("precision") or "", gpu[0]) if p],
-            [model_name, template["kind"], template["metadata"]["name"], image],
+        name = naming.fine_tuned_template_name(
+            model_name,
+            version,
+            source_spec.get("precision") or "",
+            gpu[0],
+            template["kind"],
+            template["metadata"]["name"],
+            image,
         )
         copy_spec: dict[str, Any] = {
             "aimId": source_spec.get("aimId"),

@@ -11,24 +11,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api import labels
-from api.naming import derived_name
+from api import labels, naming
 from controller.common.gpus import normalise_gpu_model
 from controller.common.selection import Overrides, template_gpu, template_metric, template_precision
 
 
 def derived_template_name(base: str, overrides: Overrides) -> str:
-    parts = [base, "ovr"]
-    if overrides.gpu_model:
-        parts.append(normalise_gpu_model(overrides.gpu_model).lower())
-    if overrides.gpu_count:
-        parts.append(f"{overrides.gpu_count}gpu")
-    for value in (overrides.precision, overrides.metric):
-        if value:
-            parts.append(value)
-    hashed = ["gpu", overrides.gpu_model or "", "count", overrides.gpu_count or 0]
-    hashed += ["precision", overrides.precision or "", "metric", overrides.metric or ""]
-    return derived_name(parts, hash_inputs=hashed, hash_length=4)
+    gpu_label = normalise_gpu_model(overrides.gpu_model).lower() if overrides.gpu_model else ""
+    return naming.overridden_template_name(
+        base,
+        gpu_label,
+        overrides.gpu_model or "",
+        overrides.gpu_count or 0,
+        overrides.precision or "",
+        overrides.metric or "",
+    )
 
 
 def overrides_differ(template: dict[str, Any], overrides: Overrides) -> bool:

@@ -20,8 +20,6 @@ from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
 from controller.service.profile import profile_config_map_name
 
-# Imported by controller.service.reconcile.
-
 
 def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str) -> Found:
     obj = kube.get(*namespaced, name, namespace)

@@ -12,9 +12,9 @@ import re
 from functools import partial
 from typing import Any
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, HTTPRouteConditionType, Reason
-from api.naming import NameTooLongError, derived_name, http_route_name, inference_service_name, rfc1123
+from api.naming import NameTooLongError, http_route_name, inference_service_name, rfc1123
 from api.routing import RouteTemplateError, default_route_path, render_route_path
 from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE, ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
@@ -255,7 +255,7 @@ def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"spec.model.image: {image!r} is not an image reference")
     image_name = match.group("path").rsplit("/", 1)[-1]
     tag = match.group("tag") or "latest"
-    name = derived_name([image_name, tag], hash_inputs=[image])
+    name = naming.image_model_name(image_name, tag, image)
     return _auto_model(service, name, {"image": image}, ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"))
 
 
@@ -273,12 +273,7 @@ def _auto_model(
 def custom_model_name(custom: dict[str, Any]) -> str:
     """Identical inline custom models (same base image and sources, including the S3 endpoint)
     from any number of services share one AIMModel: the name is a hash of that identity."""
-    sources = custom.get("modelSources") or []
-    identity: list[Any] = [custom.get("baseImage") or DEFAULT_BASE_IMAGE]
-    for source in sources:
-        endpoint = next((e.get("value") for e in source.get("env") or [] if e.get("name") == "AWS_ENDPOINT_URL"), "")
-        identity += [source.get("modelId"), source.get("sourceUri"), endpoint]
-    return derived_name([sources[0]["modelId"] if sources else "custom"], hash_inputs=identity)
+    return naming.custom_model_name(custom.get("baseImage") or DEFAULT_BASE_IMAGE, custom.get("modelSources") or [])
 
 
 def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
@@ -360,9 +355,11 @@ def cache_mode(spec: dict[str, Any]) -> str:
 
 def template_cache_name(template: dict[str, Any], service: dict[str, Any]) -> str:
     metadata = service["metadata"]
-    if cache_mode(service.get("spec") or {}) == "Dedicated":
-        return derived_name([template["metadata"]["name"], metadata["name"]], [metadata["uid"]])
-    return derived_name([template["metadata"]["name"]], [metadata["namespace"]])
+    dedicated = cache_mode(service.get("spec") or {}) == "Dedicated"
+    template_name = template["metadata"]["name"]
+    return naming.template_cache_name(
+        template_name, metadata["name"], metadata["namespace"], metadata["uid"], dedicated
+    )
 
 
 def _resolve_cache(

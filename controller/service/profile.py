@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, Reason
-from api.naming import derived_name, rfc1123
+from api.naming import rfc1123
 from api.v1alpha1.aimservice import ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.lookup import CLUSTER
@@ -41,12 +41,8 @@ CUSTOM_PROFILE_ROOT = "/workspace/aim-runtime/profiles/custom"
 PROFILE_VOLUME = "aim-profile"
 
 
-def profile_config_map_name(service_name: str) -> str:
-    return derived_name([service_name, "profile"], [service_name, "service-profile"])
-
-
-def profile_cache_name(profile_name: str, namespace: str) -> str:
-    return derived_name([profile_name, "cache"], [namespace])
+profile_config_map_name = naming.profile_config_map_name
+profile_cache_name = naming.profile_cache_name
 
 
 def profile_file_name(spec: dict[str, Any]) -> str:

@@ -8,11 +8,10 @@ with `dry-run --format=json` and prints the sources as a JSON array.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from api import labels
+from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import rfc1123
 from api.quantity import GIB, QuantityError, quantity_bytes
@@ -100,22 +99,7 @@ def _failed_only_for_templates(model: dict[str, Any]) -> bool:
 
 
 def discovery_job_name(template: dict[str, Any], model_image: str) -> str:
-    spec = template.get("spec") or {}
-    gpu = (spec.get("hardware") or {}).get("gpu") or {}
-    inputs = [
-        spec.get("modelName"),
-        model_image,
-        spec.get("serviceAccountName"),
-        spec.get("env"),
-        spec.get("imagePullSecrets"),
-        spec.get("metric"),
-        spec.get("precision"),
-        gpu.get("models") or gpu.get("model"),
-        gpu.get("requests"),
-        spec.get("profileId"),
-    ]
-    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:8]
-    return f"discover-{rfc1123(template['metadata']['name'])[:45].rstrip('-')}-{digest}"
+    return naming.discovery_job_name(template["metadata"]["name"], template.get("spec") or {}, model_image)
 
 
 def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> dict[str, Any]:
