@@ -71,10 +71,19 @@ def inference_service_name(service_name: str, namespace: str) -> str:
             f"{{name}}{PREDICTOR_INFIX}{{namespace}}, which must fit {MAX_NAME} characters; use a namespace of "
             f"at most {limit} characters"
         )
+    # As upstream since it stopped hashing the namespace alone (a truncated name part made two
+    # services of a long namespace share one InferenceService). A service keeps an InferenceService
+    # it already owns under another name (adoption: controller.service.fetch).
     return derived_name([service_name], hash_inputs=[namespace, service_name], max_length=budget)
 
 
 def http_route_name(service_name: str, namespace: str) -> str:
+    """As upstream, the service's name and a hash of the namespace only. Where that name would not
+    be unique (the service name shortened to fit, or changed by sanitising, so that two services of
+    a namespace could share it) the service's name joins the hash (docs/upstream-differences.md)."""
+    upstream = derived_name([service_name], hash_inputs=[namespace])
+    if upstream.rsplit("-", 1)[0] == service_name:
+        return upstream
     return derived_name([service_name], hash_inputs=[namespace, service_name])
 
 

@@ -80,3 +80,8 @@ def owner_reference(owner: dict[str, Any], controller: bool = True) -> dict[str,
 
 def owned_by(obj: dict[str, Any] | None, owner_uid: str) -> bool:
     return any(ref.get("uid") == owner_uid for ref in ((obj or {}).get("metadata") or {}).get("ownerReferences") or [])
+
+
+def object_ref(obj: dict[str, Any]) -> ObjectRef:
+    metadata = obj["metadata"]
+    return ObjectRef(obj["apiVersion"], obj["kind"], metadata["name"], metadata.get("namespace") or "")

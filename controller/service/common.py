@@ -256,3 +256,18 @@ def plan_workload(
         },
         "spec": {"predictor": predictor},
     }
+
+
+def adopt_owned(owned: list[dict[str, Any]], desired_name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The child of one kind a service keeps among those it owns, and the rest. The one named as
+    this controller names it wins; otherwise the oldest is adopted under its name, so a service
+    whose InferenceService or HTTPRoute was named by another version (upstream AIM Engine before
+    it changed its naming, or this project before it matched upstream) keeps serving from it
+    instead of getting a second one."""
+    if not owned:
+        return None, []
+    kept = next(
+        (o for o in owned if o["metadata"]["name"] == desired_name),
+        min(owned, key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"]["name"])),
+    )
+    return kept, [o for o in owned if o is not kept]

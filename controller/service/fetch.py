@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from api import labels
-from api.naming import NameTooLongError, http_route_name, inference_service_name
+from api.naming import NameTooLongError, http_route_name, inference_service_name, rfc1123
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.common.selection import Overrides
 from controller.kube.client import Kube
+from controller.pipeline.plan import owned_by
 from controller.service.cleanup import CleanupObservation
+from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
 from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
@@ -50,18 +52,27 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
     else:
         _fetch_model_and_template(kube, observed, spec, namespace)
     try:
-        observed.inference_service = kube.get(
-            labels.INFERENCE_SERVICE_API,
-            "InferenceService",
-            inference_service_name(metadata["name"], namespace),
-            namespace,
-        )
+        isvc_name = inference_service_name(metadata["name"], namespace)
     except NameTooLongError:
-        observed.inference_service = None
-    observed.http_route = kube.get(
-        labels.HTTP_ROUTE_API, "HTTPRoute", http_route_name(metadata["name"], namespace), namespace
+        isvc_name = ""
+    observed.inference_service, stale_isvcs = adopt_owned(
+        _owned(kube, labels.INFERENCE_SERVICE_API, "InferenceService", service), isvc_name
     )
+    route_name = http_route_name(metadata["name"], namespace)
+    observed.http_route, stale_routes = adopt_owned(
+        _owned(kube, labels.HTTP_ROUTE_API, "HTTPRoute", service), route_name
+    )
+    observed.stale = stale_isvcs + stale_routes
     return observed
+
+
+def _owned(kube: Kube, api_version: str, kind: str, service: dict[str, Any]) -> list[dict[str, Any]]:
+    """The service's children of `kind`: labelled with it (as this project and upstream label
+    them) and owned by it."""
+    metadata = service["metadata"]
+    selector = f"{labels.SERVICE}={rfc1123(metadata['name'])}"
+    children = kube.list(api_version, kind, metadata["namespace"], label_selector=selector)
+    return [child for child in children if owned_by(child, metadata["uid"])]
 
 
 def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, spec: dict[str, Any], namespace: str) -> None:

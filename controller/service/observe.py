@@ -32,7 +32,11 @@ class ServiceObservation:
     caches: list[dict[str, Any]] = field(default_factory=list)
     """AIMTemplateCaches in the service's namespace."""
     inference_service: dict[str, Any] | None = None
+    """The service's InferenceService: the one it owns, under whatever name (see adopt_owned)."""
     http_route: dict[str, Any] | None = None
+    stale: list[dict[str, Any]] = field(default_factory=list)
+    """Other InferenceServices and HTTPRoutes the service owns (duplicates): deleted once its own
+    is applied."""
     profile: Found | None = None
     """By spec.profile.name: an AIMProfile in the namespace, else an AIMClusterProfile."""
     profile_caches: list[dict[str, Any]] = field(default_factory=list)

@@ -25,7 +25,7 @@ from controller.common.selection import CLUSTER_KIND, Overrides, select_template
 from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
 from controller.pipeline.objects import managed, manifest, with_present
-from controller.pipeline.plan import Event, Plan, owned_by, owner_reference
+from controller.pipeline.plan import Event, Plan, object_ref, owned_by, owner_reference
 from controller.service.common import (
     Resolution,
     mount_cache,
@@ -93,6 +93,8 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     isvc_name = ""
     try:
         isvc_name = inference_service_name(metadata["name"], metadata["namespace"])
+        if observed.inference_service is not None:  # adopted under the name it has
+            isvc_name = observed.inference_service["metadata"]["name"]
     except NameTooLongError as error:
         components.append(
             Component(
@@ -103,6 +105,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     if resolution.build is not None and isvc_name and (not blocking or observed.inference_service is not None):
         inference_service = resolution.build(isvc_name)
         plan.apply.append(inference_service)
+        plan.delete += [object_ref(stale) for stale in observed.stale]
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
         components.append(
             _inference_service_component(
@@ -588,7 +591,8 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
         "apiVersion": labels.HTTP_ROUTE_API,
         "kind": "HTTPRoute",
         "metadata": {
-            "name": http_route_name(metadata["name"], metadata["namespace"]),
+            "name": (observed.http_route or {}).get("metadata", {}).get("name")
+            or http_route_name(metadata["name"], metadata["namespace"]),
             "namespace": metadata["namespace"],
             "labels": propagated_labels(service, observed.runtime_config.spec)
             | {
