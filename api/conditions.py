@@ -16,8 +16,10 @@ class ConditionType(StrEnum):
     """False when the spec refers to something that cannot work (a missing named runtime config,
     routing without a gateway); the object is Failed until the spec or the reference is fixed."""
     DEPENDENCIES_REACHABLE = "DependenciesReachable"
-    """False when the API server or a registry could not be reached; retried. Models set it when
-    their image's registry is unreachable."""
+    """False when the API server, an admission webhook or a registry could not be reached;
+    retried. Models set it when their image's registry is unreachable; every kind sets it
+    (reason AdmissionWebhookUnavailable) while a write it needs is refused because the API server
+    cannot call an admission webhook."""
     AUTH_VALID = "AuthValid"
     """False when credentials (pull secrets, tokens) were refused. Models (reading their image) and
     AIMClusterModelSources (listing registries) set it."""
@@ -168,6 +170,8 @@ class Reason(StrEnum):
     SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - a condition reason, not a secret
     AWAITING_METADATA = "AwaitingMetadata"
     INFRASTRUCTURE_ERROR = "InfrastructureError"
+    # the API server
+    ADMISSION_WEBHOOK_UNAVAILABLE = "AdmissionWebhookUnavailable"
     # downloads
     DOWNLOADING = "Downloading"
     VERIFIED = "Verified"

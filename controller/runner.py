@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from api import labels
+from api.conditions import ConditionType, Reason
 from api.registry import CRDS
 from api.schema.crd import CRDSpec
 from controller import watches as w
 from controller.clock import utc_now
 from controller.kube.client import Kube
+from controller.kube.errors import AdmissionUnavailableError
 from controller.pipeline.apply import needs_apply, with_applied_hash
+from controller.pipeline.conditions import FALSE, Condition, condition_of, set_condition
 from controller.pipeline.plan import Plan
 from controller.registry.client import RegistryClient
 from controller.registry.settings import RegistrySettings
@@ -87,8 +90,19 @@ def is_paused(obj: dict[str, Any]) -> bool:
     return (obj["metadata"].get("annotations") or {}).get(labels.RECONCILIATION_PAUSED) == "true"
 
 
-def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Any) -> None:
-    """Write what the plan asks, skipping children already as desired and status already equal."""
+def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Any, now: str = "") -> None:
+    """Write what the plan asks, skipping children already as desired and status already equal.
+    A child write refused because an admission webhook cannot be called is said on the object's
+    status (DependenciesReachable=False) and retried with back-off by the caller."""
+    try:
+        _write_children(kube, obj, plan, observed)
+    except AdmissionUnavailableError as error:
+        _report_admission_unavailable(kube, obj, plan, str(error), now or utc_now())
+        raise
+    _write_own(kube, obj, plan)
+
+
+def _write_children(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Any) -> None:
     metadata = obj["metadata"]
     where = f"{metadata.get('namespace', '')}/{metadata['name']}".lstrip("/")
     existing: Callable[[str, str], dict[str, Any] | None] = getattr(observed, "existing", lambda kind, name: None)
@@ -101,6 +115,25 @@ def carry_out(kube: Kube, obj: dict[str, Any], plan: Plan, observed: Any) -> Non
     for ref in plan.delete:
         kube.delete(ref.api_version, ref.kind, ref.name, ref.namespace or None)
         log.info("Deleted %s %s for %s %s", ref.kind, ref.name, obj["kind"], where)
+
+
+def _report_admission_unavailable(kube: Kube, obj: dict[str, Any], plan: Plan, message: str, now: str) -> None:
+    """The planned status (or the current one) with DependenciesReachable=False, and one Warning
+    the first time. Status writes do not pass the admission webhooks, so this one goes through."""
+    status = dict(plan.status if plan.status is not None else obj.get("status") or {})
+    condition = Condition(ConditionType.DEPENDENCIES_REACHABLE, FALSE, Reason.ADMISSION_WEBHOOK_UNAVAILABLE, message)
+    was = condition_of(obj, ConditionType.DEPENDENCIES_REACHABLE) or {}
+    status["conditions"] = set_condition(status.get("conditions"), condition, obj["metadata"].get("generation"), now)
+    if status != (obj.get("status") or {}):  # unchanged while it lasts: no write, no watch event
+        kube.patch_status(obj, status)
+    if was.get("reason") != Reason.ADMISSION_WEBHOOK_UNAVAILABLE:
+        kube.event(obj, "Warning", Reason.ADMISSION_WEBHOOK_UNAVAILABLE, message)
+    log.warning("%s %s: %s", obj["kind"], obj["metadata"]["name"], message)
+
+
+def _write_own(kube: Kube, obj: dict[str, Any], plan: Plan) -> None:
+    metadata = obj["metadata"]
+    where = f"{metadata.get('namespace', '')}/{metadata['name']}".lstrip("/")
     # Finalizers first: the patch is guarded by the resourceVersion we read, which a status write
     # would move on.
     if plan.finalizers is not None and plan.finalizers != (metadata.get("finalizers") or []):
@@ -131,7 +164,8 @@ class Reconciler:
         if obj["metadata"].get("deletionTimestamp") and clean_up is not None:
             if finalizer in finalizers:
                 observed = clean_up.fetch(self.context, obj)
-                carry_out(kube, obj, clean_up.plan(observed, self.now()), observed)
+                now = self.now()
+                carry_out(kube, obj, clean_up.plan(observed, now), observed, now)
             return None
         if is_paused(obj):
             log.info("Skipped paused %s %s/%s", self.kind.name, namespace, name)
@@ -140,8 +174,9 @@ class Reconciler:
             # Before anything is created that only the clean-up would remove.
             kube.set_finalizers(obj, [*finalizers, finalizer])
         observed = self.kind.reconcile.fetch(self.context, obj)
-        plan = self.kind.reconcile.plan(observed, self.now())
-        carry_out(kube, obj, plan, observed)
+        now = self.now()
+        plan = self.kind.reconcile.plan(observed, now)
+        carry_out(kube, obj, plan, observed, now)
         return plan.requeue_after
 
 

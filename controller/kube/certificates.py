@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 from kubernetes.client.exceptions import ApiException
 
@@ -37,10 +38,18 @@ class CertificateKeeper:
         log.info("Renewed the webhook serving certificate in Secret %s/%s", self.namespace, self.secret)
         return True
 
-    def run(self, leading: threading.Event, stop: threading.Event, period: float) -> None:
-        while not stop.wait(period):
-            if leading.is_set():
+    def run(self, leading: threading.Event, stop: threading.Event, period: float, poll: float = 1.0) -> None:
+        """Check as soon as this replica leads, then every `period` while it does. A certificate
+        that expired while no controller ran (the webhooks refuse every write then) is renewed
+        when a controller starts, not an hour later."""
+        due: float | None = None  # monotonic time of the next check while leading
+        while not stop.is_set():
+            if not leading.is_set():
+                due = None
+            elif due is None or time.monotonic() >= due:
                 try:
                     self.check_once()
                 except Exception as error:  # retried next period; admission keeps the old pair until then
                     log.warning("Could not check the webhook certificate: %s", error)
+                due = time.monotonic() + period
+            stop.wait(poll)

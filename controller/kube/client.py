@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from api import labels
 from api.registry import CRDS
+from controller.kube.errors import AdmissionUnavailableError, admission_unavailable
 from controller.metrics import ControllerMetrics
 
 log = logging.getLogger(__name__)
@@ -90,18 +91,24 @@ class Kube:
         kind: str = "",
     ) -> Any:
         self.metrics.api_requests.labels(method, kind).inc()
-        return self._api.call_api(
-            path,
-            method,
-            query_params=query or [],
-            header_params={"Accept": "application/json", "Content-Type": content_type},
-            body=body,
-            response_type="object",
-            auth_settings=["BearerToken"],
-            _return_http_data_only=True,
-            _preload_content=True,
-            _request_timeout=30,
-        )
+        try:
+            return self._api.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                body=body,
+                response_type="object",
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=True,
+                _request_timeout=30,
+            )
+        except ApiException as error:
+            message = admission_unavailable(error.status, error.body)
+            if message is not None:
+                raise AdmissionUnavailableError(message) from error
+            raise
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         try:

@@ -54,3 +54,14 @@ def condition_of(obj: dict[str, Any] | None, condition_type: str) -> dict[str, A
 def is_true(obj: dict[str, Any] | None, condition_type: str) -> bool:
     condition = condition_of(obj, condition_type)
     return bool(condition and condition.get("status") == TRUE)
+
+
+def set_condition(
+    conditions: list[dict[str, Any]] | None, condition: Condition, generation: int | None, now: str
+) -> list[dict[str, Any]]:
+    """`conditions` with one condition set (added or replaced; its transition time kept when its
+    status did not change), the others as they are."""
+    previous = [c for c in conditions or [] if c.get("type") == condition.type]
+    [entry] = merge_conditions(previous, [condition], generation, now)
+    others = [c for c in conditions or [] if c.get("type") != condition.type]
+    return sorted([*others, entry], key=lambda c: str(c.get("type")))

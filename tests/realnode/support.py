@@ -19,6 +19,8 @@ CHART = REPO_ROOT / "helm" / "aim-engine"
 RELEASE = "aim"
 SYSTEM_NAMESPACE = "aim-system"
 WEBHOOK_DEPLOYMENT = f"deployment/{RELEASE}-aim-engine-webhook"
+CONTROLLER_DEPLOYMENT = f"deployment/{RELEASE}-aim-engine-controller"
+CERT_SECRET = f"{RELEASE}-aim-engine-webhook-tls"
 LEASE = f"{RELEASE}-aim-engine-controller"
 ON_REAL_NODE = {"kubernetes.io/hostname": NODE_NAME}
 """The chart's pods go to the real node: on a simulated node a container never runs."""

@@ -8,13 +8,22 @@ through the webhooks and were refused, so the namespace hung in Terminating for 
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
+import subprocess
 import time
 from typing import Any
 
+from cryptography import x509
+
+from certs.authority import CertificateAuthority, IssuedCertificate
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
 from tests.conftest import Kubectl
 from tests.realnode.support import (
+    CERT_SECRET,
+    CONTROLLER_DEPLOYMENT,
     RELEASE,
     SYSTEM_NAMESPACE,
     WEBHOOK_DEPLOYMENT,
@@ -22,6 +31,7 @@ from tests.realnode.support import (
     inference_service_of,
     inference_services,
     install_third_party_crds,
+    pods,
     report_ready,
     service,
     wait_ready,
@@ -101,3 +111,66 @@ def test_deletion_gc_and_status_writes_need_no_webhook(chart: ControlPlane, admi
     assert denied.returncode != 0
     assert "spec.routing.pathTemplate" in denied.stderr
     delete_namespace_seconds(admin, "outage-gc")
+
+
+def expired_pair(secret: dict[str, Any]) -> dict[str, str]:
+    """The Secret's data with tls.crt/tls.key replaced by a pair from the same CA (same names, a
+    year's validity) that expired yesterday, as if no controller had run for a year."""
+    data: dict[str, str] = secret["data"]
+    authority = CertificateAuthority(
+        IssuedCertificate(base64.b64decode(data["ca.crt"]), base64.b64decode(data["ca.key"]))
+    )
+    current = x509.load_pem_x509_certificate(base64.b64decode(data["tls.crt"]))
+    names = current.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    dns_names = names.get_values_for_type(x509.DNSName)
+    issued = authority.issue_server(
+        dns_names[0], dns_names, [], dt.timedelta(days=365), now=dt.datetime.now(dt.UTC) - dt.timedelta(days=366)
+    )
+    return data | {
+        "tls.crt": base64.b64encode(issued.cert_pem).decode(),
+        "tls.key": base64.b64encode(issued.key_pem).decode(),
+    }
+
+
+def serving_certificate_expiry(admin: Kubectl) -> dt.datetime:
+    secret = admin.get_json("secret", "-n", SYSTEM_NAMESPACE, CERT_SECRET)
+    return x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"])).not_valid_after_utc
+
+
+def test_an_expired_serving_certificate_is_renewed_when_a_controller_starts(
+    chart: ControlPlane, admin: Kubectl
+) -> None:
+    admin("create", "namespace", "expiry")
+    webhook_pods = {p["metadata"]["name"] for p in wait_ready(admin, "webhook", 2)}
+    probe = service("probe", "expiry")
+
+    def admitted() -> subprocess.CompletedProcess[str]:  # passes both webhooks, stores nothing
+        return admin.apply(probe, "--dry-run=server", check=False)
+
+    admin("scale", "-n", SYSTEM_NAMESPACE, CONTROLLER_DEPLOYMENT, "--replicas=0")
+    wait_until(lambda: not pods(admin, "controller"), 90, "no controller pod left")
+    try:
+        secret = admin.get_json("secret", "-n", SYSTEM_NAMESPACE, CERT_SECRET)
+        admin("replace", "-f", "-", input_text=json.dumps(secret | {"data": expired_pair(secret)}))
+
+        # The webhook pods load what the kubelet writes into their volume; the API server then
+        # refuses every AIM write: the webhooks cannot be called over TLS.
+        def refused_as_expired() -> str | None:
+            result = admitted()
+            return result.stderr if result.returncode and "expired" in result.stderr else None
+
+        refusal = wait_until(refused_as_expired, 150, "the API server to refuse the expired certificate")
+        assert "failed calling webhook" in refusal
+    finally:
+        started = time.monotonic()
+        admin("scale", "-n", SYSTEM_NAMESPACE, CONTROLLER_DEPLOYMENT, "--replicas=2")
+
+    # The first controller to lead renews the Secret at once; the kubelet updates the volume and
+    # the webhooks reload it without a restart.
+    wait_until(lambda: admitted().returncode == 0, 240, "admission to work again after renewal")
+    recovery = time.monotonic() - started
+    print(f"expired certificate: admission back {recovery:.1f}s after the controller was scaled up")
+    assert serving_certificate_expiry(admin) > dt.datetime.now(dt.UTC) + dt.timedelta(days=300)
+    assert {p["metadata"]["name"] for p in pods(admin, "webhook")} == webhook_pods  # reloaded, not restarted
+    wait_ready(admin, "controller", 2)
+    admin("delete", "namespace", "expiry", "--wait=false")

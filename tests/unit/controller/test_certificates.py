@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
+import time
 
 import pytest
 from cryptography import x509
 
 from certs import new_certificate_authority
+from controller.kube.certificates import CertificateKeeper
 from controller.pipeline.certificates import renewed_secret_data
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -56,3 +59,30 @@ def test_a_secret_without_the_ca_key_is_not_ours() -> None:
     data = secret_data(120)
     del data["ca.key"]
     assert renewed_secret_data(data, NOW) is None
+
+
+class CountingKeeper(CertificateKeeper):
+    def __init__(self) -> None:
+        self.checks = threading.Semaphore(0)
+
+    def check_once(self, now: dt.datetime | None = None) -> bool:
+        self.checks.release()
+        return False
+
+
+def test_the_keeper_checks_as_soon_as_it_leads_and_again_after_each_election() -> None:
+    keeper, leading, stop = CountingKeeper(), threading.Event(), threading.Event()
+    thread = threading.Thread(target=keeper.run, args=(leading, stop, 3600.0, 0.01))
+    thread.start()
+    try:
+        assert not keeper.checks.acquire(timeout=0.1)  # a follower never writes the Secret
+        leading.set()
+        assert keeper.checks.acquire(timeout=2)  # at once, not after the hour
+        assert not keeper.checks.acquire(timeout=0.1)  # then only every period
+        leading.clear()
+        time.sleep(0.05)
+        leading.set()
+        assert keeper.checks.acquire(timeout=2)  # leading again: checked again at once
+    finally:
+        stop.set()
+        thread.join(timeout=2)

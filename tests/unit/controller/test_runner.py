@@ -12,6 +12,7 @@ import pytest
 
 from api import labels
 from controller.kube.client import Kube
+from controller.kube.errors import AdmissionUnavailableError, admission_unavailable
 from controller.pipeline.apply import with_applied_hash
 from controller.pipeline.plan import Event, ObjectRef, Plan
 from controller.runner import Context, Kind, Reconciler, Stage, carry_out
@@ -158,3 +159,70 @@ def test_carry_out_without_an_observation_of_children_applies_all() -> None:
     kube = RecordingKube()
     carry_out(cast(Kube, kube), thing(), Plan(apply=[CHILD]), object())
     assert kube.calls == [("apply", "ConfigMap", "c")]
+
+
+UNREACHABLE = 'Internal error occurred: failed calling webhook "vaimmodel.aim.eai.amd.com": connection refused'
+
+
+@dataclass
+class RefusingKube(RecordingKube):
+    """Refuses child writes as kube-apiserver does while an admission webhook cannot be called."""
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        raise AdmissionUnavailableError(UNREACHABLE)
+
+    def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
+        self.calls.append(("status",))
+        self.conditions = {str(c["type"]): (str(c["status"]), str(c["reason"])) for c in status["conditions"]}
+
+
+def test_a_child_refused_for_an_unreachable_webhook_is_said_on_status_and_retried() -> None:
+    planned = {"status": "Pending", "conditions": [{"type": "Ready", "status": "False", "reason": "X"}]}
+    kube = RefusingKube({"x": thing()})
+    descriptor = Kind(
+        "AIMService", "v1alpha2", Stage(lambda c, o: Observed(), lambda o, n: Plan([CHILD], status=planned))
+    )
+    with pytest.raises(AdmissionUnavailableError):  # the work queue retries with back-off
+        Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings()), now=lambda: NOW).reconcile("team", "x")
+    assert kube.calls == [("status",), ("event", "Warning", "AdmissionWebhookUnavailable")]
+    assert kube.conditions == {
+        "DependenciesReachable": ("False", "AdmissionWebhookUnavailable"),
+        "Ready": ("False", "X"),
+    }
+
+
+def test_nothing_is_written_again_while_the_webhook_stays_unreachable() -> None:
+    first = RefusingKube()
+    planned = {"status": "Pending"}
+    with pytest.raises(AdmissionUnavailableError):
+        carry_out(cast(Kube, first), thing(), Plan(apply=[CHILD], status=planned), Observed(), NOW)
+    reported = thing()
+    reported["status"] = planned | {
+        "conditions": [
+            {
+                "type": "DependenciesReachable",
+                "status": "False",
+                "reason": "AdmissionWebhookUnavailable",
+                "message": UNREACHABLE,
+                "lastTransitionTime": NOW,
+            }
+        ]
+    }
+    again = RefusingKube()
+    with pytest.raises(AdmissionUnavailableError):
+        carry_out(cast(Kube, again), reported, Plan(apply=[CHILD], status=planned), Observed(), NOW)
+    assert again.calls == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "unavailable"),
+    [
+        pytest.param(500, '{"message": "' + UNREACHABLE.replace('"', '\\"') + '"}', True, id="webhook-unreachable"),
+        pytest.param(500, '{"message": "etcdserver: request timed out"}', False, id="other-server-error"),
+        pytest.param(400, '{"message": "admission webhook \\"vaimmodel\\" denied the request"}', False, id="denied"),
+        pytest.param(500, "failed calling webhook (not JSON)", True, id="plain-text-body"),
+        pytest.param(500, None, False, id="no-body"),
+    ],
+)
+def test_which_refusals_mean_an_unreachable_webhook(status: int, body: str | None, unavailable: bool) -> None:
+    assert (admission_unavailable(status, body) is not None) is unavailable
