@@ -103,7 +103,7 @@ def as_expected(isvc: dict[str, Any]) -> bool:
     )
 
 
-def run(count: int, resync_seconds: float) -> dict[str, Any]:
+def run(count: int, resync_seconds: float, store: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="aim-bench-controller-") as tmp:
         crds = sorted((REPO / "crds").glob("*.yaml")) + third_party_crds()
         with ControlPlane(ControlPlaneOptions(workdir=Path(tmp), crd_paths=crds)) as plane:
@@ -116,6 +116,7 @@ def run(count: int, resync_seconds: float) -> dict[str, Any]:
                 env={
                     "AIM_CONTROLLER_METRICS_PORT": str(metrics_port),
                     "AIM_CONTROLLER_RESYNC_SECONDS": str(resync_seconds),
+                    "AIM_CONTROLLER_STORE": "true" if store else "false",
                 }
             )
             metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
@@ -175,6 +176,7 @@ def run(count: int, resync_seconds: float) -> dict[str, Any]:
     resync_reconciles = after_resync.get("reconciles", 0) - quiet.get("reconciles", 0)
     resync_reads = after_resync.get("GET", 0) - quiet.get("GET", 0)
     return {
+        "store": store,
         "services": count,
         "admitted_and_stored_s": round(admitted, 1),
         "converged_s": round(convergence, 1),
@@ -183,6 +185,9 @@ def run(count: int, resync_seconds: float) -> dict[str, Any]:
         "rollout": {
             "reconciles": at_convergence.get("reconciles", 0),
             "requests_by_verb": {k: v for k, v in at_convergence.items() if k != "reconciles"},
+            "requests_per_service": round(
+                sum(v for k, v in at_convergence.items() if k in ("GET", "POST", "PUT", "PATCH")) / count, 2
+            ),
             "requests_per_reconcile": round(
                 sum(v for k, v in at_convergence.items() if k in ("GET", "POST", "PUT", "PATCH"))
                 / max(1, at_convergence.get("reconciles", 1)),
@@ -201,10 +206,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--resync-seconds", type=float, default=30)
+    parser.add_argument(
+        "--compare-store",
+        action="store_true",
+        help="also run with every read from the API server (AIM_CONTROLLER_STORE=false), alternating",
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
-    results = run(args.services, args.resync_seconds)
-    emit(results, args.output)
+    if not args.compare_store:
+        emit(run(args.services, args.resync_seconds), args.output)
+        return 0
+    runs = [run(args.services, args.resync_seconds, store) for store in (False, True, False, True)]
+    server, memory = [r for r in runs if not r["store"]], [r for r in runs if r["store"]]
+
+    def mean(rs: list[dict[str, Any]], *path: str) -> float:
+        values = []
+        for r in rs:
+            value: Any = r
+            for key in path:
+                value = value[key]
+            values.append(float(value))
+        return sum(values) / len(values)
+
+    summary = {
+        "converged_over_admission": {
+            "server_reads": mean(server, "converged_over_admission"),
+            "store_reads": mean(memory, "converged_over_admission"),
+        },
+        "requests_per_service": {
+            "server_reads": mean(server, "rollout", "requests_per_service"),
+            "store_reads": mean(memory, "rollout", "requests_per_service"),
+        },
+        "peak_rss_mib": {
+            "server_reads": mean(server, "controller_rss_mib", "peak"),
+            "store_reads": mean(memory, "controller_rss_mib", "peak"),
+        },
+    }
+    emit({"runs": runs, "summary": summary}, args.output)
     return 0
 
 

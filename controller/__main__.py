@@ -18,12 +18,13 @@ from kubernetes import client, config
 
 from api.registry import CRDS
 from controller.crdwatch import LateCrds, register_late_crds
-from controller.handlers import THIRD_PARTY_GROUPS, configure, register
+from controller.handlers import THIRD_PARTY_GROUPS, configure, register, stored_types
 from controller.kinds import BY_NAME, KINDS
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
 from controller.kube.leader import LeaderElector
 from controller.kube.storage_migration import migrate_while_leading
+from controller.kube.store import ObjectStore
 from controller.metrics import ControllerMetrics
 from controller.pipeline.workqueue import WorkQueue
 from controller.runner import Context, Reconciler, build_reconcilers
@@ -92,6 +93,35 @@ def on_elected(
     threading.Thread(target=migrate_while_leading, args=(kube, crds, leading, stop), daemon=True).start()
 
 
+def relist(kube: Kube, store: ObjectStore) -> list[tuple[str, str, str]]:
+    """Every stored kind listed from the API server into the store; (kind, namespace, name) of
+    the objects found gone."""
+    removed = []
+    for api_version, kind in store.kinds():
+        items, revision = kube.list_from_server(api_version, kind)
+        removed += [(kind, *key) for key in store.replace_all(api_version, kind, items, revision)]
+    return removed
+
+
+def keep_relisting(
+    kube: Kube,
+    store: ObjectStore,
+    queue: WorkQueue[ObjectKey],
+    index: ServiceIndex,
+    period: float,
+    stop: threading.Event,
+) -> None:
+    while not stop.wait(period):
+        try:
+            removed = relist(kube, store)
+        except Exception as error:  # the next period tries again; the watches keep the store meanwhile
+            log.warning("Could not list the watched kinds again: %s", error)
+            continue
+        if removed:  # their deletion events were missed, and with them what they enqueue
+            log.info("Dropped %d objects deleted while a watch was re-established: %s", len(removed), removed[:5])
+            enqueue_all(queue, index)
+
+
 def replica_identity() -> str:
     """Who this replica is, for the Lease and kopf: the pod name (its hostname) and a random
     suffix, so a restarted container never inherits its predecessor's leadership by name."""
@@ -111,7 +141,8 @@ def main() -> int:
     queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: BY_NAME[key[0]].urgent)
     index = ServiceIndex()
     registry = kopf.OperatorRegistry()
-    register(registry, queue, index, KINDS)
+    store = ObjectStore(stored_types(KINDS)) if settings.store else None
+    register(registry, queue, index, KINDS, store)
     late_crds = LateCrds(registry, THIRD_PARTY_GROUPS)
     register_late_crds(late_crds)
 
@@ -148,6 +179,18 @@ def main() -> int:
         keeper = CertificateKeeper(kube, settings.lease_namespace, settings.webhook_secret)
         threads.append(
             threading.Thread(target=keeper.run, args=(leading, stop, settings.certificate_check_seconds), daemon=True)
+        )
+    if store is not None:
+        # Filled before any worker runs: a reconcile never reads a half-listed kind.
+        relist(kube, store)
+        kube.store = store
+        log.info("Serving reads of %d watched kinds from memory (%d objects)", len(store.kinds()), store.size())
+        threads.append(
+            threading.Thread(
+                target=keep_relisting,
+                args=(kube, store, queue, index, settings.store_relist_seconds, stop),
+                daemon=True,
+            )
         )
     threads += [
         threading.Thread(target=work, args=(queue, reconcilers, metrics, leading, stop), daemon=True)

@@ -14,6 +14,8 @@ from typing import Any
 import kopf
 
 from api import labels
+from controller.kube.client import kind_of
+from controller.kube.store import ObjectStore
 from controller.pipeline.workqueue import WorkQueue
 from controller.runner import Kind
 from controller.settings import ControllerSettings
@@ -47,13 +49,36 @@ def watches_by_resource(kinds: tuple[Kind, ...], index: ServiceIndex) -> dict[Re
     return dict(grouped)
 
 
+def stored_types(kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
+    """(apiVersion, kind) of every resource watched in full (no label filter): what the
+    controller's in-memory store can serve."""
+    resources = {watch.resource for kind in kinds for watch in (Watch(kind.resource, _no_keys), *kind.watches)}
+    found = []
+    for resource in sorted(resources, key=lambda r: (r.group, r.plural)):
+        if resource.labels:
+            continue
+        api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+        found.append((api_version, kind_of(api_version, resource.plural)))
+    return found
+
+
+def _no_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    return []
+
+
 def register(
-    registry: kopf.OperatorRegistry, queue: WorkQueue[ObjectKey], index: ServiceIndex, kinds: tuple[Kind, ...]
+    registry: kopf.OperatorRegistry,
+    queue: WorkQueue[ObjectKey],
+    index: ServiceIndex,
+    kinds: tuple[Kind, ...],
+    store: ObjectStore | None = None,
 ) -> None:
     for resource, watches in watches_by_resource(kinds, index).items():
 
         def changed(body: kopf.Body, type: str | None, _watches: list[Deduplicated] = watches, **_: Any) -> None:
             event = Event(body, deleted=type == "DELETED")
+            if store is not None:  # before the keys: a reconcile must see what enqueued it
+                store.observe(body, deleted=event.deleted)
             for watch in _watches:
                 for key in watch.keys(event, index):
                     queue.add(key)

@@ -14,6 +14,12 @@ class ControllerMetrics:
             ["verb", "kind"],
             registry=self.registry,
         )
+        self.store_reads = Counter(
+            "aim_controller_store_reads",
+            "Reads served from the controller's in-memory view of a watched kind, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
         self.reconciles = Counter(
             "aim_controller_reconciles",
             "Reconciles run, by kind and result",

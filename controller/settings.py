@@ -17,6 +17,12 @@ class ControllerSettings(BaseSettings):
     """Reconciles running at once (different objects; one object is never reconciled twice at once)."""
     resync_seconds: float = 300.0
     """Every known service is reconciled again at this period, whatever the watches said."""
+    store: bool = True
+    """Read the kinds watched in full (AIM kinds, nodes) from the controller's in-memory view
+    (controller.kube.store) instead of the API server; false reads everything from the server."""
+    store_relist_seconds: float = 600.0
+    """The in-memory view is listed again at this period, dropping objects whose deletion a watch
+    restart hid."""
     watch_server_timeout: int = 300
     """Seconds the API server keeps a watch open before the controller re-establishes it."""
     watch_client_timeout: int = 330

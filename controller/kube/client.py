@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from api import labels
 from api.registry import CRDS
 from controller.kube.errors import AdmissionUnavailableError, admission_unavailable
+from controller.kube.store import ObjectStore
 from controller.metrics import ControllerMetrics
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,18 @@ def resource_type(api_version: str, kind: str) -> ResourceType:
     return _TYPES[(api_version, kind)]
 
 
+def kind_of(api_version: str, plural: str) -> str:
+    """The kind a resource (API version and plural) serves."""
+    return next(t.kind for t in _TYPES.values() if t.api_version == api_version and t.plural == plural)
+
+
 class Kube:
     def __init__(self, api_client: client.ApiClient, field_manager: str, metrics: ControllerMetrics | None = None):
         self._api = api_client
         self.field_manager = field_manager
         self.metrics = metrics or ControllerMetrics()
+        self.store: ObjectStore | None = None
+        """Reads of the kinds it serves come from memory (set by the entry point)."""
 
     def _call(
         self,
@@ -110,7 +118,17 @@ class Kube:
                 raise AdmissionUnavailableError(message) from error
             raise
 
+    def _remember(self, written: dict[str, Any]) -> dict[str, Any]:
+        """What a write returned goes into the store at once (ordered by resourceVersion like any
+        event), so the next reconcile does not read its own write as missing and conflict on it."""
+        if self.store is not None and "metadata" in written:
+            self.store.observe(written)
+        return written
+
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        if self.store is not None and self.store.serves(api_version, kind):
+            self.metrics.store_reads.labels(kind).inc()
+            return self.store.get(api_version, kind, name, namespace)
         try:
             obj: dict[str, Any] = self._call("GET", resource_type(api_version, kind).path(namespace, name), kind=kind)
         except ApiException as error:
@@ -122,18 +140,29 @@ class Kube:
     def list(
         self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
+        if self.store is not None and self.store.serves(api_version, kind):
+            stored = self.store.list(api_version, kind, namespace, label_selector)
+            if stored is not None:
+                self.metrics.store_reads.labels(kind).inc()
+                return stored
+        return self.list_from_server(api_version, kind, namespace, label_selector)[0]
+
+    def list_from_server(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> tuple[Objects, str | None]:
+        """The items and the list's resourceVersion, read from the API server."""
         query = [("labelSelector", label_selector)] if label_selector else []
         try:
             result = self._call("GET", resource_type(api_version, kind).path(namespace), query=query, kind=kind)
         except ApiException as error:
             if error.status == 404:  # the CRD is not installed: nothing of that kind exists
-                return []
+                return [], None
             raise
         items: list[dict[str, Any]] = result.get("items") or []
         for item in items:  # list items come without their type
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
-        return items
+        return items, (result.get("metadata") or {}).get("resourceVersion")
 
     def list_resource(self, resource: ResourceType) -> Objects:
         """Every object of a resource type, in all namespaces."""
@@ -159,21 +188,21 @@ class Kube:
         applied: dict[str, Any] = self._call(
             "PATCH", path, obj, query, "application/apply-patch+yaml", kind=obj["kind"]
         )
-        return applied
+        return self._remember(applied)
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
         metadata = obj["metadata"]
         created: dict[str, Any] = self._call(
             "POST", resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace")), obj, kind=obj["kind"]
         )
-        return created
+        return self._remember(created)
 
     def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
         """PUT, guarded by metadata.resourceVersion: raises Conflict when someone wrote first."""
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
         replaced: dict[str, Any] = self._call("PUT", path, obj, kind=obj["kind"])
-        return replaced
+        return self._remember(replaced)
 
     def patch_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         """Merge-patch `status`; keys the controller stopped setting are removed (null)."""
@@ -181,7 +210,9 @@ class Kube:
         body = {"status": {key: None for key in previous if key not in status} | status}
         metadata = obj["metadata"]
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"], "status")
-        self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"] + "/status")
+        self._remember(
+            self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"] + "/status")
+        )
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
         """Delete with background propagation; an object already gone is not an error."""
@@ -207,7 +238,7 @@ class Kube:
         metadata = obj["metadata"]
         body = {"metadata": {"finalizers": list(finalizers), "resourceVersion": metadata["resourceVersion"]}}
         path = resource_type(obj["apiVersion"], obj["kind"]).path(metadata.get("namespace"), metadata["name"])
-        self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"])
+        self._remember(self._call("PATCH", path, body, content_type="application/merge-patch+json", kind=obj["kind"]))
 
     def pod_log_tail(self, name: str, namespace: str, lines: int = 50) -> str:
         """The last lines of a pod's log ("" when the pod or its log is gone)."""

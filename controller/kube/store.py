@@ -1,0 +1,180 @@
+"""The controller's in-memory view of the kinds it watches in full (an informer cache): the
+reconcilers read models, templates, caches, runtime configs, services and nodes from here instead
+of the API server, which is then read only for kinds not watched (or watched through a label
+filter: the store would hold only part of them).
+
+Fed by the same kopf watches that enqueue work (controller.handlers: the store is updated before
+the key is queued, so a reconcile never starts on an event whose object it cannot see), filled by
+one LIST per kind before the workers start, and made whole again by a periodic re-list: kopf does
+not report objects deleted while its watch was re-established (after "410 Gone"), so without it a
+deleted object could linger.
+
+Stale reads are safe: every write the controller makes is a server-side apply (idempotent), a
+resourceVersion-guarded replace or finalizer patch (a conflict is retried with the newer object),
+or a status patch computed from the object it read — and the event of any newer object enqueues
+the key again, so the last reconcile always sees the last spec.
+
+Ordering uses resourceVersion as a number. Kubernetes calls it opaque; every etcd-backed API
+server makes it etcd's revision, an increasing integer. Where one is not a number the newer
+arrival wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Obj = dict[str, Any]
+TypeKey = tuple[str, str]
+"""(apiVersion, kind): the store serves a kind only in the version it watches."""
+ObjKey = tuple[str, str]
+"""(namespace, name); namespace is "" for cluster-scoped kinds."""
+
+
+def _revision(obj: Mapping[str, Any]) -> int | None:
+    try:
+        return int(obj["metadata"].get("resourceVersion") or "")
+    except ValueError:
+        return None
+
+
+def _newer_or_same(candidate: int | None, than: int | None) -> bool:
+    return candidate is None or than is None or candidate >= than
+
+
+def parse_selector(selector: str | None) -> list[tuple[str, str | None]] | None:
+    """Equality (`k=v`, `k==v`) and existence (`k`) terms, all required; None for any other form
+    (`!=`, `in`, `!k`): such lists go to the API server."""
+    if not selector:
+        return []
+    terms: list[tuple[str, str | None]] = []
+    for term in selector.split(","):
+        term = term.strip()
+        if any(token in term for token in ("!", " in ", " notin ", "(")):
+            return None
+        key, sep, value = term.partition("==") if "==" in term else term.partition("=")
+        terms.append((key.strip(), value.strip() if sep else None))
+    return terms
+
+
+def _matches(obj: Obj, terms: list[tuple[str, str | None]]) -> bool:
+    obj_labels: Mapping[str, str] = obj["metadata"].get("labels") or {}
+    return all(key in obj_labels and (value is None or obj_labels[key] == value) for key, value in terms)
+
+
+@dataclass
+class _Objects:
+    """One kind's objects, and the revisions of recent deletions (so that a re-list taken
+    before a deletion does not bring the object back)."""
+
+    items: dict[ObjKey, Obj] = field(default_factory=dict)
+    deleted: dict[ObjKey, int | None] = field(default_factory=dict)
+    listed: bool = False
+
+
+class ObjectStore:
+    """Thread-safe: kopf's event loop writes, the reconcile workers read. Readers get copies, so a
+    planner that changes what it read cannot change the store."""
+
+    def __init__(self, kinds: Iterable[TypeKey]) -> None:
+        self._kinds: dict[TypeKey, _Objects] = {kind: _Objects() for kind in kinds}
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def _key(obj: Mapping[str, Any]) -> ObjKey:
+        metadata = obj["metadata"]
+        return (str(metadata.get("namespace") or ""), str(metadata["name"]))
+
+    def kinds(self) -> list[TypeKey]:
+        return list(self._kinds)
+
+    def serves(self, api_version: str, kind: str) -> bool:
+        """Whether reads of this kind can come from memory: watched, and listed once."""
+        objects = self._kinds.get((api_version, kind))
+        return objects is not None and objects.listed
+
+    def observe(self, obj: Mapping[str, Any], deleted: bool = False) -> None:
+        """A watch event: the object as it now is (or as it was when deleted)."""
+        objects = self._kinds.get((str(obj.get("apiVersion")), str(obj.get("kind"))))
+        if objects is None:
+            return
+        key, revision = self._key(obj), _revision(obj)
+        with self._lock:
+            current = objects.items.get(key)
+            if current is not None and not _newer_or_same(revision, _revision(current)):
+                return  # an older copy (kopf re-listing) after a newer event
+            if deleted:
+                objects.items.pop(key, None)
+                objects.deleted[key] = revision
+            else:
+                if key in objects.deleted and not _newer_or_same(revision, objects.deleted[key]):
+                    return
+                objects.deleted.pop(key, None)
+                objects.items[key] = copy.deepcopy(dict(obj))
+
+    def replace_all(self, api_version: str, kind: str, items: list[Obj], list_revision: str | None) -> list[ObjKey]:
+        """A LIST of every object of a kind at `list_revision`: objects it does not hold are gone
+        unless an event newer than the list brought them. Returns the keys removed."""
+        objects = self._kinds[(api_version, kind)]
+        try:
+            at: int | None = int(list_revision or "")
+        except ValueError:
+            at = None
+        listed = {self._key(item): item for item in items}
+        removed: list[ObjKey] = []
+        with self._lock:
+            for key, held in list(objects.items.items()):
+                if key not in listed and not _newer_or_same(_revision(held), None if at is None else at + 1):
+                    del objects.items[key]
+                    removed.append(key)
+            for key, item in listed.items():
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+                current = objects.items.get(key)
+                if current is not None and not _newer_or_same(_revision(item), _revision(current)):
+                    continue
+                if key in objects.deleted and not _newer_or_same(_revision(item), objects.deleted[key]):
+                    continue
+                objects.items[key] = item
+            # Deletions the list already reflects need no memory any more.
+            objects.deleted = {
+                key: revision
+                for key, revision in objects.deleted.items()
+                if at is None or revision is None or revision > at
+            }
+            objects.listed = True
+        return removed
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        objects = self._kinds[(api_version, kind)]
+        with self._lock:
+            self.hits += 1
+            found = objects.items.get((namespace or "", name))
+        # Stored objects are replaced, never changed in place: copying outside the lock is safe.
+        return copy.deepcopy(found) if found is not None else None
+
+    def list(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[Obj] | None:
+        """Objects of a kind (in `namespace`, or all), or None when the selector is one the store
+        does not evaluate."""
+        terms = parse_selector(label_selector)
+        if terms is None:
+            return None
+        objects = self._kinds[(api_version, kind)]
+        with self._lock:
+            self.hits += 1
+            found = [
+                obj
+                for (obj_namespace, _), obj in objects.items.items()
+                if (namespace is None or obj_namespace == namespace) and _matches(obj, terms)
+            ]
+        return copy.deepcopy(found)
+
+    def size(self) -> int:
+        with self._lock:
+            return sum(len(objects.items) for objects in self._kinds.values())

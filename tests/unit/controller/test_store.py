@@ -1,0 +1,138 @@
+"""The controller's in-memory view of watched kinds: events and re-lists in any order leave it
+holding what the API server holds, and reads cannot change it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from controller.handlers import stored_types
+from controller.kinds import KINDS
+from controller.kube.store import ObjectStore, parse_selector
+
+V2 = "aim.eai.amd.com/v1alpha2"
+MODEL = (V2, "AIMModel")
+
+
+def model(name: str, revision: int, namespace: str = "team", **labels: str) -> dict[str, Any]:
+    metadata = {"name": name, "namespace": namespace, "resourceVersion": str(revision), "labels": labels}
+    return {"apiVersion": V2, "kind": "AIMModel", "metadata": metadata, "spec": {"revision": revision}}
+
+
+def listed_store(*items: dict[str, Any], at: int = 100) -> ObjectStore:
+    store = ObjectStore([MODEL])
+    store.replace_all(*MODEL, list(items), str(at))
+    return store
+
+
+def held(store: ObjectStore, name: str) -> int | None:
+    found = store.get(*MODEL, name, "team")
+    return None if found is None else int(found["metadata"]["resourceVersion"])
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([("a", 5, False)], 5),
+        ([("a", 5, False), ("a", 7, False)], 7),
+        ([("a", 7, False), ("a", 5, False)], 7),  # kopf re-listing an older copy after a newer event
+        ([("a", 5, False), ("a", 6, True)], None),
+        ([("a", 6, True), ("a", 5, False)], None),  # a late copy does not bring a deleted object back
+        ([("a", 6, True), ("a", 9, False)], 9),  # created again under the same name
+    ],
+    ids=["added", "modified", "older-after-newer", "deleted", "older-after-delete", "recreated"],
+)
+def test_events_in_any_order(events: list[tuple[str, int, bool]], expected: int | None) -> None:
+    store = listed_store()
+    for name, revision, deleted in events:
+        store.observe(model(name, revision), deleted=deleted)
+    assert held(store, "a") == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "listed", "at", "expected"),
+    [
+        ([("a", 5, False)], [], 100, None),  # deleted while no watch ran: the re-list drops it
+        ([("a", 150, False)], [], 100, 150),  # created after the list was taken: kept
+        ([("a", 5, False)], [("a", 50)], 100, 50),
+        ([("a", 150, False)], [("a", 50)], 100, 150),  # the list is older than the event
+        ([("a", 150, True)], [("a", 50)], 100, None),  # deleted after the list was taken
+        ([("a", 60, True)], [("a", 120)], 130, 120),  # recreated before the list
+    ],
+    ids=["ghost", "newer-than-list", "refreshed", "event-newer", "deleted-after-list", "recreated"],
+)
+def test_a_relist_reconciles_with_what_events_said(
+    before: list[tuple[str, int, bool]], listed: list[tuple[str, int]], at: int, expected: int | None
+) -> None:
+    store = listed_store()
+    for name, revision, deleted in before:
+        store.observe(model(name, revision), deleted=deleted)
+    removed = store.replace_all(*MODEL, [model(n, r) for n, r in listed], str(at))
+    assert held(store, "a") == expected
+    assert removed == ([("team", "a")] if before == [("a", 5, False)] and not listed else [])
+
+
+def test_a_kind_is_served_only_once_listed() -> None:
+    store = ObjectStore([MODEL])
+    store.observe(model("a", 5))
+    assert not store.serves(*MODEL)  # an event alone does not say what else exists
+    store.replace_all(*MODEL, [], "1")
+    assert store.serves(*MODEL)
+    assert not store.serves(V2, "AIMService")
+
+
+@pytest.mark.parametrize(
+    ("selector", "namespace", "names"),
+    [
+        (None, None, ["a", "b", "c"]),
+        (None, "team", ["a", "b"]),
+        ("app=x", None, ["a", "c"]),
+        ("app==x,tier", "team", ["a"]),
+        ("tier", None, ["a", "b"]),
+        ("app=y", None, []),
+    ],
+)
+def test_list_by_namespace_and_labels(selector: str | None, namespace: str | None, names: list[str]) -> None:
+    store = listed_store(
+        model("a", 1, app="x", tier="1"),
+        model("b", 2, tier="2"),
+        model("c", 3, namespace="other", app="x"),
+    )
+    found = store.list(*MODEL, namespace, selector)
+    assert found is not None
+    assert sorted(o["metadata"]["name"] for o in found) == names
+
+
+@pytest.mark.parametrize("selector", ["app!=x", "!app", "app in (x,y)", "app notin (x)"])
+def test_selectors_the_store_does_not_evaluate_go_to_the_server(selector: str) -> None:
+    assert parse_selector(selector) is None
+    assert listed_store(model("a", 1)).list(*MODEL, None, selector) is None
+
+
+def test_readers_get_copies() -> None:
+    store = listed_store(model("a", 1))
+    store.get(*MODEL, "a", "team")["spec"]["revision"] = 99  # type: ignore[index]
+    listed = store.list(*MODEL)
+    assert listed is not None
+    listed[0]["metadata"]["labels"]["new"] = "x"
+    again = store.get(*MODEL, "a", "team")
+    assert again is not None
+    assert again["spec"]["revision"] == 1
+    assert again["metadata"]["labels"] == {}
+
+
+def test_cluster_scoped_objects_have_no_namespace() -> None:
+    kind = (V2, "AIMClusterModel")
+    store = ObjectStore([kind])
+    cluster_model = {"apiVersion": V2, "kind": "AIMClusterModel", "metadata": {"name": "m", "resourceVersion": "3"}}
+    store.replace_all(*kind, [cluster_model], "3")
+    assert store.get(*kind, "m") is not None
+    assert store.get(*kind, "m", None) is not None
+
+
+def test_the_store_holds_every_kind_watched_in_full_and_no_label_filtered_one() -> None:
+    kinds = {kind for _, kind in stored_types(KINDS)}
+    assert {"AIMService", "AIMModel", "AIMClusterModel", "AIMServiceTemplate", "AIMTemplateCache", "Node"} <= kinds
+    assert not kinds & {"Job", "PersistentVolumeClaim", "InferenceService", "HTTPRoute"}  # watched by label only
+    assert ("aim.eai.amd.com/v1alpha1", "AIMServiceTemplate") in stored_types(KINDS)
