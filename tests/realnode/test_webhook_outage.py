@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import ssl
 import subprocess
 import time
 from typing import Any
@@ -137,6 +138,19 @@ def serving_certificate_expiry(admin: Kubectl) -> dt.datetime:
     return x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"])).not_valid_after_utc
 
 
+WEBHOOK_PORT = 9443
+
+
+def served_expiries(admin: Kubectl) -> list[dt.datetime]:
+    """The expiry of the certificate each webhook pod serves now, read from the host by a TLS
+    handshake with the pod (the pods' address range is routed to the node)."""
+    expiries = []
+    for pod in pods(admin, "webhook"):
+        pem = ssl.get_server_certificate((pod["status"]["podIP"], WEBHOOK_PORT), timeout=5)
+        expiries.append(x509.load_pem_x509_certificate(pem.encode()).not_valid_after_utc)
+    return expiries
+
+
 def test_an_expired_serving_certificate_is_renewed_when_a_controller_starts(
     chart: ControlPlane, admin: Kubectl
 ) -> None:
@@ -153,24 +167,44 @@ def test_an_expired_serving_certificate_is_renewed_when_a_controller_starts(
         secret = admin.get_json("secret", "-n", SYSTEM_NAMESPACE, CERT_SECRET)
         admin("replace", "-f", "-", input_text=json.dumps(secret | {"data": expired_pair(secret)}))
 
-        # The webhook pods load what the kubelet writes into their volume; the API server then
-        # refuses every AIM write: the webhooks cannot be called over TLS.
+        # Both webhook pods load what the kubelet writes into their volume (each in its own time).
+        now = dt.datetime.now(dt.UTC)
+        wait_until(
+            lambda: all(expiry < now for expiry in served_expiries(admin)) or None,
+            240,
+            "both webhook pods to serve the expired certificate",
+            interval=2,
+            max_interval=2,
+        )
+
+        # The API server now refuses every AIM write. It checks the certificate at the handshake,
+        # so a connection opened before may still work: probes further apart than the webhook's
+        # keep-alive (5 s) make it open a new one.
         def refused_as_expired() -> str | None:
             result = admitted()
             return result.stderr if result.returncode and "expired" in result.stderr else None
 
-        refusal = wait_until(refused_as_expired, 150, "the API server to refuse the expired certificate")
+        refusal = wait_until(refused_as_expired, 60, "the API server to refuse it", interval=8, max_interval=8)
         assert "failed calling webhook" in refusal
     finally:
         started = time.monotonic()
         admin("scale", "-n", SYSTEM_NAMESPACE, CONTROLLER_DEPLOYMENT, "--replicas=2")
 
-    # The first controller to lead renews the Secret at once; the kubelet updates the volume and
-    # the webhooks reload it without a restart.
-    wait_until(lambda: admitted().returncode == 0, 240, "admission to work again after renewal")
+    # The first controller to lead renews the Secret at once; the kubelet updates the volumes and
+    # the webhooks reload them without a restart.
+    wait_until(lambda: serving_certificate_expiry(admin) > dt.datetime.now(dt.UTC) or None, 120, "the Secret renewed")
+    renewed = time.monotonic() - started
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=300)
+    wait_until(
+        lambda: all(expiry > later for expiry in served_expiries(admin)) or None,
+        240,
+        "both webhook pods to serve the renewed certificate",
+        interval=2,
+        max_interval=2,
+    )
+    wait_until(lambda: admitted().returncode == 0, 60, "admission to work again", interval=2, max_interval=2)
     recovery = time.monotonic() - started
-    print(f"expired certificate: admission back {recovery:.1f}s after the controller was scaled up")
-    assert serving_certificate_expiry(admin) > dt.datetime.now(dt.UTC) + dt.timedelta(days=300)
+    print(f"expired certificate: Secret renewed {renewed:.1f}s, admission back {recovery:.1f}s after scaling up")
     assert {p["metadata"]["name"] for p in pods(admin, "webhook")} == webhook_pods  # reloaded, not restarted
     wait_ready(admin, "controller", 2)
     admin("delete", "namespace", "expiry", "--wait=false")
