@@ -34,6 +34,17 @@ class DownloaderSettings(BaseModel):
     progress_interval: float = Field(5.0, gt=0, validation_alias="PROGRESS_INTERVAL")
     termination_log: Path = Field(Path("/dev/termination-log"), validation_alias="AIM_TERMINATION_LOG")
 
+    # Test hooks (downloader.simulation): on when set to anything but an empty string.
+    debug_cause_failure: bool = Field(False, validation_alias="AIM_DEBUG_CAUSE_FAILURE")
+    debug_cause_hang: bool = Field(False, validation_alias="AIM_DEBUG_CAUSE_HANG")
+    debug_simulate_download: bool = Field(False, validation_alias="AIM_DEBUG_SIMULATE_DOWNLOAD")
+    debug_download_duration: float = Field(10.0, ge=0, validation_alias="AIM_DEBUG_DOWNLOAD_DURATION")
+    debug_verify_duration: float = Field(10.0, ge=0, validation_alias="AIM_DEBUG_VERIFY_DURATION")
+    debug_verify_fail: bool = Field(False, validation_alias="AIM_DEBUG_VERIFY_FAIL")
+    debug_simulate_hf_download: bool = Field(False, validation_alias="AIM_DEBUG_SIMULATE_HF_DOWNLOAD")
+    debug_simulate_hf_fail_protocols: str = Field("", validation_alias="AIM_DEBUG_SIMULATE_HF_FAIL_PROTOCOLS")
+    debug_simulate_hf_duration: float = Field(2.0, ge=0, validation_alias="AIM_DEBUG_SIMULATE_HF_DURATION")
+
     hf_token: SecretStr | None = Field(None, validation_alias=AliasChoices("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))
     hf_endpoint: str | None = Field(None, validation_alias="HF_ENDPOINT")
 
@@ -66,6 +77,19 @@ class DownloaderSettings(BaseModel):
     def _empty_is_unset(cls, value: object) -> object:
         # The Job sets every variable; an empty one means "not given".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "debug_cause_failure",
+        "debug_cause_hang",
+        "debug_simulate_download",
+        "debug_verify_fail",
+        "debug_simulate_hf_download",
+        mode="before",
+    )
+    @classmethod
+    def _set_is_on(cls, value: object) -> object:
+        # As upstream's scripts test them ([ -n "$VAR" ]): any non-empty value, "false" included.
+        return bool(value.strip()) if isinstance(value, str) else value
 
     def secrets(self) -> list[str]:
         """Values that must never be printed."""

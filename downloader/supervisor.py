@@ -251,6 +251,9 @@ class Supervisor:
 
     def run(self) -> Result:
         self.target.mkdir(parents=True, exist_ok=True)
+        if self.settings.debug_cause_failure:
+            logger.warning("AIM_DEBUG_CAUSE_FAILURE is set: failing before any protocol")
+            return Result(FailureKind.TRANSIENT, "failed on purpose: AIM_DEBUG_CAUSE_FAILURE is set")
         last = Result(FailureKind.TRANSIENT, "no protocol was tried")
         for attempt in self.plan.attempts:
             now = time.monotonic()
@@ -270,7 +273,10 @@ class Supervisor:
             self._publish(now, downloaded_bytes(self.target), True, **self._download_state(attempt, message))
             result = self._run_attempt(attempt, attempt.protocol)
             if result.kind is None:
-                return self._finish(attempt)
+                finished = self._finish(attempt)
+                if finished.kind is None and self.settings.debug_simulate_download:
+                    return self._simulated_verification(attempt)
+                return finished
             last = result
             logger.warning(
                 "Attempt failed protocol=%s attempt=%d kind=%s reason=%s",
@@ -316,6 +322,18 @@ class Supervisor:
                     "download": self._download_state(attempt, "download complete"),
                 }
             )
+        return Result(None, "download complete")
+
+    def _simulated_verification(self, attempt: Attempt) -> Result:
+        """AIM_DEBUG_SIMULATE_DOWNLOAD's verification: 100 % reported, the process (and with it
+        the Job) still running for AIM_DEBUG_VERIFY_DURATION, then success or, with
+        AIM_DEBUG_VERIFY_FAIL, a failure after the bytes were all there."""
+        logger.info("Simulating verification seconds=%g", self.settings.debug_verify_duration)
+        if self.status is not None:
+            self.status.publish({"download": self._download_state(attempt, "verifying (simulated)")})
+        time.sleep(self.settings.debug_verify_duration)
+        if self.settings.debug_verify_fail:
+            return Result(FailureKind.TRANSIENT, "verification failed on purpose: AIM_DEBUG_VERIFY_FAIL is set")
         return Result(None, "download complete")
 
     def _launch(self, job: WorkerJob, environment: dict[str, str], result_fd: int) -> tuple[WorkerProcess, int]:

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from downloader.clients import hub_client, s3_client, s3_settings
 from downloader.failures import classify, describe, redact
@@ -24,6 +25,13 @@ from downloader.job import WorkerJob, WorkerOutcome
 from downloader.logs import configure
 from downloader.protocols import Protocol
 from downloader.settings import DownloaderSettings
+from downloader.simulation import (
+    SIMULATED_FILE,
+    SimulatedWrite,
+    failing_protocols,
+    simulated_download,
+    simulated_hf_attempt,
+)
 from downloader.source import S3Source, parse_source_uri
 
 logger = logging.getLogger("downloader.worker")
@@ -32,6 +40,23 @@ logger = logging.getLogger("downloader.worker")
 def run(job: WorkerJob, settings: DownloaderSettings) -> None:
     source = parse_source_uri(job.source_uri)
     job.target_dir.mkdir(parents=True, exist_ok=True)
+    if settings.debug_cause_hang:
+        logger.warning("AIM_DEBUG_CAUSE_HANG is set: hanging until the stall detector stops this attempt")
+        while True:
+            time.sleep(3600)
+    if settings.debug_simulate_download:
+        logger.warning("AIM_DEBUG_SIMULATE_DOWNLOAD is set: simulating the download")
+        write_simulated(
+            job.target_dir, simulated_download(settings.expected_size_bytes, settings.debug_download_duration)
+        )
+        return
+    if settings.debug_simulate_hf_download and not isinstance(source, S3Source):
+        logger.warning("AIM_DEBUG_SIMULATE_HF_DOWNLOAD is set: simulating protocol %s", job.protocol.value)
+        fail, duration = settings.debug_simulate_hf_fail_protocols, settings.debug_simulate_hf_duration
+        if job.protocol.value in failing_protocols(fail):
+            time.sleep(duration)
+        write_simulated(job.target_dir, simulated_hf_attempt(job.protocol.value, fail, duration))
+        return
     if isinstance(source, S3Source):
         from downloader.s3 import download_prefix  # only the protocol in use is loaded
 
@@ -44,6 +69,18 @@ def run(job: WorkerJob, settings: DownloaderSettings) -> None:
         download_snapshot(client, source, job.target_dir)
     else:
         download_files(client, source, job.target_dir, job.protocol)
+
+
+def write_simulated(target: Path, writes: tuple[SimulatedWrite, ...]) -> None:
+    path = target / SIMULATED_FILE
+    for write in writes:
+        time.sleep(write.seconds)
+        with path.open("ab") as file:  # zeros really written: the progress monitor counts blocks
+            missing = write.size - file.tell()
+            while missing > 0:
+                chunk = min(missing, 1 << 20)
+                file.write(bytes(chunk))
+                missing -= chunk
 
 
 def _exit_with_parent() -> None:
