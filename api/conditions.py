@@ -174,6 +174,8 @@ class Reason(StrEnum):
     ADMISSION_WEBHOOK_UNAVAILABLE = "AdmissionWebhookUnavailable"
     # downloads
     DOWNLOADING = "Downloading"
+    VERIFYING = "Verifying"
+    """Every byte is there (progress 100 %), the Job still runs: the downloader verifies."""
     VERIFIED = "Verified"
     VERIFICATION_FAILED = "VerificationFailed"
     AUTH_ERROR = "AuthError"

@@ -63,7 +63,9 @@ TEMPLATE_CACHE: Final = f"{GROUP}/template-cache.name"
 """Artifacts of a template cache: the cache's name."""
 PROFILE_CACHE: Final = f"{GROUP}/profile-cache.name"
 """Artifacts of a profile cache: the cache's name."""
-TEMPLATE_CREATED: Final = f"{GROUP}/template-created"
+TEMPLATE_CREATED: Final = "template-created"
+"""Artifacts a template cache created: `"true"`. Without the group prefix, as upstream spells it (so
+it is not propagated further down)."""
 TEMPLATE_NAME: Final = f"{GROUP}/template.name"
 TEMPLATE_SCOPE: Final = f"{GROUP}/template.scope"
 TEMPLATE_INDEX: Final = f"{GROUP}/template.index"
@@ -75,6 +77,25 @@ CACHE_TYPE: Final = f"{GROUP}/cache.type"
 CACHE_TYPE_ARTIFACT: Final = "artifact"
 CACHE_NAME: Final = f"{GROUP}/cache.name"
 """PVCs and Jobs of an artifact: the artifact's name."""
+AIM_COMPONENT: Final = f"{GROUP}/component"
+"""An artifact's Jobs: `download` or `check-size` (upstream's key; app.kubernetes.io/component too)."""
+COMPONENT_DOWNLOAD: Final = "download"
+COMPONENT_CHECK_SIZE: Final = "check-size"
+SOURCE_MODEL: Final = f"{GROUP}/source-model"
+"""An artifact's PVC: its source URI without the scheme, as a label value (`amd_llama-3.1-8b`)."""
+OWNER_NAME: Final[dict[str, str]] = {
+    "AIMService": f"{GROUP}/service.name",
+    "AIMServiceTemplate": f"{GROUP}/service-template.name",
+    "AIMClusterServiceTemplate": f"{GROUP}/cluster-service-template.name",
+    "AIMTemplateCache": f"{GROUP}/template-cache.name",
+    "AIMArtifact": f"{GROUP}/artifact.name",
+    "AIMModel": f"{GROUP}/model.name",
+    "AIMClusterModel": f"{GROUP}/cluster-model.name",
+    "AIMClusterModelSource": f"{GROUP}/cluster-model-source.name",
+}
+"""`aim.eai.amd.com/<kind>.name: <name>` on everything an object of that kind creates (and on a
+Job's pods), as upstream's reconcile framework stamps it: `kubectl get all -l
+aim.eai.amd.com/service.name=chat` finds what a service made."""
 ACCELERATOR_PREFIX: Final = "feature.node.kubernetes.io/aim-accelerator."
 """Node labels naming the accelerators a node has (node-feature-discovery)."""
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_NAME = 63
+MAX_LABEL_VALUE = 63
 PREDICTOR_INFIX = "-predictor-"
 MIN_SERVICE_NAME_BUDGET = 10
 _INVALID = re.compile(r"[^a-z0-9-]")
@@ -26,6 +27,19 @@ class NameTooLongError(ValueError):
 def rfc1123(value: str, max_length: int = MAX_NAME) -> str:
     label = _INVALID.sub("-", value.lower()).strip("-")
     return label[:max_length].rstrip("-")
+
+
+def label_value(value: str) -> str:
+    """A string as a label value, as upstream's SanitizeLabelValue makes it: lower case, characters
+    outside [a-z0-9._-] as `_`, at most 63 characters, alphanumeric at both ends."""
+    cleaned = re.sub(r"[^a-z0-9._-]", "_", value.lower())
+    return cleaned.strip("._-")[:MAX_LABEL_VALUE].rstrip("._-")
+
+
+def name_label_value(name: str) -> str:
+    """An object's name as a label value: itself when it fits (object names are valid label
+    values up to 63 characters), else shortened."""
+    return name if len(name) <= MAX_LABEL_VALUE else label_value(name)
 
 
 def name_hash(inputs: Sequence[Any], length: int = 8) -> str:

@@ -24,12 +24,12 @@ from controller.profile.fetch import fetch_profile
 from controller.profile.plan import plan_profile
 from controller.profilecache.fetch import fetch_profile_cache
 from controller.profilecache.plan import plan_profile_cache
-from controller.runner import Context, Kind, Observation, Stage
+from controller.runner import Context, Kind, Observation, Serialised, Stage
 from controller.service.cleanup import plan_service_cleanup
 from controller.service.fetch import fetch_service, fetch_service_cleanup
 from controller.service.plan import plan_service
 from controller.template.fetch import fetch_template
-from controller.template.plan import plan_template
+from controller.template.plan import may_start_discovery, plan_template
 
 V1, V2 = "v1alpha1", "v1alpha2"
 NODES = w.Resource("", "v1", "nodes")
@@ -109,6 +109,11 @@ SERVICE = Kind(
 )
 
 
+DISCOVERY_SLOTS = Serialised("discovery-slots", may_start_discovery)
+"""Templates that may start a discovery Job reconcile one at a time (namespaced and cluster
+alike): the cluster-wide limit counts the Jobs they create."""
+
+
 def _template_kind(name: str, cluster: bool) -> Kind:
     """A template resolves its model (a namespaced one in its namespace, then the cluster; a
     cluster one in the cluster), places itself on GPU nodes and runs discovery Jobs. A namespaced
@@ -125,6 +130,7 @@ def _template_kind(name: str, cluster: bool) -> Kind:
             w.Watch(DISCOVERY_JOBS, discovery_jobs),
             *runtime_configs(name, cluster_scoped=cluster),
         ),
+        serialised=DISCOVERY_SLOTS,
     )
 
 

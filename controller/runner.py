@@ -9,6 +9,7 @@ functions, a finalizer and the clean-up stage that removes it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -54,6 +55,17 @@ class Stage(Generic[Observation]):
     plan: Callable[[Observation, str], Plan]
 
 
+@dataclass(frozen=True, eq=False)
+class Serialised:
+    """Reconciles of the objects `applies` picks run one at a time, across every kind that names
+    this group: a limit counted from what they create (e.g. discovery Jobs) then stays exact with
+    several workers. Only the leading replica reconciles, so a lock in the process suffices."""
+
+    name: str
+    applies: Callable[[dict[str, Any]], bool]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -68,6 +80,7 @@ class Kind:
     clean_up: Stage[Any] | None = None
     urgent: bool = True
     """Worked on before non-urgent kinds: what many services wait for goes first."""
+    serialised: Serialised | None = None
 
     @property
     def crd(self) -> CRDSpec:
@@ -159,6 +172,16 @@ class Reconciler:
         obj = kube.get(self.kind.api_version, self.kind.name, name, namespace or None)
         if obj is None:
             return None
+        serialised = self.kind.serialised
+        if serialised is not None and serialised.applies(obj):
+            with serialised.lock:
+                return self._reconcile(obj)
+        return self._reconcile(obj)
+
+    def _reconcile(self, obj: dict[str, Any]) -> float | None:
+        kube = self.context.kube
+        metadata = obj["metadata"]
+        namespace, name = metadata.get("namespace") or "", metadata["name"]
         finalizers = list(obj["metadata"].get("finalizers") or [])
         finalizer, clean_up = self.kind.finalizer, self.kind.clean_up
         if obj["metadata"].get("deletionTimestamp") and clean_up is not None:

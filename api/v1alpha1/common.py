@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
@@ -167,6 +168,28 @@ class GpuRequirements(CRDModel):
     def allowed_models(self) -> list[str]:
         """The one meaning of `model`/`models`."""
         return list(self.models or ([self.model] if self.model else []))
+
+
+def gpu_models(gpu: Mapping[str, Any] | None) -> list[str]:
+    """`GpuRequirements.allowed_models` for a spec read as data (either spelling)."""
+    gpu = gpu or {}
+    return list(gpu.get("models") or ([gpu["model"]] if gpu.get("model") else []))
+
+
+def template_hardware(hardware: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Hardware as the controller writes it on a template it generates: one GPU model as
+    `gpu.model: X`, as upstream spells it (v1alpha2 objects, such as a stored AIMModel, only have
+    `models`); several stay `models`."""
+    if hardware is None:
+        return None
+    result = dict(hardware)
+    gpu = dict(result.get("gpu") or {})
+    models = gpu_models(gpu)
+    if len(models) == 1:
+        gpu.pop("models", None)
+        gpu["model"] = models[0]
+        result["gpu"] = gpu
+    return result
 
 
 class CpuRequirements(CRDModel):

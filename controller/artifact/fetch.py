@@ -36,7 +36,7 @@ def fetch_artifact(
         status_role=status_role,
         role_binding=kube.get("rbac.authorization.k8s.io/v1", "RoleBinding", STATUS_UPDATER, namespace),
         pvc=kube.get("v1", "PersistentVolumeClaim", child_name(artifact, "cache"), namespace),
-        download_job=kube.get("batch/v1", "Job", child_name(artifact, "download"), namespace),
+        download_job=kube.get("batch/v1", "Job", child_name(artifact, labels.COMPONENT_DOWNLOAD), namespace),
     )
     artifact_labels = artifact["metadata"].get("labels") or {}
     template_name = artifact_labels.get(labels.TEMPLATE_NAME)
@@ -49,9 +49,9 @@ def fetch_artifact(
     if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
     if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):
-        observed.size_job = kube.get("batch/v1", "Job", child_name(artifact, "check-size"), namespace)
+        observed.size_job = kube.get("batch/v1", "Job", child_name(artifact, labels.COMPONENT_CHECK_SIZE), namespace)
         if job_finished(observed.size_job) == JobConditionType.COMPLETE:
-            pod = _latest_pod(kube, namespace, child_name(artifact, "check-size"))
+            pod = _latest_pod(kube, namespace, child_name(artifact, labels.COMPONENT_CHECK_SIZE))
             if pod is not None:
                 observed.size_log = kube.pod_log_tail(pod["metadata"]["name"], namespace, lines=20)
     return observed

@@ -22,6 +22,7 @@ from controller.artifact.observe import ArtifactObservation
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.pipeline.components import Component, component_status
+from controller.pipeline.objects import child_labels, pod_template_labels
 from controller.pipeline.plan import Event, Plan, owner_reference
 
 STATUS_UPDATER = "aim-engine-artifact-status-updater"
@@ -43,6 +44,10 @@ EXIT_MEANINGS = {
     6: "no space left on device",
 }
 PERMANENT_EXIT_CODES = [3, 4, 5]
+DOWNLOAD_COMPLETE_MESSAGE = "Complete"
+"""status.download.message once the Job succeeded (as upstream writes it)."""
+NOT_APPLICABLE = "N/A"
+"""status.progress.displayPercentage of a failed download."""
 
 
 def child_name(artifact: dict[str, Any], purpose: str) -> str:
@@ -78,13 +83,25 @@ def plan_role_binding(namespace: str, role: str) -> dict[str, Any]:
     }
 
 
-def _labels(artifact: dict[str, Any], component: str) -> dict[str, str]:
+def _builder_labels(artifact: dict[str, Any], component: str, **extra: str) -> dict[str, str]:
+    """The PVC's and the Jobs' own labels: ours (the controller watches them by cache.type) and
+    upstream's `aim.eai.amd.com/component` on Jobs."""
     return {
         labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
         labels.COMPONENT: component,
         labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
-        labels.CACHE_NAME: artifact["metadata"]["name"],
-    }
+        labels.CACHE_NAME: naming.name_label_value(artifact["metadata"]["name"]),
+    } | extra
+
+
+def _labels(artifact: dict[str, Any], component: str, **extra: str) -> dict[str, str]:
+    """With the artifact's propagated labels and its name."""
+    return child_labels(artifact, _builder_labels(artifact, component, **extra))
+
+
+def source_without_scheme(artifact: dict[str, Any]) -> str:
+    uri = str((artifact.get("spec") or {}).get("sourceUri") or "")
+    return uri.split("://", 1)[-1]
 
 
 def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
@@ -102,7 +119,9 @@ def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
         "metadata": {
             "name": child_name(artifact, "cache"),
             "namespace": artifact["metadata"]["namespace"],
-            "labels": _labels(artifact, "cache"),
+            "labels": _labels(
+                artifact, "cache", **{labels.SOURCE_MODEL: naming.label_value(source_without_scheme(artifact))}
+            ),
             "ownerReferences": [owner_reference(artifact)],
         },
         "spec": spec,
@@ -120,7 +139,10 @@ def _job(
 ) -> dict[str, Any]:
     artifact = observed.artifact
     spec = artifact.get("spec") or {}
-    job_labels = _labels(artifact, component)
+    job_labels = _labels(artifact, component, **{labels.AIM_COMPONENT: component})
+    pod_labels = pod_template_labels(
+        artifact, _builder_labels(artifact, component, **{labels.AIM_COMPONENT: component})
+    )
     container: dict[str, Any] = {
         "name": component,
         "image": _image(observed),
@@ -172,7 +194,7 @@ def _job(
                     }
                 ]
             },
-            "template": {"metadata": pod_metadata(job_labels, observed.pod_annotations), "spec": pod_spec},
+            "template": {"metadata": pod_metadata(pod_labels, observed.pod_annotations), "spec": pod_spec},
         },
     }
 
@@ -203,8 +225,8 @@ def plan_download_job(observed: ArtifactObservation, size: int, pvc_name: str) -
     artifact = observed.artifact
     job = _job(
         observed,
-        child_name(artifact, "download"),
-        "download",
+        child_name(artifact, labels.COMPONENT_DOWNLOAD),
+        labels.COMPONENT_DOWNLOAD,
         [artifact["spec"]["sourceUri"]],
         download_env(observed, size),
     )
@@ -220,7 +242,11 @@ def plan_size_job(observed: ArtifactObservation) -> dict[str, Any]:
         list(observed.runtime_config.spec.get("env") or []), list((artifact.get("spec") or {}).get("env") or [])
     )
     job = _job(
-        observed, child_name(artifact, "check-size"), "check-size", ["--check-size", artifact["spec"]["sourceUri"]], env
+        observed,
+        child_name(artifact, labels.COMPONENT_CHECK_SIZE),
+        labels.COMPONENT_CHECK_SIZE,
+        ["--check-size", artifact["spec"]["sourceUri"]],
+        env,
     )
     job["spec"]["ttlSecondsAfterFinished"] = 300
     return job
@@ -343,7 +369,10 @@ def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], 
     finished = job_finished(job)
     if job is None and previous.get("status") == LifecycleStatus.READY:
         return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded (the Job has been cleaned up)")
-    plan.apply.append(plan_download_job(observed, size, pvc_name))
+    if job is None:  # a Job's template cannot change: it is created once, never re-applied
+        plan.apply.append(plan_download_job(observed, size, pvc_name))
+    progress = previous.get("progress") or {}
+    all_bytes_there = int(progress.get("percentage") or 0) >= 100
     if finished == JobConditionType.COMPLETE:
         extra["progress"] = {
             "totalBytes": size,
@@ -351,10 +380,19 @@ def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], 
             "percentage": 100,
             "displayPercentage": "100 %",
         }
+        extra["download"] = (previous.get("download") or {}) | {"message": DOWNLOAD_COMPLETE_MESSAGE}
         return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded and verified")
     if finished == JobConditionType.FAILED:
         reason, message = failure_reason(observed.download_pod)
+        if all_bytes_there and reason == Reason.POD_FAILED:
+            reason = Reason.VERIFICATION_FAILED  # it failed after every byte had arrived
+        # A percentage would read as progress towards something that will not come.
+        extra["progress"] = progress | {"displayPercentage": NOT_APPLICABLE}
         return Component(condition, LifecycleStatus.FAILED, reason, message)
+    if all_bytes_there:
+        return Component(
+            condition, LifecycleStatus.PROGRESSING, Reason.VERIFYING, "Downloaded; verifying", healthy=True
+        )
     return Component(
         condition,
         LifecycleStatus.PROGRESSING,

@@ -310,7 +310,11 @@ def plan_cluster_model(
         "kind": "AIMClusterModel",
         "metadata": {
             "name": cluster_model_name(image),
-            "labels": {labels.MODEL_SOURCE: source_name, labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED},
+            "labels": {
+                labels.MODEL_SOURCE: source_name,
+                labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED,
+                labels.OWNER_NAME["AIMClusterModelSource"]: naming.name_label_value(source_name),
+            },
             "annotations": {
                 labels.SOURCE_REGISTRY: image.registry,
                 labels.SOURCE_REPOSITORY: image.repository,

@@ -15,7 +15,7 @@ from api.naming import rfc1123
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.runtimeconfig import merge_env
 from controller.pipeline.components import Component
-from controller.pipeline.objects import managed, manifest, with_present
+from controller.pipeline.objects import child_labels, managed, manifest, with_present
 from controller.pipeline.plan import ObjectRef, Plan, owned_by, severity_rank, worst
 
 
@@ -88,7 +88,7 @@ def plan_artifact(cache: dict[str, Any], source: dict[str, Any], origin: dict[st
         "AIMArtifact",
         name,
         cache["metadata"]["namespace"],
-        object_labels=managed(origin),
+        object_labels=child_labels(cache, managed(origin)),
         owner=cache if dedicated else None,
         spec=artifact_spec,
     )
@@ -199,7 +199,7 @@ def owned_cache(owner: dict[str, Any], api_version: str, kind: str, source: str,
         kind,
         metadata["name"],
         metadata["namespace"],
-        object_labels=managed(),
+        object_labels=child_labels(owner, managed()),
         owner=owner,
         spec=with_present(cache_spec, **spec),
     )

@@ -18,3 +18,11 @@ def job_finished(job: dict[str, Any] | None) -> str:
         ):
             return str(condition["type"])
     return ""
+
+
+def job_failure_message(job: dict[str, Any]) -> str:
+    """Why a Job failed: its Failed condition's message, else its reason."""
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == JobConditionType.FAILED and condition.get("status") == "True":
+            return str(condition.get("message") or condition.get("reason") or "the Job failed")
+    return "the Job failed"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.conditions import Reason
-from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha1.common import LifecycleStatus, gpu_models
 from controller.common.gpus import normalise_gpu_model
 
 NAMESPACE_KIND = "AIMServiceTemplate"
@@ -67,7 +67,7 @@ class Overrides:
     def from_service_spec(cls, spec: Mapping[str, Any]) -> Overrides:
         overrides = spec.get("overrides") or {}
         gpu = (overrides.get("hardware") or {}).get("gpu") or {}
-        models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+        models = gpu_models(gpu)
         return cls(
             metric=overrides.get("metric"),
             precision=overrides.get("precision"),
@@ -103,7 +103,7 @@ def template_gpu(template: Mapping[str, Any]) -> tuple[str, int]:
     status = template.get("status") or {}
     for hardware in (status.get("resolvedHardware"), (template.get("spec") or {}).get("hardware")):
         gpu = (hardware or {}).get("gpu") or {}
-        models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+        models = gpu_models(gpu)
         if models or gpu.get("requests"):
             return (normalise_gpu_model(models[0]) if models else "", int(gpu.get("requests") or 0))
     metadata = _profile_metadata(template)

@@ -22,7 +22,7 @@ import semver
 from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
-from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha1.common import LifecycleStatus, gpu_models, template_hardware
 from controller.catalog.imageref import (
     InvalidImageReferenceError,
     legacy_base_image,
@@ -33,6 +33,7 @@ from controller.catalog.labels import has_aim_labels, parse_image_labels
 from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.model.observe import ModelObservation
 from controller.pipeline.components import Component, component_status
+from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
 
 ORIGIN_LABEL = labels.ORIGIN  # imported by tests/unit/controller/test_model_plan.py
@@ -149,12 +150,15 @@ def _template(
     model = observed.model
     metadata: dict[str, Any] = {
         "name": name,
-        "labels": {
-            labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-            labels.MODEL: rfc1123(model["metadata"]["name"]),
-            labels.ORIGIN: origin,
-        }
-        | extra_labels,
+        "labels": child_labels(
+            model,
+            {
+                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                labels.MODEL: rfc1123(model["metadata"]["name"]),
+                labels.ORIGIN: origin,
+            }
+            | extra_labels,
+        ),
         "ownerReferences": [owner_reference(model)],
     }
     if not observed.cluster_scoped:
@@ -203,7 +207,7 @@ def plan_deployment_templates(observed: ModelObservation, metadata: dict[str, An
             "env": _model_env(observed),
         }
         if gpu and count > 0:
-            spec["hardware"] = {"gpu": {"models": [gpu], "requests": count}}
+            spec["hardware"] = {"gpu": {"model": gpu, "requests": count}}
         templates.append(_template(observed, name, labels.ORIGIN_AUTO_GENERATED, spec))
     return templates
 
@@ -233,7 +237,7 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
         # Custom templates carry their origin in their names too.
         name = naming.custom_template_name(model_name, labels.ORIGIN_CUSTOM, custom.get("hardware"))
         single_spec = {
-            "hardware": custom.get("hardware"),
+            "hardware": template_hardware(custom.get("hardware")),
             "type": custom.get("type") or "unoptimized",
             "modelSources": sources,
             "env": _model_env(observed),
@@ -251,12 +255,12 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
             entry.get("name"),
             profile.get("precision"),
             profile.get("metric"),
-            ((gpu.get("models") or [""])[0]) or "",
+            (gpu_models(gpu) or [""])[0],
             hardware,
         )
         env = entry.get("env") if observed.cluster_scoped else merge_env(spec.get("env") or [], entry.get("env") or [])
         template_spec: dict[str, Any] = {
-            "hardware": hardware,
+            "hardware": template_hardware(hardware),
             "type": entry.get("type") or custom.get("type") or "unoptimized",
             "metric": profile.get("metric"),
             "precision": profile.get("precision"),
@@ -364,7 +368,7 @@ def plan_fine_tuned_templates(observed: ModelObservation) -> tuple[list[dict[str
             continue
         source_spec = template.get("spec") or {}
         source = next(s for s in spec.get("modelSources") or [] if s.get("modelId") == source_spec.get("modelId"))
-        gpu = ((source_spec.get("hardware") or {}).get("gpu") or {}).get("models") or [""]
+        gpu = gpu_models((source_spec.get("hardware") or {}).get("gpu")) or [""]
         version = template_version(observed, template)
         name = naming.fine_tuned_template_name(
             model_name,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Mapping
 from typing import Any
 
 from api import labels
+from api.naming import name_label_value
 from controller.pipeline.plan import owner_reference
 
 
@@ -41,3 +44,42 @@ def managed(extra: dict[str, str] | None = None) -> dict[str, str]:
 def with_present(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """`target` with the fields that are set (not None, not empty) copied in."""
     return target | {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+
+
+def propagated_labels(parent: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The parent's labels a child inherits: `aim.eai.amd.com/*` always; others when the runtime
+    config's labelPropagation is enabled and one of its `match` globs fits the key."""
+    parent_labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
+    propagation = (config or {}).get("labelPropagation") or {}
+    patterns = propagation.get("match") or [] if propagation.get("enabled") else []
+    return {
+        key: value
+        for key, value in parent_labels.items()
+        if key.startswith(labels.AIM_PREFIX) or any(fnmatch.fnmatchcase(key, p) for p in patterns)
+    }
+
+
+def child_labels(
+    owner: Mapping[str, Any], builder: dict[str, str], config: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The labels of an object `owner` creates, in upstream's order, no step overwriting a key an
+    earlier one set: the builder's own, then the owner's propagated labels, then
+    `aim.eai.amd.com/<owner kind>.name: <owner name>` (api.labels.OWNER_NAME)."""
+    result = dict(builder)
+    for key, value in propagated_labels(owner, config).items():
+        result.setdefault(key, value)
+    owner_key = labels.OWNER_NAME.get(str(owner.get("kind")))
+    if owner_key is not None:
+        result.setdefault(owner_key, name_label_value(str(owner["metadata"]["name"])))
+    return result
+
+
+def pod_template_labels(owner: Mapping[str, Any], builder: dict[str, str]) -> dict[str, str]:
+    """Labels for a Job's pod template: the builder's and the owner's name only. A Job's template
+    cannot change once created, and propagated labels can (a shared parent's labels, a user's
+    edit), so they go on the Job itself, not on its pods."""
+    result = dict(builder)
+    owner_key = labels.OWNER_NAME.get(str(owner.get("kind")))
+    if owner_key is not None:
+        result.setdefault(owner_key, name_label_value(str(owner["metadata"]["name"])))
+    return result

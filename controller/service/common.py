@@ -8,7 +8,6 @@ autoscaling, labels, owner) built here.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from api.v1alpha1.aimservice import ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
+from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference, severity_rank
 
 RUNNING, STARTING, DEGRADED, FAILED = (
@@ -138,19 +138,6 @@ def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: di
     container["volumeMounts"] = container.get("volumeMounts", []) + mounts
 
 
-def propagated_labels(parent: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
-    """`aim.eai.amd.com/*` labels always; others when the runtime config's labelPropagation
-    matches their key (shell-style globs)."""
-    parent_labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
-    propagation = config.get("labelPropagation") or {}
-    patterns = propagation.get("match") or [] if propagation.get("enabled") else []
-    return {
-        key: value
-        for key, value in parent_labels.items()
-        if key.startswith(labels.AIM_PREFIX) or any(fnmatch.fnmatchcase(key, p) for p in patterns)
-    }
-
-
 def autoscaling(spec: dict[str, Any]) -> bool:
     return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
 
@@ -235,15 +222,12 @@ def plan_workload(
         predictor["maxReplicas"] = replicas
         annotations[labels.AUTOSCALER_CLASS] = "none"
 
-    all_labels = (
-        propagated_labels(service, config)
-        | {
-            labels.COMPONENT: labels.COMPONENT_INFERENCE,
-            labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-            labels.SERVICE: rfc1123(service["metadata"]["name"]),
-        }
-        | extra_labels
-    )
+    builder = {
+        labels.COMPONENT: labels.COMPONENT_INFERENCE,
+        labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+        labels.SERVICE: rfc1123(service["metadata"]["name"]),
+    }
+    all_labels = child_labels(service, builder | extra_labels, config)
     return {
         "apiVersion": labels.INFERENCE_SERVICE_API,
         "kind": "InferenceService",

@@ -14,6 +14,7 @@ from typing import Any
 from api import labels, naming
 from controller.common.gpus import normalise_gpu_model
 from controller.common.selection import Overrides, template_gpu, template_metric, template_precision
+from controller.pipeline.objects import child_labels
 
 
 def derived_template_name(base: str, overrides: Overrides) -> str:
@@ -69,7 +70,9 @@ def plan_derived_template(
         "metadata": {
             "name": derived_template_name(base["metadata"]["name"], overrides),
             "namespace": service["metadata"]["namespace"],
-            "labels": {labels.ORIGIN: labels.ORIGIN_DERIVED, labels.MANAGED_BY: labels.MANAGED_BY_VALUE},
+            "labels": child_labels(
+                service, {labels.ORIGIN: labels.ORIGIN_DERIVED, labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+            ),
             "ownerReferences": [owner],
         },
         "spec": spec,

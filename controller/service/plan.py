@@ -24,13 +24,12 @@ from controller.common.merge import gpu_default_resources, merge_env_layers, mer
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
 from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
-from controller.pipeline.objects import managed, manifest, with_present
+from controller.pipeline.objects import child_labels, managed, manifest, with_present
 from controller.pipeline.plan import Event, Plan, object_ref, owned_by, owner_reference
 from controller.service.common import (
     Resolution,
     mount_cache,
     plan_workload,
-    propagated_labels,
     reference,
     runtime_status,
     serving_container,
@@ -270,7 +269,14 @@ def _auto_model(
     model_spec = model_spec | {key: spec[key] for key in inherited if spec.get(key)}
     origin = {labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED} | extra_labels
     namespace = service["metadata"]["namespace"]
-    return manifest(labels.V1ALPHA2, "AIMModel", name, namespace, object_labels=managed(origin), spec=model_spec)
+    return manifest(
+        labels.V1ALPHA2,
+        "AIMModel",
+        name,
+        namespace,
+        object_labels=child_labels(service, managed(origin)),
+        spec=model_spec,
+    )
 
 
 def custom_model_name(custom: dict[str, Any]) -> str:
@@ -423,7 +429,7 @@ def plan_template_cache(
         "AIMTemplateCache",
         name,
         service["metadata"]["namespace"],
-        object_labels=managed({labels.SERVICE: rfc1123(service["metadata"]["name"])}),
+        object_labels=child_labels(service, managed({labels.SERVICE: rfc1123(service["metadata"]["name"])})),
         owner=service if mode == "Dedicated" else None,
         spec=cache_spec,
     )
@@ -594,12 +600,15 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
             "name": (observed.http_route or {}).get("metadata", {}).get("name")
             or http_route_name(metadata["name"], metadata["namespace"]),
             "namespace": metadata["namespace"],
-            "labels": propagated_labels(service, observed.runtime_config.spec)
-            | {
-                labels.COMPONENT: labels.COMPONENT_ROUTING,
-                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                labels.SERVICE: rfc1123(metadata["name"]),
-            },
+            "labels": child_labels(
+                service,
+                {
+                    labels.COMPONENT: labels.COMPONENT_ROUTING,
+                    labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                    labels.SERVICE: rfc1123(metadata["name"]),
+                },
+                observed.runtime_config.spec,
+            ),
             "annotations": annotations,
             "ownerReferences": [owner_reference(service)],
         },

@@ -24,6 +24,7 @@ from api.v1alpha1.common import LifecycleStatus
 from controller.common.lookup import CLUSTER
 from controller.common.merge import deep_merge, merge_env_layers
 from controller.pipeline.components import Component
+from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference
 from controller.service.common import (
     CACHE_MOUNT_ROOT,
@@ -86,10 +87,10 @@ def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) ->
         "metadata": {
             "name": profile_config_map_name(service["metadata"]["name"]),
             "namespace": service["metadata"]["namespace"],
-            "labels": {
-                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                labels.SERVICE: rfc1123(service["metadata"]["name"]),
-            },
+            "labels": child_labels(
+                service,
+                {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: rfc1123(service["metadata"]["name"])},
+            ),
             "ownerReferences": [owner_reference(service)],
         },
         "data": {profile_file_name(spec): text},
@@ -118,10 +119,10 @@ def plan_service_profile_cache(
         "metadata": {
             "name": profile_cache_name(name, namespace),
             "namespace": namespace,
-            "labels": {
-                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                labels.SERVICE: rfc1123(service["metadata"]["name"]),
-            },
+            "labels": child_labels(
+                service,
+                {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: rfc1123(service["metadata"]["name"])},
+            ),
         },
         "spec": cache_spec,
     }

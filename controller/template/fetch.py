@@ -49,6 +49,8 @@ def fetch_template(
         job_namespace = operator_namespace if cluster else template["metadata"]["namespace"]
         job = kube.get(JOB_API, "Job", discovery_job_name(template, image), job_namespace)
         observed.discovery_job = job
+        if job is None and not (template.get("status") or {}).get("modelSources"):
+            observed.active_discoveries = count_active_discoveries(kube)
         if job is not None and job_finished(job) == JobConditionType.COMPLETE:
             pods = kube.list("v1", "Pod", job_namespace, label_selector=f"{labels.JOB_NAME}={job['metadata']['name']}")
             if pods:
@@ -56,3 +58,12 @@ def fetch_template(
     if namespace and (spec.get("caching") or {}).get("enabled"):
         observed.cache = kube.get(labels.V1ALPHA1, "AIMTemplateCache", template["metadata"]["name"], namespace)
     return observed
+
+
+DISCOVERY_JOBS = f"{labels.NAME}={labels.DISCOVERY_APP_NAME},{labels.COMPONENT}={labels.COMPONENT_DISCOVERY}"
+
+
+def count_active_discoveries(kube: Kube) -> int:
+    """Discovery Jobs not yet finished, in every namespace."""
+    jobs = kube.list(JOB_API, "Job", None, label_selector=DISCOVERY_JOBS)
+    return sum(1 for job in jobs if not job_finished(job))

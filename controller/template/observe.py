@@ -21,6 +21,9 @@ class TemplateObservation:
     """Annotations for the discovery Job's pod (controller setting)."""
     discovery_job: dict[str, Any] | None = None
     """The discovery Job for the current spec, when one exists."""
+    active_discoveries: int = 0
+    """Discovery Jobs of any template running in the cluster (counted only when this template
+    would start one)."""
     discovery_log: str = ""
     """The log of the discovery Job's pod once the Job succeeded."""
     cache: dict[str, Any] | None = None

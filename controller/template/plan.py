@@ -15,13 +15,15 @@ from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import rfc1123
 from api.quantity import GIB, QuantityError, quantity_bytes
-from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha1.common import LifecycleStatus, gpu_models
 from controller.common.caching import owned_cache
 from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
-from controller.common.jobs import JOB_API, job_finished
+from controller.common.jobs import JOB_API, job_failure_message, job_finished
 from controller.common.runtimeconfig import resolved_config, runtime_config_component
 from controller.pipeline.components import Component, component_status
-from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.pipeline.leadership import parse_time
+from controller.pipeline.objects import child_labels, pod_template_labels
+from controller.pipeline.plan import Event, Plan, object_ref, owner_reference
 from controller.template.observe import TemplateObservation
 
 
@@ -39,7 +41,7 @@ def _gpu_match(
 def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tuple[Component | None, list[str]]:
     """GPUReady and the device ids the template's pods must run on (empty: no constraint)."""
     gpu = ((template.get("spec") or {}).get("hardware") or {}).get("gpu") or {}
-    wanted = [normalise_gpu_model(m) for m in gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])]
+    wanted = [normalise_gpu_model(m) for m in gpu_models(gpu)]
     if not wanted and not gpu.get("requests") and not gpu.get("minVram"):
         return None, []
     available = cluster_gpu_models(nodes)
@@ -106,7 +108,7 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
     template = observed.template
     spec = template.get("spec") or {}
     gpu = (spec.get("hardware") or {}).get("gpu") or {}
-    models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+    models = gpu_models(gpu)
     env = [{"name": "AIM_LOG_LEVEL_ROOT", "value": "CRITICAL"}, {"name": "AIM_LOG_LEVEL", "value": "CRITICAL"}]
     env += list(spec.get("env") or [])
     for key, value in (
@@ -118,12 +120,13 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
     ):
         if value:
             env.append({"name": key, "value": str(value)})
-    job_labels = {
+    builder = {
         labels.NAME: labels.DISCOVERY_APP_NAME,
         labels.COMPONENT: labels.COMPONENT_DISCOVERY,
         labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
         labels.TEMPLATE: rfc1123(template["metadata"]["name"]),
     }
+    job_labels = child_labels(template, builder)
     pull_secrets = list(spec.get("imagePullSecrets") or []) + list(
         ((observed.model.obj or {}).get("spec") or {}).get("imagePullSecrets") or []
     )
@@ -159,7 +162,7 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
             "backoffLimit": 0,
             "ttlSecondsAfterFinished": 600,
             "template": {
-                "metadata": {"labels": job_labels}
+                "metadata": {"labels": pod_template_labels(template, builder)}
                 | ({"annotations": dict(observed.pod_annotations)} if observed.pod_annotations else {}),
                 "spec": pod_spec,
             },
@@ -219,7 +222,7 @@ def _without_none(value: Any) -> Any:
 
 def hardware_summary(hardware: dict[str, Any] | None) -> str | None:
     gpu = (hardware or {}).get("gpu") or {}
-    models = gpu.get("models") or ([gpu["model"]] if gpu.get("model") else [])
+    models = gpu_models(gpu)
     model = models[0] if models else ""
     count = gpu.get("requests") or 0
     if count and model:
@@ -272,7 +275,7 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
             )
         )
     else:
-        components.append(_discovery(observed, plan, extra, previous))
+        components.append(_discovery(observed, plan, extra, previous, now))
     if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled"):
         plan.apply.append(plan_owned_cache(template))
         extra["resolvedCache"] = {"name": template["metadata"]["name"], "kind": "AIMTemplateCache"}
@@ -286,7 +289,61 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
     return plan
 
 
-def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any], previous: dict[str, Any]) -> Component:
+MAX_CONCURRENT_DISCOVERIES = 10
+"""Discovery Jobs running at once in the whole cluster (upstream's MaxConcurrentDiscoveryJobs):
+each pulls a model image onto a GPU node; a catalog of hundreds of templates must not start them
+all together. Templates reconcile one at a time while they may start one (the kind's descriptor
+serialises them, as upstream's Lease `aim-discovery-lock` does), so the count is exact."""
+DISCOVERY_SLOT_RETRY_SECONDS = 5.0
+DISCOVERY_BACKOFF_BASE_SECONDS = 60.0
+DISCOVERY_BACKOFF_MAX_SECONDS = 3600.0
+
+
+def discovery_backoff(attempts: int) -> float:
+    """Seconds before discovery runs again after `attempts` failures: 60 s doubling, at most an
+    hour, with no last attempt (upstream's schedule): an image fixed later is still found."""
+    if attempts <= 0:
+        return 0.0
+    return float(min(DISCOVERY_BACKOFF_BASE_SECONDS * 2.0 ** (attempts - 1), DISCOVERY_BACKOFF_MAX_SECONDS))
+
+
+def recorded_failure(state: dict[str, Any], job: dict[str, Any], spec_hash: str, now: str) -> dict[str, Any]:
+    """status.discovery after seeing `job` failed: counted once per Job (one created after the
+    last recorded attempt); a different spec starts counting again."""
+    if state.get("specHash") != spec_hash:
+        state = {}
+    created = parse_time(job["metadata"].get("creationTimestamp"))
+    last = parse_time(state.get("lastAttemptTime"))
+    if last is not None and (created is None or created <= last):
+        return state
+    return {
+        "attempts": int(state.get("attempts") or 0) + 1,
+        "lastAttemptTime": now,
+        "lastFailureReason": job_failure_message(job),
+        "specHash": spec_hash,
+    }
+
+
+def backoff_left(state: dict[str, Any], spec_hash: str, now: str) -> float:
+    """Seconds until discovery may run again for this spec (0: now)."""
+    if state.get("specHash") != spec_hash:
+        return 0.0
+    last, current = parse_time(state.get("lastAttemptTime")), parse_time(now)
+    if last is None or current is None:
+        return 0.0
+    return max(0.0, discovery_backoff(int(state.get("attempts") or 0)) - (current - last).total_seconds())
+
+
+def retry_message(job_name: str, state: dict[str, Any], waiting: float) -> str:
+    attempts = int(state.get("attempts") or 0)
+    reason = state.get("lastFailureReason") or "the Job failed"
+    when = f"retrying in {waiting:.0f} s" if waiting > 0 else "retrying now"
+    return f"Discovery Job {job_name} failed (attempt {attempts}): {reason}; {when}"
+
+
+def _discovery(
+    observed: TemplateObservation, plan: Plan, extra: dict[str, Any], previous: dict[str, Any], now: str
+) -> Component:
     spec = observed.template.get("spec") or {}
     condition = ConditionType.DISCOVERED
     if spec.get("modelSources"):
@@ -309,17 +366,45 @@ def _discovery(observed: TemplateObservation, plan: Plan, extra: dict[str, Any],
     namespace = observed.operator_namespace if observed.cluster_scoped else observed.template["metadata"]["namespace"]
     extra["discoveryJob"] = {"name": name, "namespace": namespace, "kind": "Job"}
     finished = job_finished(observed.discovery_job)
+    spec_hash = name.rsplit("-", 1)[-1]  # the Job's name ends in the hash of what discovery depends on
+    state = previous.get("discovery") or {}
+    if state:
+        extra["discovery"] = state
     if observed.discovery_job is None:
         if previous.get("modelSources") and (previous.get("discoveryJob") or {}).get("name") == name:
             # Discovered once for this spec and the Job has since been cleaned up: keep the result.
             extra["modelSources"], extra["profile"] = previous["modelSources"], previous.get("profile")
             return Component(condition, LifecycleStatus.READY, Reason.DISCOVERY_COMPLETE, "")
+        waiting = backoff_left(state, spec_hash, now)
+        if waiting > 0:  # the failed Job is gone (its TTL) before its back-off was over
+            plan.requeue_after = waiting
+            return Component(
+                condition, LifecycleStatus.FAILED, Reason.DISCOVERY_FAILED, retry_message(name, state, waiting)
+            )
+        if observed.active_discoveries >= MAX_CONCURRENT_DISCOVERIES:
+            plan.requeue_after = DISCOVERY_SLOT_RETRY_SECONDS
+            return Component(
+                condition,
+                LifecycleStatus.PENDING,
+                Reason.AWAITING_DISCOVERY,
+                f"Waiting for a discovery slot: {observed.active_discoveries} discovery Jobs are running"
+                f" (at most {MAX_CONCURRENT_DISCOVERIES} in the cluster)",
+            )
         plan.apply.append(plan_discovery_job(observed, name, image))
         return Component(
             condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_DISCOVERY, f"Discovery Job {name} created"
         )
     if finished == JobConditionType.FAILED:
-        return Component(condition, LifecycleStatus.FAILED, Reason.DISCOVERY_FAILED, f"Discovery Job {name} failed")
+        state = recorded_failure(state, observed.discovery_job, spec_hash, now)
+        extra["discovery"] = state
+        waiting = backoff_left(state, spec_hash, now)
+        if waiting > 0:
+            plan.requeue_after = waiting
+        else:  # back-off over: the next reconcile runs a new Job under the same name
+            plan.delete.append(object_ref(observed.discovery_job))
+        return Component(
+            condition, LifecycleStatus.FAILED, Reason.DISCOVERY_FAILED, retry_message(name, state, waiting)
+        )
     if finished != JobConditionType.COMPLETE:
         return Component(
             condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_DISCOVERY, f"Discovery Job {name} is running"
@@ -345,3 +430,11 @@ def plan_owned_cache(template: dict[str, Any]) -> dict[str, Any]:
         env=env,
         runtimeConfigName=spec.get("runtimeConfigName"),
     )
+
+
+def may_start_discovery(template: dict[str, Any]) -> bool:
+    """Whether a reconcile of this template may start a discovery Job (not Ready, no inline
+    sources): those reconciles run one at a time so the cluster-wide limit holds."""
+    if (template.get("spec") or {}).get("modelSources"):
+        return False
+    return bool((template.get("status") or {}).get("status") != LifecycleStatus.READY)

@@ -110,16 +110,17 @@ def test_labels_become_metadata_and_templates_that_discovery_completes(
     assert len([e for e in pulls if "/blobs/" in e.path]) == 1, "the config blob only, never a layer"
 
     found = wait_until(lambda: templates_when(kubectl, 2), 30, "two templates")
-    by_gpu = {t["spec"]["hardware"]["gpu"]["models"][0]: t for t in found.values()}
+    by_gpu = {t["spec"]["hardware"]["gpu"]["model"]: t for t in found.values()}  # upstream's spelling
     mi300x, mi250x = by_gpu["MI300X"], by_gpu["MI250X"]
     assert mi300x["spec"] == {
         "modelName": "qwen",
         "metric": "latency",
         "precision": "fp8",
         "profileId": "vllm-mi300x-fp8",
-        "hardware": {"gpu": {"models": ["MI300X"], "requests": 1, "resourceName": "amd.com/gpu"}},
+        "hardware": {"gpu": {"model": "MI300X", "requests": 1, "resourceName": "amd.com/gpu"}},
     }
     assert mi300x["metadata"]["labels"]["aim.eai.amd.com/origin"] == "auto-generated"
+    assert mi300x["metadata"]["labels"]["aim.eai.amd.com/model.name"] == "qwen"
     assert mi300x["metadata"]["ownerReferences"][0]["uid"] == ready["metadata"]["uid"]
 
     # No MI250X in this cluster: that template is NotAvailable and needs no discovery.
@@ -239,9 +240,10 @@ def test_custom_templates_inherit_hardware_and_type(kubectl: Kubectl) -> None:
     fast, old = by_alias["fast"], by_alias["old-gpu"]
     assert fast["spec"]["type"] == "preview"
     assert (fast["spec"]["metric"], fast["spec"]["precision"]) == ("latency", "fp8")
-    assert fast["spec"]["hardware"]["gpu"]["models"] == ["MI300X"]
+    # The model is stored as v1alpha2 (`models: [X]` only); its templates spell one model as upstream.
+    assert fast["spec"]["hardware"]["gpu"]["model"] == "MI300X"
     assert old["spec"]["type"] == "unoptimized"
-    assert old["spec"]["hardware"]["gpu"] == {"requests": 1, "models": ["MI250X"], "resourceName": "amd.com/gpu"}
+    assert old["spec"]["hardware"]["gpu"] == {"requests": 1, "model": "MI250X", "resourceName": "amd.com/gpu"}
     assert fast["spec"]["modelSources"] == [{"modelId": "org/tuned", "sourceUri": "s3://models/tuned", "size": "1Gi"}]
     ready = wait_model(
         kubectl, "tuned", lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "SomeTemplatesReady", "agg"

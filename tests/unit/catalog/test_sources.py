@@ -310,6 +310,7 @@ def test_plan_cluster_model(registry: str, repository: str, tag: str, spec_image
     assert model["metadata"]["labels"] == {
         "aim.eai.amd.com/model-source": "aim-catalog",
         "aim.eai.amd.com/origin": "auto-generated",
+        "aim.eai.amd.com/cluster-model-source.name": "aim-catalog",
     }
     assert model["metadata"]["annotations"] == {
         "aim.eai.amd.com/source-registry": registry,

@@ -539,3 +539,37 @@ def test_pull_secrets_reach_the_pod() -> None:
 def test_zero_spec_size_means_discover() -> None:
     plan = plan_artifact(observe(artifact(size="0")), NOW)
     assert set(applied(plan)) == {"RoleBinding", "check-size"}
+
+
+FULL = {"totalBytes": SIZE, "downloadedBytes": SIZE, "percentage": 100, "displayPercentage": "100 %"}
+HALF = {"totalBytes": SIZE, "downloadedBytes": SIZE // 2, "percentage": 50, "displayPercentage": "50 %"}
+
+
+@pytest.mark.parametrize(
+    ("progress", "job_state", "failed_pod", "state", "download_complete", "display"),
+    [
+        pytest.param(HALF, "", None, "Progressing", ("False", "Downloading"), "50 %", id="downloading"),
+        pytest.param(FULL, "", None, "Progressing", ("True", "Verifying"), "100 %", id="verifying"),
+        pytest.param(FULL, "Complete", None, "Ready", ("True", "Verified"), "100 %", id="verified"),
+        pytest.param(FULL, "Failed", pod(1), "Failed", ("False", "VerificationFailed"), "N/A", id="failed-verifying"),
+        pytest.param(HALF, "Failed", pod(1), "Failed", ("False", "PodFailed"), "N/A", id="failed-downloading"),
+        pytest.param(FULL, "Failed", pod(4), "Failed", ("False", "AuthError"), "N/A", id="exit-code-decides-first"),
+    ],
+)
+def test_download_phases_as_upstream_reports_them(
+    progress: dict[str, Any],
+    job_state: str,
+    failed_pod: dict[str, Any] | None,
+    state: str,
+    download_complete: tuple[str, str],
+    display: str,
+) -> None:
+    previous = {"status": "Progressing", "progress": progress, "download": {"protocol": "HTTP", "attempt": 1}}
+    observed = observe(artifact(status=previous, size="64Gi"), download_job=job(job_state))
+    observed.download_pod = failed_pod
+    status = status_of(plan_artifact(observed, NOW))
+    assert status["status"] == state
+    assert conditions(status)["DownloadComplete"] == download_complete
+    assert status["progress"]["displayPercentage"] == display
+    assert status["download"]["protocol"] == "HTTP"  # the downloader's fields are kept
+    assert (status["download"].get("message") == "Complete") is (state == "Ready")

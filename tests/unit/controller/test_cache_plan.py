@@ -254,7 +254,7 @@ def test_one_artifact_per_missing_source() -> None:
     assert first["metadata"]["name"] == artifact_name(URI, [{"name": "HF_HUB_OFFLINE", "value": "0"}], "fast")
     assert first["metadata"]["labels"] == {
         "app.kubernetes.io/managed-by": "aim-engine",
-        "aim.eai.amd.com/template-created": "true",
+        "template-created": "true",
         "aim.eai.amd.com/template.name": "qwen-mi300x",
         "aim.eai.amd.com/template.scope": "Namespace",
         "aim.eai.amd.com/template.index": "0",

@@ -145,6 +145,7 @@ def test_lookup_with_aim_labels() -> None:
         "app.kubernetes.io/managed-by": "aim-engine",
         "aim.eai.amd.com/model": "qwen3-32b",
         ORIGIN_LABEL: "auto-generated",
+        "aim.eai.amd.com/model.name": "qwen3-32b",  # upstream's owner-name label
     }
     assert first["metadata"]["ownerReferences"] == [
         {
@@ -165,15 +166,15 @@ def test_lookup_with_aim_labels() -> None:
         "precision": "fp8",
         "profileId": "vllm-mi300x-fp8",
         "env": [SECRET_ENV],
-        "hardware": {"gpu": {"models": ["MI300X"], "requests": 1}},
+        "hardware": {"gpu": {"model": "MI300X", "requests": 1}},  # upstream's spelling
     }
 
 
 @pytest.mark.parametrize(
     ("index", "hardware"),
     [
-        pytest.param(0, {"gpu": {"models": ["MI300X"], "requests": 1}}, id="gpu-and-count"),
-        pytest.param(1, {"gpu": {"models": ["MI250X"], "requests": 2}}, id="two-gpus"),
+        pytest.param(0, {"gpu": {"model": "MI300X", "requests": 1}}, id="gpu-and-count"),
+        pytest.param(1, {"gpu": {"model": "MI250X", "requests": 2}}, id="two-gpus"),
         pytest.param(2, None, id="zero-count-no-hardware"),
         pytest.param(3, None, id="no-gpu-no-hardware"),
     ],
@@ -353,6 +354,8 @@ def test_missing_pull_secret() -> None:
 CUSTOM_SOURCES = [{"modelId": "org/tuned", "sourceUri": "s3://models/tuned", "size": "1Gi", "precision": "fp8"}]
 TEMPLATE_SOURCES = [{"modelId": "org/tuned", "sourceUri": "s3://models/tuned", "size": "1Gi"}]
 MI300X = {"gpu": {"models": ["MI300X"], "requests": 1}}
+"""As a v1alpha2 AIMModel (stored version) has it; templates spell one model `model` (upstream)."""
+MI300X_TEMPLATE = {"gpu": {"model": "MI300X", "requests": 1}}
 
 
 def custom_model(kind: str = "AIMModel", **spec: Any) -> dict[str, Any]:
@@ -367,7 +370,7 @@ def test_custom_model_without_custom_templates() -> None:
     assert planned["metadata"]["labels"][ORIGIN_LABEL] == "custom"
     assert planned["spec"] == {
         "modelName": "tuned",
-        "hardware": MI300X,
+        "hardware": MI300X_TEMPLATE,
         "type": "unoptimized",
         "modelSources": TEMPLATE_SOURCES,
         "env": [SECRET_ENV],
@@ -398,13 +401,22 @@ def custom_templates(
         pytest.param(
             {"gpu": {"models": ["MI300X"], "requests": 1}},
             {"gpu": {"models": ["MI250X"]}},
-            {"gpu": {"models": ["MI250X"], "requests": 1}},
+            {"gpu": {"model": "MI250X", "requests": 1}},
             id="entry-field-wins-others-kept",
         ),
-        pytest.param(MI300X, None, MI300X, id="model-hardware-only"),
+        pytest.param(MI300X, None, MI300X_TEMPLATE, id="model-hardware-only"),
+        pytest.param(
+            {"gpu": {"models": ["MI300X", "MI325X"]}},
+            None,
+            {"gpu": {"models": ["MI300X", "MI325X"]}},
+            id="several-models-stay-a-list",
+        ),
         pytest.param(None, {"gpu": {"requests": 2}}, {"gpu": {"requests": 2}}, id="entry-hardware-only"),
         pytest.param(
-            MI300X, {"cpu": {"requests": "8"}}, MI300X | {"cpu": {"requests": "8"}}, id="gpu-and-cpu-side-by-side"
+            MI300X,
+            {"cpu": {"requests": "8"}},
+            MI300X_TEMPLATE | {"cpu": {"requests": "8"}},
+            id="gpu-and-cpu-side-by-side",
         ),
     ],
 )

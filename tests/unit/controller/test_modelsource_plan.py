@@ -192,6 +192,7 @@ def test_first_sync_creates_owned_models_and_reports_ready() -> None:
     assert created["metadata"]["labels"] == {
         "aim.eai.amd.com/model-source": "catalog",
         "aim.eai.amd.com/origin": "auto-generated",
+        "aim.eai.amd.com/cluster-model-source.name": "catalog",
     }
     assert created["metadata"]["ownerReferences"] == [
         {

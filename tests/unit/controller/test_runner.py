@@ -5,6 +5,8 @@ pipeline runs against kube-apiserver in tests/integration."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -15,7 +17,7 @@ from controller.kube.client import Kube
 from controller.kube.errors import AdmissionUnavailableError, admission_unavailable
 from controller.pipeline.apply import with_applied_hash
 from controller.pipeline.plan import Event, ObjectRef, Plan
-from controller.runner import Context, Kind, Reconciler, Stage, carry_out
+from controller.runner import Context, Kind, Reconciler, Serialised, Stage, carry_out
 from controller.settings import ControllerSettings
 
 NOW = "2026-11-23T12:00:00Z"
@@ -226,3 +228,33 @@ def test_nothing_is_written_again_while_the_webhook_stays_unreachable() -> None:
 )
 def test_which_refusals_mean_an_unreachable_webhook(status: int, body: str | None, unavailable: bool) -> None:
     assert (admission_unavailable(status, body) is not None) is unavailable
+
+
+@pytest.mark.parametrize(("applies", "most_at_once"), [(True, 1), (False, 4)], ids=["serialised", "free"])
+def test_a_serialised_group_reconciles_one_object_at_a_time(applies: bool, most_at_once: int) -> None:
+    """Four workers reconcile four objects whose fetch waits for company: in a serialised group
+    they never overlap (the discovery-slot count stays exact), otherwise all four meet."""
+    objects = {f"x{i}": thing(f"x{i}") for i in range(4)}
+    kube = RecordingKube(objects)
+    inside, most = [0], [0]
+    lock, everyone = threading.Lock(), threading.Barrier(4, timeout=1)
+
+    def fetch(ctx: Context, obj: dict[str, Any]) -> Observed:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        with contextlib.suppress(threading.BrokenBarrierError):
+            everyone.wait()  # free: all four arrive; serialised: times out alone
+        with lock:
+            inside[0] -= 1
+        return Observed()
+
+    group = Serialised("test", lambda obj: applies)
+    descriptor = Kind("AIMService", "v1alpha2", Stage(fetch, lambda observation, now: Plan()), serialised=group)
+    reconciler = Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings()), now=lambda: NOW)
+    workers = [threading.Thread(target=reconciler.reconcile, args=("team", name)) for name in objects]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert most[0] == most_at_once

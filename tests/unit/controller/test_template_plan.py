@@ -4,6 +4,7 @@ Job in; status, the discovery Job and the template-owned cache out (no API serve
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,9 +16,11 @@ from controller.common.runtimeconfig import resolve_runtime_config
 from controller.pipeline.plan import Plan
 from controller.template.observe import TemplateObservation
 from controller.template.plan import (
+    discovery_backoff,
     discovery_job_name,
     gpu_component,
     hardware_summary,
+    may_start_discovery,
     model_component,
     parse_discovery_output,
     plan_template,
@@ -694,7 +697,10 @@ def test_caching_enabled_plans_an_owned_template_cache() -> None:
         "metadata": {
             "name": "qwen-mi300x",
             "namespace": "team",
-            "labels": {"app.kubernetes.io/managed-by": "aim-engine"},
+            "labels": {
+                "app.kubernetes.io/managed-by": "aim-engine",
+                "aim.eai.amd.com/service-template.name": "qwen-mi300x",
+            },
             "ownerReferences": [
                 {
                     "apiVersion": V1,
@@ -752,3 +758,130 @@ def test_only_changed_conditions_get_a_new_transition_time() -> None:
         "Discovered": LATER,
         "Ready": LATER,
     }
+
+
+# --- discovery slots and back-off (upstream's MaxConcurrentDiscoveryJobs and retry schedule) -----
+
+
+def failed_job(created: str | None = None, message: str = "exec: dry-run not found") -> dict[str, Any]:
+    failed = job("Failed")
+    failed["metadata"]["name"] = discovery_job_name(template(), IMAGE)
+    failed["metadata"]["namespace"] = "team"
+    failed["status"]["conditions"][0]["message"] = message
+    if created:
+        failed["metadata"]["creationTimestamp"] = created
+    return failed
+
+
+SPEC_HASH = discovery_job_name(template(), IMAGE).rsplit("-", 1)[-1]
+
+
+def after(seconds: int) -> str:
+    moment = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(("attempts", "seconds"), [(0, 0), (1, 60), (2, 120), (3, 240), (7, 3600), (30, 3600)])
+def test_discovery_backoff_doubles_to_an_hour(attempts: int, seconds: float) -> None:
+    assert discovery_backoff(attempts) == seconds
+
+
+@pytest.mark.parametrize(
+    ("active", "created"),
+    [(0, True), (9, True), (10, False), (25, False)],
+    ids=["idle", "last-slot", "full", "over"],
+)
+def test_discovery_waits_for_a_slot(active: int, created: bool) -> None:
+    plan = plan_template(observe(active_discoveries=active), NOW)
+    jobs = [o for o in plan.apply if o["kind"] == "Job"]
+    assert bool(jobs) is created
+    discovered = condition(status_of(plan), "Discovered")
+    if created:
+        assert plan.requeue_after is None
+    else:
+        assert plan.requeue_after == 5.0
+        assert status_of(plan)["status"] == "Pending"
+        assert discovered["reason"] == "AwaitingDiscovery"
+        assert f"{active} discovery Jobs are running (at most 10 in the cluster)" in discovered["message"]
+
+
+@pytest.mark.parametrize(
+    ("previous", "job_created", "now", "attempts", "requeue", "deleted"),
+    [
+        pytest.param(None, NOW, after(1), 1, 60.0, False, id="first-failure"),
+        pytest.param(
+            {"attempts": 1, "lastAttemptTime": after(1), "specHash": SPEC_HASH, "lastFailureReason": "x"},
+            NOW,
+            after(30),
+            1,
+            31.0,
+            False,
+            id="same-job-counted-once",
+        ),
+        pytest.param(
+            {"attempts": 1, "lastAttemptTime": after(1), "specHash": SPEC_HASH, "lastFailureReason": "x"},
+            NOW,
+            after(61),
+            1,
+            None,
+            True,
+            id="backoff-over-job-deleted",
+        ),
+        pytest.param(
+            {"attempts": 1, "lastAttemptTime": after(1), "specHash": SPEC_HASH, "lastFailureReason": "x"},
+            after(70),
+            after(75),
+            2,
+            120.0,
+            False,
+            id="second-job-fails",
+        ),
+        pytest.param(
+            {"attempts": 6, "lastAttemptTime": after(1), "specHash": "0ther", "lastFailureReason": "x"},
+            after(5),
+            after(10),
+            1,
+            60.0,
+            False,
+            id="new-spec-counts-again",
+        ),
+    ],
+)
+def test_failed_discovery_is_retried_with_backoff(
+    previous: dict[str, Any] | None, job_created: str, now: str, attempts: int, requeue: float | None, deleted: bool
+) -> None:
+    status = {"status": "Failed", "discovery": previous} if previous else None
+    plan = plan_template(observe(template(status=status), discovery_job=failed_job(job_created)), now)
+    state = status_of(plan)["discovery"]
+    assert state["attempts"] == attempts
+    assert state["specHash"] == SPEC_HASH
+    assert plan.requeue_after == requeue
+    assert bool(plan.delete) is deleted
+    assert status_of(plan)["status"] == "Failed"
+    message = condition(status_of(plan), "Discovered")["message"]
+    assert f"(attempt {attempts})" in message
+    if previous is None:
+        assert state["lastFailureReason"] == "exec: dry-run not found"
+        assert "exec: dry-run not found; retrying in 60 s" in message
+
+
+def test_a_cleaned_up_failed_job_still_waits_out_its_backoff() -> None:
+    previous = {"attempts": 3, "lastAttemptTime": NOW, "specHash": SPEC_HASH, "lastFailureReason": "x"}
+    plan = plan_template(observe(template(status={"status": "Failed", "discovery": previous})), after(100))
+    assert not [o for o in plan.apply if o["kind"] == "Job"]
+    assert plan.requeue_after == 140.0  # 240 s for the third failure, 100 s gone
+    assert status_of(plan)["status"] == "Failed"
+
+
+@pytest.mark.parametrize(
+    ("tpl", "serialised"),
+    [
+        (template(), True),
+        (template(status={"status": "Ready"}), False),
+        (template(modelSources=[{"modelId": "a/b", "sourceUri": "hf://a/b"}]), False),
+        (template(status={"status": "Failed"}), True),
+    ],
+    ids=["new", "ready", "inline-sources", "failed"],
+)
+def test_which_template_reconciles_take_the_discovery_slot_lock(tpl: dict[str, Any], serialised: bool) -> None:
+    assert may_start_discovery(tpl) is serialised
