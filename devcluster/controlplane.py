@@ -241,7 +241,31 @@ class ControlPlane:
         self.kubectl(*args)
 
     def wait_crds_established(self, timeout: float = 60) -> None:
-        self.kubectl("wait", "--for=condition=Established", "crd", "--all", f"--timeout={int(timeout)}s")
+        """Until every CRD reports Established. Polled rather than `kubectl wait --all`, which
+        gives up at the first error (a CRD still being written, a discovery refresh) and then
+        says nothing about which CRD was not ready."""
+
+        def pending() -> list[str]:
+            crds = json.loads(self.kubectl("get", "crd", "-o", "json").stdout)["items"]
+            return [
+                crd["metadata"]["name"]
+                for crd in crds
+                if not any(
+                    c.get("type") == "Established" and c.get("status") == "True"
+                    for c in (crd.get("status") or {}).get("conditions") or []
+                )
+            ]
+
+        last: list[str] = []
+
+        def established() -> bool:
+            last[:] = pending()
+            return not last
+
+        try:
+            wait_until(established, timeout, "every CRD to be Established", interval=0.2)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}; not Established: {', '.join(last)}") from error
 
     def readyz(self) -> bool:
         context = ssl.create_default_context(cafile=self.pki.path("ca.crt"))
