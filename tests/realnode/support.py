@@ -114,11 +114,26 @@ def wait_ready(admin: Kubectl, component: str, count: int, timeout: float = 180)
     return wait_until(all_ready, timeout, f"{count} ready {component} pods")
 
 
+def wait_admission_answers(admin: Kubectl, timeout: float = 60) -> None:
+    """Until the API server reaches a webhook pod through the Service. Ready pods join the
+    Service's endpoints a moment after they are Ready, and until then the API server finds no
+    one listening ("failed calling webhook ... connection refused")."""
+    probe = {"apiVersion": V2, "kind": "AIMService", "metadata": {"name": "admission-probe", "namespace": "default"}}
+    probe["spec"] = {"model": {"name": "qwen"}}
+
+    def answered() -> bool:
+        result = admin.apply(probe, "--dry-run=server", check=False)
+        return "failed calling webhook" not in result.stderr
+
+    wait_until(answered, timeout, "the webhooks to answer through their Service", interval=0.5)
+
+
 def ensure_installed(plane: ControlPlane, admin: Kubectl) -> None:
     if admin("get", "-n", SYSTEM_NAMESPACE, WEBHOOK_DEPLOYMENT, check=False).returncode:
         install(plane)
     wait_ready(admin, "webhook", 2)
     wait_ready(admin, "controller", 2)
+    wait_admission_answers(admin)
 
 
 def install_third_party_crds(admin: Kubectl) -> None:

@@ -35,6 +35,7 @@ from tests.realnode.support import (
     pods,
     report_ready,
     service,
+    wait_admission_answers,
     wait_ready,
     wait_service_state,
 )
@@ -108,6 +109,7 @@ def test_deletion_gc_and_status_writes_need_no_webhook(chart: ControlPlane, admi
     assert without_webhook < max(3 * with_webhook, 30)
 
     # Back up: an invalid change of an existing service's spec (an UPDATE) is denied again.
+    wait_admission_answers(admin)
     denied = admin.apply(service("svc-1", "outage-gc", model={"name": "qwen"}, routing=BAD_PATH), check=False)
     assert denied.returncode != 0
     assert "spec.routing.pathTemplate" in denied.stderr
