@@ -19,6 +19,7 @@ RUN /opt/aim-engine/bin/pip install --upgrade pip==25.3 \
  && /opt/aim-engine/bin/pip install -c constraints.txt -r requirements.txt
 COPY api ./api
 COPY certs ./certs
+COPY cli ./cli
 COPY controller ./controller
 COPY downloader ./downloader
 COPY webhooks ./webhooks

@@ -1,0 +1,243 @@
+"""One row per CEL rule in the generated CRDs: a valid object and an invalid one (or an invalid
+update of the valid one, for immutability) with the rule's message. The real API server
+(tests/integration/test_cel_rules.py) and `kubectl aim validate` (tests/unit/cli) are held to it."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+V1 = "aim.eai.amd.com/v1alpha1"
+V2 = "aim.eai.amd.com/v1alpha2"
+GPU1 = {"gpu": {"requests": 1}}
+
+
+def obj(api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+
+
+def service(api_version: str = V1, **spec: Any) -> dict[str, Any]:
+    return obj(api_version, "AIMService", {"model": {"name": "m"}, **spec})
+
+
+def model(api_version: str = V1, **spec: Any) -> dict[str, Any]:
+    return obj(api_version, "AIMModel", {"image": "img:1", **spec})
+
+
+def template(**spec: Any) -> dict[str, Any]:
+    return obj(V1, "AIMServiceTemplate", {"modelName": "m", **spec})
+
+
+def custom_service(hardware: dict[str, Any], api_version: str = V1) -> dict[str, Any]:
+    source = {"modelId": "org/name", "sourceUri": "hf://org/name"}
+    return obj(api_version, "AIMService", {"model": {"custom": {"modelSources": [source], "hardware": hardware}}})
+
+
+def with_spec(document: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    for key, value in changes.items():
+        if value is None:
+            changed["spec"].pop(key, None)
+        else:
+            changed["spec"][key] = value
+    return changed
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    valid: dict[str, Any]
+    invalid: dict[str, Any]
+    message: str
+    update: bool = False  # the invalid document is an update of the valid one
+
+
+CUSTOM_PROFILE = {"engineArgs": {"dtype": "float16"}}
+SOURCE = [{"modelId": "org/name", "sourceUri": "s3://b/p"}]
+
+RULES = [
+    Rule(
+        "service-model-exactly-one",
+        service(),
+        service(model={"name": "m", "image": "i:1"}),
+        "exactly one of name, image, or custom must be specified",
+    ),
+    Rule(
+        "service-model-exactly-one-v2",
+        service(V2),
+        service(V2, model={}),
+        "exactly one of name, image, or custom must be specified",
+    ),
+    Rule(
+        "hardware-gpu-or-cpu", custom_service(GPU1), custom_service({}), "at least one of gpu or cpu must be specified"
+    ),
+    Rule(
+        "custom-model-needs-a-source",
+        custom_service(GPU1),
+        obj(V1, "AIMService", {"model": {"custom": {"modelSources": [], "hardware": GPU1}}}),
+        "at least one model source must be specified",
+    ),
+    Rule(
+        "gpu-model-xor-minvram",
+        custom_service({"gpu": {"model": "MI300X"}}),
+        custom_service({"gpu": {"model": "MI300X", "minVram": "64Gi"}}),
+        "model and minVram are mutually exclusive",
+    ),
+    Rule(
+        "gpu-models-xor-minvram-v2",
+        custom_service({"gpu": {"models": ["MI300X"]}}, V2),
+        custom_service({"gpu": {"models": ["MI300X"], "minVram": "64Gi"}}, V2),
+        "models and minVram are mutually exclusive",
+    ),
+    Rule(
+        "gpu-model-one-spelling",
+        custom_service({"gpu": {"models": ["MI300X"]}}),
+        custom_service({"gpu": {"model": "MI300X", "models": ["MI300X"]}}),
+        "gpu.model and gpu.models are two spellings of the same field",
+    ),
+    Rule(
+        "profile-overrides-need-profile",
+        obj(V2, "AIMService", {"profile": {"name": "p"}, "profileOverrides": {}}),
+        obj(V2, "AIMService", {"model": {"name": "m"}, "profileOverrides": {}}),
+        "spec.profileOverrides requires spec.profile to be set",
+    ),
+    Rule(
+        "profile-xor-template",
+        obj(V2, "AIMService", {"profile": {"name": "p"}}),
+        obj(V2, "AIMService", {"profile": {"name": "p"}, "template": {"name": "t"}}),
+        "spec.profile and spec.template are mutually exclusive",
+    ),
+    Rule(
+        "model-or-profile",
+        obj(V2, "AIMService", {"profile": {"name": "p"}}),
+        obj(V2, "AIMService", {"replicas": 1}),
+        "one of spec.model or spec.profile must be specified",
+    ),
+    Rule(
+        "min-replicas-le-max-v2",
+        service(V2, minReplicas=1, maxReplicas=2),
+        service(V2, minReplicas=3, maxReplicas=2),
+        "spec.minReplicas must not exceed spec.maxReplicas",
+    ),
+    Rule(
+        "route-template-one-spelling",
+        service(routing={"pathTemplate": "/a"}),
+        service(routing={"pathTemplate": "/a", "routeTemplate": "/b"}),
+        "pathTemplate and routeTemplate are two spellings of the same field",
+    ),
+    Rule(
+        "service-model-immutable",
+        service(),
+        service(model={"name": "other"}),
+        "model selection is immutable after creation",
+        update=True,
+    ),
+    Rule(
+        "service-template-immutable",
+        service(template={"name": "t"}),
+        service(template={"name": "u"}),
+        "template selection is immutable after creation",
+        update=True,
+    ),
+    Rule(
+        "service-caching-immutable",
+        service(caching={"mode": "Shared"}),
+        service(caching={"mode": "Dedicated"}),
+        "caching mode is immutable after creation",
+        update=True,
+    ),
+    Rule(
+        "override-metric-immutable",
+        service(overrides={"metric": "latency"}),
+        service(overrides={"metric": "throughput"}),
+        "metric is immutable",
+        update=True,
+    ),
+    Rule(
+        "override-precision-immutable",
+        service(overrides={"precision": "fp8"}),
+        service(overrides={"precision": "fp16"}),
+        "precision is immutable",
+        update=True,
+    ),
+    Rule(
+        "override-hardware-immutable",
+        service(overrides={"hardware": GPU1}),
+        service(overrides={"hardware": {"gpu": {"requests": 2}}}),
+        "hardware is immutable",
+        update=True,
+    ),
+    Rule(
+        "model-image-required",
+        model(),
+        obj(V1, "AIMModel", {"aimId": "a/b", "custom": {"versionPolicy": "pinned"}}),
+        "spec.image is required unless spec.aimId is set with spec.custom.versionPolicy latest or any",
+    ),
+    Rule(
+        "model-image-optional-for-latest-v2",
+        obj(V2, "AIMModel", {"aimId": "a/b", "custom": {"versionPolicy": "latest"}}),
+        obj(V2, "AIMModel", {"aimId": "a/b"}),
+        "spec.image is required unless spec.aimId is set with spec.custom.versionPolicy latest or any",
+    ),
+    Rule(
+        "model-sources-need-hardware",
+        model(modelSources=SOURCE, custom={"hardware": GPU1}),
+        model(modelSources=SOURCE),
+        "when using modelSources, hardware must be specified",
+    ),
+    Rule(
+        "custom-templates-one-spelling",
+        model(customTemplates=[{"name": "a"}]),
+        model(customTemplates=[{"name": "a"}], custom={"templates": [{"name": "b"}]}),
+        "spec.customTemplates and spec.custom.templates are two spellings of one list",
+    ),
+    Rule(
+        "custom-template-profile-needs-fields",
+        model(
+            customTemplates=[
+                {
+                    "aimId": "a/b",
+                    "modelId": "a/b",
+                    "hardware": GPU1,
+                    "profile": {"metric": "latency", "precision": "fp16"},
+                    "customProfile": CUSTOM_PROFILE,
+                }
+            ]
+        ),
+        model(customTemplates=[{"aimId": "a/b", "customProfile": CUSTOM_PROFILE}]),
+        "when customProfile is set, aimId, modelId, hardware, profile.metric, and profile.precision are required",
+    ),
+    Rule(
+        "template-custom-profile-needs-fields",
+        template(
+            aimId="a/b", modelId="a/b", hardware=GPU1, metric="latency", precision="fp16", customProfile=CUSTOM_PROFILE
+        ),
+        template(aimId="a/b", customProfile=CUSTOM_PROFILE),
+        "when customProfile is set, aimId, modelId, hardware, metric, and precision are required",
+    ),
+    Rule(
+        "template-model-name-immutable", template(), template(modelName="other"), "model name is immutable", update=True
+    ),
+    Rule(
+        "template-hardware-immutable",
+        template(hardware=GPU1),
+        template(hardware={"cpu": {"requests": "2"}}),
+        "hardware is immutable",
+        update=True,
+    ),
+    Rule(
+        "artifact-source-immutable",
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/b"}),
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/c"}),
+        "sourceUri is immutable",
+        update=True,
+    ),
+    Rule(
+        "profile-aim-id-immutable",
+        obj(V2, "AIMProfile", {"aimId": "a/b", "image": "i:1"}),
+        obj(V2, "AIMProfile", {"aimId": "a/c", "image": "i:1"}),
+        "aimId is immutable",
+        update=True,
+    ),
+]
