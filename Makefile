@@ -57,6 +57,8 @@ dev-down: venv ## Stop what dev-up started
 	$(PY) -m devcluster down
 
 test: venv binaries real-node-prerequisites ## The whole suite: unit, integration (real API server), then the real node (as root)
+	@# kubectl aim on the other Pythons users have (3.11 is the suite's own); not when PYTEST_ARGS picks tests.
+	$(if $(PYTEST_ARGS),,hack/test-cli-pythons.sh)
 	$(PY) -m pytest -m 'not realnode' $(PYTEST_ARGS)
 	@# One control plane at a time: the real node's session starts after the first has stopped.
 	@# Exit 5 (no test selected, e.g. PYTEST_ARGS naming other tests) is fine, unless CI requires them.
@@ -68,6 +70,9 @@ real-node-prerequisites: ## As root: what the real-node tests need (`make node`)
 
 golden: venv ## Rewrite the planners' golden YAML (tests/unit/controller/golden) after a deliberate change; review the diff
 	AIM_UPDATE_GOLDEN=1 $(PY) -m pytest tests/unit/controller/test_golden.py -q
+
+test-cli-pythons: ## kubectl aim's tests on Python 3.12 and 3.13 (virtualenvs cached in ~/.cache/aim-engine/venvs)
+	hack/test-cli-pythons.sh
 
 test-unit: venv ## Only the tests that need no control plane
 	$(PY) -m pytest -m 'not cluster' $(PYTEST_ARGS)
@@ -102,4 +107,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test golden test-unit bench e2e-kind lint format generate verify clean
+.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test test-cli-pythons golden test-unit bench e2e-kind lint format generate verify clean

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `kubectl aim` where users are: the package installs (with the pinned dependencies of
+# constraints.txt) and the CLI's tests pass on Python 3.12 and 3.13 too. The main suite covers 3.11,
+# the operator image's one pinned Python. Each version gets a virtualenv of the pinned dependencies,
+# cached outside the clone (~/.cache/aim-engine/venvs, keyed by pyproject.toml and constraints.txt);
+# the package itself is built and installed into it on every run, as a user installs it.
+#
+# An interpreter that is not installed is skipped with a line saying so, unless
+# AIM_REQUIRE_PYTHONS=1 (CI), which fails instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSIONS=${AIM_CLI_PYTHONS:-"3.12 3.13"}
+TEST_TOOLS=(pytest pytest-timeout pytest-asyncio hypothesis)
+CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
+
+find_python() {
+  local version=$1 candidate
+  for candidate in "python$version" "$HOME"/.pyenv/versions/"$version"*/bin/"python$version" /usr/local/bin/"python$version"; do
+    # pyenv's shims exist for versions that are not active and fail when run: try each.
+    if "$candidate" -c 'import sys' >/dev/null 2>&1; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+key=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+status=0
+for version in $VERSIONS; do
+  if ! python=$(find_python "$version"); then
+    echo "[cli-pythons] Python $version not found: skipped"
+    [ -z "${AIM_REQUIRE_PYTHONS:-}" ] || status=1
+    continue
+  fi
+  venv=$CACHE_ROOT/venvs/py$version-$key
+  if [ ! -f "$venv/.installed" ]; then
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv"
+    "$venv/bin/pip" install --quiet --upgrade pip==25.3
+    "$venv/bin/pip" install --quiet -c constraints.txt . "${TEST_TOOLS[@]}"
+    touch "$venv/.installed"
+  fi
+  "$venv/bin/pip" install --quiet --no-deps --force-reinstall .
+  echo "[cli-pythons] $("$venv/bin/python" --version): $("$venv/bin/kubectl-aim" --help | head -1)"
+  # --noconftest: the suite's conftest brings up control planes and registries the CLI tests do
+  # not use (and needs their test-only dependencies).
+  if ! "$venv/bin/python" -m pytest -q -p no:cacheprovider --noconftest tests/unit/cli; then
+    status=1
+  fi
+done
+exit $status
