@@ -91,6 +91,9 @@ class Reason(StrEnum):
     # the Ready and ConfigValid aggregates
     ALL_COMPONENTS_READY = "AllComponentsReady"
     CONFIGURATION_VALID = "ConfigurationValid"
+    # ConfigValid and AuthValid as upstream's reconcile framework sets them from a failed component
+    INVALID_SPEC = "InvalidSpec"
+    AUTHENTICATION_VALID = "AuthenticationValid"
     # runtime config
     CONFIG_FOUND = "ConfigFound"
     DEFAULT_CONFIG_NOT_FOUND = "DefaultConfigNotFound"
@@ -215,6 +218,33 @@ class Reason(StrEnum):
     # events only (AIMClusterModelSource)
     SYNCED = "Synced"
     MODELS_CREATED = "ModelsCreated"
+
+
+# A component that failed for one of these reasons is a failure of the object's configuration
+# (ConfigValid=False, reason InvalidSpec or ReferenceNotFound) or of its credentials
+# (AuthValid=False, reason AuthError), as upstream's reconcile framework categorises errors.
+INVALID_SPEC_REASONS = frozenset(
+    {
+        Reason.INVALID_IMAGE_REFERENCE,
+        Reason.INVALID_SIZE,
+        Reason.INVALID_FILTERS,
+        Reason.INVALID_SYNC_INTERVAL,
+        Reason.NAME_TOO_LONG,
+        Reason.ROUTE_TEMPLATE_INVALID,
+    }
+)
+MISSING_REFERENCE_REASONS = frozenset(
+    {
+        Reason.CONFIG_NOT_FOUND,
+        Reason.REFERENCE_NOT_FOUND,
+        Reason.SECRET_NOT_FOUND,
+        Reason.PULL_SECRET_PROBLEM,
+        Reason.MODEL_NOT_FOUND,
+        Reason.TEMPLATE_NOT_FOUND,
+        Reason.PROFILE_NOT_FOUND,
+    }
+)
+AUTH_FAILURE_REASONS = frozenset({Reason.AUTH_ERROR, Reason.UNAUTHORIZED})
 
 
 class JobConditionType(StrEnum):

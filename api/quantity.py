@@ -67,6 +67,17 @@ def quantity_value(value: str | int | float | None) -> Decimal:
     return amount * _SUFFIX[suffix or ""]
 
 
+def binary_quantity(size_bytes: int) -> str:
+    """A byte count as Kubernetes writes a binary quantity (resource.Quantity in BinarySI): the
+    largest power-of-1024 suffix that divides it exactly ("512Mi", "1536Mi", "60Gi"), else the
+    plain number. Upstream writes discovered sizes so."""
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        unit = int(_SUFFIX[suffix])
+        if size_bytes and size_bytes % unit == 0:
+            return f"{size_bytes // unit}{suffix}"
+    return str(size_bytes)
+
+
 def display_size(size_bytes: int) -> str:
     """Human size with binary units, e.g. 16.2 GiB."""
     amount = float(size_bytes)

@@ -14,7 +14,7 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import rfc1123
-from api.quantity import GIB, QuantityError, quantity_bytes
+from api.quantity import GIB, QuantityError, binary_quantity, quantity_bytes
 from api.v1alpha1.common import LifecycleStatus, gpu_models
 from controller.common.caching import owned_cache
 from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
@@ -192,7 +192,7 @@ def parse_discovery_output(log: str) -> tuple[list[dict[str, Any]], dict[str, An
         {
             "modelId": model["name"],
             "sourceUri": model["source"],
-            **({"size": str(round(float(model["size_gb"]) * GIB))} if model.get("size_gb") else {}),
+            **({"size": binary_quantity(round(float(model["size_gb"]) * GIB))} if model.get("size_gb") else {}),
         }
         for model in entry.get("models") or []
         if model.get("name") and model.get("source")

@@ -149,7 +149,11 @@ def test_labels_become_metadata_and_templates_that_discovery_completes(
     )
     status = discovered["status"]
     assert status["modelSources"] == [
-        {"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": str(2 * 2**30)}
+        {
+            "modelId": "Qwen/Qwen3-32B",
+            "sourceUri": "hf://Qwen/Qwen3-32B",
+            "size": "2Gi",
+        }  # a quantity, as upstream writes it
     ]
     assert status["profile"]["engine_args"] == {"max-model-len": 32768}
     assert status["profile"]["metadata"]["gpuCount"] == 1

@@ -6,7 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from api.quantity import GIB, QuantityError, display_size, quantity_bytes, quantity_value, whole_gibibytes
+from api.quantity import (
+    GIB,
+    QuantityError,
+    binary_quantity,
+    display_size,
+    quantity_bytes,
+    quantity_value,
+    whole_gibibytes,
+)
 
 MIB = 2**20
 
@@ -108,3 +116,20 @@ def test_whole_gibibytes(size: int, headroom: int, claim: str) -> None:
 )
 def test_quantity_value_is_exact(value: str | int, exact: Decimal) -> None:
     assert quantity_value(value) == exact
+
+
+@pytest.mark.parametrize(
+    ("size", "written"),
+    [
+        (2**29, "512Mi"),
+        (3 * 2**29, "1536Mi"),
+        (60 * 2**30, "60Gi"),
+        (2**40, "1Ti"),
+        (1000, "1000"),
+        (2048, "2Ki"),
+        (0, "0"),
+    ],
+)
+def test_binary_quantity_as_kubernetes_writes_it(size: int, written: str) -> None:
+    assert binary_quantity(size) == written
+    assert quantity_bytes(written) == size

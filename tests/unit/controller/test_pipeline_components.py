@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from controller.pipeline.components import Component, component_status, overall_state, ready_condition
+from controller.pipeline.components import (
+    Component,
+    category_conditions,
+    component_status,
+    overall_state,
+    ready_condition,
+)
 from controller.pipeline.conditions import Condition
 from controller.pipeline.plan import worst
 
@@ -129,3 +135,64 @@ def test_component_status_keeps_transition_times_of_unchanged_conditions() -> No
     times = {c["type"]: c["lastTransitionTime"] for c in second["conditions"]}
     assert times == {"A": NOW, "B": LATER, "Ready": LATER}
     assert next(c for c in second["conditions"] if c["type"] == "A")["reason"] == "StillOk"
+
+
+CONFIG = Component("RuntimeConfigReady", "Failed", "ConfigNotFound", "RuntimeConfig tuned not found")
+BAD_IMAGE = Component("ImageMetadataReady", "Failed", "InvalidImageReference", "not an image reference")
+REFUSED = Component("DownloadComplete", "Failed", "AuthError", "403 from the source")
+WAITING = Component("ModelReady", "Pending", "ModelNotFound", "waiting")  # not Failed: no category
+FINE = Component("RuntimeConfigReady", "Ready", "ConfigFound", "")
+
+
+def previously(*types_and_states: tuple[str, str]) -> list[dict[str, Any]]:
+    return [{"type": t, "status": s} for t, s in types_and_states]
+
+
+@pytest.mark.parametrize(
+    ("components", "previous", "expected"),
+    [
+        pytest.param([FINE], None, [], id="never-had-a-problem-nothing-set"),
+        pytest.param(
+            [CONFIG],
+            None,
+            [("ConfigValid", "False", "ReferenceNotFound")],
+            id="missing-reference",
+        ),
+        pytest.param(
+            [CONFIG, BAD_IMAGE],
+            None,
+            [("ConfigValid", "False", "InvalidSpec")],
+            id="invalid-spec-before-missing-reference",
+        ),
+        pytest.param([REFUSED], None, [("AuthValid", "False", "AuthError")], id="auth"),
+        pytest.param([WAITING], None, [], id="only-failed-components-count"),
+        pytest.param(
+            [FINE],
+            previously(("ConfigValid", "False"), ("AuthValid", "False")),
+            [("ConfigValid", "True", "ConfigurationValid"), ("AuthValid", "True", "AuthenticationValid")],
+            id="recovered-says-so",
+        ),
+        pytest.param(
+            [FINE],
+            previously(("ConfigValid", "True")),
+            [("ConfigValid", "True", "ConfigurationValid")],
+            id="stays-once-set",
+        ),
+        pytest.param(
+            [Component("AuthValid", "Failed", "AuthError", "own"), REFUSED],
+            None,
+            [],
+            id="a-kinds-own-auth-component-wins",
+        ),
+    ],
+)
+def test_config_and_auth_validity_as_upstreams_framework(
+    components: list[Component], previous: list[dict[str, Any]] | None, expected: list[tuple[str, str, str]]
+) -> None:
+    found = category_conditions(components, previous)
+    assert [(c.type, c.status, c.reason) for c in found] == expected
+
+
+def test_the_category_condition_names_the_component() -> None:
+    [condition] = category_conditions([CONFIG], None)
+    assert condition.message == "RuntimeConfigReady: RuntimeConfig tuned not found"

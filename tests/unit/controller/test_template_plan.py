@@ -261,7 +261,7 @@ def test_hardware_summary(hardware: dict[str, Any] | None, summary: str | None) 
 
 # --- discovery output -----------------------------------------------------------------------------
 
-EXPECTED_SOURCES = [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": str(2 * GIB)}]
+EXPECTED_SOURCES = [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": "2Gi"}]
 
 
 def entry(name: str = "Qwen/Qwen3-32B", **model_fields: Any) -> dict[str, Any]:
@@ -292,8 +292,8 @@ PARSE_CASES = [
     ),
     pytest.param(
         discovery_log(entry(size_gb=1.5)),
-        [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": str(3 * GIB // 2)}],
-        id="fractional-size-gb-to-bytes",
+        [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": "1536Mi"}],
+        id="fractional-size-gb-as-a-quantity",
     ),
     pytest.param(
         discovery_log(entry(size_gb=0)),
