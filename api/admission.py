@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from api.defaulting import DEFAULTERS
+from api.registry import CRDS
+
 
 def _changed(field: str) -> str:
     """CEL: the field differs between the object and the old object (absent on both is equal)."""
@@ -40,3 +43,10 @@ MATCH_CONDITIONS: Final[tuple[dict[str, str], ...]] = (
 def match_conditions() -> list[dict[str, str]]:
     """A fresh copy, for manifests that are mutated further."""
     return [dict(condition) for condition in MATCH_CONDITIONS]
+
+
+MUTATED_RESOURCES: Final[tuple[str, ...]] = tuple(
+    sorted(crd.names.plural for crd in CRDS if crd.names.kind in DEFAULTERS)
+)
+"""The resources the mutating webhook is registered for: those whose kind `api.defaulting` gives
+defaults. The validating webhook reviews every AIM resource."""

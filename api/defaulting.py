@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 _HF_OR_S3 = re.compile(r"^(hf|s3)://(?P<path>[^@?#]+)")
@@ -14,15 +15,9 @@ def apply_defaults(obj: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of `obj` with derived defaults filled in."""
     result = copy.deepcopy(obj)
     spec = result.get("spec")
-    if not isinstance(spec, dict):
-        return result
-    kind = result.get("kind")
-    if kind == "AIMArtifact":
-        _artifact_model_id(spec)
-    elif kind in ("AIMModel", "AIMClusterModel"):
-        _custom_model_type(spec)
-    elif kind in ("AIMProfile", "AIMClusterProfile"):
-        _accelerator_type(spec)
+    defaulter = DEFAULTERS.get(str(result.get("kind")))
+    if isinstance(spec, dict) and defaulter is not None:
+        defaulter(spec)
     return result
 
 
@@ -51,3 +46,15 @@ def _custom_model_type(spec: dict[str, Any]) -> None:
 def _accelerator_type(spec: dict[str, Any]) -> None:
     if spec.get("acceleratorModel") and "acceleratorType" not in spec:
         spec["acceleratorType"] = "gpu"
+
+
+DEFAULTERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "AIMArtifact": _artifact_model_id,
+    "AIMModel": _custom_model_type,
+    "AIMClusterModel": _custom_model_type,
+    "AIMProfile": _accelerator_type,
+    "AIMClusterProfile": _accelerator_type,
+}
+"""The kinds whose objects get defaults here, and how: the mutating webhook is registered for
+these only (api.admission.MUTATED_RESOURCES), so creating any other kind (an AIMService) costs one
+webhook call, not two."""

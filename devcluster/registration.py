@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from api.admission import match_conditions
+from api.admission import MUTATED_RESOURCES, match_conditions
 
 
 def multi_version_crds(crd_paths: list[Path]) -> list[str]:
@@ -70,7 +70,7 @@ def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Pa
     )
     ca_bundle = base64.b64encode(ca_pem).decode()
 
-    def webhook(name: str, path: str) -> dict[str, Any]:
+    def webhook(name: str, path: str, resources: list[str]) -> dict[str, Any]:
         return {
             "name": name,
             "admissionReviewVersions": ["v1"],
@@ -93,7 +93,7 @@ def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Pa
                     "apiGroups": ["aim.eai.amd.com"],
                     "apiVersions": ["*"],
                     "operations": ["CREATE", "UPDATE"],
-                    "resources": plurals,
+                    "resources": resources,
                     "scope": "*",
                 }
             ],
@@ -104,13 +104,13 @@ def admission_configurations(webhook_url: str, ca_pem: bytes, crd_paths: list[Pa
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "MutatingWebhookConfiguration",
             "metadata": {"name": "aim-engine-mutating"},
-            "webhooks": [webhook("mutate.aim.eai.amd.com", "/mutate")],
+            "webhooks": [webhook("mutate.aim.eai.amd.com", "/mutate", [p for p in plurals if p in MUTATED_RESOURCES])],
         },
         {
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "ValidatingWebhookConfiguration",
             "metadata": {"name": "aim-engine-validating"},
-            "webhooks": [webhook("validate.aim.eai.amd.com", "/validate")],
+            "webhooks": [webhook("validate.aim.eai.amd.com", "/validate", plurals)],
         },
     ]
 

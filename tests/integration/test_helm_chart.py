@@ -215,6 +215,19 @@ def test_webhooks_skip_metadata_only_changes_as_the_api_says() -> None:
         assert webhook["matchConditions"] == match_conditions()
 
 
+def test_the_mutating_webhook_is_called_only_for_kinds_it_defaults() -> None:
+    from api.admission import MUTATED_RESOURCES
+    from api.registry import CRDS
+
+    by_kind = {
+        d["kind"]: d["webhooks"][0]["rules"][0]["resources"]
+        for d in render()
+        if d["kind"].endswith("WebhookConfiguration")
+    }
+    assert by_kind["MutatingWebhookConfiguration"] == list(MUTATED_RESOURCES)
+    assert sorted(by_kind["ValidatingWebhookConfiguration"]) == sorted(crd.names.plural for crd in CRDS)
+
+
 def test_cert_manager_mode_injects_the_ca_everywhere() -> None:
     documents = render("--set", "certManager.enabled=true")
     kinds = [d["kind"] for d in documents]
