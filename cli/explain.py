@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from api.conditions import ConditionType
+from api.naming import profile_cache_name
 from cli.cluster import Cluster
 from controller.common.gpus import cluster_gpu_models
 from controller.common.selection import CLUSTER_KIND, NAMESPACE_KIND, Overrides, describe, select_template
@@ -64,6 +65,7 @@ class Observed:
     runtime_configs: list[dict[str, Any]] = field(default_factory=list)
     profiles: list[dict[str, Any]] = field(default_factory=list)
     caches: list[dict[str, Any]] = field(default_factory=list)
+    profile_caches: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     children: list[dict[str, Any]] = field(default_factory=list)
     """InferenceServices and HTTPRoutes the service owns."""
@@ -99,6 +101,14 @@ def build(observed: Observed) -> Explanation:
         _explain_selection(explanation, observed, spec, model_name)
 
     cache_name = ((status.get("cache") or {}).get("templateCacheRef") or {}).get("name")
+    if profile_name and not cache_name:
+        # A profile's cache is Shared and named by profile and namespace (api.naming), not in status.
+        shared = profile_cache_name(profile_name, namespace)
+        found = [c for c in observed.profile_caches if c["metadata"]["name"] == shared]
+        if found:
+            chain.append(_link("cache", found[0], namespace))
+            listed = (found[0].get("status") or {}).get("artifacts") or {}
+            chain += [_link("artifact", a, namespace) for a in observed.artifacts if a["metadata"]["name"] in listed]
     if cache_name:
         cache = _named("cache", observed.caches, cache_name, namespace, "AIMTemplateCache")
         chain.append(cache)
@@ -217,6 +227,7 @@ def observe(cluster: Cluster, service: dict[str, Any]) -> Observed:
         runtime_configs=both("AIMRuntimeConfig", "AIMClusterRuntimeConfig"),
         profiles=both("AIMProfile", "AIMClusterProfile"),
         caches=[{**o, "kind": "AIMTemplateCache"} for o in cluster.list_aim("AIMTemplateCache", namespace)],
+        profile_caches=[{**o, "kind": "AIMProfileCache"} for o in cluster.list_aim("AIMProfileCache", namespace)],
         artifacts=[{**o, "kind": "AIMArtifact"} for o in cluster.list_aim("AIMArtifact", namespace)],
         children=children,
         nodes=nodes,

@@ -205,3 +205,29 @@ def test_a_missing_model_says_so() -> None:
     model = explanation.chain[2]
     assert (model.role, model.state) == ("model", "not found")
     assert any("model AIMModel/qwen is not found" in b for b in explanation.blocking)
+
+
+def test_a_profile_service_shows_its_shared_profile_cache() -> None:
+    from api.naming import profile_cache_name
+
+    cache_name = profile_cache_name("qwen-latency", "ml")
+    status = {"status": "Starting", "resolvedProfile": {"name": "qwen-latency"}}
+    svc = service(status) | {"spec": {"profile": {"name": "qwen-latency"}}}
+    profile = {
+        "kind": "AIMProfile",
+        "metadata": {"name": "qwen-latency", "namespace": "ml"},
+        "status": {"status": "Ready"},
+    }
+    cache = {
+        "kind": "AIMProfileCache",
+        "metadata": {"name": cache_name, "namespace": "ml"},
+        "status": {"status": "Ready", "artifacts": {"art": {}}},
+    }
+    artifact = {"kind": "AIMArtifact", "metadata": {"name": "art", "namespace": "ml"}, "status": {"status": "Ready"}}
+    explanation = build(Observed(service=svc, profiles=[profile], profile_caches=[cache], artifacts=[artifact]))
+    assert [(link.role, link.kind) for link in explanation.chain][2:] == [
+        ("profile", "AIMProfile"),
+        ("cache", "AIMProfileCache"),
+        ("artifact", "AIMArtifact"),
+    ]
+    assert explanation.candidates == []
