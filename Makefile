@@ -82,6 +82,7 @@ bench: venv binaries ## Benchmarks with same-run baselines (bench/); results in 
 	$(PY) -m bench.webhooks --output bench/results-webhooks.json
 	$(PY) -m bench.controller --output bench/results-controller.json
 	$(PY) -m bench.download --output bench/results-download.json
+	$(PY) -m bench.admission --output bench/results-admission.json
 	$(PY) -m bench.validate --output bench/results-validate.json
 
 e2e-kind: venv ## With Docker and kind: build the image, install the chart into kind, run the quickstart
