@@ -54,6 +54,12 @@ class ConditionType(StrEnum):
     DOWNLOAD_COMPLETE = "DownloadComplete"
     """AIMArtifact: the download Job finished and the size was verified; also the reason of the
     Normal event sent when the artifact becomes Ready."""
+    DOWNLOAD_JOB_READY = "DownloadJobReady"
+    """AIMArtifact, while not Ready: the download Job exists and has not failed (True once it
+    completed); its reason says how a failed Job ended (JobBackoffLimitExceeded, ...)."""
+    DOWNLOAD_JOB_PODS_READY = "DownloadJobPodsReady"
+    """AIMArtifact, while the download Job runs: its pod runs (False PodsPending while it waits to
+    be scheduled or started; Failed with the downloader's reason when it failed)."""
     ARTIFACTS_READY = "ArtifactsReady"
     """Template and profile caches: every artifact is Ready."""
     PROFILE_FOUND = "ProfileFound"
@@ -192,6 +198,15 @@ class Reason(StrEnum):
     CHECK_SIZE_FAILED = "CheckSizeFailed"
     INVALID_SIZE_OUTPUT = "InvalidSizeOutput"
     SIZE_DISCOVERED = "SizeDiscovered"
+    JOB_NOT_FOUND = "JobNotFound"
+    JOB_RUNNING = "JobRunning"
+    JOB_SUCCEEDED = "JobSucceeded"
+    JOB_FAILED = "JobFailed"
+    JOB_BACKOFF_LIMIT_EXCEEDED = "JobBackoffLimitExceeded"
+    JOB_DEADLINE_EXCEEDED = "JobDeadlineExceeded"
+    PODS_READY = "PodsReady"
+    PODS_PENDING = "PodsPending"
+    PODS_PROGRESSING = "PodsProgressing"
     PVC_BOUND = "PvcBound"
     PVC_CREATED = "PvcCreated"
     # hardware

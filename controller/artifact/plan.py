@@ -322,7 +322,10 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
                 f"{pvc_name} is {phase or 'being created'}",
             )
         )
-        components.append(_download(observed, plan, extra, size, pvc_name))
+        download = _download(observed, plan, extra, size, pvc_name)
+        components.append(download)
+        if download.state != LifecycleStatus.READY:
+            components += download_job_components(observed)
     plan.status = component_status(artifact, components, now, extra)
     if plan.status["status"] != previous.get("status") and plan.status["status"] in (
         LifecycleStatus.READY,
@@ -360,6 +363,47 @@ def _discover_size(observed: ArtifactObservation, plan: Plan, extra: dict[str, A
         )
     extra["discoveredSizeBytes"] = size
     return Component(condition, LifecycleStatus.READY, Reason.SIZE_DISCOVERED, display_size(size))
+
+
+# How a failed Job ended (its Failed condition's reason), in upstream's words.
+_JOB_FAILURE_REASONS = {
+    "BackoffLimitExceeded": Reason.JOB_BACKOFF_LIMIT_EXCEEDED,
+    "DeadlineExceeded": Reason.JOB_DEADLINE_EXCEEDED,
+}
+
+
+def download_job_components(observed: ArtifactObservation) -> list[Component]:
+    """DownloadJobReady and DownloadJobPodsReady, as upstream reports them while an artifact is not
+    Ready. Read from the Job alone (its Failed condition, `active` and `ready` pod counts): the pods
+    are not read, so an image that cannot be pulled shows as PodsPending, not by its pull error."""
+    job = observed.download_job
+    job_ready = ConditionType.DOWNLOAD_JOB_READY
+    pods_ready = ConditionType.DOWNLOAD_JOB_PODS_READY
+    if job is None:
+        return [Component(job_ready, LifecycleStatus.PROGRESSING, Reason.JOB_NOT_FOUND, "Job not found")]
+    finished = job_finished(job)
+    if finished == JobConditionType.COMPLETE:
+        return [Component(job_ready, LifecycleStatus.READY, Reason.JOB_SUCCEEDED, "Job completed")]
+    status = job.get("status") or {}
+    if finished == JobConditionType.FAILED:
+        failed: dict[str, Any] = next(
+            (c for c in status.get("conditions") or [] if c.get("type") == JobConditionType.FAILED), {}
+        )
+        reason = _JOB_FAILURE_REASONS.get(str(failed.get("reason")), Reason.JOB_FAILED)
+        pod_reason, pod_message = failure_reason(observed.download_pod)
+        return [
+            Component(job_ready, LifecycleStatus.FAILED, reason, failed.get("message") or "Job failed"),
+            Component(pods_ready, LifecycleStatus.FAILED, pod_reason, pod_message),
+        ]
+    running = Component(job_ready, LifecycleStatus.PROGRESSING, Reason.JOB_RUNNING, "Job is in progress")
+    if int(status.get("ready") or 0) > 0:
+        return [running, Component(pods_ready, LifecycleStatus.READY, Reason.PODS_READY, "Pods are running")]
+    if int(status.get("active") or 0) > 0 and "ready" in status:
+        return [running, Component(pods_ready, LifecycleStatus.PENDING, Reason.PODS_PENDING, "Pods are pending")]
+    return [
+        running,
+        Component(pods_ready, LifecycleStatus.PROGRESSING, Reason.PODS_PROGRESSING, "Pods are progressing"),
+    ]
 
 
 def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], size: int, pvc_name: str) -> Component:

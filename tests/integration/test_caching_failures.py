@@ -37,6 +37,11 @@ def test_a_permanent_download_failure_fails_artifact_cache_and_service(kubectl: 
     download = condition(failed["status"], "DownloadComplete")
     assert (download["status"], download["reason"]) == ("False", "AuthError")
     assert download["message"] == "exit code 4: unauthorized"
+    # As upstream: the Job's and its pod's conditions, and AuthValid from the refused credentials.
+    assert (condition(failed["status"], "DownloadJobReady")["reason"]) == "JobFailed"
+    assert (condition(failed["status"], "DownloadJobPodsReady")["reason"]) == "AuthError"
+    auth = condition(failed["status"], "AuthValid")
+    assert (auth["status"], auth["reason"]) == ("False", "AuthError")
     [job] = [j for j in items(kubectl, "jobs") if "download" in j["metadata"]["name"]]
     assert job["status"]["failed"] == 1, "a permanent failure is not retried"
     assert any(c["reason"] == "PodFailurePolicy" for c in job["status"]["conditions"] if c["type"] == "Failed")

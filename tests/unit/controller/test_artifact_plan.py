@@ -14,6 +14,7 @@ from controller.artifact.plan import (
     MAX_SIZE,
     child_name,
     download_env,
+    download_job_components,
     failure_reason,
     parse_size_output,
     plan_artifact,
@@ -573,3 +574,70 @@ def test_download_phases_as_upstream_reports_them(
     assert status["progress"]["displayPercentage"] == display
     assert status["download"]["protocol"] == "HTTP"  # the downloader's fields are kept
     assert (status["download"].get("message") == "Complete") is (state == "Ready")
+
+
+def job_with(status: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "status": status}
+
+
+FAILED_BACKOFF = {
+    "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "x"}]
+}
+
+
+@pytest.mark.parametrize(
+    ("download_job", "download_pod", "expected"),
+    [
+        pytest.param(None, None, [("DownloadJobReady", "Progressing", "JobNotFound")], id="being-created"),
+        pytest.param(
+            job_with({"active": 1, "ready": 0}),
+            None,
+            [("DownloadJobReady", "Progressing", "JobRunning"), ("DownloadJobPodsReady", "Pending", "PodsPending")],
+            id="pod-waiting",
+        ),
+        pytest.param(
+            job_with({"active": 1, "ready": 1}),
+            None,
+            [("DownloadJobReady", "Progressing", "JobRunning"), ("DownloadJobPodsReady", "Ready", "PodsReady")],
+            id="pod-running",
+        ),
+        pytest.param(
+            job_with({"active": 1}),
+            None,
+            [
+                ("DownloadJobReady", "Progressing", "JobRunning"),
+                ("DownloadJobPodsReady", "Progressing", "PodsProgressing"),
+            ],
+            id="no-ready-count",
+        ),
+        pytest.param(job("Complete"), None, [("DownloadJobReady", "Ready", "JobSucceeded")], id="complete"),
+        pytest.param(
+            job_with(FAILED_BACKOFF),
+            pod(4, "401 from the Hub"),
+            [
+                ("DownloadJobReady", "Failed", "JobBackoffLimitExceeded"),
+                ("DownloadJobPodsReady", "Failed", "AuthError"),
+            ],
+            id="failed-with-the-downloaders-reason",
+        ),
+        pytest.param(
+            job("Failed"),
+            None,
+            [("DownloadJobReady", "Failed", "JobFailed"), ("DownloadJobPodsReady", "Failed", "PodFailed")],
+            id="failed-without-a-pod",
+        ),
+    ],
+)
+def test_download_job_components_as_upstream(
+    download_job: dict[str, Any] | None, download_pod: dict[str, Any] | None, expected: list[tuple[str, str, str]]
+) -> None:
+    observed = observe(download_job=download_job, download_pod=download_pod)
+    found = [(c.condition, c.state, c.reason) for c in download_job_components(observed)]
+    assert found == expected
+
+
+def test_a_ready_artifact_reports_no_job_components() -> None:
+    observed = observe(artifact(status={"status": "Progressing"}, size="64Gi"), download_job=job("Complete"))
+    types = {c["type"] for c in status_of(plan_artifact(observed, NOW))["conditions"]}
+    assert "DownloadJobReady" not in types
+    assert "DownloadJobPodsReady" not in types
