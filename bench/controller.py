@@ -14,7 +14,9 @@ The baseline beside the convergence time is the time the API server took to admi
 from __future__ import annotations
 
 import argparse
+import re
 import ssl
+import subprocess
 import sys
 import tempfile
 import threading
@@ -202,6 +204,37 @@ def run(count: int, resync_seconds: float, store: bool = True) -> dict[str, Any]
     }
 
 
+UPSTREAM_MODULE = "github.com/amd-enterprise-ai/aim-engine"
+UPSTREAM_VERSIONS = ("v0.2.4", "v0.2.2", "v0.2.0")
+"""The upstream Go operator's releases to compare with, newest first (issue 19: build it from its
+Go module like the other binaries, or say why the column is missing)."""
+
+
+def upstream_operator() -> dict[str, str]:
+    """Whether the upstream operator can be built here: its module from the Go module proxy."""
+    refusals = []
+    for version in UPSTREAM_VERSIONS:
+        found = subprocess.run(
+            ["go", "list", "-m", "-json", f"{UPSTREAM_MODULE}@{version}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if found.returncode == 0:
+            return {
+                "status": "available, not yet run",
+                "why": f"{version} is served; building and running it is not in this benchmark yet",
+            }
+        status = re.search(r"\b(\d{3}) [A-Z][a-z]+", found.stderr)
+        refusals.append(f"{version}: {status.group(0) if status else 'refused'}")
+    return {
+        "status": "skipped",
+        "why": f"{UPSTREAM_MODULE} is not served by the Go module proxy here ({'; '.join(refusals)}); "
+        "no column for the upstream operator",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=1000)
@@ -213,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
+    upstream = upstream_operator()
+    print(f"upstream operator: {upstream['status']}: {upstream['why']}", file=sys.stderr)
     if not args.compare_store:
-        emit(run(args.services, args.resync_seconds), args.output)
+        emit(run(args.services, args.resync_seconds) | {"upstream_operator": upstream}, args.output)
         return 0
     runs = [run(args.services, args.resync_seconds, store) for store in (False, True, False, True)]
     server, memory = [r for r in runs if not r["store"]], [r for r in runs if r["store"]]
@@ -242,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             "store_reads": mean(memory, "controller_rss_mib", "peak"),
         },
     }
-    emit({"runs": runs, "summary": summary}, args.output)
+    emit({"runs": runs, "summary": summary, "upstream_operator": upstream}, args.output)
     return 0
 
 
