@@ -145,7 +145,6 @@ class Reason(StrEnum):
     # a template's GPUs (GPUReady)
     GPU_AVAILABLE = "GPUAvailable"
     GPU_NOT_AVAILABLE = "GPUNotAvailable"
-    VRAM_AVAILABLE = "VRAMAvailable"
     VRAM_NOT_AVAILABLE = "VRAMNotAvailable"
     GPU_CHECK_FAILED = "GPUCheckFailed"
     # a template's model sources (Discovered)

@@ -44,6 +44,7 @@ for version in $VERSIONS; do
     touch "$venv/.installed"
   fi
   "$venv/bin/pip" install --quiet --no-deps --force-reinstall .
+  rm -rf build  # setuptools builds the wheel in the source tree
   echo "[cli-pythons] $("$venv/bin/python" --version): $("$venv/bin/kubectl-aim" --help | head -1)"
   # --noconftest: the suite's conftest brings up control planes and registries the CLI tests do
   # not use (and needs their test-only dependencies).

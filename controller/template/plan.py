@@ -59,7 +59,7 @@ def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tupl
             ), []
         fitting = sorted(m for m, found in available.items() if _vram(found[0].vram) >= minimum)
         missing = f"Required minimum VRAM ({gpu['minVram']}) exceeds available GPUs. Available: {listed}"
-        return _gpu_match(condition, fitting, fitting, Reason.VRAM_AVAILABLE, Reason.VRAM_NOT_AVAILABLE, missing)
+        return _gpu_match(condition, fitting, fitting, Reason.GPU_AVAILABLE, Reason.VRAM_NOT_AVAILABLE, missing)
     if wanted:
         present = [m for m in wanted if m in available]
         missing = f"Required GPU model '{', '.join(wanted)}' not available in cluster. Available: {listed}"

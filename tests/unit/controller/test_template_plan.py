@@ -157,14 +157,14 @@ GPU_CASES = [
     pytest.param(
         {"minVram": "192Gi", "requests": 1},
         NODES,
-        ("Ready", "VRAMAvailable", "MI300X, MI350X"),
+        ("Ready", "GPUAvailable", "MI300X, MI350X"),
         sorted(MI300X_IDS + MI350X_IDS),
         id="min-vram-fits-exactly-and-above",
     ),
     pytest.param(
         {"minVram": "200G"},
         [gpu_node("mi300x", "MI300X")],
-        ("Ready", "VRAMAvailable", "MI300X"),
+        ("Ready", "GPUAvailable", "MI300X"),
         MI300X_IDS,
         id="min-vram-decimal-below-192-gib",
     ),
@@ -178,7 +178,7 @@ GPU_CASES = [
     pytest.param(
         {"minVram": "128Gi"},
         [gpu_node("mi350x", "MI350X", unschedulable=True), gpu_node("mi250x", "MI250X")],
-        ("Ready", "VRAMAvailable", "MI250X"),
+        ("Ready", "GPUAvailable", "MI250X"),
         ["7408", "740c"],
         id="min-vram-unschedulable-node-ignored",
     ),
