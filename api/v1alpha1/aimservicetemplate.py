@@ -141,6 +141,8 @@ class AIMServiceTemplateStatus(CRDModel):
     """The discovery Job."""
     discovery: DiscoveryState | None = None
     """Discovery bookkeeping."""
+    version: str | None = None
+    """The model's image tag (the version of the AIM image this template runs)."""
 
 
 class AIMServiceTemplate(ObjectRoot):

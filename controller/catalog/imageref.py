@@ -152,3 +152,17 @@ def legacy_base_image(owner_image: str) -> str | None:
         return None
     match = _MAJOR_MINOR.match(tag or "")
     return f"aim-base:{match[1]}.{match[2]}" if match else None
+
+
+def pull_policy(reference: str | None) -> str:
+    """The serving container's imagePullPolicy, as the kubelet would default it and upstream
+    derives it (0.2.x): `Always` for `:latest` or no tag, `IfNotPresent` for a versioned tag or a
+    digest, so that images already on a node (pre-loaded, air-gapped) are used. A reference that
+    does not parse keeps `Always`, the old behaviour."""
+    try:
+        image = parse_image_reference(reference or "")
+    except InvalidImageReferenceError:
+        return "Always"
+    if image.digest or (image.tag and image.tag != DEFAULT_TAG):
+        return "IfNotPresent"
+    return "Always"

@@ -17,6 +17,7 @@ from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
 from api.v1alpha1.aimservice import ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
+from controller.catalog.imageref import pull_policy
 from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels
@@ -164,10 +165,12 @@ def runtime_status(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def serving_container(image: str | None, env: list[dict[str, Any]], resources: dict[str, Any] | None) -> dict[str, Any]:
-    """The engine's container: the image, its env and resources, the HTTP port, shared memory."""
+    """The engine's container: the image (pulled as its tag says), its env and resources, the HTTP
+    port, shared memory."""
     container: dict[str, Any] = {
         "name": "kserve-container",
         "image": image,
+        "imagePullPolicy": pull_policy(image),
         "env": env,
         "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
         "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],  # noqa: S108 - shared memory for the engine

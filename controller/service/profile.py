@@ -215,7 +215,7 @@ def plan_profile_inference_service(
         ]
     )
     resources = spec.get("resources") or profile_status.get("resources") or profile_spec.get("resources")
-    container = serving_container(profile_spec.get("image"), env, resources) | {"imagePullPolicy": "Always"}
+    container = serving_container(profile_spec.get("image"), env, resources)
     container["volumeMounts"].append(
         {"name": PROFILE_VOLUME, "mountPath": f"{CUSTOM_PROFILE_ROOT}/{aim_id}", "readOnly": True}
     )

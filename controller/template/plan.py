@@ -16,6 +16,7 @@ from api.conditions import ConditionType, JobConditionType, Reason
 from api.naming import rfc1123
 from api.quantity import GIB, QuantityError, binary_quantity, quantity_bytes
 from api.v1alpha1.common import LifecycleStatus, gpu_models
+from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
 from controller.common.caching import owned_cache
 from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
 from controller.common.jobs import JOB_API, job_failure_message, job_finished
@@ -234,6 +235,18 @@ def hardware_summary(hardware: dict[str, Any] | None) -> str | None:
     return f"{count} x GPU" if count else None
 
 
+def model_version(model: dict[str, Any] | None) -> str | None:
+    """The template's version, as upstream (0.2.4): its model's image tag (a digest's first
+    characters, `latest` when the image names neither); None without a model or an image."""
+    image = ((model or {}).get("spec") or {}).get("image")
+    if not image:
+        return None
+    try:
+        return parse_image_reference(image).version_tag
+    except InvalidImageReferenceError:
+        return None
+
+
 def plan_template(observed: TemplateObservation, now: str) -> Plan:
     template = observed.template
     spec = template.get("spec") or {}
@@ -255,6 +268,7 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
         else None,
         "resolvedHardware": spec.get("hardware"),
         "hardwareSummary": hardware_summary(spec.get("hardware")),
+        "version": model_version(observed.model.obj),
     }
     if device_ids:
         extra["resolvedNodeAffinity"] = {

@@ -159,6 +159,7 @@ def test_labels_become_metadata_and_templates_that_discovery_completes(
     assert status["profile"]["metadata"]["gpuCount"] == 1
     assert condition(status, "Discovered")["reason"] == "DiscoveryComplete"
     assert status["hardwareSummary"] == "1 x MI300X"
+    assert status["version"] == image.rsplit(":", 1)[1]  # the model's image tag, as upstream 0.2.4
 
     settled = wait_model(
         kubectl,

@@ -171,7 +171,7 @@ def test_a_service_deploys_a_profile_through_its_cache(kubectl: Kubectl, namespa
     predictor = isvc["spec"]["predictor"]
     [container] = predictor["containers"]
     assert container["image"] == "registry.local/amdenterpriseai/aim-qwen:0.8.5"
-    assert container["imagePullPolicy"] == "Always"
+    assert container["imagePullPolicy"] == "IfNotPresent"  # a versioned tag (upstream 0.2.x)
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env == {
         "AIM_PROFILE_ID": "custom/qwen/qwen3-32b/vllm-mi300x-fp8-tp1-latency",

@@ -26,7 +26,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.quantity import GIB
 from api.v1alpha1.aimmodel import ModelInfo
 from controller.catalog.labels import parse_image_labels
 from controller.common.lookup import NAMESPACE, Found
@@ -41,7 +40,7 @@ IMAGE_DIR = ROOT / "images" / "model-server"
 SCRIPT = IMAGE_DIR / "aim_test_server.py"
 CONTAINERFILE = (IMAGE_DIR / "Containerfile").read_text()
 MODEL = "aim-test/tiny-chat"
-DEFAULT_SOURCES = [{"modelId": MODEL, "sourceUri": f"hf://{MODEL}", "size": str(2**20)}]
+DEFAULT_SOURCES = [{"modelId": MODEL, "sourceUri": f"hf://{MODEL}", "size": "1Mi"}]
 DEFAULT_METADATA = {"engine": "aim-test", "metric": "latency", "precision": "fp16", "type": "optimized"}
 
 
@@ -83,13 +82,13 @@ def instructions(keyword: str) -> list[str]:
         ),
         pytest.param(
             {"AIM_TEST_MODEL_ID": "acme/other"},
-            [{"modelId": "acme/other", "sourceUri": "hf://acme/other", "size": str(2**20)}],
+            [{"modelId": "acme/other", "sourceUri": "hf://acme/other", "size": "1Mi"}],
             DEFAULT_METADATA,
             id="model-id-names-the-default-source",
         ),
         pytest.param(
             {"AIM_TEST_SOURCE_URI": "s3://models/tiny", "AIM_TEST_SOURCE_SIZE": "2Gi"},
-            [{"modelId": MODEL, "sourceUri": "s3://models/tiny", "size": str(2 * GIB)}],
+            [{"modelId": MODEL, "sourceUri": "s3://models/tiny", "size": "2Gi"}],
             DEFAULT_METADATA,
             id="source-and-size",
         ),

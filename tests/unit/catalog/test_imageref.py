@@ -8,6 +8,7 @@ from controller.catalog.imageref import (
     InvalidImageReferenceError,
     legacy_base_image,
     parse_image_reference,
+    pull_policy,
     with_registry_and_org,
 )
 
@@ -142,3 +143,20 @@ def test_with_registry_and_org(reference: str, owner: str, rebased: str) -> None
 )
 def test_legacy_base_image(owner: str, base: str | None) -> None:
     assert legacy_base_image(owner) == base
+
+
+@pytest.mark.parametrize(
+    ("reference", "policy"),
+    [
+        ("amdenterpriseai/aim-qwen:0.8.5", "IfNotPresent"),
+        ("registry.local:5000/aim-qwen:0.8.5-rc1", "IfNotPresent"),
+        ("amdenterpriseai/aim-qwen", "Always"),
+        ("amdenterpriseai/aim-qwen:latest", "Always"),
+        ("amdenterpriseai/aim-qwen@sha256:" + "a" * 64, "IfNotPresent"),
+        ("amdenterpriseai/aim-qwen:latest@sha256:" + "a" * 64, "IfNotPresent"),
+        ("Not An Image", "Always"),
+        (None, "Always"),
+    ],
+)
+def test_pull_policy_follows_the_tag(reference: str | None, policy: str) -> None:
+    assert pull_policy(reference) == policy

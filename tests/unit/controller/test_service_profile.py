@@ -186,7 +186,7 @@ def test_ready_profile_without_sources_deploys_the_aim_by_id() -> None:
     predictor = isvc["spec"]["predictor"]
     [container] = predictor["containers"]
     assert container["image"] == "registry.local/aim-qwen:0.8.5"
-    assert container["imagePullPolicy"] == "Always"
+    assert container["imagePullPolicy"] == "IfNotPresent"  # a versioned tag (upstream 0.2.x)
     assert {e["name"]: e["value"] for e in container["env"]} == {
         "AIM_ID": "qwen/qwen3-32b",
         "AIM_PROFILE_ID": "custom/qwen/qwen3-32b/vllm-mi300x-fp8-tp1-latency",

@@ -22,6 +22,7 @@ from controller.template.plan import (
     hardware_summary,
     may_start_discovery,
     model_component,
+    model_version,
     parse_discovery_output,
     plan_template,
 )
@@ -885,3 +886,18 @@ def test_a_cleaned_up_failed_job_still_waits_out_its_backoff() -> None:
 )
 def test_which_template_reconciles_take_the_discovery_slot_lock(tpl: dict[str, Any], serialised: bool) -> None:
     assert may_start_discovery(tpl) is serialised
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        ("registry.local/amdenterpriseai/aim-qwen:0.8.5", "0.8.5"),
+        ("amdenterpriseai/aim-qwen", "latest"),
+        ("amdenterpriseai/aim-qwen@sha256:" + "ab" * 32, "ababab"),
+        ("Not An Image", None),
+        (None, None),
+    ],
+)
+def test_the_template_version_is_its_models_image_tag(image: str | None, version: str | None) -> None:
+    model = {"spec": {"image": image}} if image else {"spec": {}}
+    assert model_version(model) == version
