@@ -36,6 +36,7 @@ _DEVICE_MODELS = {
     ("73a3",): "W6800",
     ("73ab",): "W6800X",
     ("73a1", "73ae"): "V620",
+    ("7551",): "R9700",  # Radeon AI PRO R9700 (upstream 0.2.4)
     ("7550",): "RX9070",
     ("744c",): "RX7900",
     ("73af",): "RX6900",
@@ -45,7 +46,7 @@ DEVICE_MODEL = {device: model for devices, model in _DEVICE_MODELS.items() for d
 
 _VRAM = {"MI355X": "288G", "MI350X": "288G", "MI325X": "256G", "MI300X": "192G", "MI308X": "128G"}
 _VRAM |= {"MI300A": "128G", "MI250X": "128G", "MI210": "64G", "MI100": "32G", "W7900": "48G", "RX7900": "24G"}
-_RADEON_PRO = {"V710", "W7800", "W6900X", "W6800", "W6800X", "V620"}
+_RADEON_PRO = {"R9700", "V710", "W7800", "W6900X", "W6800", "W6800X", "V620"}
 _SKIPPED_TOKENS = {"AMD", "INSTINCT"}
 _MODEL_TOKEN = re.compile(r"^(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]+$")
 

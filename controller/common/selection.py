@@ -25,7 +25,9 @@ CLUSTER_KIND = "AIMClusterServiceTemplate"
 # unoptimized); GPUs newest first, extending upstream's list (which ranked every GPU it did not
 # know, MI350X and MI355X included, below MI210).
 TYPE_RANK = ("optimized", "general", "preview", "unoptimized")
-GPU_RANK = ("MI355X", "MI350X", "MI325X", "MI300X", "MI308X", "MI300A", "MI250X", "MI210", "MI100")
+GPU_RANK = ("MI355X", "MI350X", "MI325X", "MI300X", "MI308X", "MI300A", "MI250X", "MI210", "MI100", "R9700", "W7900")
+"""The Radeon workstation GPUs upstream supports as first-class targets (0.2.4) rank below every
+Instinct model, newest first, as upstream's; other Radeons tie below them."""
 METRIC_RANK = ("latency", "throughput")
 PRECISION_RANK = ("fp4", "int4", "fp8", "int8", "fp16", "bf16", "fp32")
 

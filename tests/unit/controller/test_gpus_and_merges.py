@@ -26,8 +26,19 @@ def node(name: str, labels: dict[str, str], gpus: str | None = "8", unschedulabl
         ({"amd.com/gpu.family": "Instinct-MI210"}, "MI210", "64G"),
         ({"amd.com/gpu.device-id": "abcd"}, "AMD-ABCD", ""),
         ({"amd.com/gpu.device-id": "74a1", "amd.com/gpu.vram": "191G"}, "MI300X", "191G"),
+        ({"amd.com/gpu.device-id": "7551"}, "R9700", "32G"),
+        ({"amd.com/gpu.device-id": "7448"}, "W7900", "48G"),
     ],
-    ids=["device-id", "beta-label-upper-case", "count-encoded", "family", "unknown-id", "vram-label-wins"],
+    ids=[
+        "device-id",
+        "beta-label-upper-case",
+        "count-encoded",
+        "family",
+        "unknown-id",
+        "vram-label-wins",
+        "radeon-ai-pro-r9700",
+        "radeon-pro-w7900",
+    ],
 )
 def test_node_gpus(labels: dict[str, str], model: str, vram: str) -> None:
     gpus = node_gpus(node("n", labels))

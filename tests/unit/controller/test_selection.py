@@ -121,3 +121,17 @@ def test_overrides_from_service_spec() -> None:
     spec = {"overrides": {"metric": "throughput", "hardware": {"gpu": {"models": ["MI300X"], "requests": 2}}}}
     assert Overrides.from_service_spec(spec) == Overrides("throughput", None, "MI300X", 2)
     assert not Overrides.from_service_spec({}).any()
+
+
+@pytest.mark.parametrize(
+    ("gpus", "winner"),
+    [
+        (("MI210", "R9700"), "MI210"),  # every Instinct above the Radeons (upstream 0.2.4)
+        (("W7900", "R9700"), "R9700"),  # the newer Radeon first
+        (("RX7900", "W7900"), "W7900"),  # a first-class target above an unranked GPU
+    ],
+)
+def test_radeon_workstation_gpus_rank_below_every_instinct(gpus: tuple[str, str], winner: str) -> None:
+    candidates = [template(gpu.lower(), gpu=gpu) for gpu in gpus]
+    selection = select_template(candidates, "m", False, Overrides(), set(gpus))
+    assert (selection.template or {})["metadata"]["name"] == winner.lower()
