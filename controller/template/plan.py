@@ -117,6 +117,9 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
         ("AIM_PRECISION", spec.get("precision")),
         ("AIM_GPU_MODEL", models[0] if models else None),
         ("AIM_GPU_COUNT", gpu.get("requests")),
+        # The same, in the accelerator vocabulary of newer AIM images (upstream 0.2.4 sets both).
+        ("AIM_ACCELERATOR_MODEL", models[0] if models else None),
+        ("AIM_ACCELERATOR_COUNT", gpu.get("requests")),
         ("AIM_PROFILE_ID", spec.get("profileId")),
     ):
         if value:
@@ -204,8 +207,9 @@ def parse_discovery_output(log: str) -> tuple[list[dict[str, Any]], dict[str, An
         "env_vars": profile.get("env_vars"),
         "metadata": {
             "engine": metadata.get("engine"),
-            "gpu": metadata.get("gpu"),
-            "gpuCount": metadata.get("gpu_count"),
+            # Newer images write the accelerator vocabulary; either spelling is read (upstream 0.2.4).
+            "gpu": metadata.get("gpu") or metadata.get("accelerator_model"),
+            "gpuCount": metadata.get("gpu_count") or metadata.get("accelerator_count"),
             "metric": metadata.get("metric"),
             "precision": metadata.get("precision"),
             "type": metadata.get("type"),

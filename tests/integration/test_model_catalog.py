@@ -141,6 +141,7 @@ def test_labels_become_metadata_and_templates_that_discovery_completes(
     assert container["image"] == image
     assert container["args"] == ["dry-run", "--format=json"]
     assert {"name": "AIM_GPU_MODEL", "value": "MI300X"} in container["env"]
+    assert {"name": "AIM_ACCELERATOR_MODEL", "value": "MI300X"} in container["env"]
     pod_logs(namespace, job_name, "starting\n" + json.dumps(DISCOVERY_OUTPUT))
     discovered = wait_until(
         lambda: (t := templates(kubectl)[mi300x["metadata"]["name"]]).get("status", {}).get("status") == "Ready" and t,

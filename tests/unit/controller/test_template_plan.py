@@ -589,6 +589,8 @@ def test_no_sources_plans_a_discovery_job() -> None:
         {"name": "AIM_PRECISION", "value": "fp8"},
         {"name": "AIM_GPU_MODEL", "value": "MI300X"},
         {"name": "AIM_GPU_COUNT", "value": "1"},
+        {"name": "AIM_ACCELERATOR_MODEL", "value": "MI300X"},
+        {"name": "AIM_ACCELERATOR_COUNT", "value": "1"},
         {"name": "AIM_PROFILE_ID", "value": "vllm-mi300x-fp8"},
     ]
 
@@ -901,3 +903,18 @@ def test_which_template_reconciles_take_the_discovery_slot_lock(tpl: dict[str, A
 def test_the_template_version_is_its_models_image_tag(image: str | None, version: str | None) -> None:
     model = {"spec": {"image": image}} if image else {"spec": {}}
     assert model_version(model) == version
+
+
+@pytest.mark.parametrize(
+    ("metadata", "gpu", "count"),
+    [
+        ({"gpu": "MI300X", "gpu_count": 2}, "MI300X", 2),
+        ({"accelerator_model": "R9700", "accelerator_count": 1}, "R9700", 1),  # newer images' words
+        ({"gpu": "MI300X", "gpu_count": 2, "accelerator_model": "R9700", "accelerator_count": 1}, "MI300X", 2),
+    ],
+    ids=["gpu-fields", "accelerator-fields", "gpu-fields-win"],
+)
+def test_profile_metadata_in_either_vocabulary(metadata: dict[str, Any], gpu: str, count: int) -> None:
+    parsed = parse_discovery_output(discovery_log(entry() | {"profile": {"metadata": metadata}}))
+    assert parsed is not None
+    assert (parsed[1]["metadata"]["gpu"], parsed[1]["metadata"]["gpuCount"]) == (gpu, count)
