@@ -57,6 +57,8 @@ PROFILE_COLUMNS = (
     PrinterColumn("Precision", ".spec.precision"),
     AGE,
 )
+PROFILE_SELECTABLE = (".spec.aimId",)
+"""`kubectl get aimprofile --field-selector spec.aimId=qwen/qwen3-32b`, as upstream (unreleased, 2026)."""
 MODEL_DEPRECATION = "aim.eai.amd.com/v1alpha1 {kind} is deprecated; use aim.eai.amd.com/v1alpha2 {kind}."
 
 
@@ -181,13 +183,29 @@ CRDS: tuple[CRDSpec, ...] = (
         group=GROUP,
         names=_names("AIMProfile", "aimprf"),
         scope="Namespaced",
-        versions=(Version("v1alpha2", prf2.AIMProfile, storage=True, printer_columns=PROFILE_COLUMNS),),
+        versions=(
+            Version(
+                "v1alpha2",
+                prf2.AIMProfile,
+                storage=True,
+                printer_columns=PROFILE_COLUMNS,
+                selectable_fields=PROFILE_SELECTABLE,
+            ),
+        ),
     ),
     CRDSpec(
         group=GROUP,
         names=_names("AIMClusterProfile", "aimclprf"),
         scope="Cluster",
-        versions=(Version("v1alpha2", prf2.AIMClusterProfile, storage=True, printer_columns=PROFILE_COLUMNS),),
+        versions=(
+            Version(
+                "v1alpha2",
+                prf2.AIMClusterProfile,
+                storage=True,
+                printer_columns=PROFILE_COLUMNS,
+                selectable_fields=PROFILE_SELECTABLE,
+            ),
+        ),
     ),
     CRDSpec(
         group=GROUP,

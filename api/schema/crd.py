@@ -35,6 +35,8 @@ class Version:
     storage: bool = False
     deprecation_warning: str | None = None
     printer_columns: tuple[PrinterColumn, ...] = ()
+    selectable_fields: tuple[str, ...] = ()
+    """JSONPaths (`.spec.aimId`) usable with `kubectl get --field-selector` (Kubernetes >= 1.32)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def custom_resource_definition(spec: CRDSpec) -> dict[str, Any]:
             entry["subresources"] = {"status": {}}
         if version.printer_columns:
             entry["additionalPrinterColumns"] = [c.as_dict() for c in version.printer_columns]
+        if version.selectable_fields:
+            entry["selectableFields"] = [{"jsonPath": path} for path in version.selectable_fields]
         versions.append(entry)
     metadata: dict[str, Any] = {"name": f"{spec.names.plural}.{spec.group}"}
     if spec.annotations:

@@ -248,3 +248,13 @@ def test_a_service_naming_a_missing_profile_fails_naming_it(kubectl: Kubectl) ->
     assert condition(failed, "Ready")["reason"] == "ProfileNotFound"
     assert not items(kubectl, "inferenceservices.serving.kserve.io")
     assert "Failed" in kubectl("get", "aimsvc", "lost").stdout
+
+
+def test_profiles_are_selected_by_aim_id_on_the_server(kubectl: Kubectl) -> None:
+    """`spec.aimId` is a selectable field (upstream, unreleased in 2026): the API server filters."""
+    kubectl.apply(profile("qwen-latency"))
+    kubectl.apply(profile("llama-latency", aimId="meta-llama/llama-3.1-8b"))
+    selected = kubectl("get", "aimprofiles", "--field-selector", "spec.aimId=qwen/qwen3-32b", "-o", "name")
+    assert selected.stdout.split() == ["aimprofile.aim.eai.amd.com/qwen-latency"]
+    refused = kubectl("get", "aimprofiles", "--field-selector", "spec.engine=vllm", check=False)
+    assert refused.returncode != 0  # only the declared field is selectable

@@ -54,3 +54,18 @@ def test_condition_reasons_are_valid_kubernetes_reasons() -> None:
     assert all(pattern.match(r.value) for r in Reason)
     assert all(pattern.match(t.value) for t in ConditionType)
     assert len({r.value for r in Reason}) == len(Reason)
+
+
+def test_profiles_select_by_aim_id_and_nothing_else_does() -> None:
+    from api.registry import CRDS
+    from api.schema.crd import custom_resource_definition
+
+    selectable = {
+        crd.names.kind: [
+            f for v in custom_resource_definition(crd)["spec"]["versions"] for f in v.get("selectableFields", [])
+        ]
+        for crd in CRDS
+    }
+    assert selectable.pop("AIMProfile") == [{"jsonPath": ".spec.aimId"}]
+    assert selectable.pop("AIMClusterProfile") == [{"jsonPath": ".spec.aimId"}]
+    assert not any(selectable.values())
