@@ -105,7 +105,7 @@ def as_expected(isvc: dict[str, Any]) -> bool:
     )
 
 
-def run(count: int, resync_seconds: float, store: bool = True) -> dict[str, Any]:
+def run(count: int, resync_seconds: float, store: bool = True, resync: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="aim-bench-controller-") as tmp:
         crds = sorted((REPO / "crds").glob("*.yaml")) + third_party_crds()
         with ControlPlane(ControlPlaneOptions(workdir=Path(tmp), crd_paths=crds)) as plane:
@@ -151,7 +151,7 @@ def run(count: int, resync_seconds: float, store: bool = True) -> dict[str, Any]
                 items = client.get(isvc_list).json()["items"]
                 return len(items) == count and all(as_expected(i) for i in items)
 
-            wait_until(converged, 600, f"{count} InferenceServices", interval=0.5)
+            wait_until(converged, max(600, count * 0.12), f"{count} InferenceServices", interval=0.5)
             convergence = time.perf_counter() - started
             at_convergence = counters(metrics_url)
 
@@ -163,12 +163,13 @@ def run(count: int, resync_seconds: float, store: bool = True) -> dict[str, Any]
 
             wait_until(settled, 120, "the controller to go quiet")
             quiet = counters(metrics_url)
-            wait_until(
-                lambda: counters(metrics_url).get("reconciles", 0) - quiet.get("reconciles", 0) >= count,
-                resync_seconds * 3 + 120,
-                "a full resync",
-            )
-            time.sleep(2)
+            if resync:
+                wait_until(
+                    lambda: counters(metrics_url).get("reconciles", 0) - quiet.get("reconciles", 0) >= count,
+                    resync_seconds * 3 + 120,
+                    "a full resync",
+                )
+                time.sleep(2)
             after_resync = counters(metrics_url)
             sampling.set()
             final_rss = rss_mib(controller.pid)
@@ -244,8 +245,26 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run with every read from the API server (AIM_CONTROLLER_STORE=false), alternating",
     )
+    parser.add_argument(
+        "--memory-slope",
+        action="store_true",
+        help="the controller's RSS at 1,000 and at 10,000 services, and the cost per service (no resync)",
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
+    if args.memory_slope:
+        small, large = (run(n, args.resync_seconds, resync=False) for n in (1000, 10000))
+        slope = {
+            key: round(
+                1024
+                * (large["controller_rss_mib"][key] - small["controller_rss_mib"][key])
+                / (large["services"] - small["services"]),
+                1,
+            )
+            for key in ("peak", "after")
+        }
+        emit({"runs": [small, large], "kib_per_service": slope}, args.output)
+        return 0
     upstream = upstream_operator()
     print(f"upstream operator: {upstream['status']}: {upstream['why']}", file=sys.stderr)
     if not args.compare_store:
