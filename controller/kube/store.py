@@ -41,6 +41,15 @@ def _revision(obj: Mapping[str, Any]) -> int | None:
         return None
 
 
+def _held(obj: Mapping[str, Any]) -> Obj:
+    """The copy the store keeps: without `metadata.managedFields`, which nothing in the controller
+    reads (its writes are server-side applies and patches) and which is, for an object several
+    managers wrote, the larger part of it."""
+    held = copy.deepcopy(dict(obj))
+    held["metadata"] = {k: v for k, v in held["metadata"].items() if k != "managedFields"}
+    return held
+
+
 def _newer_or_same(candidate: int | None, than: int | None) -> bool:
     return candidate is None or than is None or candidate >= than
 
@@ -114,7 +123,7 @@ class ObjectStore:
                 if key in objects.deleted and not _newer_or_same(revision, objects.deleted[key]):
                     return
                 objects.deleted.pop(key, None)
-                objects.items[key] = copy.deepcopy(dict(obj))
+                objects.items[key] = _held(obj)
 
     def replace_all(self, api_version: str, kind: str, items: list[Obj], list_revision: str | None) -> list[ObjKey]:
         """A LIST of every object of a kind at `list_revision`: objects it does not hold are gone
@@ -139,7 +148,7 @@ class ObjectStore:
                     continue
                 if key in objects.deleted and not _newer_or_same(_revision(item), objects.deleted[key]):
                     continue
-                objects.items[key] = item
+                objects.items[key] = _held(item)
             # Deletions the list already reflects need no memory any more.
             objects.deleted = {
                 key: revision

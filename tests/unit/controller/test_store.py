@@ -136,3 +136,19 @@ def test_the_store_holds_every_kind_watched_in_full_and_no_label_filtered_one() 
     assert {"AIMService", "AIMModel", "AIMClusterModel", "AIMServiceTemplate", "AIMTemplateCache", "Node"} <= kinds
     assert not kinds & {"Job", "PersistentVolumeClaim", "InferenceService", "HTTPRoute"}  # watched by label only
     assert ("aim.eai.amd.com/v1alpha1", "AIMServiceTemplate") in stored_types(KINDS)
+
+
+def test_managed_fields_are_not_kept_and_the_caller_s_object_is_not_changed() -> None:
+    listed = model("listed", 5)
+    listed["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]
+    watched = model("watched", 6)
+    watched["metadata"]["managedFields"] = [{"manager": "aim-engine"}]
+    store = listed_store(listed)
+    store.observe(watched)
+    for name in ("listed", "watched"):
+        found = store.get(*MODEL, name, "team")
+        assert found is not None
+        assert "managedFields" not in found["metadata"]
+        assert found["metadata"]["resourceVersion"] in ("5", "6")
+    assert "managedFields" in listed["metadata"]
+    assert "managedFields" in watched["metadata"]
