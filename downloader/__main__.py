@@ -64,13 +64,15 @@ def write_termination_message(path: Path, message: str) -> None:
 
 
 def source_size(settings: DownloaderSettings, source: Source) -> int:
+    """The bytes the download writes: the files the download filter selects (--check-size, and
+    the progress total when EXPECTED_SIZE_BYTES is unset)."""
     if isinstance(source, S3Source):
         from downloader.s3 import prefix_size  # the library of the other source stays unloaded
 
-        return prefix_size(s3_client(settings), source)
+        return prefix_size(s3_client(settings), source, settings.download_filter)
     from downloader.hub import repository_size
 
-    return repository_size(hub_client(settings, Protocol.HTTP), source)
+    return repository_size(hub_client(settings, Protocol.HTTP), source, settings.download_filter)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(settings.progress_interval)
     configure(scrub, write=console.write)
     signal.signal(signal.SIGTERM, _terminate)
+    if settings.download_filter.active:
+        logger.info("Applied download filter %s", settings.download_filter.describe())
 
     if args.check_size:
         return check_size(settings, args.source_uri, source, scrub)

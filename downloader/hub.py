@@ -43,6 +43,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from downloader import http_get
 from downloader.failures import HttpStatusError
+from downloader.filters import DownloadFilter, select_files
 from downloader.logs import adopt_hub_logging
 from downloader.protocols import Protocol
 from downloader.source import HfSource
@@ -74,19 +75,25 @@ class HubClient:
         return HfApi(endpoint=self.endpoint, token=self.token or False, user_agent=self.user_agent)
 
 
-def repository_size(client: HubClient, source: HfSource) -> int:
-    """Sum of the file sizes the Hub reports for the revision."""
+def repository_size(client: HubClient, source: HfSource, download_filter: DownloadFilter) -> int:
+    """Sum of the sizes the Hub reports for the files of the revision the filter selects."""
     info = client.api().model_info(source.repo_id, revision=source.revision, files_metadata=True)
-    return sum(sibling.size or 0 for sibling in info.siblings or [])
+    siblings = select_files(download_filter, source.uri, info.siblings or [], lambda s: s.rfilename)
+    return sum(sibling.size or 0 for sibling in siblings)
 
 
 def smaller_http_chunks() -> None:
     constants.DOWNLOAD_CHUNK_SIZE = HTTP_CHUNK_BYTES
 
 
-def download_snapshot(client: HubClient, source: HfSource, target: Path) -> None:
-    """XET: huggingface_hub end to end."""
+def download_snapshot(client: HubClient, source: HfSource, target: Path, download_filter: DownloadFilter) -> None:
+    """XET: huggingface_hub end to end, selecting files with the same patterns (its matcher is
+    the one `downloader.filters` mirrors)."""
     smaller_http_chunks()
+    if download_filter.active:
+        # snapshot_download succeeds with no file selected: find out first, to fail as the other protocols do.
+        info = client.api().model_info(source.repo_id, revision=source.revision)
+        select_files(download_filter, source.uri, info.siblings or [], lambda s: s.rfilename)
     snapshot_download(
         source.repo_id,
         revision=source.revision,
@@ -95,11 +102,15 @@ def download_snapshot(client: HubClient, source: HfSource, target: Path) -> None
         token=client.token or False,
         user_agent=client.user_agent,
         max_workers=FILE_WORKERS,
+        allow_patterns=download_filter.allow_patterns,
+        ignore_patterns=download_filter.ignore_patterns,
     )
 
 
-def download_files(client: HubClient, source: HfSource, target: Path, protocol: Protocol) -> None:
-    """HF_TRANSFER or HTTP over the files of the revision."""
+def download_files(
+    client: HubClient, source: HfSource, target: Path, protocol: Protocol, download_filter: DownloadFilter
+) -> None:
+    """HF_TRANSFER or HTTP over the files of the revision the filter selects."""
     transfer: Transfer = transfer_http if protocol is Protocol.HTTP else transfer_hf_transfer
     api = client.api()
     commit = api.repo_info(source.repo_id, revision=source.revision).sha
@@ -111,6 +122,7 @@ def download_files(client: HubClient, source: HfSource, target: Path, protocol: 
         if isinstance(entry, RepoFile)
     ]
     logger.info("Listed repository files repo=%s commit=%s files=%d", source.repo_id, commit, len(files))
+    files = select_files(download_filter, source.uri, files, lambda f: f.path)
     with ThreadPoolExecutor(FILE_WORKERS, thread_name_prefix="file") as pool:
         futures = [pool.submit(_download_file, client, source, target, commit, f.path, transfer) for f in files]
         for future in futures:

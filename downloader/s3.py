@@ -30,6 +30,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from downloader.disk import METADATA_DIR
 from downloader.failures import NothingToDownloadError
+from downloader.filters import DownloadFilter, select_files
 from downloader.parts import Part, completed_parts, journal_header, split_parts
 from downloader.source import PlannedObject, S3Object, S3Source, plan_s3_objects
 
@@ -71,7 +72,9 @@ def make_client(settings: S3Settings) -> Any:
     return session.client("s3", endpoint_url=settings.endpoint_url, config=Config(**options))
 
 
-def list_objects(client: Any, source: S3Source) -> list[PlannedObject]:
+def list_objects(client: Any, source: S3Source, download_filter: DownloadFilter) -> list[PlannedObject]:
+    """The objects under the prefix the filter selects (by their path relative to the prefix): the
+    one list both the size check and the download use."""
     listing: list[S3Object] = []
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=source.bucket, Prefix=source.prefix):
@@ -80,11 +83,11 @@ def list_objects(client: Any, source: S3Source) -> list[PlannedObject]:
     planned = plan_s3_objects(source, listing)
     if not planned:
         raise NothingToDownloadError(f"no objects under s3://{source.bucket}/{source.prefix}")
-    return planned
+    return select_files(download_filter, source.uri, planned, lambda obj: obj.relative_path)
 
 
-def prefix_size(client: Any, source: S3Source) -> int:
-    return sum(obj.size for obj in list_objects(client, source))
+def prefix_size(client: Any, source: S3Source, download_filter: DownloadFilter) -> int:
+    return sum(obj.size for obj in list_objects(client, source, download_filter))
 
 
 # -- download -------------------------------------------------------------------------------------
@@ -182,8 +185,10 @@ def _fetch_part(client: Any, bucket: str, download: _ObjectDownload, part: Part)
         raise ResponseStreamingError(error=f"part {part.index} of {download.obj.key} ended at {offset}")
 
 
-def download_prefix(client: Any, source: S3Source, target: Path, settings: S3Settings) -> None:
-    objects = list_objects(client, source)
+def download_prefix(
+    client: Any, source: S3Source, target: Path, settings: S3Settings, download_filter: DownloadFilter
+) -> None:
+    objects = list_objects(client, source, download_filter)
     logger.info("Listed objects bucket=%s prefix=%s objects=%d", source.bucket, source.prefix, len(objects))
     metadata = _s3_metadata_dir(target)
     downloads: list[_ObjectDownload] = []

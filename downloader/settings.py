@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from downloader.filters import DownloadFilter, parse_patterns
 from downloader.protocols import DEFAULT_PROTOCOLS
 
 
@@ -33,6 +34,10 @@ class DownloaderSettings(BaseModel):
     stall_timeout: float = Field(120.0, gt=0, validation_alias="STALL_TIMEOUT")
     progress_interval: float = Field(5.0, gt=0, validation_alias="PROGRESS_INTERVAL")
     termination_log: Path = Field(Path("/dev/termination-log"), validation_alias="AIM_TERMINATION_LOG")
+    hf_include: tuple[str, ...] = Field((), validation_alias="AIM_HF_INCLUDE")
+    """Download filter: only files matching one of these globs (every source, not only hf://)."""
+    hf_exclude: tuple[str, ...] = Field((), validation_alias="AIM_HF_EXCLUDE")
+    """Download filter: no file matching one of these globs (applied after the include list)."""
 
     # Test hooks (downloader.simulation): on when set to anything but an empty string.
     debug_cause_failure: bool = Field(False, validation_alias="AIM_DEBUG_CAUSE_FAILURE")
@@ -78,6 +83,12 @@ class DownloaderSettings(BaseModel):
         # The Job sets every variable; an empty one means "not given".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("hf_include", "hf_exclude", mode="before")
+    @classmethod
+    def _pattern_list(cls, value: object) -> object:
+        # Upstream's transport: one comma-joined variable per list.
+        return parse_patterns(value) if isinstance(value, str) else value
+
     @field_validator(
         "debug_cause_failure",
         "debug_cause_hang",
@@ -95,6 +106,10 @@ class DownloaderSettings(BaseModel):
         """Values that must never be printed."""
         values = (self.hf_token, self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token)
         return [v.get_secret_value() for v in values if v is not None]
+
+    @property
+    def download_filter(self) -> DownloadFilter:
+        return DownloadFilter(self.hf_include, self.hf_exclude)
 
     @property
     def reports_status(self) -> bool:

@@ -27,6 +27,10 @@ class HfSource:
     def kind(self) -> str:
         return "hf"
 
+    @property
+    def uri(self) -> str:
+        return f"hf://{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
+
 
 @dataclass(frozen=True)
 class S3Source:
@@ -37,6 +41,10 @@ class S3Source:
     @property
     def kind(self) -> str:
         return "s3"
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
     @property
     def directory_prefix(self) -> str:

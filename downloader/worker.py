@@ -60,15 +60,15 @@ def run(job: WorkerJob, settings: DownloaderSettings) -> None:
     if isinstance(source, S3Source):
         from downloader.s3 import download_prefix  # only the protocol in use is loaded
 
-        download_prefix(s3_client(settings), source, job.target_dir, s3_settings(settings))
+        download_prefix(s3_client(settings), source, job.target_dir, s3_settings(settings), settings.download_filter)
         return
     from downloader.hub import download_files, download_snapshot
 
     client = hub_client(settings, job.protocol)
     if job.protocol is Protocol.XET:
-        download_snapshot(client, source, job.target_dir)
+        download_snapshot(client, source, job.target_dir, settings.download_filter)
     else:
-        download_files(client, source, job.target_dir, job.protocol)
+        download_files(client, source, job.target_dir, job.protocol, settings.download_filter)
 
 
 def write_simulated(target: Path, writes: tuple[SimulatedWrite, ...]) -> None:

@@ -228,3 +228,61 @@ def test_files_already_downloaded_are_not_fetched_again(hub: HfServer, tmp_path:
     assert run_download("hf://acme/tiny", env=env).returncode == 0
     assert time.monotonic() - started < 30
     assert not [r for r in hub.requests() if r["method"] == "GET" and "/resolve/" in r["path"]]
+
+
+def files_on_disk(target: Path) -> dict[str, int]:
+    return {
+        p.relative_to(target).as_posix(): p.stat().st_size
+        for p in target.rglob("*")
+        if p.is_file() and p.relative_to(target).parts[0] != ".cache"
+    }
+
+
+@pytest.mark.parametrize(
+    ("protocol", "filter_env", "expected"),
+    [
+        pytest.param(
+            "HTTP", {"AIM_HF_EXCLUDE": "*/*"}, {"config.json", "model.safetensors"}, id="exclude-subdirs-http"
+        ),
+        pytest.param("XET", {"AIM_HF_EXCLUDE": "*/*"}, {"config.json", "model.safetensors"}, id="exclude-subdirs-xet"),
+        pytest.param("HTTP", {"AIM_HF_INCLUDE": "*.json"}, {"config.json", "sub/tokenizer.json"}, id="include-json"),
+        pytest.param(
+            "HTTP",
+            {"AIM_HF_INCLUDE": "", "AIM_HF_EXCLUDE": " , "},
+            {"config.json", "model.safetensors", "sub/tokenizer.json"},
+            id="empty-filter-downloads-everything",
+        ),
+    ],
+)
+def test_download_filter_selects_the_same_files_for_size_and_download(
+    hub: HfServer, tmp_path: Path, protocol: str, filter_env: dict[str, str], expected: set[str]
+) -> None:
+    env = env_for(hub, tmp_path, AIM_DOWNLOADER_PROTOCOL=protocol, **filter_env)
+    sized = run_download("--check-size", "hf://acme/tiny", env=env)
+    assert sized.returncode == 0, sized.stderr
+    size = json.loads(sized.stdout.strip().splitlines()[-1])["sizeBytes"]
+
+    result = run_download("hf://acme/tiny", env={**env, "EXPECTED_SIZE_BYTES": str(size)})
+    assert result.returncode == 0, result.stderr
+    on_disk = files_on_disk(tmp_path / "target")
+    assert set(on_disk) == expected
+    assert sum(on_disk.values()) == size  # the check-size Job sizes exactly what the download Job writes
+    resolved = [r["path"].split("/resolve/", 1)[1] for r in hub.requests() if "/resolve/" in r["path"]]
+    assert {path.split("/", 1)[1] for path in resolved} == expected  # <revision>/<file>: nothing else was fetched
+    if any(v.strip(" ,") for v in filter_env.values()):
+        assert f"selected={len(expected)} of=3" in sized.stderr
+        assert f"selected={len(expected)} of=3" in result.stderr
+        assert "Applied download filter include=" in result.stderr
+
+
+def test_download_filter_that_selects_nothing_is_a_permanent_failure(hub: HfServer, tmp_path: Path) -> None:
+    env = env_for(hub, tmp_path, AIM_DOWNLOADER_PROTOCOL="XET,HTTP", AIM_HF_INCLUDE="*.gguf", AIM_HF_EXCLUDE="*/*")
+    reason = 'No files at hf://acme/tiny match the download filter (include=["*.gguf"], exclude=["*/*"])'
+    for args in (["--check-size", "hf://acme/tiny"], ["hf://acme/tiny"]):
+        (tmp_path / "termination-log").unlink(missing_ok=True)
+        result = run_download(*args, env=env)
+        assert result.returncode == EXIT_NOT_FOUND, result.stderr
+        assert result.termination_message is not None
+        assert reason in result.termination_message
+        assert "Started attempt protocol=HTTP" not in result.stderr  # no other protocol tried
+    assert not [r for r in hub.requests() if "/resolve/" in r["path"]]

@@ -137,3 +137,31 @@ def test_a_partial_object_resumes_after_sigkill(s3: S3Server, tmp_path: Path) ->
     )
     assert fetched == sorted(p.range_header for p in parts if p.index not in done)
     assert tree_digests(tmp_path / "target") == object_digests(s3, "big/")
+
+
+def test_download_filter_selects_the_same_objects_for_size_and_download(s3: S3Server, tmp_path: Path) -> None:
+    env = download_env(tmp_path, AIM_HF_EXCLUDE="*/*", **s3.env())
+    sized = run_download("--check-size", "s3://models/llama", env=env)
+    assert sized.returncode == 0, sized.stderr
+    size = json.loads(sized.stdout.strip().splitlines()[-1])["sizeBytes"]
+    assert "selected=1 of=2" in sized.stderr
+
+    result = run_download("s3://models/llama", env={**env, "EXPECTED_SIZE_BYTES": str(size)})
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "target"
+    assert set(tree_digests(target)) == {"config.json"}  # not weights/model.safetensors
+    assert size == (target / "config.json").stat().st_size  # the check-size Job sizes exactly what is written
+    assert 'Applied download filter include=[] exclude=["*/*"]' in result.stderr
+    fetched = {r["path"] for r in s3.requests() if r["method"] == "GET" and r["path"].startswith("/models/llama/")}
+    assert fetched == {"/models/llama/config.json"}
+
+
+def test_download_filter_that_selects_nothing_is_a_permanent_failure(s3: S3Server, tmp_path: Path) -> None:
+    env = download_env(tmp_path, AIM_HF_INCLUDE="*.gguf", **s3.env())
+    reason = 'No files at s3://models/llama match the download filter (include=["*.gguf"], exclude=[])'
+    for args in (["--check-size", "s3://models/llama"], ["s3://models/llama"]):
+        (tmp_path / "termination-log").unlink(missing_ok=True)
+        result = run_download(*args, env=env)
+        assert result.returncode == EXIT_NOT_FOUND, result.stderr
+        assert result.termination_message is not None
+        assert reason in result.termination_message

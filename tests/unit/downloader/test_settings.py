@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from downloader.filters import DownloadFilter
 from downloader.settings import DownloaderSettings
 
 
@@ -29,6 +30,18 @@ from downloader.settings import DownloaderSettings
         ),
         pytest.param({"HF_TOKEN": ""}, "hf_token", None, id="empty-token-is-unset"),
         pytest.param({"AIM_S3_MAX_CONCURRENCY": "4"}, "s3_max_concurrency", 4, id="s3-concurrency"),
+        pytest.param({}, "download_filter", DownloadFilter(), id="no-filter"),
+        pytest.param(
+            {"AIM_HF_INCLUDE": "", "AIM_HF_EXCLUDE": " "}, "download_filter", DownloadFilter(), id="empty-filter"
+        ),
+        pytest.param({"AIM_HF_EXCLUDE": "*/*"}, "download_filter", DownloadFilter((), ("*/*",)), id="exclude"),
+        pytest.param(
+            {"AIM_HF_INCLUDE": " *.json, ,config.json,", "AIM_HF_EXCLUDE": "a/*,b/"},
+            "download_filter",
+            DownloadFilter(("*.json", "config.json"), ("a/*", "b/")),
+            id="comma-lists-stripped",
+        ),
+        pytest.param({"aim_hf_include": "*.json"}, "hf_include", (), id="filter-names-are-case-sensitive"),
     ],
 )
 def test_reads_the_environment(environment: dict[str, str], field: str, expected: Any) -> None:

@@ -33,6 +33,19 @@ def test_valid_uris(uri: str, expected: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("uri", "canonical"),
+    [
+        pytest.param("hf://org/name", "hf://org/name", id="hf"),
+        pytest.param("hf://org/name@v1", "hf://org/name@v1", id="hf-revision"),
+        pytest.param("s3://bucket/models/llama/", "s3://bucket/models/llama", id="s3"),
+        pytest.param("s3://bucket", "s3://bucket", id="s3-whole-bucket"),
+    ],
+)
+def test_uri_names_the_source_in_messages(uri: str, canonical: str) -> None:
+    assert parse_source_uri(uri).uri == canonical
+
+
+@pytest.mark.parametrize(
     ("uri", "message"),
     [
         pytest.param("https://huggingface.co/org/name", "must start with hf:// or s3://", id="https"),
