@@ -1,5 +1,5 @@
-# One image for the controller, the webhook service and the model downloader:
-#   python -m controller | python -m webhooks | python -m downloader
+# One image for the controller, the webhook service, the model downloader and the accelerator detector:
+#   python -m controller | python -m webhooks | python -m downloader | python -m detector
 # Built with `docker build .`, or without Docker by `make image` (buildah, on a Debian base that
 # hack/build-images.sh makes with mmdebstrap; see docs/development.md).
 
@@ -21,6 +21,7 @@ COPY api ./api
 COPY certs ./certs
 COPY cli ./cli
 COPY controller ./controller
+COPY detector ./detector
 COPY downloader ./downloader
 COPY webhooks ./webhooks
 RUN /opt/aim-engine/bin/pip install --no-deps -c constraints.txt .

@@ -74,8 +74,17 @@ def test_render_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
         ("webhook.timeoutSeconds=60", "timeoutSeconds"),
         ("image.pullPolicy=Sometimes", "pullPolicy"),
         ("controler.replicas=2", "controler"),
+        ("acceleratorDetector.intervalSeconds=0", "intervalSeconds"),
     ],
-    ids=["policy-enum", "replicas-minimum", "url-must-be-https", "timeout-maximum", "pull-policy", "unknown-key"],
+    ids=[
+        "policy-enum",
+        "replicas-minimum",
+        "url-must-be-https",
+        "timeout-maximum",
+        "pull-policy",
+        "unknown-key",
+        "detector-interval-minimum",
+    ],
 )
 def test_bad_values_are_refused_by_the_schema(setting: str, message: str) -> None:
     result = helm("template", "aim", str(CHART), *IMAGE, "--set", setting, check=False)
@@ -269,3 +278,73 @@ def test_controller_renews_the_chart_certificate_it_was_given(bare_plane: Contro
     )
     assert stored["data"]["ca.crt"] == secret["data"]["ca.crt"]
     assert stored["data"]["tls.crt"] != secret["data"]["tls.crt"]
+
+
+DETECTOR = ("--set", "acceleratorDetector.enabled=true", "--set", "acceleratorDetector.intervalSeconds=30")
+
+
+def detector_objects(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in documents if "accelerator-detector" in d["metadata"]["name"]]
+
+
+def test_the_accelerator_detector_is_off_by_default() -> None:
+    """Without Node Feature Discovery its file would become no label (docs/accelerator-detection.md)."""
+    assert detector_objects(render()) == []
+
+
+def test_the_accelerator_detector_writes_nfd_features_without_api_access() -> None:
+    from detector.__main__ import build_parser
+
+    documents = render(*DETECTOR)
+    [account, daemonset] = detector_objects(documents)
+    assert (account["kind"], daemonset["kind"]) == ("ServiceAccount", "DaemonSet")
+    pod = daemonset["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert account["automountServiceAccountToken"] is False
+    assert pod["automountServiceAccountToken"] is False
+    bindings = [d for d in documents if d["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+    assert not [b for b in bindings for s in b["subjects"] if s["name"] == account["metadata"]["name"]]
+    assert not [d for d in documents if d["kind"] in ("Role", "ClusterRole") and "detector" in d["metadata"]["name"]]
+
+    [container] = pod["containers"]
+    assert container["image"] == "registry.example/aim-engine:0.1.0"  # the chart's image
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert "privileged" not in security
+
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
+    mounts = {m["mountPath"]: (host_paths[m["name"]], m.get("readOnly", False)) for m in container["volumeMounts"]}
+    assert mounts == {
+        "/host/sys": ("/sys", True),
+        "/nfd-features": ("/etc/kubernetes/node-feature-discovery/features.d", False),
+    }
+    assert container["command"][0] == "aim-detect-accelerators"
+    args = build_parser().parse_args(container["command"][1:])  # the flags the detector has
+    assert (str(args.sys_root), str(args.features_dir), args.interval) == ("/host/sys", "/nfd-features", 30)
+
+
+def test_the_accelerator_detector_image_can_be_named() -> None:
+    documents = render(*DETECTOR, "--set", "acceleratorDetector.image.tag=dev")
+    [daemonset] = [d for d in detector_objects(documents) if d["kind"] == "DaemonSet"]
+    assert daemonset["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example/aim-engine:dev"
+
+
+def test_the_accelerator_detector_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
+    bare_plane.kubectl("create", "namespace", NAMESPACE, check=False)
+    manifest = "\n---\n".join(json.dumps(d) for d in detector_objects(render(*DETECTOR)))
+    result = bare_plane.kubectl(
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--field-manager=helm-test",
+        "-n",
+        NAMESPACE,
+        "-f",
+        "-",
+        input_text=manifest,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("serverside-applied (server dry run)") == 2

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
+from detector.features import feature_lines, render
+from detector.node import read_snapshot
 from devcluster import images
 from devcluster.controlplane import ControlPlane
 from devcluster.realnode import NODE_NAME, REGISTRY
@@ -105,6 +108,27 @@ def test_kserve_crds_installed_after_the_controller_are_watched(installed: Contr
     isvc = wait_until(lambda: inference_service_of(admin, TEAM, "late"), 120, "the InferenceService of service late")
     report_ready(admin, TEAM, isvc)
     wait_service_state(admin, TEAM, "late", "Running")
+
+
+def test_accelerator_detector_writes_this_nodes_feature_file(
+    installed: ControlPlane, admin: Kubectl, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The optional DaemonSet, from the project's image, as uid 0 without capabilities: it reads the
+    host's /sys and writes the feature file NFD would turn into labels (into a directory of the
+    test's, not the host's real features.d), with the content the detector computes here."""
+    features = tmp_path_factory.mktemp("nfd-features")
+    detector = {"enabled": True, "intervalSeconds": 1, "featuresDir": str(features)}
+    detector["nodeSelector"] = {"kubernetes.io/hostname": NODE_NAME}
+    upgrade = ["upgrade", RELEASE, str(CHART), "-n", SYSTEM_NAMESPACE, "--reuse-values"]
+    helm(installed, *upgrade, "--set-json", f"acceleratorDetector={json.dumps(detector)}", "--wait", "--timeout=120s")
+    [pod] = wait_ready(admin, "accelerator-detector", 1)
+    assert pod["spec"]["nodeName"] == NODE_NAME
+    written = features / "aim-accelerators"
+    wait_until(written.exists, 60, "the feature file")
+    expected = render(feature_lines(read_snapshot(Path("/sys"), Path("/proc/cpuinfo"))))
+    assert written.read_text() == expected
+    helm(installed, *upgrade, "--set", "acceleratorDetector.enabled=false", "--wait", "--timeout=120s")
+    wait_until(lambda: not pods(admin, "accelerator-detector"), 60, "the detector to go")
 
 
 def test_upgrade_to_a_new_image_tag_rolls_out_without_a_failed_apply(installed: ControlPlane, admin: Kubectl) -> None:
