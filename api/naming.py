@@ -192,6 +192,19 @@ def profile_config_map_name(service_name: str) -> str:
     return derived_name([service_name, "profile"], [service_name, "service-profile"])
 
 
+def custom_profile_config_map_name(service_name: str) -> str:
+    """The ConfigMap holding the profile file of a service whose template has a customProfile (as
+    upstream, distinct from a spec.profile service's)."""
+    return derived_name([service_name, "custom-profile"], [service_name, "service-custom-profile"])
+
+
+def derived_profile_name(set_name: str, source_kind: str, source_name: str, profile_id: str, aim_id: str) -> str:
+    """A profile a profile set derives: `<set>-<source profileId, else name>-<hash>`, the hash of the
+    set, the source (kind and name) and the derived aimId. Stable while the source changes, so a
+    service naming a derived profile keeps it; a new aimId (immutable on profiles) is a new profile."""
+    return derived_name([set_name, profile_id or source_name], [set_name, source_kind, source_name, aim_id])
+
+
 def profile_cache_name(profile_name: str, namespace: str) -> str:
     return derived_name([profile_name, "cache"], [namespace])
 

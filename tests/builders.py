@@ -31,3 +31,16 @@ def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
 def condition_or_empty(status: dict[str, Any], condition_type: str) -> dict[str, Any]:
     """The condition, or {} while it is not set yet (for polling a live object)."""
     return next((dict(c) for c in status.get("conditions") or [] if c["type"] == condition_type), {})
+
+
+def applied_kind(plan: Plan, kind: str) -> dict[str, Any]:
+    """The one object of `kind` a plan applies."""
+    found = [o for o in plan.apply if o["kind"] == kind]
+    assert len(found) == 1, f"{len(found)} {kind} objects in {[o['kind'] for o in plan.apply]}"
+    return found[0]
+
+
+def container_env(workload: dict[str, Any]) -> dict[str, str]:
+    """name → value of the env of an InferenceService's (or pod spec's) first container."""
+    spec = workload["spec"].get("predictor") or workload["spec"]
+    return {e["name"]: e.get("value", "") for e in spec["containers"][0].get("env") or []}

@@ -21,7 +21,7 @@ from controller.catalog.imageref import pull_policy
 from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels
-from controller.pipeline.plan import owner_reference, severity_rank
+from controller.pipeline.plan import ObjectRef, owner_reference, severity_rank
 
 RUNNING, STARTING, DEGRADED, FAILED = (
     ServiceStatusValue.RUNNING,
@@ -36,12 +36,14 @@ CACHE_MOUNT_ROOT = "/workspace/cache"
 
 @dataclass
 class Resolution:
-    """What one pipeline resolved before the InferenceService: its components, status fields and
-    objects to apply, and how to build the InferenceService by name (None while it cannot be)."""
+    """What one pipeline resolved before the InferenceService: its components, status fields,
+    objects to apply and to delete, and how to build the InferenceService by name (None while it cannot be)."""
 
     components: list[Component] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
     apply: list[dict[str, Any]] = field(default_factory=list)
+    delete: list[ObjectRef] = field(default_factory=list)
+    """Children it no longer wants (deleted after the objects to apply are written)."""
     build: Callable[[str], dict[str, Any]] | None = None
     waiting_for: str = "the model and template"
     """What the InferenceService waits for while it cannot be built, for its condition message."""

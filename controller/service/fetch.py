@@ -20,7 +20,7 @@ from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
 from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
-from controller.service.profile import profile_config_map_name
+from controller.service.profile import CUSTOM_PROFILE_VOLUME, custom_profile_config_map_name, profile_config_map_name
 
 
 def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str) -> Found:
@@ -63,7 +63,24 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         _owned(kube, labels.HTTP_ROUTE_API, "HTTPRoute", service), route_name
     )
     observed.stale = stale_isvcs + stale_routes
+    if not profile_name and _may_have_custom_profile(observed):
+        observed.profile_config_map = kube.get(
+            "v1", "ConfigMap", custom_profile_config_map_name(metadata["name"]), namespace
+        )
     return observed
+
+
+def _may_have_custom_profile(observed: ServiceObservation) -> bool:
+    """Whether the service may deploy a template's customProfile or did: a template it may deploy
+    carries one, or its InferenceService mounts one. Services without custom profiles read no
+    ConfigMap (ConfigMaps are not kept in memory)."""
+    model = (observed.model.obj or {}).get("metadata", {}).get("name")
+    templates = [found.obj for found in (observed.template, observed.derived_template) if found and found.obj]
+    templates += [t for t in observed.template_candidates if (t.get("spec") or {}).get("modelName") == model]
+    if any((t.get("spec") or {}).get("customProfile") is not None for t in templates):
+        return True
+    volumes = (((observed.inference_service or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
+    return any(v.get("name") == CUSTOM_PROFILE_VOLUME for v in volumes)
 
 
 def _owned(kube: Kube, api_version: str, kind: str, service: dict[str, Any]) -> list[dict[str, Any]]:

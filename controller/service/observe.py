@@ -42,7 +42,9 @@ class ServiceObservation:
     profile_caches: list[dict[str, Any]] = field(default_factory=list)
     """AIMProfileCaches in the service's namespace (profile-based services)."""
     profile_config_map: dict[str, Any] | None = None
-    """The ConfigMap holding the service's profile file (profile-based services)."""
+    """The ConfigMap holding the service's profile file: its spec.profile's, or its template's
+    customProfile's (read only when a template it may deploy has one or its InferenceService
+    mounts one)."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         """The observed object a planned one would replace (None when it does not exist yet)."""

@@ -25,7 +25,7 @@ from controller.common.selection import CLUSTER_KIND, Overrides, select_template
 from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
-from controller.pipeline.plan import Event, Plan, object_ref, owned_by, owner_reference
+from controller.pipeline.plan import Event, ObjectRef, Plan, object_ref, owned_by, owner_reference
 from controller.service.common import (
     Resolution,
     mount_cache,
@@ -37,7 +37,13 @@ from controller.service.common import (
 )
 from controller.service.derived import overrides_differ, plan_derived_template
 from controller.service.observe import ServiceObservation
-from controller.service.profile import resolve_profile
+from controller.service.profile import (
+    CUSTOM_PROFILE_VOLUME,
+    custom_profile_id,
+    mount_profile,
+    plan_template_profile_config_map,
+    resolve_profile,
+)
 
 OPERATOR_ENV = [
     {"name": "AIM_CACHE_PATH", "value": "/workspace/cache"},
@@ -86,6 +92,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     components += resolution.components
     status |= resolution.status
     plan.apply += resolution.apply
+    plan.delete += resolution.delete
 
     blocking = [c for c in components if c.state != ServiceStatusValue.RUNNING]
     inference_service = None
@@ -176,8 +183,21 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
                 "templateCacheRef": {"name": cache["metadata"]["name"], "kind": "AIMTemplateCache"}
             }
     if model is not None and template is not None:
+        _plan_custom_profile(observed, template, resolution)
         resolution.build = partial(_template_inference_service, observed, model, template, cache)
     return resolution
+
+
+def _plan_custom_profile(observed: ServiceObservation, template: dict[str, Any], resolution: Resolution) -> None:
+    """The ConfigMap with the deployed template's customProfile file; without one, the ConfigMap an
+    earlier template's profile left (the InferenceService planned with it no longer mounts it)."""
+    config_map = plan_template_profile_config_map(observed.service, template)
+    if config_map is not None:
+        resolution.apply.append(config_map)
+        return
+    left = observed.profile_config_map
+    if left is not None and owned_by(left, observed.service["metadata"]["uid"]):
+        resolution.delete.append(ObjectRef("v1", "ConfigMap", left["metadata"]["name"], left["metadata"]["namespace"]))
 
 
 def _template_inference_service(
@@ -460,20 +480,25 @@ def plan_inference_service(
         ]
     )
     profile_metadata = (template_status.get("profile") or {}).get("metadata") or {}
+    config_map = plan_template_profile_config_map(service, template)
+    aim_id = template_spec.get("aimId") or ""
     derived = [
-        {"name": "AIM_PROFILE_ID", "value": template_spec.get("profileId")},
+        {
+            "name": "AIM_PROFILE_ID",
+            "value": custom_profile_id(aim_id, next(iter(config_map["data"])))
+            if config_map
+            else template_spec.get("profileId"),
+        },
         {"name": "AIM_METRIC", "value": profile_metadata.get("metric") or template_spec.get("metric")},
         {"name": "AIM_PRECISION", "value": profile_metadata.get("precision") or template_spec.get("precision")},
     ]
-    sources = template_status.get("modelSources") or template_spec.get("modelSources") or []
-    model_id = [{"name": "AIM_MODEL_ID", "value": sources[0]["modelId"]}] if sources else []
     env = merge_env_layers(
         [
             OPERATOR_ENV,
             config.get("env"),
             [e for e in derived if e["value"]],
             template_spec.get("env"),
-            model_id,
+            _runtime_identity(template, aim_id if config_map else None),
             spec.get("env"),
         ]
     )
@@ -492,7 +517,7 @@ def plan_inference_service(
         value = profile_metadata.get(key) or template_spec.get(key)
         if value:
             isvc_labels[label] = rfc1123(str(value))
-    return plan_workload(
+    isvc = plan_workload(
         service,
         config,
         name,
@@ -506,6 +531,22 @@ def plan_inference_service(
         or config.get("serviceAccountName"),
         extra_labels=isvc_labels,
     )
+    if config_map is not None:
+        mount_profile(isvc, config_map, aim_id, CUSTOM_PROFILE_VOLUME)
+    return isvc
+
+
+def _runtime_identity(template: dict[str, Any], custom_aim_id: str | None) -> list[dict[str, Any]]:
+    """AIM_ID or AIM_MODEL_ID, which the AIM runtime refuses together: a custom profile is selected
+    by its AIM id; weights from model sources by AIM_MODEL_ID, with AIM_ID cleared so an id baked
+    into the image does not clash; otherwise the image's own AIM id stands."""
+    if custom_aim_id is not None:
+        return [{"name": "AIM_ID", "value": custom_aim_id}]
+    template_status = template.get("status") or {}
+    sources = template_status.get("modelSources") or (template.get("spec") or {}).get("modelSources") or []
+    if not sources:
+        return []
+    return [{"name": "AIM_ID", "value": ""}, {"name": "AIM_MODEL_ID", "value": sources[0]["modelId"]}]
 
 
 def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """AIMService with spec.profile (pure): the profile, its cache and the service's overrides in; the
-profile ConfigMap, the profile cache and an InferenceService built from the profile alone out.
+profile ConfigMap, the profile cache and an InferenceService built from the profile alone out. Also
+the profile file of a template's customProfile, which controller.service.plan mounts the same way.
 
 Upstream E.7. The profile is looked up namespace first, then cluster (the fetch step does it); a
 missing profile fails the service (ProfileNotFound), one that is not Ready keeps it Pending
@@ -20,9 +21,10 @@ from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
 from api.v1alpha1.aimservice import ServiceStatusValue
-from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha1.common import LifecycleStatus, ProfileType
 from controller.common.lookup import CLUSTER
 from controller.common.merge import deep_merge, merge_env_layers
+from controller.common.selection import template_gpu, template_metric, template_precision
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference
@@ -40,22 +42,53 @@ from controller.service.observe import ServiceObservation
 CUSTOM_PROFILE_ROOT = "/workspace/aim-runtime/profiles/custom"
 """Where the AIM runtime looks for custom profiles first: <root>/<aimId>/<file>.yaml."""
 PROFILE_VOLUME = "aim-profile"
+"""The volume of a spec.profile service's profile file."""
+CUSTOM_PROFILE_VOLUME = "custom-profile"
+"""The volume of a template's customProfile file. Upstream's names for both: an InferenceService
+an upstream controller created keeps one volume at the mount path when this one takes it over."""
+ENGINE = "vllm"
+"""The engine a template's custom profile names (upstream writes no other)."""
 
 
 profile_config_map_name = naming.profile_config_map_name
+custom_profile_config_map_name = naming.custom_profile_config_map_name
 profile_cache_name = naming.profile_cache_name
 
 
-def profile_file_name(spec: dict[str, Any]) -> str:
-    """`vllm-<accelerator>-<precision>-tp<count>-<metric>.yaml`, as upstream names it."""
-    accelerator = str(spec.get("acceleratorModel") or "none").lower()
-    count = spec.get("acceleratorCount") or 0
-    return f"vllm-{accelerator}-{spec.get('precision') or 'none'}-tp{count}-{spec.get('metric') or 'none'}.yaml"
+def profile_file_name(accelerator: str | None, precision: str | None, count: int | None, metric: str | None) -> str:
+    """`vllm-<accelerator, lower case>-<precision>-tp<count>-<metric>.yaml`, as upstream names it
+    (`none` for a part that is not known)."""
+    return f"vllm-{(accelerator or 'none').lower()}-{precision or 'none'}-tp{count or 0}-{metric or 'none'}.yaml"
+
+
+def custom_profile_id(aim_id: str, file_name: str) -> str:
+    """AIM_PROFILE_ID selecting a mounted profile file: `custom/<aimId>/<file without .yaml>`."""
+    return f"custom/{aim_id}/{file_name.removesuffix('.yaml')}"
+
+
+def runtime_profile(
+    aim_id: str | None,
+    model_id: str | None,
+    metadata: dict[str, Any],
+    engine_args: dict[str, Any] | None,
+    env_vars: dict[str, str] | None,
+) -> dict[str, Any]:
+    """The AIM runtime's profile file, in its snake_case schema: identity, metadata (unknown entries
+    left out), the engine's arguments and its environment (empty maps written as such)."""
+    document = {
+        "aim_id": aim_id,
+        "model_id": model_id,
+        "metadata": {k: v for k, v in metadata.items() if v is not None},
+        # Engine arguments keep their nulls: `flag: null` is how a profile passes a bare flag.
+        "engine_args": dict(engine_args or {}),
+        "env_vars": dict(env_vars or {}),
+    }
+    return {k: v for k, v in document.items() if v is not None}
 
 
 def profile_document(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """The runtime's profile file: identity, metadata, engine arguments (the service's
-    profileOverrides.engineArgs deep-merged over the profile's) and the engine's environment."""
+    """An AIMProfile's file: its accelerator metadata, and the service's
+    profileOverrides.engineArgs deep-merged over the profile's engine arguments."""
     metadata = {
         "engine": spec.get("engine"),
         "accelerator_model": spec.get("acceleratorModel"),
@@ -66,26 +99,45 @@ def profile_document(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[st
         "precision": spec.get("precision"),
         "type": spec.get("type"),
     }
-    document = {
-        "aim_id": spec.get("aimId"),
-        "model_id": spec.get("modelId"),
-        "metadata": {k: v for k, v in metadata.items() if v is not None},
-        # Engine arguments keep their nulls: `flag: null` is how a profile passes a bare flag.
-        "engine_args": deep_merge(spec.get("engineArgs") or {}, overrides.get("engineArgs") or {}),
-        "env_vars": dict(spec.get("engineEnv") or {}),
+    engine_args = deep_merge(spec.get("engineArgs") or {}, overrides.get("engineArgs") or {})
+    return runtime_profile(spec.get("aimId"), spec.get("modelId"), metadata, engine_args, spec.get("engineEnv"))
+
+
+def template_profile(template: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(file name, document) of a template's customProfile, None without one. GPU, metric and
+    precision as the service deploys the template (discovery results over the spec); the type the
+    template's, else unoptimized."""
+    spec = template.get("spec") or {}
+    custom = spec.get("customProfile")
+    if custom is None:
+        return None
+    gpu, count = template_gpu(template)
+    metric, precision = template_metric(template), template_precision(template)
+    metadata = {
+        "engine": ENGINE,
+        "gpu": gpu,
+        "gpu_count": count,
+        "manual_selection_only": False,
+        "metric": metric,
+        "precision": precision,
+        "type": str(spec.get("type") or ProfileType.UNOPTIMIZED.value),
     }
-    return {k: v for k, v in document.items() if v is not None}
+    document = runtime_profile(
+        spec.get("aimId"), spec.get("modelId"), metadata, custom.get("engineArgs"), custom.get("envVars")
+    )
+    return profile_file_name(gpu, precision, count, metric), document
 
 
-def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    spec = profile.get("spec") or {}
-    overrides = (service.get("spec") or {}).get("profileOverrides") or {}
-    text = yaml.safe_dump(profile_document(spec, overrides), sort_keys=False, default_flow_style=False)
+def plan_runtime_profile_config_map(
+    service: dict[str, Any], name: str, file_name: str, document: dict[str, Any]
+) -> dict[str, Any]:
+    """The ConfigMap holding one profile file, owned by the service."""
+    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": profile_config_map_name(service["metadata"]["name"]),
+            "name": name,
             "namespace": service["metadata"]["namespace"],
             "labels": child_labels(
                 service,
@@ -93,8 +145,38 @@ def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) ->
             ),
             "ownerReferences": [owner_reference(service)],
         },
-        "data": {profile_file_name(spec): text},
+        "data": {file_name: text},
     }
+
+
+def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    spec = profile.get("spec") or {}
+    overrides = (service.get("spec") or {}).get("profileOverrides") or {}
+    file_name = profile_file_name(
+        spec.get("acceleratorModel"), spec.get("precision"), spec.get("acceleratorCount"), spec.get("metric")
+    )
+    name = profile_config_map_name(service["metadata"]["name"])
+    return plan_runtime_profile_config_map(service, name, file_name, profile_document(spec, overrides))
+
+
+def plan_template_profile_config_map(service: dict[str, Any], template: dict[str, Any]) -> dict[str, Any] | None:
+    """The ConfigMap with the file of the template's customProfile (None without one)."""
+    profile = template_profile(template)
+    if profile is None:
+        return None
+    file_name, document = profile
+    name = custom_profile_config_map_name(service["metadata"]["name"])
+    return plan_runtime_profile_config_map(service, name, file_name, document)
+
+
+def mount_profile(isvc: dict[str, Any], config_map: dict[str, Any], aim_id: str, volume: str) -> None:
+    """Mount the ConfigMap's profile file read-only where the runtime looks for <aimId>'s custom
+    profiles."""
+    predictor = isvc["spec"]["predictor"]
+    predictor["volumes"].append({"name": volume, "configMap": {"name": config_map["metadata"]["name"]}})
+    predictor["containers"][0]["volumeMounts"].append(
+        {"name": volume, "mountPath": f"{CUSTOM_PROFILE_ROOT}/{aim_id}", "readOnly": True}
+    )
 
 
 def plan_service_profile_cache(
@@ -196,7 +278,7 @@ def plan_profile_inference_service(
     aim_id = profile_spec.get("aimId", "")
     [file_name] = config_map["data"]
     sources = profile_spec.get("modelSources") or []
-    framework = [{"name": "AIM_PROFILE_ID", "value": f"custom/{aim_id}/{file_name.removesuffix('.yaml')}"}]
+    framework = [{"name": "AIM_PROFILE_ID", "value": custom_profile_id(aim_id, file_name)}]
     if sources:
         model_id = profile_spec.get("modelId") or sources[0].get("modelId", "")
         framework += [
@@ -216,9 +298,6 @@ def plan_profile_inference_service(
     )
     resources = spec.get("resources") or profile_status.get("resources") or profile_spec.get("resources")
     container = serving_container(profile_spec.get("image"), env, resources)
-    container["volumeMounts"].append(
-        {"name": PROFILE_VOLUME, "mountPath": f"{CUSTOM_PROFILE_ROOT}/{aim_id}", "readOnly": True}
-    )
     isvc_labels = {
         labels.PROFILE: rfc1123(profile["metadata"]["name"]),
         labels.MODEL: rfc1123(profile_spec.get("modelId") or aim_id),
@@ -236,8 +315,6 @@ def plan_profile_inference_service(
         service_account=spec.get("serviceAccountName") or profile_spec.get("serviceAccountName"),
         extra_labels=isvc_labels,
     )
-    isvc["spec"]["predictor"]["volumes"].append(
-        {"name": PROFILE_VOLUME, "configMap": {"name": config_map["metadata"]["name"]}}
-    )
+    mount_profile(isvc, config_map, aim_id, PROFILE_VOLUME)
     mount_cache(isvc, cache, observed.inference_service)
     return isvc

@@ -28,6 +28,7 @@ from controller.template.plan import plan_template
 from tests.unit.controller import test_artifact_plan as artifacts
 from tests.unit.controller import test_cache_plan as caches
 from tests.unit.controller import test_model_plan as models
+from tests.unit.controller import test_service_custom_profile as custom_profiles
 from tests.unit.controller import test_service_plan as services
 from tests.unit.controller import test_service_profile as profiles
 from tests.unit.controller import test_template_plan as templates
@@ -63,6 +64,10 @@ def _derived_template() -> Plan:
     return plan_service(services.observe(svc, template=Found(services.template(), NAMESPACE)), NOW)
 
 
+def _custom_profile_service() -> Plan:
+    return plan_service(custom_profiles.observe(), NOW)
+
+
 def _profile_service() -> Plan:
     return plan_service(profiles.observe(profiles.service(env=[{"name": "LOG", "value": "debug"}])), NOW)
 
@@ -93,6 +98,7 @@ CASES: dict[str, Callable[[], Plan]] = {
     "service-shared-cache": _cached,
     "service-derived-template": _derived_template,
     "service-profile": _profile_service,
+    "service-custom-profile": _custom_profile_service,
     "artifact-download": _artifact_download,
     "artifact-check-size": _artifact_check_size,
     "model-templates": _model_templates,
@@ -107,7 +113,7 @@ def as_document(plan: Plan) -> dict[str, Any]:
         "apply": plan.apply,
         "delete": [vars(ref) for ref in getattr(plan, "delete", [])],
         "status": plan.status,
-        "events": [vars(event) for event in plan.events],
+        "events": [{k: v for k, v in vars(event).items() if v is not None} for event in plan.events],
         "finalizers": getattr(plan, "finalizers", None),
         "requeueAfter": getattr(plan, "requeue_after", None),
     }
