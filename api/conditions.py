@@ -66,6 +66,8 @@ class ConditionType(StrEnum):
     """AIMProfileCache: the AIMProfile or AIMClusterProfile named by spec.profileName exists in spec.profileScope."""
     HARDWARE_AVAILABLE = "HardwareAvailable"
     """Profiles: at least one node has the accelerator and enough allocatable resources."""
+    DERIVATION_READY = "DerivationReady"
+    """AIMProfileSet, AIMClusterProfileSet: every profile the set derives exists and is Ready."""
     CLUSTER_SERVICE_TEMPLATES_READY = "ClusterServiceTemplatesReady"
     """AIMClusterModel: the cluster templates created from the image are Ready (AIMModel:
     ServiceTemplatesReady)."""
@@ -78,6 +80,13 @@ class ConditionType(StrEnum):
     CHECK_SIZE_OUTPUT_READY = "CheckSizeOutputReady"
     """AIMArtifact whose size is not known yet: the check-size Job printed the size at the source.
     Also set, False (InvalidSize), when spec.size is not a quantity."""
+    STORAGE_QUOTA_READY = "StorageQuotaReady"
+    """AIMArtifact without a volume yet and a storage quota in force: there is room for its volume
+    (False, Failed, while the namespace's or the cluster's quota leaves none)."""
+    STORAGE_QUOTA_EXCEEDED = "StorageQuotaExceeded"
+    """AIMArtifact: True while its volume would exceed the namespace's or the cluster's artifact
+    storage quota (Evicting while artifacts are deleted to make room; the numbers in the message);
+    False (WithinQuota) once it fits. Only set when a quota is configured."""
     FILTERS_VALID = "FiltersValid"
     """AIMClusterModelSource: every spec.filters entry (image pattern and version constraints) is
     usable."""
@@ -197,6 +206,15 @@ class Reason(StrEnum):
     CHECK_SIZE_FAILED = "CheckSizeFailed"
     INVALID_SIZE_OUTPUT = "InvalidSizeOutput"
     SIZE_DISCOVERED = "SizeDiscovered"
+    # artifact storage quotas and retention
+    NAMESPACE_QUOTA_EXCEEDED = "NamespaceQuotaExceeded"
+    CLUSTER_QUOTA_EXCEEDED = "ClusterQuotaExceeded"
+    EVICTING = "Evicting"
+    WITHIN_QUOTA = "WithinQuota"
+    EVICTED = "Evicted"
+    """Event on an artifact deleted to make room for another under a storage quota."""
+    REAPED = "Reaped"
+    """Event on an evictable artifact deleted because no cache referenced it for the grace period."""
     JOB_NOT_FOUND = "JobNotFound"
     JOB_RUNNING = "JobRunning"
     JOB_SUCCEEDED = "JobSucceeded"
@@ -212,6 +230,14 @@ class Reason(StrEnum):
     HARDWARE_AVAILABLE = "HardwareAvailable"
     HARDWARE_NOT_AVAILABLE = "HardwareNotAvailable"
     NO_ACCELERATOR_SPECIFIED = "NoAcceleratorSpecified"
+    # profile derivation (AIMProfileSet, AIMClusterProfileSet: DerivationReady)
+    NO_MATCHING_PROFILES = "NoMatchingProfiles"
+    CREATING = "Creating"
+    MANAGED_PROFILES_READY = "ManagedProfilesReady"
+    MANAGED_PROFILES_PARTIALLY_READY = "ManagedProfilesPartiallyReady"
+    MANAGED_PROFILES_NOT_AVAILABLE = "ManagedProfilesNotAvailable"
+    SOURCE_LOAD_FAILED = "SourceLoadFailed"
+    INVALID_PROFILE_SELECTION = "InvalidProfileSelection"
     # model sources (AIMClusterModelSource)
     FILTERS_VALID = "FiltersValid"
     INVALID_FILTERS = "InvalidFilters"
@@ -245,6 +271,7 @@ INVALID_SPEC_REASONS = frozenset(
         Reason.INVALID_SYNC_INTERVAL,
         Reason.NAME_TOO_LONG,
         Reason.ROUTE_TEMPLATE_INVALID,
+        Reason.INVALID_PROFILE_SELECTION,
     }
 )
 MISSING_REFERENCE_REASONS = frozenset(

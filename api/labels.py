@@ -82,7 +82,9 @@ AIM_COMPONENT: Final = f"{GROUP}/component"
 COMPONENT_DOWNLOAD: Final = "download"
 COMPONENT_CHECK_SIZE: Final = "check-size"
 SOURCE_MODEL: Final = f"{GROUP}/source-model"
-"""An artifact's PVC: its source URI without the scheme, as a label value (`amd_llama-3.1-8b`)."""
+"""An artifact's PVC: its source URI without the scheme, as a label value (`amd_llama-3.1-8b`).
+Profiles (upstream's AIMModel reconcilers stamp it): the model that produced them; a profile set's
+selector.modelRef selects by it."""
 OWNER_NAME: Final[dict[str, str]] = {
     "AIMService": f"{GROUP}/service.name",
     "AIMServiceTemplate": f"{GROUP}/service-template.name",
@@ -96,6 +98,16 @@ OWNER_NAME: Final[dict[str, str]] = {
 """`aim.eai.amd.com/<kind>.name: <name>` on everything an object of that kind creates (and on a
 Job's pods), as upstream's reconcile framework stamps it: `kubectl get all -l
 aim.eai.amd.com/service.name=chat` finds what a service made."""
+PROFILE_ORIGIN: Final = f"{GROUP}/profile-origin"
+"""Profiles: how they were produced (api.v1alpha2.aimprofileset.ProfileOrigin); profile sets
+select by it and stamp `derived` on the profiles they derive."""
+PROFILE_ROLE: Final = f"{GROUP}/profile-role"
+"""Profiles: `base` (derivation material) or `deployable` (api.v1alpha2.aimprofileset.ProfileRole);
+profile sets select by it."""
+SOURCE_MODEL_SCOPE: Final = f"{GROUP}/source-model-scope"
+"""Profiles a model produced: `namespace` (an AIMModel) or `cluster` (an AIMClusterModel), with the
+model's name in SOURCE_MODEL (values: api.v1alpha2.aimprofileset.SourceModelScope); a profile
+set's selector.modelRef selects by both."""
 ACCELERATOR_PREFIX: Final = "feature.node.kubernetes.io/aim-accelerator."
 """Node labels naming the accelerators a node has (node-feature-discovery)."""
 
@@ -127,6 +139,23 @@ SOURCE_REPOSITORY: Final = f"{GROUP}/source-repository"
 """AIMClusterModels an AIMClusterModelSource created: the image's repository."""
 SOURCE_TAG: Final = f"{GROUP}/source-tag"
 """AIMClusterModels an AIMClusterModelSource created: the image's tag."""
+PROFILE_COPYABLE: Final = f"{GROUP}/profile-copyable"
+"""Profiles: `"true"` lets profile sets derive from this one (an annotation, as upstream reads it)."""
+PROFILE_SOURCE: Final = f"{GROUP}/profile-source"
+"""Profiles: what a profile was made from; `copy` on the ones profile sets derive."""
+PROFILE_SOURCE_COPY: Final = "copy"
+PROFILE_SET_UID: Final = f"{GROUP}/profile-set-uid"
+"""Profiles a profile set derived: the set's uid (how the set finds them to prune)."""
+PROFILE_SET_NAME: Final = f"{GROUP}/profile-set-name"
+"""Profiles a profile set derived: the set's name."""
+PROFILE_SET_NAMESPACE: Final = f"{GROUP}/profile-set-namespace"
+"""Profiles a namespaced profile set derived: the set's namespace."""
+
+EVICTION_PROTECTED: Final = f"{GROUP}/eviction-protected"
+"""AIMArtifact: `"true"` exempts it from eviction and reaping whatever its retention priority."""
+ARTIFACT_STORAGE_QUOTA: Final = f"{GROUP}/artifact-storage-quota"
+"""Namespace: the most space its artifacts may allocate (a quantity); replaces the cluster runtime
+config's artifactStorageQuota.defaultNamespaceLimit."""
 
 # Finalizers.
 SERVICE_FINALIZER: Final = f"{GROUP}/template-cache-cleanup"

@@ -19,6 +19,7 @@ from api.v1alpha1 import aimtemplatecache as tc1
 from api.v1alpha2 import aimmodel as mdl2
 from api.v1alpha2 import aimprofile as prf2
 from api.v1alpha2 import aimprofilecache as pc2
+from api.v1alpha2 import aimprofileset as ps2
 from api.v1alpha2 import aimservice as svc2
 
 CATEGORIES = ("aim", "all")
@@ -55,6 +56,12 @@ PROFILE_COLUMNS = (
     PrinterColumn("Hardware", ".status.hardwareSummary"),
     PrinterColumn("Metric", ".spec.metric"),
     PrinterColumn("Precision", ".spec.precision"),
+    AGE,
+)
+PROFILE_SET_COLUMNS = (
+    STATUS,
+    PrinterColumn("Managed", ".status.managedProfiles.total", "integer"),
+    PrinterColumn("Ready", ".status.managedProfiles.ready", "integer"),
     AGE,
 )
 PROFILE_SELECTABLE = (".spec.aimId",)
@@ -225,5 +232,17 @@ CRDS: tuple[CRDSpec, ...] = (
                 ),
             ),
         ),
+    ),
+    CRDSpec(
+        group=GROUP,
+        names=_names("AIMProfileSet", "aimprfset"),
+        scope="Namespaced",
+        versions=(Version("v1alpha2", ps2.AIMProfileSet, storage=True, printer_columns=PROFILE_SET_COLUMNS),),
+    ),
+    CRDSpec(
+        group=GROUP,
+        names=_names("AIMClusterProfileSet", "aimclprfset"),
+        scope="Cluster",
+        versions=(Version("v1alpha2", ps2.AIMClusterProfileSet, storage=True, printer_columns=PROFILE_SET_COLUMNS),),
     ),
 )

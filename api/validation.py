@@ -14,8 +14,10 @@ from typing import Any
 
 from api import GROUP
 from api.naming import NameTooLongError, inference_service_name
+from api.quantity import QuantityError, quantity_bytes
 from api.routing import RouteTemplateError, check_template_syntax, render_route_path
 from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+from api.v1alpha2.aimprofileset import unsupported_overrides
 
 ENV_VAR_KEY = re.compile(r"^[A-Z0-9_]+$")
 V1 = f"{GROUP}/v1alpha1"
@@ -94,7 +96,23 @@ def validate(request: AdmissionInput) -> Verdict:
         _reference(verdict, "spec.profileName", spec.get("profileName"), kinds, request.namespace)
     elif kind in ("AIMArtifact",):
         _reference_runtime_config(spec, request.namespace, verdict)
+    elif kind == "AIMClusterRuntimeConfig":
+        _validate_storage_quota(_dict(spec.get("artifactStorageQuota")), verdict)
+    elif kind in ("AIMProfileSet", "AIMClusterProfileSet"):
+        _validate_profile_set(spec, verdict)
     return verdict
+
+
+def _validate_profile_set(spec: dict[str, Any], verdict: Verdict) -> None:
+    for path in unsupported_overrides(spec):
+        verdict.errors.append(
+            FieldError(path, "AIMProfile has no such field, so no derived profile could carry it", "remove it")
+        )
+    if _dict(spec.get("sourceRef")):
+        verdict.warnings.append(
+            "spec.sourceRef: discovery-cache sources are not supported by this AIM Engine; the set will report "
+            "DerivationReady=False (SourceLoadFailed) and derive nothing until it is removed"
+        )
 
 
 def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Verdict) -> None:
@@ -134,10 +152,35 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
         verdict, "spec.profile.name", profile.get("name"), ("AIMProfile", "AIMClusterProfile"), request.namespace
     )
     _reference_runtime_config(spec, request.namespace, verdict)
+    if "downloadFilter" in _dict(spec.get("storage")):
+        # The field exists because a service's storage block is the runtime config's; artifacts are
+        # shared between services, so one service cannot choose their files (upstream ignores it too).
+        verdict.warnings.append(
+            "spec.storage.downloadFilter has no effect on an AIMService: set it in the runtime config "
+            "(spec.storage.downloadFilter) the service names in spec.runtimeConfigName"
+        )
     if request.obj.get("apiVersion") == V1 and (hint := _v1alpha1_hint(spec)):
         # The CRD's own deprecation warning covers every request through v1alpha1; this one adds
         # what to write instead, when the object uses spellings v1alpha2 does not have.
         verdict.warnings.append(hint)
+
+
+def _validate_storage_quota(quota: dict[str, Any], verdict: Verdict) -> None:
+    """A namespace limit above the cluster limit could never be reached: refused with the numbers."""
+    try:
+        cluster = quantity_bytes(quota.get("clusterLimit"))
+        namespace = quantity_bytes(quota.get("defaultNamespaceLimit"))
+    except QuantityError:
+        return  # the schema's quantity pattern reports it
+    if cluster and namespace > cluster:
+        verdict.errors.append(
+            FieldError(
+                "spec.artifactStorageQuota.defaultNamespaceLimit",
+                f"{quota['defaultNamespaceLimit']} is more than clusterLimit {quota['clusterLimit']}: "
+                "no namespace could ever use it",
+                "lower it to at most clusterLimit, or raise clusterLimit",
+            )
+        )
 
 
 def _newly_set_through_deprecated_version(

@@ -24,6 +24,8 @@ from controller.profile.fetch import fetch_profile
 from controller.profile.plan import plan_profile
 from controller.profilecache.fetch import fetch_profile_cache
 from controller.profilecache.plan import plan_profile_cache
+from controller.profileset.fetch import fetch_profile_set
+from controller.profileset.plan import plan_profile_set
 from controller.runner import Context, Kind, Observation, Serialised, Stage
 from controller.service.cleanup import plan_service_cleanup
 from controller.service.fetch import fetch_service, fetch_service_cleanup
@@ -114,6 +116,13 @@ DISCOVERY_SLOTS = Serialised("discovery-slots", may_start_discovery)
 alike): the cluster-wide limit counts the Jobs they create."""
 
 
+ARTIFACT_QUOTA = Serialised(
+    "artifact-quota", lambda artifact: not (artifact.get("status") or {}).get("persistentVolumeClaim")
+)
+"""Artifacts without a volume yet reconcile one at a time: each counts the volumes the others
+planned when it checks a storage quota (the write-through store has them at once)."""
+
+
 def _template_kind(name: str, cluster: bool) -> Kind:
     """A template resolves its model (a namespaced one in its namespace, then the cluster; a
     cluster one in the cluster), places itself on GPU nodes and runs discovery Jobs. A namespaced
@@ -166,6 +175,19 @@ def _cache_kind(
     )
 
 
+def _profile_set_kind(name: str, cluster: bool) -> Kind:
+    """A profile set derives profiles from the profiles it can see (a namespaced set: its
+    namespace's and the cluster's; a cluster set: the cluster's) and counts the ones it derived."""
+    to_keys = w.profile_sets_of_profile(name)
+    sources = (CLUSTER_PROFILE,) if cluster else (PROFILE, CLUSTER_PROFILE)
+    return Kind(
+        name,
+        V2,
+        Stage(_kube(fetch_profile_set), plan_profile_set),
+        watches=tuple(w.Watch(source, to_keys) for source in sources),
+    )
+
+
 KINDS: tuple[Kind, ...] = (
     SERVICE,
     _template_kind("AIMServiceTemplate", cluster=False),
@@ -186,7 +208,12 @@ KINDS: tuple[Kind, ...] = (
             w.Watch(w.Resource("batch", "v1", "jobs", ARTIFACT_CHILD), w.owners("AIMArtifact")),
             w.Watch(w.Resource("", "v1", "persistentvolumeclaims", ARTIFACT_CHILD), w.owners("AIMArtifact")),
             *runtime_configs("AIMArtifact"),
+            # Who uses an artifact: what is never evicted or reaped, and its lastUsed.
+            w.Watch(TEMPLATE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
+            w.Watch(PROFILE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
+            w.Watch(w.aim("aimservices", V2), w.tracked("AIMArtifact"), fingerprint=w.service_cache_fingerprint),
         ),
+        serialised=ARTIFACT_QUOTA,
     ),
     Kind(
         "AIMClusterModelSource",
@@ -215,5 +242,7 @@ KINDS: tuple[Kind, ...] = (
         (PROFILE, CLUSTER_PROFILE),
         labels.PROFILE_CACHE,
     ),
+    _profile_set_kind("AIMProfileSet", cluster=False),
+    _profile_set_kind("AIMClusterProfileSet", cluster=True),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -155,7 +155,7 @@ def _write_own(kube: Kube, obj: dict[str, Any], plan: Plan) -> None:
         kube.patch_status(obj, plan.status)
         log.info("Updated %s %s status: %s", obj["kind"], where, plan.status.get("status"))
     for event in plan.events:
-        kube.event(obj, event.type, event.reason, event.message)
+        kube.event(event.about or obj, event.type, event.reason, event.message)
 
 
 class Reconciler:

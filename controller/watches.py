@@ -182,6 +182,14 @@ def cache_fingerprint(event: Event) -> str:
     return repr((event.deleted, status.get("status"), sorted(status.get("artifacts") or {})))
 
 
+def service_cache_fingerprint(event: Event) -> str:
+    """Artifacts care about which caches a service uses, and that it lives."""
+    cache = ((event.body.get("status") or {}).get("cache") or {}).get("templateCacheRef") or {}
+    profile = (event.spec.get("profile") or {}).get("name")
+    deleting = bool(event.body["metadata"].get("deletionTimestamp"))
+    return repr((event.deleted, deleting, cache.get("name"), profile))
+
+
 def gpu_fingerprint(event: Event) -> str:
     """What GPU placement reads of a node: GPU and accelerator labels, allocatable resources,
     schedulability (not heartbeats)."""
@@ -271,6 +279,25 @@ def source_of_model(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     return [("AIMClusterModelSource", "", source)] if source else []
 
 
+PROFILE_SET_KINDS = ("AIMProfileSet", "AIMClusterProfileSet")
+
+
+def profile_sets_of_profile(set_kind: str) -> ToKeys:
+    """A profile a set derived concerns only the set owning it (its status is counted). Any other
+    profile may be a source of every set that can see it: a namespaced profile of the sets of its
+    namespace, a cluster profile of every set (namespaced sets fall back to cluster profiles).
+    Whether it matches a selector is the planner's business; the work queue de-duplicates."""
+    cluster = set_kind == "AIMClusterProfileSet"
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        owners = event.body["metadata"].get("ownerReferences") or []
+        if any(ref.get("kind") in PROFILE_SET_KINDS for ref in owners):
+            return event.owners(set_kind, cluster=cluster)
+        return index.tracked(set_kind, event.namespace or None)
+
+    return to_keys
+
+
 def caches_of_artifact(cache_kind: str, label: str) -> ToKeys:
     """A cache's artifacts name it in a label (Shared, unowned) or own it (Dedicated)."""
 
@@ -279,6 +306,13 @@ def caches_of_artifact(cache_kind: str, label: str) -> ToKeys:
         return named + event.owners(cache_kind)
 
     return to_keys
+
+
+def artifacts_listed(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """The artifacts a template or profile cache lists in its status (also when it is deleted:
+    they may then be unreferenced)."""
+    listed = (event.body.get("status") or {}).get("artifacts") or {}
+    return [("AIMArtifact", event.namespace, str((entry or {}).get("name") or name)) for name, entry in listed.items()]
 
 
 def cluster_template_of_discovery_job(event: Event, index: ServiceIndex) -> list[ObjectKey]:

@@ -34,6 +34,14 @@ def custom_service(hardware: dict[str, Any], api_version: str = V1) -> dict[str,
     return obj(api_version, "AIMService", {"model": {"custom": {"modelSources": [source], "hardware": hardware}}})
 
 
+def profile_set(kind: str = "AIMProfileSet", **spec: Any) -> dict[str, Any]:
+    return obj(V2, kind, {"selector": {"aimId": "a/b"}, "version": "0.8.5", **spec})
+
+
+BASE_SET = {"selector": {"role": "base", "engine": "vllm"}, "versionPolicy": "all"}
+BASE_IDENTITY = {"aimId": "a/b", "modelId": "a/b-ft"}
+
+
 def with_spec(document: dict[str, Any], **changes: Any) -> dict[str, Any]:
     changed = copy.deepcopy(document)
     for key, value in changes.items():
@@ -232,6 +240,64 @@ RULES = [
         obj(V1, "AIMArtifact", {"sourceUri": "hf://a/c"}),
         "sourceUri is immutable",
         update=True,
+    ),
+    Rule(
+        "artifact-download-filter-immutable",
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/b", "downloadFilter": {"include": ["*.json"]}}),
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/b", "downloadFilter": {}}),
+        "downloadFilter is immutable",
+        update=True,
+    ),
+    Rule(
+        "artifact-download-filter-presence-immutable",
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/b"}),
+        obj(V1, "AIMArtifact", {"sourceUri": "hf://a/b", "downloadFilter": {}}),
+        "downloadFilter is immutable: it cannot be added or removed after creation",
+        update=True,
+    ),
+    Rule(
+        "profile-set-selects-something",
+        profile_set(),
+        obj(V2, "AIMProfileSet", {"version": "0.8.5"}),
+        "selector must set at least one matching field, or set sourceRef",
+    ),
+    Rule(
+        "cluster-profile-set-selects-something",
+        obj(V2, "AIMClusterProfileSet", {"sourceRef": {"name": "cache"}, "version": "0.8.5"}),
+        profile_set("AIMClusterProfileSet", selector={"role": "deployable", "minimumType": "general"}),
+        "selector must set at least one matching field, or set sourceRef",
+    ),
+    Rule(
+        "profile-set-pinned-needs-version",
+        profile_set(versionPolicy="pinned"),
+        obj(V2, "AIMProfileSet", {"selector": {"aimId": "a/b"}}),
+        "version is required when versionPolicy is pinned",
+    ),
+    Rule(
+        "profile-set-latest-without-version",
+        obj(V2, "AIMProfileSet", {"selector": {"aimId": "a/b"}, "versionPolicy": "latest"}),
+        profile_set(versionPolicy="latest"),
+        "latest/all versionPolicy must not set version",
+    ),
+    Rule(
+        "profile-set-base-without-source-identity",
+        obj(V2, "AIMProfileSet", {**BASE_SET, "overrides": BASE_IDENTITY}),
+        obj(
+            V2, "AIMProfileSet", {**BASE_SET, "selector": {"role": "base", "aimId": "a/b"}, "overrides": BASE_IDENTITY}
+        ),
+        "selector.aimId/modelId/profileId are not allowed when selector.role=base",
+    ),
+    Rule(
+        "profile-set-base-needs-identity-overrides",
+        obj(V2, "AIMProfileSet", {**BASE_SET, "overrides": BASE_IDENTITY}),
+        obj(V2, "AIMProfileSet", {**BASE_SET, "overrides": {"aimId": "a/b"}}),
+        "selector.role=base requires overrides.aimId and overrides.modelId",
+    ),
+    Rule(
+        "profile-set-partitioning-needs-count",
+        profile_set(overrides={"acceleratorCount": 2}),
+        profile_set(overrides={"acceleratorPartitioningMode": "CPX-NPS4"}),
+        "overrides.acceleratorCount must be specified together with any overrides.acceleratorPartitioningMode",
     ),
     Rule(
         "profile-aim-id-immutable",

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.core import Conditions, EnvList, LocalObjectReference, Quantity
 from api.objects import ObjectRoot
-from api.schema import CRDModel, Immutable, SchemaDefault
-from api.v1alpha1.common import MODEL_ID_PATTERN, SOURCE_URI_PATTERN, CacheMode, LifecycleStatus
+from api.schema import CEL, CRDModel, Immutable, SchemaDefault
+from api.v1alpha1.common import MODEL_ID_PATTERN, SOURCE_URI_PATTERN, CacheMode, DownloadFilter, LifecycleStatus
 
 DEFAULT_DOWNLOAD_IMAGE = "ghcr.io/silogen/aim-artifact-downloader:0.2.0"
 
 
 class AIMArtifactSpec(CRDModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                # The field's own `self == oldSelf` runs only when both sides have it.
+                CEL(
+                    "has(self.downloadFilter) == has(oldSelf.downloadFilter)",
+                    "downloadFilter is immutable: it cannot be added or removed after creation",
+                ).as_rule()
+            ]
+        }
+    )
+
     source_uri: Annotated[str, Field(min_length=1, pattern=SOURCE_URI_PATTERN), Immutable("sourceUri is immutable")]
     """What to download: hf://org/name[@revision] or s3://bucket/prefix."""
     model_id: Annotated[str | None, Field(pattern=MODEL_ID_PATTERN)] = None
@@ -27,6 +39,14 @@ class AIMArtifactSpec(CRDModel):
     """Download environment (credentials referenced from Secrets)."""
     model_download_image: Annotated[str, SchemaDefault(DEFAULT_DOWNLOAD_IMAGE)] = DEFAULT_DOWNLOAD_IMAGE
     """Image of the download Job."""
+    download_filter: Annotated[DownloadFilter | None, Immutable("downloadFilter is immutable")] = None
+    """Which files to download; replaces the runtime config's storage.downloadFilter. Without
+    either, Hugging Face sources skip files in subdirectories; `{}` downloads everything.
+    Immutable: recreate the artifact to change it."""
+    retention_priority: Annotated[int | None, Field(ge=0)] = None
+    """Makes the artifact evictable when a storage quota is exceeded: lower values go first.
+    Without it, the runtime config's artifact.defaultRetentionPriority applies; without either it is
+    never evicted. The `aim.eai.amd.com/eviction-protected: "true"` annotation exempts it."""
     image_pull_secrets: list[LocalObjectReference] | None = None
     """Pull secrets for the download image."""
     runtime_config_name: str | None = None
@@ -71,7 +91,7 @@ class AIMArtifactStatus(CRDModel):
     display_size: str | None = None
     """Size for display, e.g. 16.2 GiB."""
     last_used: str | None = None
-    """When a consumer last used the artifact."""
+    """When a live service last used the artifact (refreshed hourly while one does; orders eviction)."""
     persistent_volume_claim: str | None = None
     """The volume holding the artifact."""
     mode: CacheMode | None = None

@@ -38,11 +38,36 @@ class ParentReference(CRDModel):
     """Listener name to attach to."""
 
 
+DOWNLOAD_PATTERN = r"^[^,]+$"
+"""One glob of a download filter. No comma: the lists reach the downloader comma-joined
+(`AIM_HF_INCLUDE`/`AIM_HF_EXCLUDE`, upstream's transport)."""
+
+DownloadPatterns = Annotated[list[Annotated[str, Field(min_length=1, pattern=DOWNLOAD_PATTERN)]], Field(max_length=64)]
+
+
+class DownloadFilter(CRDModel):
+    """Which files of the source are downloaded (and counted in its size: the size check applies the same filter).
+
+    Globs in Python's fnmatch syntax on paths relative to the repository or prefix; `*` also
+    matches `/`. Include first (when set, only files matching one of its patterns), then exclude
+    (files matching one of its patterns are dropped). With no filter anywhere, Hugging Face
+    sources skip files in subdirectories (`exclude: ["*/*"]`); `{}` downloads everything."""
+
+    include: DownloadPatterns | None = None
+    """Only files matching at least one of these globs, e.g. `["*.safetensors", "config.json"]`; all when empty."""
+    exclude: DownloadPatterns | None = None
+    """Files matching any of these globs are skipped, after include, e.g. `["*/*", "*.bin"]`."""
+
+
 class StorageConfig(CRDModel):
     default_storage_class_name: str | None = None
     """Storage class for model cache volumes when the consumer names none; the cluster default otherwise."""
     pvc_headroom_percent: Annotated[int, SchemaDefault(10), Field(ge=0)] = 10
     """Extra space, in percent of the model size, added to every cache volume."""
+    download_filter: DownloadFilter | None = None
+    """Default download filter of the artifacts that use this config; an artifact's own
+    downloadFilter replaces it whole. A namespace config's filter replaces the cluster config's
+    whole (`{}` there downloads everything even when the cluster config filters)."""
 
 
 class RoutingConfig(CRDModel):

@@ -8,6 +8,7 @@ from api import labels
 from api.conditions import JobConditionType
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
+from controller.artifact.retention import Consumers, QuotaObservation
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
@@ -16,6 +17,26 @@ from controller.kube.client import Kube
 def _latest_pod(kube: Kube, namespace: str, job_name: str) -> dict[str, Any] | None:
     pods = kube.list("v1", "Pod", namespace, label_selector=f"{labels.JOB_NAME}={job_name}")
     return max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", default=None)
+
+
+def _caches(kube: Kube, namespace: str | None) -> list[dict[str, Any]]:
+    return kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace) + kube.list(
+        labels.V1ALPHA2, "AIMProfileCache", namespace
+    )
+
+
+def _quota_observation(
+    kube: Kube, namespace: str, quota: dict[str, Any], consumers: Consumers
+) -> QuotaObservation | None:
+    """What a quota counts, None without one. With a cluster limit every namespace's artifacts
+    count; otherwise the namespace's (its annotation alone is a limit too)."""
+    found = kube.get("v1", "Namespace", namespace)
+    annotation = ((found or {}).get("metadata", {}).get("annotations") or {}).get(labels.ARTIFACT_STORAGE_QUOTA)
+    if not quota and annotation is None:
+        return None
+    if quota.get("clusterLimit"):
+        return QuotaObservation(quota, annotation, kube.list(labels.V1ALPHA1, "AIMArtifact"), _caches(kube, None))
+    return QuotaObservation(quota, annotation, kube.list(labels.V1ALPHA1, "AIMArtifact", namespace), consumers.caches)
 
 
 def fetch_artifact(
@@ -46,6 +67,13 @@ def fetch_artifact(
         else:
             template = kube.get(labels.V1ALPHA1, "AIMServiceTemplate", template_name, namespace)
         observed.node_affinity = ((template or {}).get("status") or {}).get("resolvedNodeAffinity")
+    observed.consumers = Consumers(
+        caches=_caches(kube, namespace), services=kube.list(labels.V1ALPHA2, "AIMService", namespace)
+    )
+    if observed.pvc is None:
+        observed.quota = _quota_observation(
+            kube, namespace, observed.runtime_config.artifact_storage_quota, observed.consumers
+        )
     if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
     if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.artifact.retention import Consumers, QuotaObservation
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 
 
@@ -28,6 +29,10 @@ class ArtifactObservation:
     size_job: dict[str, Any] | None = None
     size_log: str = ""
     """The check-size Job's log once it completed."""
+    consumers: Consumers = field(default_factory=Consumers)
+    """The caches and services of the namespace (what uses the artifact)."""
+    quota: QuotaObservation | None = None
+    """What a storage quota counts; only while the volume does not exist and a quota is configured."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         for obj in (self.role_binding, self.pvc, self.download_job, self.size_job):

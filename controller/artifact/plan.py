@@ -15,15 +15,18 @@ from typing import Any
 
 from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
+from api.downloads import effective_filter, filter_env
 from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
 from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
 from api.v1alpha1.common import LifecycleStatus
+from controller.artifact import retention
 from controller.artifact.observe import ArtifactObservation
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.pipeline.components import Component, component_status
+from controller.pipeline.conditions import FALSE, Condition, condition_of
 from controller.pipeline.objects import child_labels, pod_template_labels
-from controller.pipeline.plan import Event, Plan, owner_reference
+from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
 
 STATUS_UPDATER = "aim-engine-artifact-status-updater"
 MOUNT_PATH = "/cache"
@@ -217,8 +220,16 @@ def download_env(observed: ArtifactObservation, size: int) -> list[dict[str, Any
         {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
         {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
     ]
-    layered = merge_env(defaults, list(observed.runtime_config.spec.get("env") or []))
+    # A user's own AIM_HF_* entries override the filter, as upstream orders them.
+    layered = merge_env(defaults + download_filter_env(observed), list(observed.runtime_config.spec.get("env") or []))
     return merge_env(layered, list((artifact.get("spec") or {}).get("env") or []))
+
+
+def download_filter_env(observed: ArtifactObservation) -> list[dict[str, str]]:
+    """The same filter for the check-size and the download Job: the size is the bytes written."""
+    spec = observed.artifact.get("spec") or {}
+    chosen = effective_filter(spec.get("downloadFilter"), observed.runtime_config.download_filter, spec["sourceUri"])
+    return filter_env(chosen)
 
 
 def plan_download_job(observed: ArtifactObservation, size: int, pvc_name: str) -> dict[str, Any]:
@@ -239,7 +250,8 @@ def plan_download_job(observed: ArtifactObservation, size: int, pvc_name: str) -
 def plan_size_job(observed: ArtifactObservation) -> dict[str, Any]:
     artifact = observed.artifact
     env = merge_env(
-        list(observed.runtime_config.spec.get("env") or []), list((artifact.get("spec") or {}).get("env") or [])
+        merge_env(download_filter_env(observed), list(observed.runtime_config.spec.get("env") or [])),
+        list((artifact.get("spec") or {}).get("env") or []),
     )
     job = _job(
         observed,
@@ -283,15 +295,24 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     artifact = observed.artifact
     previous = artifact.get("status") or {}
     namespace = artifact["metadata"]["namespace"]
+    config = observed.runtime_config
+    using = retention.in_use(artifact, observed.consumers)
+    last_used = retention.refreshed_last_used(artifact, using, now)
+    reap = retention.reap_in(
+        artifact, observed.consumers, config.default_retention_priority, config.reap_unreferenced_after, last_used, now
+    )
+    if reap == 0:
+        return plan_reaping(artifact)
     plan = Plan(apply=[plan_role_binding(namespace, observed.status_role)])
-    components = [runtime_config_component(observed.runtime_config)]
+    components = [runtime_config_component(config)]
     extra: dict[str, Any] = {
         "mode": "Dedicated" if artifact["metadata"].get("ownerReferences") else "Shared",
         "progress": previous.get("progress"),
         "download": previous.get("download"),
         "discoveredSizeBytes": previous.get("discoveredSizeBytes"),
-        "lastUsed": previous.get("lastUsed"),
+        "lastUsed": last_used,
     }
+    quota_condition = _carried_quota_condition(observed)
     size, size_error = _size(observed)
     if size_error:
         components.append(
@@ -300,14 +321,35 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     elif size is None:
         components.append(_discover_size(observed, plan, extra))
         size = extra.get("discoveredSizeBytes")
-    if size and components[0].state == LifecycleStatus.READY:
+    decision = _quota_decision(observed, size) if size and components[0].state == LifecycleStatus.READY else None
+    if decision is not None:
+        quota_condition = decision.condition
+        components.append(_quota_component(decision))
+        plan.delete += [
+            ObjectRef(a["apiVersion"], a["kind"], a["metadata"]["name"], a["metadata"]["namespace"])
+            for a in decision.evict
+        ]
+        plan.events += [
+            Event(
+                "Warning",
+                Reason.EVICTED,
+                f"Evicted to free storage quota for artifact {namespace}/{artifact['metadata']['name']}",
+                a,
+            )
+            for a in decision.evict
+        ]
+        if decision.blocked:
+            plan.requeue_after = retention.BLOCKED_RECHECK_SECONDS
+        elif decision.evict:
+            plan.requeue_after = retention.EVICTED_RECHECK_SECONDS
+    if size and components[0].state == LifecycleStatus.READY and (decision is None or decision.fits):
         pvc = plan_pvc(observed, size)
         plan.apply.append(pvc)
         pvc_name = pvc["metadata"]["name"]
         extra |= {
             "persistentVolumeClaim": pvc_name,
             "allocatedSize": pvc["spec"]["resources"]["requests"]["storage"],
-            "headroomPercent": observed.runtime_config.pvc_headroom_percent,
+            "headroomPercent": config.pvc_headroom_percent,
             "displaySize": display_size(size),
         }
         phase = ((observed.pvc or {}).get("status") or {}).get("phase")
@@ -326,7 +368,9 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         components.append(download)
         if download.state != LifecycleStatus.READY:
             components += download_job_components(observed)
-    plan.status = component_status(artifact, components, now, extra)
+    plan.status = component_status(
+        artifact, components, now, extra, conditions=[quota_condition] if quota_condition else []
+    )
     if plan.status["status"] != previous.get("status") and plan.status["status"] in (
         LifecycleStatus.READY,
         LifecycleStatus.FAILED,
@@ -338,7 +382,64 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
             plan.events.append(Event("Normal", ConditionType.DOWNLOAD_COMPLETE, cached))
         else:
             plan.events.append(Event("Warning", ready["reason"], ready["message"]))
+    plan.requeue_after = _sooner(
+        plan.requeue_after,
+        reap,
+        retention.LAST_USED_REFRESH.total_seconds()
+        if using and plan.status["status"] == LifecycleStatus.READY
+        else None,
+    )
     return plan
+
+
+def plan_reaping(artifact: dict[str, Any]) -> Plan:
+    """An evictable artifact no cache referenced for the runtime config's grace period deletes itself."""
+    metadata = artifact["metadata"]
+    since = retention.last_used(artifact)
+    message = f"Deleted: no template or profile cache has referenced it and no service has used it since {since}"
+    return Plan(
+        delete=[ObjectRef(artifact["apiVersion"], artifact["kind"], metadata["name"], metadata["namespace"])],
+        events=[Event("Warning", Reason.REAPED, message)],
+    )
+
+
+def _quota_decision(observed: ArtifactObservation, size: int) -> retention.QuotaDecision | None:
+    """Only before the volume exists: an artifact that has its volume keeps it."""
+    if observed.quota is None or observed.pvc is not None:
+        return None
+    headroom = observed.runtime_config.pvc_headroom_percent
+    return retention.evaluate_quota(
+        observed.artifact,
+        retention.with_headroom(size, headroom),
+        headroom,
+        observed.quota,
+        observed.runtime_config.default_retention_priority,
+    )
+
+
+def _quota_component(decision: retention.QuotaDecision) -> Component:
+    condition = decision.condition
+    if decision.blocked:
+        return Component(ConditionType.STORAGE_QUOTA_READY, LifecycleStatus.FAILED, condition.reason, condition.message)
+    if decision.evict:
+        return Component(
+            ConditionType.STORAGE_QUOTA_READY, LifecycleStatus.PROGRESSING, condition.reason, condition.message
+        )
+    return Component(ConditionType.STORAGE_QUOTA_READY, LifecycleStatus.READY, condition.reason, condition.message)
+
+
+def _carried_quota_condition(observed: ArtifactObservation) -> Condition | None:
+    """An artifact that was checked against a quota and has its volume fit: it keeps saying so (the
+    volume is never taken away, whatever the quota becomes)."""
+    if observed.pvc is None:
+        return None
+    if condition_of(observed.artifact, ConditionType.STORAGE_QUOTA_EXCEEDED) is None:
+        return None
+    return Condition(ConditionType.STORAGE_QUOTA_EXCEEDED, FALSE, Reason.WITHIN_QUOTA, retention.WITHIN_QUOTA_MESSAGE)
+
+
+def _sooner(*seconds: float | None) -> float | None:
+    return min((s for s in seconds if s is not None), default=None)
 
 
 def _discover_size(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any]) -> Component:

@@ -4,7 +4,9 @@ AIMClusterRuntimeConfig of the same name, merged (pure: config specs in, merged 
 Merge rules: cluster is the base, namespace the override. Scalars: a namespace value that is set
 replaces the cluster one; objects merge key by key, recursively; `env` merges by name (namespace
 wins); other lists are replaced when the namespace gives a non-empty one. Unlike upstream, a
-namespace `false` does turn a cluster `true` off (Python sees "set" apart from "zero").
+namespace `false` does turn a cluster `true` off (Python sees "set" apart from "zero"), and a
+namespace `storage.downloadFilter` replaces the cluster one whole (so its `{}` downloads everything;
+upstream merges the two filters' lists).
 """
 
 from __future__ import annotations
@@ -35,6 +37,26 @@ class ResolvedRuntimeConfig:
         return (self.spec.get("storage") or {}).get("defaultStorageClassName") or None
 
     @property
+    def download_filter(self) -> dict[str, Any] | None:
+        """storage.downloadFilter; None when unset (`{}` is set: every file)."""
+        value = (self.spec.get("storage") or {}).get("downloadFilter")
+        return None if value is None else dict(value)
+
+    @property
+    def default_retention_priority(self) -> int | None:
+        value = (self.spec.get("artifact") or {}).get("defaultRetentionPriority")
+        return None if value is None else int(value)
+
+    @property
+    def reap_unreferenced_after(self) -> str | None:
+        return (self.spec.get("artifact") or {}).get("reapUnreferencedAfter") or None
+
+    @property
+    def artifact_storage_quota(self) -> dict[str, Any]:
+        """Only cluster configs carry it: the namespace config of the same name cannot lift it."""
+        return dict(self.spec.get("artifactStorageQuota") or {})
+
+    @property
     def pvc_headroom_percent(self) -> int:
         value = (self.spec.get("storage") or {}).get("pvcHeadroomPercent")
         return DEFAULT_PVC_HEADROOM_PERCENT if value is None else int(value)
@@ -59,13 +81,19 @@ def resolve_runtime_config(
     return ResolvedRuntimeConfig(name, "Merged", merge_specs(specs[0], specs[1]))
 
 
+WHOLE_VALUES = frozenset({"downloadFilter"})
+"""Objects whose namespace value replaces the cluster one instead of merging key by key."""
+
+
 def merge_specs(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
         if value is None:
             continue
         current = merged.get(key)
-        if key == "env" and isinstance(value, list):
+        if key in WHOLE_VALUES:
+            merged[key] = value
+        elif key == "env" and isinstance(value, list):
             merged[key] = merge_env(current or [], value)
         elif isinstance(value, dict) and isinstance(current, dict):
             merged[key] = merge_specs(current, value)

@@ -51,12 +51,17 @@ def ready_condition(
 
 
 def component_status(
-    obj: dict[str, Any], components: list[Component], now: str, extra: dict[str, Any] | None = None
+    obj: dict[str, Any],
+    components: list[Component],
+    now: str,
+    extra: dict[str, Any] | None = None,
+    conditions: list[Condition] | None = None,
 ) -> dict[str, Any]:
-    """The status block: observedGeneration, conditions (one per component plus Ready), status and
-    any kind-specific fields."""
+    """The status block: observedGeneration, conditions (one per component plus Ready, and any
+    `conditions` that are findings rather than health, e.g. StorageQuotaExceeded), status and any
+    kind-specific fields."""
     previous = (obj.get("status") or {}).get("conditions")
-    conditions = [c.as_condition() for c in components] + [ready_condition(components)]
+    conditions = [c.as_condition() for c in components] + [ready_condition(components)] + list(conditions or [])
     conditions += category_conditions(components, previous)
     generation = obj["metadata"].get("generation")
     status: dict[str, Any] = {

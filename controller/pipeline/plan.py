@@ -42,6 +42,8 @@ class Event:
     type: str  # Normal | Warning
     reason: str
     message: str
+    about: dict[str, Any] | None = field(default=None, compare=False)
+    """The object the event is about when it is not the reconciled one (e.g. an evicted artifact)."""
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def test_service_cache_is_an_artifact_with_a_sized_volume_and_a_download_job_whe
         "STALL_TIMEOUT": "120",
         "TMPDIR": "/tmp/",
         "HF_HOME": "/tmp/.hf",
+        "AIM_HF_EXCLUDE": "*/*",
         "HF_HUB_OFFLINE": "0",
         "AIM_ENGINE_ARGS": '{"max-model-len": 8192, "swap-space": 4}',
     }
@@ -319,3 +320,82 @@ def test_namespace_deletion_is_not_blocked_by_caches(
     gone = control_plane.kubectl("get", "namespace", namespace, check=False)
     assert gone.returncode != 0
     assert "NotFound" in gone.stderr
+
+
+def artifact(name: str, size: str, **spec: Any) -> dict[str, Any]:
+    annotations = spec.pop("annotations", None)
+    metadata: dict[str, Any] = {"name": name} | ({"annotations": annotations} if annotations else {})
+    return {
+        "apiVersion": V1,
+        "kind": "AIMArtifact",
+        "metadata": metadata,
+        "spec": {"sourceUri": f"hf://acme/{name}", "size": size} | spec,
+    }
+
+
+def events_of(kubectl: Kubectl, name: str) -> str:
+    return kubectl("get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json").stdout
+
+
+def test_storage_quota_evicts_the_lowest_priority_and_blocks_what_cannot_fit(kubectl: Kubectl, namespace: str) -> None:
+    """The namespace's annotation limits its artifacts to 30Gi (each 10Gi artifact takes 11Gi with
+    the default 10 % headroom): the third evicts the evictable one, a protected one stays, a
+    100Gi one waits Failed with the numbers."""
+    kubectl("annotate", "namespace", namespace, "aim.eai.amd.com/artifact-storage-quota=30Gi")
+    kubectl.apply(artifact("old", "10Gi", retentionPriority=1))
+    kubectl.apply(
+        artifact("kept", "10Gi", retentionPriority=0, annotations={"aim.eai.amd.com/eviction-protected": "true"})
+    )
+    for name in ("old", "kept"):
+        ready = wait_status(kubectl, "aimartifacts", name, "Ready")
+        assert condition(ready["status"], "StorageQuotaExceeded")["reason"] == "WithinQuota"
+
+    kubectl.apply(artifact("new", "10Gi"))
+    new = wait_status(kubectl, "aimartifacts", "new", "Ready")
+    assert condition(new["status"], "StorageQuotaExceeded")["status"] == "False"
+    wait_until(lambda: kubectl("get", "aimartifact", "old", check=False).returncode != 0, 30, "old to be evicted")
+    assert "Evicted to free storage quota for artifact" in events_of(kubectl, "old")
+    assert kubectl("get", "aimartifact", "kept", check=False).returncode == 0, "protected"
+
+    kubectl.apply(artifact("huge", "100Gi", retentionPriority=5))
+    huge = wait_status(kubectl, "aimartifacts", "huge", "Failed")
+    exceeded = condition(huge["status"], "StorageQuotaExceeded")
+    assert (exceeded["status"], exceeded["reason"]) == ("True", "NamespaceQuotaExceeded")
+    assert "22Gi used + 110Gi needed > 30Gi limit" in exceeded["message"]
+    assert not huge["status"].get("persistentVolumeClaim")
+    assert "huge" in kubectl("get", "aimartifacts").stdout
+
+
+def test_unreferenced_evictable_artifact_is_reaped_after_the_grace_period(kubectl: Kubectl, namespace: str) -> None:
+    """A runtime config of this namespace only (its cluster counterpart would touch every test)."""
+    kubectl.apply(
+        {
+            "apiVersion": V1,
+            "kind": "AIMRuntimeConfig",
+            "metadata": {"name": "reaping"},
+            "spec": {"artifact": {"defaultRetentionPriority": 3, "reapUnreferencedAfter": "3s"}},
+        }
+    )
+    kubectl.apply(artifact("orphan", "1Gi", runtimeConfigName="reaping"))
+    kubectl.apply(
+        artifact(
+            "pinned", "1Gi", runtimeConfigName="reaping", annotations={"aim.eai.amd.com/eviction-protected": "true"}
+        )
+    )
+    wait_until(lambda: kubectl("get", "aimartifact", "orphan", check=False).returncode != 0, 30, "orphan to be reaped")
+    assert "no template or profile cache has referenced it" in events_of(kubectl, "orphan")
+    assert kubectl("get", "aimartifact", "pinned", check=False).returncode == 0
+
+
+def test_a_namespace_limit_above_the_cluster_limit_is_refused(kubectl: Kubectl) -> None:
+    refused = kubectl.apply(
+        {
+            "apiVersion": V1,
+            "kind": "AIMClusterRuntimeConfig",
+            "metadata": {"name": "impossible-quota"},
+            "spec": {"artifactStorageQuota": {"clusterLimit": "100Gi", "defaultNamespaceLimit": "200Gi"}},
+        },
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "spec.artifactStorageQuota.defaultNamespaceLimit: 200Gi is more than clusterLimit 100Gi" in refused.stderr

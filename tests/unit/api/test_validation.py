@@ -66,6 +66,17 @@ def check(obj: dict[str, Any], namespace: str = "ml-team", old: dict[str, Any] |
             "spec.profile",
             "cannot be newly set through aim.eai.amd.com/v1alpha1",
         ),
+        (
+            {
+                "apiVersion": V2,
+                "kind": "AIMClusterProfileSet",
+                "metadata": {"name": "s"},
+                "spec": {"selector": {"aimId": "a/b"}, "version": "1", "overrides": {"features": ["lora"]}},
+            },
+            "ml",
+            "spec.overrides.features",
+            "AIMProfile has no such field",
+        ),
     ],
     ids=[
         "namespace-too-long",
@@ -75,6 +86,7 @@ def check(obj: dict[str, Any], namespace: str = "ml-team", old: dict[str, Any] |
         "template-env-key",
         "custom-template-env-key",
         "profile-through-v1alpha1",
+        "profile-set-override-aimprofile-lacks",
     ],
 )
 def test_denials_name_the_field(obj: dict[str, Any], namespace: str, path: str, message: str) -> None:
@@ -102,6 +114,18 @@ def test_fields_fixed_at_creation_cannot_appear_or_vanish(
     ]
 
 
+def test_a_profile_set_naming_a_discovery_cache_source_is_only_warned() -> None:
+    profile_set = {
+        "apiVersion": V2,
+        "kind": "AIMProfileSet",
+        "metadata": {"name": "s"},
+        "spec": {"sourceRef": {"name": "c"}},
+    }
+    verdict = check(profile_set)
+    assert verdict.allowed
+    assert [w.split(":")[0] for w in verdict.warnings] == ["spec.sourceRef"]
+
+
 def test_long_service_name_in_an_ordinary_namespace_is_allowed() -> None:
     assert check(service(name="s" * 63), "ml-team").allowed
 
@@ -113,6 +137,37 @@ def test_missing_label_in_route_template_is_only_a_warning() -> None:
         "spec.routing.pathTemplate: {.metadata.labels['team']} matches nothing in this object; "
         "the service will not get an HTTPRoute until it renders"
     ]
+
+
+@pytest.mark.parametrize("download_filter", [{}, {"include": ["*.json"]}], ids=["empty", "include"])
+def test_download_filter_on_a_service_is_a_warning(download_filter: dict[str, Any]) -> None:
+    verdict = check(service(storage={"downloadFilter": download_filter}))
+    assert verdict.allowed
+    assert [w.split(":")[0] for w in verdict.warnings] == ["spec.storage.downloadFilter has no effect on an AIMService"]
+
+
+def cluster_config(**quota: str) -> dict[str, Any]:
+    spec = {"artifactStorageQuota": quota}
+    return {"apiVersion": V1, "kind": "AIMClusterRuntimeConfig", "metadata": {"name": "default"}, "spec": spec}
+
+
+@pytest.mark.parametrize(
+    ("quota", "error"),
+    [
+        pytest.param({"clusterLimit": "1Ti", "defaultNamespaceLimit": "100Gi"}, "", id="fits"),
+        pytest.param({"clusterLimit": "1Ti", "defaultNamespaceLimit": "1Ti"}, "", id="equal"),
+        pytest.param({"defaultNamespaceLimit": "100Ti"}, "", id="no-cluster-limit"),
+        pytest.param(
+            {"clusterLimit": "100Gi", "defaultNamespaceLimit": "200Gi"},
+            "spec.artifactStorageQuota.defaultNamespaceLimit: 200Gi is more than clusterLimit 100Gi",
+            id="namespace-above-cluster",
+        ),
+    ],
+)
+def test_storage_quota_that_cannot_be_met_is_refused(quota: dict[str, str], error: str) -> None:
+    errors = [str(e) for e in check(cluster_config(**quota), namespace="").errors]
+    assert len(errors) == (1 if error else 0)
+    assert all(e.startswith(error) for e in errors)
 
 
 def test_v1alpha1_spellings_get_a_translation_hint() -> None:

@@ -19,6 +19,7 @@ from controller.artifact.plan import (
     parse_size_output,
     plan_artifact,
     plan_pvc,
+    plan_size_job,
 )
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 from controller.pipeline.plan import Plan
@@ -172,7 +173,61 @@ def test_download_env_defaults() -> None:
         {"name": "STALL_TIMEOUT", "value": "120"},
         {"name": "TMPDIR", "value": "/tmp/"},
         {"name": "HF_HOME", "value": "/tmp/.hf"},
+        {"name": "AIM_HF_EXCLUDE", "value": "*/*"},
     ]
+
+
+# --- download filter ------------------------------------------------------------------------------
+
+FILTER_ENV = {"AIM_HF_INCLUDE", "AIM_HF_EXCLUDE"}
+
+
+def filter_config(
+    download_filter: dict[str, Any] | None, env: list[dict[str, Any]] | None = None
+) -> ResolvedRuntimeConfig:
+    spec: dict[str, Any] = {"storage": {"downloadFilter": download_filter}} if download_filter is not None else {}
+    return ResolvedRuntimeConfig("default", "Namespace", spec | ({"env": env} if env else {}))
+
+
+@pytest.mark.parametrize(
+    ("uri", "artifact_filter", "config_filter", "expected"),
+    [
+        pytest.param(URI, None, None, {"AIM_HF_EXCLUDE": "*/*"}, id="hub-default-skips-subdirectories"),
+        pytest.param("s3://bucket/models/qwen", None, None, {}, id="s3-default-everything"),
+        pytest.param(URI, {}, None, {}, id="artifact-empty-filter-everything"),
+        pytest.param(URI, None, {}, {}, id="config-empty-filter-everything"),
+        pytest.param(
+            URI, None, {"include": ["*.json", "*.safetensors"]}, {"AIM_HF_INCLUDE": "*.json,*.safetensors"}, id="config"
+        ),
+        pytest.param(
+            URI, {"exclude": ["*.bin"]}, {"include": ["*.json"]}, {"AIM_HF_EXCLUDE": "*.bin"}, id="artifact-wins-whole"
+        ),
+        pytest.param(URI, {}, {"include": ["*.json"]}, {}, id="artifact-empty-wins-over-config"),
+        pytest.param(
+            "s3://bucket/p",
+            None,
+            {"include": ["a/*"], "exclude": ["*.tmp"]},
+            {"AIM_HF_INCLUDE": "a/*", "AIM_HF_EXCLUDE": "*.tmp"},
+            id="s3-explicit-filter",
+        ),
+        pytest.param(URI, {"include": [], "exclude": []}, None, {}, id="empty-lists-no-variables"),
+    ],
+)
+def test_download_filter_reaches_both_jobs(
+    uri: str, artifact_filter: dict[str, Any] | None, config_filter: dict[str, Any] | None, expected: dict[str, str]
+) -> None:
+    fields: dict[str, Any] = {"downloadFilter": artifact_filter} if artifact_filter is not None else {}
+    observed = observe(artifact(size="64Gi", sourceUri=uri, **fields), runtime_config=filter_config(config_filter))
+    size_job = plan_size_job(observed)["spec"]["template"]["spec"]["containers"][0]["env"]
+    for env in (download_env(observed, SIZE), size_job):
+        assert {e["name"]: e["value"] for e in env if e["name"] in FILTER_ENV} == expected
+
+
+def test_download_filter_env_overridden_by_users_env() -> None:
+    own = [{"name": "AIM_HF_EXCLUDE", "value": "*.bin"}]
+    observed = observe(artifact(size="64Gi"), runtime_config=filter_config(None, env=own))
+    env = {e["name"]: e["value"] for e in download_env(observed, SIZE)}
+    assert env["AIM_HF_EXCLUDE"] == "*.bin"
 
 
 TOKEN_REF = {"secretKeyRef": {"name": "hf", "key": "token"}}
@@ -324,6 +379,7 @@ def test_without_size_a_check_size_job_is_planned() -> None:
     assert container["command"] == ["aim-download"]
     assert container["args"] == ["--check-size", URI]
     assert container["env"] == [
+        {"name": "AIM_HF_EXCLUDE", "value": "*/*"},
         {"name": "HTTPS_PROXY", "value": "http://proxy:3128"},
         {"name": "HF_TOKEN", "valueFrom": TOKEN_REF},
     ]

@@ -123,6 +123,34 @@ def test_resolve_runtime_config(
     assert (resolved.scope, resolved.missing, resolved.spec) == (scope, missing, spec)
 
 
+def rc(download_filter: dict[str, Any] | None, **storage: Any) -> dict[str, Any]:
+    extra = {"downloadFilter": download_filter} if download_filter is not None else {}
+    return {"metadata": {"name": "default"}, "spec": {"storage": storage | extra}}
+
+
+@pytest.mark.parametrize(
+    ("namespaced", "cluster", "expected"),
+    [
+        pytest.param(None, None, None, id="unset"),
+        pytest.param(None, rc({"exclude": ["*.bin"]}), {"exclude": ["*.bin"]}, id="cluster-only"),
+        pytest.param(rc({}), rc({"exclude": ["*.bin"]}), {}, id="namespace-empty-filter-replaces-cluster-whole"),
+        pytest.param(
+            rc({"include": ["*.json"]}), rc({"exclude": ["*.bin"]}), {"include": ["*.json"]}, id="no-list-merging"
+        ),
+        pytest.param(
+            rc(None, pvcHeadroomPercent=20),
+            rc({"exclude": ["*.bin"]}, pvcHeadroomPercent=5),
+            {"exclude": ["*.bin"]},
+            id="namespace-without-filter-keeps-cluster-filter",
+        ),
+    ],
+)
+def test_download_filter_merges_whole(
+    namespaced: dict[str, Any] | None, cluster: dict[str, Any] | None, expected: dict[str, Any] | None
+) -> None:
+    assert resolve_runtime_config(None, namespaced, cluster).download_filter == expected
+
+
 def test_pvc_headroom_defaults_to_ten_percent() -> None:
     assert resolve_runtime_config(None, None, None).pvc_headroom_percent == 10
 

@@ -60,6 +60,9 @@ def index() -> ServiceIndex:
         ("AIMProfile", "team", "p"),
         ("AIMClusterProfile", "", "cp"),
         ("AIMProfileCache", "team", "pc"),
+        ("AIMProfileSet", "team", "ps"),
+        ("AIMProfileSet", "lab", "ps2"),
+        ("AIMClusterProfileSet", "", "cps"),
     ]:
         idx.track(key, deleted=False)
     return idx
@@ -81,8 +84,28 @@ def aim(plural: str, version: str) -> Resource:
 
 
 CASES: list[tuple[str, Resource, dict[str, Any], bool, set[ObjectKey]]] = [
-    ("a service itself", aim("aimservices", V2), obj("chat", "team"), False, {svc("chat")}),
-    ("a deleted service: nothing", aim("aimservices", V2), obj("chat", "team"), True, set()),
+    # A service's artifacts follow it too (in use or not): those of its namespace.
+    (
+        "a service itself",
+        aim("aimservices", V2),
+        obj("chat", "team"),
+        False,
+        {svc("chat"), ("AIMArtifact", "team", "a")},
+    ),
+    (
+        "a deleted service: its namespace's artifacts",
+        aim("aimservices", V2),
+        obj("chat", "team"),
+        True,
+        {("AIMArtifact", "team", "a")},
+    ),
+    (
+        "a cache: the artifacts it lists",
+        aim("aimtemplatecaches", V1),
+        obj("tc", "team", status={"artifacts": {"a": {"name": "a", "uid": "u"}}}),
+        False,
+        {("AIMTemplateCache", "team", "tc"), ("AIMArtifact", "team", "a"), svc("chat"), svc("pinned")},
+    ),
     (
         "an InferenceService: the owning service",
         ISVC,
@@ -161,11 +184,50 @@ CASES: list[tuple[str, Resource, dict[str, Any], bool, set[ObjectKey]]] = [
         {("AIMTemplateCache", "team", "tc"), ("AIMProfileCache", "team", "pc"), ("AIMArtifact", "team", "a")},
     ),
     (
-        "a profile: the services using it and its namespace's profile caches",
+        "a profile: the services using it, its namespace's profile caches and profile sets",
         aim("aimprofiles", V2),
         obj("p", "team"),
         False,
-        {svc("pinned"), ("AIMProfileCache", "team", "pc"), ("AIMProfile", "team", "p")},
+        {
+            svc("pinned"),
+            ("AIMProfileCache", "team", "pc"),
+            ("AIMProfile", "team", "p"),
+            ("AIMProfileSet", "team", "ps"),
+        },
+    ),
+    (
+        "a cluster profile: every profile set (namespaced ones fall back to the cluster's)",
+        aim("aimclusterprofiles", V2),
+        obj("cp"),
+        False,
+        {
+            ("AIMClusterProfile", "", "cp"),
+            ("AIMProfileCache", "team", "pc"),
+            ("AIMProfileSet", "team", "ps"),
+            ("AIMProfileSet", "lab", "ps2"),
+            ("AIMClusterProfileSet", "", "cps"),
+        },
+    ),
+    (
+        "a profile a set derived: only that set among the sets",
+        aim("aimprofiles", V2),
+        obj("d", "team", metadata=owned_by("AIMProfileSet", "ps")),
+        False,
+        {("AIMProfileCache", "team", "pc"), ("AIMProfile", "team", "d"), ("AIMProfileSet", "team", "ps")},
+    ),
+    (
+        "a cluster profile a cluster set derived: only that set among the sets",
+        aim("aimclusterprofiles", V2),
+        obj("dc", metadata=owned_by("AIMClusterProfileSet", "cps")),
+        False,
+        {("AIMClusterProfile", "", "dc"), ("AIMProfileCache", "team", "pc"), ("AIMClusterProfileSet", "", "cps")},
+    ),
+    (
+        "a deleted derived profile: the set owning it (to count and recreate it)",
+        aim("aimprofiles", V2),
+        obj("d", "team", metadata=owned_by("AIMProfileSet", "ps")),
+        True,
+        {("AIMProfileCache", "team", "pc"), ("AIMProfileSet", "team", "ps")},
     ),
     (
         "a profile cache: the services of its profile, the owning profile",

@@ -1,0 +1,20 @@
+"""Fetch step of the profile-set reconciler (edge layer): the profiles a set can see. A namespaced
+set sees its namespace's AIMProfiles and every AIMClusterProfile, a cluster set the cluster's only;
+the planner picks the sources and the set's own derived profiles out of them (reads come from the
+controller's in-memory store)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import labels
+from controller.kube.client import Kube
+from controller.profileset.observe import ProfileSetObservation
+
+
+def fetch_profile_set(kube: Kube, profile_set: dict[str, Any]) -> ProfileSetObservation:
+    observed = ProfileSetObservation(profile_set=profile_set)
+    if not observed.cluster_scoped:
+        observed.profiles = kube.list(labels.V1ALPHA2, "AIMProfile", profile_set["metadata"]["namespace"])
+    observed.cluster_profiles = kube.list(labels.V1ALPHA2, "AIMClusterProfile")
+    return observed
