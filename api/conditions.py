@@ -251,6 +251,9 @@ class Reason(StrEnum):
     REGISTRY_UNREACHABLE = "RegistryUnreachable"
     REPOSITORY_NOT_FOUND = "RepositoryNotFound"
     REGISTRY_PROTOCOL_ERROR = "RegistryProtocolError"
+    REGISTRY_RATE_LIMITED = "RegistryRateLimited"
+    """RegistryReachable=False: a registry or its listing API (Docker Hub, GitHub) answered 429 or
+    an exhausted rate limit; the sync is retried when the answer said (at least a minute)."""
     MODELS_DISCOVERED = "ModelsDiscovered"
     NO_MATCHING_IMAGES = "NoMatchingImages"
     LIMIT_REACHED = "LimitReached"
@@ -272,6 +275,7 @@ INVALID_SPEC_REASONS = frozenset(
         Reason.NAME_TOO_LONG,
         Reason.ROUTE_TEMPLATE_INVALID,
         Reason.INVALID_PROFILE_SELECTION,
+        Reason.SOURCE_NOT_FOUND,
     }
 )
 MISSING_REFERENCE_REASONS = frozenset(

@@ -31,6 +31,7 @@ from controller.catalog.imageref import (
     normalise_registry,
     parse_image_reference,
 )
+from controller.catalog.listing import namespace_problem
 
 
 class Strategy(StrEnum):
@@ -39,7 +40,9 @@ class Strategy(StrEnum):
     LIST_TAGS = "list-tags"
     """An exact repository: list its tags."""
     CATALOG = "catalog"
-    """A wildcard: list the registry's repositories, then the tags of each match."""
+    """A wildcard: list the registry's repositories (its catalog, or on Docker Hub and ghcr.io the
+    namespace's repositories through their own APIs: controller.catalog.listing), then the tags of
+    each match."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,10 @@ def _plan_pattern(base: FilterPlan, text: str) -> FilterPlan:
     if "*" not in repository:
         # Only the tag is a pattern: one repository's tags are enough.
         return _with(base, strategy=Strategy.LIST_TAGS, registry=registry, repository=repository, tag=tag)
-    return _with(base, strategy=Strategy.CATALOG, registry=registry, repository=repository, tag=tag)
+    plan = _with(base, strategy=Strategy.CATALOG, registry=registry, repository=repository, tag=tag)
+    if (problem := namespace_problem(registry, repository)) is not None:
+        return _with(plan, problem=f"spec.filters[{base.index}].image: {text!r}: {problem}")
+    return plan
 
 
 def _with(plan: FilterPlan, **changes: Any) -> FilterPlan:

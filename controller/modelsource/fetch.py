@@ -29,6 +29,7 @@ from controller.registry import (
     ImageNotFoundError,
     RegistryClient,
     RegistryError,
+    RegistryRateLimitedError,
     RegistryUnauthorizedError,
     RegistryUnreachableError,
 )
@@ -42,6 +43,8 @@ def failure_category(error: RegistryError) -> ListingFailureCategory:
         return ListingFailureCategory.UNAUTHORIZED
     if isinstance(error, ImageNotFoundError):
         return ListingFailureCategory.NOT_FOUND
+    if isinstance(error, RegistryRateLimitedError):
+        return ListingFailureCategory.RATE_LIMITED
     if isinstance(error, RegistryUnreachableError):
         return ListingFailureCategory.UNREACHABLE
     return ListingFailureCategory.PROTOCOL
@@ -91,7 +94,14 @@ def fetch_model_source(
 
     listing = list_source_images(client, filters, credentials_for)
     problems = [
-        ListingProblem(failure_category(f.error), f.error.registry, f.error.message, f.plan.index, f.repository)
+        ListingProblem(
+            failure_category(f.error),
+            f.error.registry,
+            f.error.message,
+            f.plan.index,
+            f.repository,
+            f.error.retry_after if isinstance(f.error, RegistryRateLimitedError) else None,
+        )
         for f in listing.failures
     ]
     log.info(

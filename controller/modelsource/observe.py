@@ -22,7 +22,10 @@ class ListingFailureCategory(StrEnum):
     NOT_FOUND = "NotFound"
     """The repository does not exist."""
     UNREACHABLE = "Unreachable"
-    """No usable answer: connection, DNS, TLS, timeout, 429, 5xx. Temporary."""
+    """No usable answer: connection, DNS, TLS, timeout, 5xx. Temporary."""
+    RATE_LIMITED = "RateLimited"
+    """429, or GitHub's exhausted rate limit: asked too often; `ListingProblem.retry_after` says
+    when to ask again. Temporary."""
     PROTOCOL = "Protocol"
     """An answer outside the distribution spec, e.g. a registry without a catalog API."""
 
@@ -35,7 +38,9 @@ class ListingProblem:
     """The registry error's message: names the registry, repository and user, never a password."""
     filter_index: int
     repository: str | None = None
-    """The repository whose tags could not be listed; None when the catalog failed."""
+    """The repository whose tags could not be listed; None when the repository listing failed."""
+    retry_after: float | None = None
+    """RATE_LIMITED: the seconds the registry asked us to wait."""
 
 
 @dataclass

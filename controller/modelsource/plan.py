@@ -9,7 +9,9 @@ When to sync is decided here too, from the status alone: at once after a spec ch
 (generation != observedGeneration) or before the first sync, otherwise `syncInterval` after
 `lastSyncTime`, and a minute after a sync that failed to list something (a fixed pull Secret or a
 registry back up is picked up soon, not an hour later). A reconcile without a sync (the source's
-own status write, a model's status change, the periodic resync) only recounts the models.
+own status write, a model's status change, the periodic resync) only recounts the models. A
+rate-limited registry's wait (Retry-After) sets when the reconcile wakes up after that sync; the
+status does not keep it, so an unrelated reconcile more than a minute later may ask once more.
 """
 
 from __future__ import annotations
@@ -213,6 +215,7 @@ def _auth_component(sync: SyncResult) -> Component:
 
 
 _REACHABILITY = (
+    (ListingFailureCategory.RATE_LIMITED, Reason.REGISTRY_RATE_LIMITED),
     (ListingFailureCategory.UNREACHABLE, Reason.REGISTRY_UNREACHABLE),
     (ListingFailureCategory.NOT_FOUND, Reason.REPOSITORY_NOT_FOUND),
     (ListingFailureCategory.PROTOCOL, Reason.REGISTRY_PROTOCOL_ERROR),
@@ -354,9 +357,18 @@ def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> 
             Event("Normal", Reason.SYNCED, f"First sync: {len(accepted)} matching image(s), {models} model(s)")
         )
 
-    failed = bool(sync.problems or sync.secret_problems)
-    plan.requeue_after = min(interval.seconds, FAILED_SYNC_RETRY_SECONDS) if failed else interval.seconds
+    plan.requeue_after = _next_sync_after(sync, interval)
     return plan
+
+
+def _next_sync_after(sync: SyncResult, interval: SyncInterval) -> float:
+    """syncInterval; a minute (or syncInterval if shorter) after a failed listing; and never
+    before a rate-limited registry said to ask again."""
+    if not (sync.problems or sync.secret_problems):
+        return interval.seconds
+    retry = min(interval.seconds, FAILED_SYNC_RETRY_SECONDS)
+    waits = [p.retry_after for p in sync.problems if p.retry_after is not None]
+    return max([retry, *waits])
 
 
 def _status(source: Mapping[str, Any], components: list[Component], limit: Condition, now: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The controller's I/O edge towards container registries (never the Kubernetes API).
 
-`RegistryClient` reads image configs (manifest + config blob, never layers), tag lists and the
-catalog; failures are RegistryError subclasses classified once in `errors`. The rules applied to
+`RegistryClient` reads image configs (manifest + config blob, never layers), tag lists, the
+catalog and, on Docker Hub and ghcr.io, a namespace's repositories through their own APIs
+(`listing`); failures are RegistryError subclasses classified once in `errors`. The rules applied to
 what it reads live in the pure `controller.catalog`.
 """
 
@@ -10,6 +11,7 @@ from controller.registry.errors import (
     ImageNotFoundError,
     RegistryError,
     RegistryProtocolError,
+    RegistryRateLimitedError,
     RegistryUnauthorizedError,
     RegistryUnreachableError,
 )
@@ -21,6 +23,7 @@ __all__ = [
     "RegistryClient",
     "RegistryError",
     "RegistryProtocolError",
+    "RegistryRateLimitedError",
     "RegistrySettings",
     "RegistryUnauthorizedError",
     "RegistryUnreachableError",

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import oras.auth
@@ -36,14 +36,18 @@ import oras.provider
 import requests
 
 from controller.catalog.credentials import RegistryCredentials
-from controller.catalog.imageref import DOCKER_HUB, ImageReference, normalise_registry, parse_image_reference
+from controller.catalog.imageref import ImageReference, normalise_registry, parse_image_reference
+from controller.catalog.listing import ListingApi, listing_api, rate_limit_delay
 from controller.registry.errors import (
     ImageNotFoundError,
     RegistryError,
     RegistryProtocolError,
+    RegistryRateLimitedError,
     RegistryUnauthorizedError,
     RegistryUnreachableError,
 )
+from controller.registry.http import TimeoutSession, root_cause
+from controller.registry.listing import docker_hub_repositories, github_packages
 from controller.registry.manifests import (
     ACCEPTED_MANIFESTS,
     ManifestError,
@@ -58,7 +62,6 @@ from controller.registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 
-DOCKER_HUB_API_HOST = "registry-1.docker.io"
 # An index may point at another index (rare); two hops is more than any real image needs.
 MAX_INDEX_DEPTH = 2
 
@@ -129,9 +132,8 @@ class RegistryClient:
     def catalog(self, registry: str, credentials: RegistryCredentials | None = None) -> list[str]:
         """Repository names from `/v2/_catalog` (paged; at most settings.max_repositories).
 
-        Docker Hub and GHCR do not serve the catalog to ordinary users (their own listing APIs are
-        not implemented here): they answer 401/404, raised as RegistryUnauthorizedError or
-        RegistryProtocolError.
+        Docker Hub and GHCR do not serve the catalog to ordinary users (they answer 401/404, raised
+        as RegistryUnauthorizedError or RegistryProtocolError): `namespace_repositories` lists them.
         """
         repositories: list[str] = []
         limit = self.settings.max_repositories
@@ -146,6 +148,20 @@ class RegistryClient:
             with session.operation(f"catalog of {registry}", not_found=RegistryProtocolError):
                 session._do_paginated_request(url, callable=collect)
         return repositories[:limit]
+
+    def namespace_repositories(
+        self, registry: str, namespace: str, credentials: RegistryCredentials | None = None
+    ) -> list[str]:
+        """`namespace/name` of every repository of a namespace on Docker Hub (its API; anonymous
+        lists public repositories, credentials log in first) or ghcr.io (GitHub's packages API;
+        needs a token: the credentials' password). Paged; at most settings.max_repositories.
+        Other registries: the catalog, narrowed to the namespace."""
+        api = listing_api(registry)
+        if api is ListingApi.DOCKER_HUB:
+            return docker_hub_repositories(self.settings, namespace, credentials)
+        if api is ListingApi.GITHUB_PACKAGES:
+            return github_packages(self.settings, namespace, credentials)
+        return [name for name in self.catalog(registry, credentials) if name.startswith(f"{namespace}/")]
 
     @contextmanager
     def _session(self, registry: str, credentials: RegistryCredentials | None) -> Iterator[_RegistrySession]:
@@ -196,33 +212,18 @@ class _ChallengeAuth(oras.auth.TokenAuth):  # type: ignore[misc]
         return result
 
 
-class _TimeoutSession(requests.Session):
-    """requests has no session-wide timeout; oras's token requests would otherwise wait forever."""
-
-    def __init__(self, timeout: tuple[float, float], user_agent: str):
-        super().__init__()
-        self._timeout = timeout
-        self.headers["User-Agent"] = user_agent
-        # Some registries (Harbor) set CSRF cookies for what looks like a browser; oras ignores them too.
-        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-
-    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
     """One oras Registry for one call: host, scheme, credentials and the operation in progress."""
 
     def __init__(self, settings: RegistrySettings, registry: str, credentials: RegistryCredentials | None):
-        insecure = settings.uses_plain_http(registry)
-        host = DOCKER_HUB_API_HOST if registry == DOCKER_HUB else registry
+        host = settings.endpoint(registry)
+        insecure = settings.uses_plain_http(host)
         verify: bool | str = settings.ca_bundle or True
         super().__init__(hostname=host, insecure=insecure, tls_verify=verify, auth_backend="token")
         self.settings = settings
         self.registry = registry
         self.username = credentials.username if credentials else None
-        self.session = _TimeoutSession((settings.connect_timeout, settings.read_timeout), settings.user_agent)
+        self.session = TimeoutSession((settings.connect_timeout, settings.read_timeout), settings.user_agent)
         auth = _ChallengeAuth()
         auth.session = self.session
         auth.prefix = self.prefix
@@ -334,6 +335,15 @@ class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
         code, detail = _oci_error(response)
         said = f" ({code}{': ' + detail if detail else ''})" if code else ""
         what = self._operation.what
+        delay = rate_limit_delay(status, response.headers, time.time())
+        if delay is not None:
+            return RegistryRateLimitedError(
+                f"{what}: registry {self.registry} answered HTTP {status}{said}: rate limited, retry in {delay:.0f} s",
+                registry=self.registry,
+                status=status,
+                code=code,
+                retry_after=delay,
+            )
         if status in (401, 403):
             who = f"the credentials of user {self.username!r}" if self.username else "anonymous access"
             verb = "refused" if status == 401 else "denied"
@@ -348,7 +358,7 @@ class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
             if self._operation.not_found is RegistryProtocolError:
                 message = f"{what}: registry {self.registry} does not serve this API (HTTP 404){said}"
             return self._operation.not_found(message, registry=self.registry, status=status, code=code)
-        if status == 429 or status >= 500:
+        if status >= 500:
             return RegistryUnreachableError(
                 f"{what}: registry {self.registry} answered HTTP {status}{said}",
                 registry=self.registry,
@@ -368,7 +378,7 @@ class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
             yield
         except requests.exceptions.SSLError as error:
             raise RegistryUnreachableError(
-                f"{self._operation.what}: TLS with registry {self.registry} failed: {_root_cause(error)}",
+                f"{self._operation.what}: TLS with registry {self.registry} failed: {root_cause(error)}",
                 registry=self.registry,
             ) from None
         except requests.exceptions.Timeout:
@@ -377,7 +387,7 @@ class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
             ) from None
         except requests.exceptions.RequestException as error:
             raise RegistryUnreachableError(
-                f"{self._operation.what}: cannot connect to registry {self.registry}: {_root_cause(error)}",
+                f"{self._operation.what}: cannot connect to registry {self.registry}: {root_cause(error)}",
                 registry=self.registry,
             ) from None
 
@@ -411,20 +421,3 @@ def _oci_error(response: requests.Response) -> tuple[str | None, str | None]:
     first: Mapping[str, Any] = errors[0] if errors and isinstance(errors[0], Mapping) else {}
     code, message = first.get("code"), first.get("message")
     return (str(code) if code else None), (str(message) if message else None)
-
-
-def _root_cause(error: BaseException) -> str:
-    """The innermost OSError's text ('[Errno 111] Connection refused'), not requests' wrapper."""
-    seen: BaseException | None = error
-    found: BaseException = error
-    for _ in range(10):
-        if seen is None:
-            break
-        found = seen
-        reason = getattr(seen, "reason", None)
-        nested = reason if isinstance(reason, BaseException) else None
-        args_error = next((a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)), None)
-        seen = nested or args_error or seen.__cause__ or seen.__context__
-    text = str(found)
-    # urllib3 prefixes "<connection object at 0x…>: "; the part after it is the useful one.
-    return text.split(">: ", 1)[-1] if ">: " in text else text

@@ -1,8 +1,9 @@
 """The registry listings an AIMClusterModelSource needs (the fetch step of its controller).
 
 `list_source_images` runs each filter's plan (controller.catalog.sources) against the registry:
-the catalog at most once per registry, the tags of each repository at most once, and returns the
-accepted images with the failures as data, so one unreachable repository does not hide the rest.
+the repository listing at most once per registry (the catalog) or per namespace (Docker Hub's and
+GitHub's APIs, controller.catalog.listing), the tags of each repository at most once, and returns
+the accepted images with the failures as data, so one unreachable repository does not hide the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from controller.catalog.credentials import RegistryCredentials
+from controller.catalog.listing import ListingApi, listing_api, listing_namespace
 from controller.catalog.sources import (
     FilterPlan,
     RegistryImage,
@@ -28,7 +30,7 @@ class ListingFailure:
     plan: FilterPlan
     error: RegistryError
     repository: str | None = None
-    """The repository whose tags could not be listed; None when the catalog itself failed."""
+    """The repository whose tags could not be listed; None when the repository listing failed."""
 
 
 @dataclass
@@ -37,7 +39,7 @@ class SourceListing:
     """Accepted images of all filters, in filter order (duplicates possible across filters)."""
     failures: list[ListingFailure] = field(default_factory=list)
     requests: int = 0
-    """Catalog and tag-list calls made (each may be several pages)."""
+    """Repository-listing and tag-list calls made (each may be several pages)."""
 
 
 def list_source_images(
@@ -48,17 +50,24 @@ def list_source_images(
     """Images the plans accept. `credentials_for(registry)` gives the pull-secret credentials for a
     registry (None: anonymous). Plans with a problem are skipped; the caller reports them."""
     listing = SourceListing()
-    catalogs: dict[str, list[str] | RegistryError] = {}
+    catalogs: dict[tuple[str, str | None], list[str] | RegistryError] = {}
     tags: dict[tuple[str, str], list[str] | RegistryError] = {}
 
-    def catalog_of(registry: str) -> list[str] | RegistryError:
-        if registry not in catalogs:
+    def repositories_of(registry: str, pattern: str) -> list[str] | RegistryError:
+        # The OCI catalog lists the whole registry; Docker Hub and GitHub one namespace (the plan
+        # made sure the pattern names it).
+        namespace = None if listing_api(registry) is ListingApi.OCI_CATALOG else listing_namespace(pattern)
+        key = (registry, namespace)
+        if key not in catalogs:
             listing.requests += 1
             try:
-                catalogs[registry] = client.catalog(registry, credentials_for(registry))
+                if namespace is None:
+                    catalogs[key] = client.catalog(registry, credentials_for(registry))
+                else:
+                    catalogs[key] = client.namespace_repositories(registry, namespace, credentials_for(registry))
             except RegistryError as error:
-                catalogs[registry] = error
-        return catalogs[registry]
+                catalogs[key] = error
+        return catalogs[key]
 
     def tags_of(registry: str, repository: str) -> list[str] | RegistryError:
         key = (registry, repository)
@@ -79,7 +88,7 @@ def list_source_images(
             continue
         repositories = [plan.repository]
         if plan.strategy is Strategy.CATALOG:
-            catalog = catalog_of(plan.registry)
+            catalog = repositories_of(plan.registry, plan.repository)
             if isinstance(catalog, RegistryError):
                 listing.failures.append(ListingFailure(plan, catalog))
                 continue

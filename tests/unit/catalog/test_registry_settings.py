@@ -42,3 +42,26 @@ def test_plain_http_hosts_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     settings = RegistrySettings()
     assert settings.uses_plain_http("mirror.internal:8080")
     assert not settings.uses_plain_http("127.0.0.1:5000")
+
+
+@pytest.mark.parametrize(
+    ("registry", "endpoint"),
+    [
+        ("docker.io", "127.0.0.1:5000"),
+        ("registry-1.docker.io", "127.0.0.1:5000"),
+        ("ghcr.io", "mirror.lab:5001"),
+        ("quay.io", "quay.io"),
+    ],
+    ids=["docker-hub-mapped", "alias-of-a-mapped-registry", "mapped-by-any-case", "unmapped"],
+)
+def test_endpoints_map_a_registry_to_another_host(registry: str, endpoint: str) -> None:
+    settings = RegistrySettings(endpoints={"index.docker.io": "127.0.0.1:5000", "GHCR.io": "mirror.lab:5001"})
+    assert settings.endpoint(registry) == endpoint
+
+
+def test_docker_hub_is_served_by_registry_1_unless_mapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert RegistrySettings().endpoint("docker.io") == "registry-1.docker.io"
+    monkeypatch.setenv("AIM_REGISTRY_ENDPOINTS", '{"docker.io": "127.0.0.1:5000"}')
+    monkeypatch.setenv("AIM_REGISTRY_DOCKER_HUB_API_URL", "http://127.0.0.1:8000")
+    settings = RegistrySettings()
+    assert (settings.endpoint("docker.io"), settings.docker_hub_api_url) == ("127.0.0.1:5000", "http://127.0.0.1:8000")

@@ -41,7 +41,7 @@ def one_plan(image: str, **fields: Any) -> FilterPlan:
         ("ghcr.io/silogen/*", Strategy.CATALOG, "ghcr.io", "silogen/*", None),
         ("127.0.0.1:5000/org/aim-*", Strategy.CATALOG, "127.0.0.1:5000", "org/aim-*", None),
         ("localhost/aim-*", Strategy.CATALOG, "localhost", "aim-*", None),
-        ("*", Strategy.CATALOG, "docker.io", "*", None),
+        ("registry.example.com/*", Strategy.CATALOG, "registry.example.com", "*", None),
         ("org/aim-*:1.*", Strategy.CATALOG, "docker.io", "org/aim-*", "1.*"),
         ("ghcr.io/org/model:1.2.*", Strategy.LIST_TAGS, "ghcr.io", "org/model", "1.2.*"),
         ("amdenterpriseai/aim-qwen", Strategy.LIST_TAGS, "docker.io", "amdenterpriseai/aim-qwen", None),
@@ -96,8 +96,19 @@ def test_plan_defaults_and_overrides() -> None:
         ("org/model", [">=abc"], "spec.filters[0]: version constraint '>=abc': cannot read '>=abc'"),
         ("org/model", ["~1.0"], "cannot read '~1.0'"),
         ("org/model", [" "], "is empty"),
+        ("*", None, "docker.io lists repositories one namespace at a time (Docker Hub's API)"),
+        ("ghcr.io/*/aim-x", None, "ghcr.io lists repositories one namespace at a time (GitHub's API)"),
     ],
-    ids=["upper-case", "digest", "empty-tag-pattern", "bad-constraint", "tilde-unsupported", "blank-constraint"],
+    ids=[
+        "upper-case",
+        "digest",
+        "empty-tag-pattern",
+        "bad-constraint",
+        "tilde-unsupported",
+        "blank-constraint",
+        "docker-hub-wildcard-without-namespace",
+        "ghcr-wildcard-without-owner",
+    ],
 )
 def test_unusable_filters_list_nothing(image: str, versions: list[str] | None, problem: str) -> None:
     plan = one_plan(image, versions=versions)
