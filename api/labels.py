@@ -46,12 +46,13 @@ PRECISION: Final = f"{GROUP}/precision"
 """InferenceServices: the precision of the template or profile deployed, when known."""
 ORIGIN: Final = f"{GROUP}/origin"
 """Models and templates the controller created: `auto-generated` (models for a service's image or
-found by a model source, templates from an image's recommended deployments), `derived` (a
-service's overrides), `custom` or `fine-tuned` (templates of such models)."""
+found by a model source, templates from an image's recommended deployments or a custom model's
+spec, as upstream), `derived` (a service's overrides), `fine-tuned` (copies of a family's templates)."""
 ORIGIN_AUTO_GENERATED: Final = "auto-generated"
 ORIGIN_DERIVED: Final = "derived"
 ORIGIN_CUSTOM: Final = "custom"
-"""Templates of a custom model (spec.modelSources), one per customTemplates entry or one alone."""
+"""The word in the names of a custom model's templates (upstream's names); their origin label is
+auto-generated."""
 ORIGIN_FINE_TUNED: Final = "fine-tuned"
 """Copies of official templates a fine-tuned model (spec.aimId + spec.modelSources) makes."""
 CUSTOM_MODEL: Final = f"{GROUP}/custom-model"

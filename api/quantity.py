@@ -78,6 +78,42 @@ def binary_quantity(size_bytes: int) -> str:
     return str(size_bytes)
 
 
+_DECIMAL_SUFFIXES = (
+    ("E", 18),
+    ("P", 15),
+    ("T", 12),
+    ("G", 9),
+    ("M", 6),
+    ("k", 3),
+    ("", 0),
+    ("m", -3),
+    ("u", -6),
+    ("n", -9),
+)
+
+
+def canonical_quantity(value: str | int) -> str:
+    """A quantity as Kubernetes writes it back (resource.Quantity's canonical form), which is what
+    upstream's Go controller puts in the objects it generates: "2000m" → "2", "0.5" → "500m",
+    "1000" → "1k", "1024Mi" → "1Gi", "1536Mi" stays. Binary suffixes stay binary when the amount
+    is a whole number of bytes; amounts below a nano-unit round up (as Kubernetes rounds them).
+    An exponent ("1e3") is written with a suffix ("1k"), where Kubernetes keeps the exponent form."""
+    text = str(value).strip()
+    amount = quantity_value(text)
+    match = _QUANTITY.match(text)
+    suffix = (match.group(2) if match else None) or ""
+    if suffix.endswith("i") and amount == amount.to_integral_value() and amount >= 1024:
+        return binary_quantity(int(amount))
+    nanos = math.ceil(amount * 10**9)
+    if nanos == 0:
+        return "0"
+    for name, exponent in _DECIMAL_SUFFIXES:
+        unit = 10 ** (exponent + 9)
+        if nanos % unit == 0:
+            return f"{nanos // unit}{name}"
+    return f"{nanos}n"  # not reached: the last suffix, n, divides every count of nano-units
+
+
 def display_size(size_bytes: int) -> str:
     """Human size with binary units, e.g. 16.2 GiB."""
     amount = float(size_bytes)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 
 from api.core import EnvList, Quantity
+from api.quantity import canonical_quantity
 from api.schema import CEL, CRDModel, SchemaDefault
 
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -208,6 +209,12 @@ def template_hardware(hardware: Mapping[str, Any] | None) -> dict[str, Any] | No
     if hardware is None:
         return None
     result = dict(hardware)
+    if isinstance(result.get("cpu"), Mapping):
+        # Quantities as Kubernetes writes them back ("2000m" → "2"), as upstream's objects have them.
+        result["cpu"] = {
+            k: canonical_quantity(v) if k in ("requests", "limits") and v is not None else v
+            for k, v in result["cpu"].items()
+        }
     gpu = dict(result.get("gpu") or {})
     models = gpu_models(gpu)
     if len(models) == 1:

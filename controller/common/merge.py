@@ -15,8 +15,10 @@ from typing import Any
 ENGINE_ARGS = "AIM_ENGINE_ARGS"
 
 
-def merge_env_layers(layers: Iterable[list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
-    """The merged list, sorted by name (stable output: no spurious updates)."""
+def merge_env_layers(layers: Iterable[list[dict[str, Any]] | None], by_name: bool = True) -> list[dict[str, Any]]:
+    """The merged list, later layers winning: sorted by name (stable output: no spurious updates),
+    or with `by_name=False` in first-seen order, an override keeping the entry's place (upstream's
+    MergeEnvVars, for lists that users compare in order, such as a cache's env)."""
     merged: dict[str, dict[str, Any]] = {}
     for layer in layers:
         for entry in layer or []:
@@ -27,7 +29,7 @@ def merge_env_layers(layers: Iterable[list[dict[str, Any]] | None]) -> list[dict
             if name == ENGINE_ARGS and previous is not None and "value" in entry and "value" in previous:
                 entry = {"name": name, "value": merge_engine_args(previous["value"], entry["value"])}
             merged[name] = dict(entry)
-    return [merged[name] for name in sorted(merged)]
+    return [merged[name] for name in (sorted(merged) if by_name else merged)]
 
 
 def merge_engine_args(base: str, override: str) -> str:

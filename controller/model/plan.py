@@ -144,6 +144,17 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
 # -- templates -----------------------------------------------------------------------------------
 
 
+def cpu_resources(hardware: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A CPU template's container resources, from its hardware: requests, and limits when given."""
+    cpu = (hardware or {}).get("cpu") or {}
+    if not cpu.get("requests"):
+        return None
+    resources: dict[str, Any] = {"requests": {"cpu": cpu["requests"]}}
+    if cpu.get("limits"):
+        resources["limits"] = {"cpu": cpu["limits"]}
+    return resources
+
+
 def _template(
     observed: ModelObservation, name: str, origin: str, spec: dict[str, Any], **extra_labels: str
 ) -> dict[str, Any]:
@@ -234,15 +245,19 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
     if not entries:
         if not is_custom(model):
             return []
-        # Custom templates carry their origin in their names too.
+        # "custom" is in their names (as upstream names them); their origin label is
+        # auto-generated, as upstream labels every template the controller generates from a model.
         name = naming.custom_template_name(model_name, labels.ORIGIN_CUSTOM, custom.get("hardware"))
-        single_spec = {
-            "hardware": template_hardware(custom.get("hardware")),
+        single_hardware = template_hardware(custom.get("hardware"))
+        single_spec: dict[str, Any] = {
+            "hardware": single_hardware,
             "type": custom.get("type") or "unoptimized",
             "modelSources": sources,
             "env": _model_env(observed),
         }
-        return [_template(observed, name, labels.ORIGIN_CUSTOM, single_spec)]
+        if resources := cpu_resources(single_hardware):
+            single_spec["resources"] = resources
+        return [_template(observed, name, labels.ORIGIN_AUTO_GENERATED, single_spec)]
     templates = []
     for index, entry in enumerate(entries):
         hardware = _merged_hardware(custom.get("hardware"), entry.get("hardware"))
@@ -270,11 +285,10 @@ def plan_custom_templates(observed: ModelObservation) -> list[dict[str, Any]]:
             "modelId": entry.get("modelId"),
             "customProfile": entry.get("customProfile"),
         }
-        cpu = (hardware or {}).get("cpu") or {}
-        if cpu.get("requests"):
-            template_spec["resources"] = {"requests": {"cpu": cpu["requests"]}, "limits": {"cpu": cpu["requests"]}}
+        if resources := cpu_resources(template_spec["hardware"]):
+            template_spec["resources"] = resources
         alias = {labels.TEMPLATE_ALIAS: rfc1123(entry["name"])} if entry.get("name") else {}
-        templates.append(_template(observed, name, labels.ORIGIN_CUSTOM, template_spec, **alias))
+        templates.append(_template(observed, name, labels.ORIGIN_AUTO_GENERATED, template_spec, **alias))
     return templates
 
 
@@ -417,6 +431,12 @@ def templates_component(
             condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_METADATA, "Waiting for the image's metadata"
         )
     owned = [t for t in observed.templates if _owned(t, observed.model)]
+    if not desired and not owned and is_fine_tuned(observed.model):
+        # As upstream: a fine-tuned model expects copies of its family's templates; until one
+        # exists to copy, it is still on its way, not done.
+        aim_id = (observed.model.get("spec") or {}).get("aimId")
+        message = f"No official template of aimId {aim_id} to copy yet"
+        return Component(condition, LifecycleStatus.PROGRESSING, Reason.CREATING_TEMPLATES, message)
     if not desired and not owned:
         return Component(condition, LifecycleStatus.READY, Reason.NO_TEMPLATES_EXPECTED, "No templates to create")
     existing = {t["metadata"]["name"] for t in owned}

@@ -313,7 +313,9 @@ def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
         "custom": {"hardware": custom["hardware"]},
     }
     inherited = ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName")
-    return _auto_model(service, custom_model_name(custom), model_spec, inherited, **{labels.CUSTOM_MODEL: "true"})
+    # Upstream labels the model with the first service that made it (aim.eai.amd.com/service).
+    extra = {labels.CUSTOM_MODEL: "true", labels.SERVICE: rfc1123(service["metadata"]["name"])}
+    return _auto_model(service, custom_model_name(custom), model_spec, inherited, **extra)
 
 
 # -- template ------------------------------------------------------------------------------------
@@ -436,7 +438,8 @@ def plan_template_cache(
             (template_spec.get("caching") or {}).get("env"),
             (spec.get("caching") or {}).get("env"),
             spec.get("env"),
-        ]
+        ],
+        by_name=False,
     )
     cache_spec = with_present(
         {"templateName": template["metadata"]["name"], "templateScope": scope, "mode": mode},

@@ -141,7 +141,11 @@ def plan_runtime_profile_config_map(
             "namespace": service["metadata"]["namespace"],
             "labels": child_labels(
                 service,
-                {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: rfc1123(service["metadata"]["name"])},
+                {
+                    labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                    labels.SERVICE: rfc1123(service["metadata"]["name"]),
+                    labels.COMPONENT: labels.COMPONENT_INFERENCE,
+                },
             ),
             "ownerReferences": [owner_reference(service)],
         },
@@ -186,7 +190,7 @@ def plan_service_profile_cache(
     outlives the service and serves every service of the namespace deploying the profile."""
     spec = service.get("spec") or {}
     profile_caching = ((profile.get("spec") or {}).get("caching") or {}) if scope != CLUSTER else {}
-    env = merge_env_layers([profile_caching.get("env"), (spec.get("caching") or {}).get("env")])
+    env = merge_env_layers([profile_caching.get("env"), (spec.get("caching") or {}).get("env")], by_name=False)
     name = profile["metadata"]["name"]
     cache_spec: dict[str, Any] = {"profileName": name, "profileScope": scope, "mode": "Shared"}
     storage_class = (spec.get("storage") or {}).get("defaultStorageClassName") or config_storage

@@ -375,7 +375,7 @@ def _discovery(
         }
         extra["profile"] = {"metadata": _without_none(metadata)}
         return Component(
-            condition, LifecycleStatus.READY, Reason.INLINE_MODEL_SOURCES, "Model sources are given in the spec"
+            condition, LifecycleStatus.READY, Reason.INLINE_MODEL_SOURCES, "Model sources provided in-line in spec"
         )
     image = ((observed.model.obj or {}).get("spec") or {}).get("image")
     if not image:

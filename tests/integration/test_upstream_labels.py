@@ -80,3 +80,26 @@ def test_a_services_children_carry_upstreams_labels_down_the_chain(kubectl: Kube
     isvc = wait_until(lambda: selected(kubectl, "inferenceservices", by_service) or None, 60, "the InferenceService")
     assert labels_of(isvc[0])[TIER] == "gold"
     assert "team" not in labels_of(isvc[0]), "labelPropagation is off by default"
+
+
+def test_an_inline_cpu_custom_model_and_its_template_are_labelled_and_sized_as_upstream(kubectl: Kubectl) -> None:
+    """Upstream's custom-model/cpu-only(-inline) and model-deduplication scenarios: the model a
+    service makes names the service; its template is `origin: auto-generated` (custom is in its
+    name only) with the CPU quantities as Kubernetes writes them back ("2000m" → "2")."""
+    source = {"modelId": "org/cpu-model", "sourceUri": "s3://models/cpu-model", "size": "1Gi"}
+    custom = {"modelSources": [source], "hardware": {"cpu": {"requests": "500m", "limits": "2000m"}}}
+    kubectl.apply(service("cpu", model={"custom": custom}, template={"allowUnoptimized": True}))
+
+    (model,) = wait_until(
+        lambda: selected(kubectl, "aimmodels", "aim.eai.amd.com/custom-model=true") or None, 30, "model"
+    )
+    assert labels_of(model)["aim.eai.amd.com/service"] == "cpu"
+    assert labels_of(model)["aim.eai.amd.com/origin"] == "auto-generated"
+    model_name = model["metadata"]["name"]
+    (template,) = wait_until(
+        lambda: selected(kubectl, "aimservicetemplates", f"aim.eai.amd.com/model={model_name}") or None, 30, "template"
+    )
+    assert labels_of(template)["aim.eai.amd.com/origin"] == "auto-generated"
+    assert "-custom-" in template["metadata"]["name"]
+    assert template["spec"]["hardware"]["cpu"] == {"requests": "500m", "limits": "2"}
+    assert template["spec"]["resources"] == {"requests": {"cpu": "500m"}, "limits": {"cpu": "2"}}

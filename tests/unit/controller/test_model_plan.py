@@ -367,7 +367,7 @@ def test_custom_model_without_custom_templates() -> None:
     status = status_of(plan)
     (planned,) = plan.apply
     assert planned["metadata"]["name"] == derived_name(["tuned", "custom"], ["tuned", 0, MI300X])
-    assert planned["metadata"]["labels"][ORIGIN_LABEL] == "custom"
+    assert planned["metadata"]["labels"][ORIGIN_LABEL] == "auto-generated", "as upstream labels them"
     assert planned["spec"] == {
         "modelName": "tuned",
         "hardware": MI300X_TEMPLATE,
@@ -442,6 +442,24 @@ def test_custom_template_type(entry_type: str | None, custom_type: str | None, e
     assert planned["spec"]["type"] == expected
 
 
+@pytest.mark.parametrize(
+    ("cpu", "resources"),
+    [
+        pytest.param(
+            {"requests": "500m", "limits": "2000m"},
+            {"requests": {"cpu": "500m"}, "limits": {"cpu": "2"}},
+            id="upstream-cpu-only",
+        ),
+        pytest.param({"requests": "2"}, {"requests": {"cpu": "2"}}, id="no-limits-without-limits"),
+        pytest.param({"requests": "0.5"}, {"requests": {"cpu": "500m"}}, id="decimal"),
+    ],
+)
+def test_a_cpu_custom_models_template_requests_its_cpu(cpu: dict[str, str], resources: dict[str, Any]) -> None:
+    (template,) = plan_model(observe(custom_model(custom={"hardware": {"cpu": cpu}})), NOW).apply
+    assert template["spec"]["resources"] == resources
+    assert template["metadata"]["labels"][ORIGIN_LABEL] == "auto-generated"
+
+
 def test_custom_templates_one_per_entry() -> None:
     fast, cpu, unnamed = custom_templates(
         {
@@ -451,7 +469,7 @@ def test_custom_templates_one_per_entry() -> None:
             "modelId": "org/tuned",
             "env": [{"name": "HF_TOKEN", "value": "entry"}],
         },
-        {"name": "cpu", "hardware": {"cpu": {"requests": "16"}}},
+        {"name": "cpu", "hardware": {"cpu": {"requests": "16000m", "limits": "32"}}},
         {"profile": {"metric": "throughput"}},
         base=MI300X,
     )
@@ -460,7 +478,8 @@ def test_custom_templates_one_per_entry() -> None:
     assert fast["spec"]["precision"] == "fp8"
     assert (fast["spec"]["aimId"], fast["spec"]["modelId"]) == ("org/tuned", "org/tuned")
     assert fast["spec"]["modelSources"] == TEMPLATE_SOURCES, "precision is not a template source field"
-    assert cpu["spec"]["resources"] == {"requests": {"cpu": "16"}, "limits": {"cpu": "16"}}
+    assert cpu["spec"]["resources"] == {"requests": {"cpu": "16"}, "limits": {"cpu": "32"}}
+    assert cpu["spec"]["hardware"]["cpu"] == {"requests": "16", "limits": "32"}, "canonical, as Kubernetes writes it"
     assert "resources" not in fast["spec"]
     assert "aim.eai.amd.com/template.alias" not in unnamed["metadata"]["labels"]
     assert len({fast["metadata"]["name"], cpu["metadata"]["name"], unnamed["metadata"]["name"]}) == 3
@@ -754,3 +773,14 @@ def test_some_ready_message_counts() -> None:
     templates = owned("Ready", "NotAvailable", "Ready")
     component = templates_component(observe(templates=templates), templates, False)
     assert component.message == "2 of 3 template(s) Ready"
+
+
+def test_a_fine_tuned_model_without_a_template_to_copy_is_progressing() -> None:
+    """Upstream's fine-tuned/aimid-no-match: expecting copies, it is not Ready with none."""
+    status = status_of(plan_model(observe_tuned(tuned(aimId="other/family")), NOW))
+    assert status["status"] == "Progressing"
+    templates = condition(status, "ServiceTemplatesReady")
+    assert (templates["reason"], templates["message"]) == (
+        "CreatingTemplates",
+        "No official template of aimId other/family to copy yet",
+    )

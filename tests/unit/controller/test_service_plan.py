@@ -9,6 +9,7 @@ import pytest
 
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
+from controller.service import plan as service_plan
 from controller.service.observe import ServiceObservation
 from controller.service.plan import plan_service
 from tests.builders import condition, status_of
@@ -272,3 +273,35 @@ def test_inline_custom_models_from_several_services_share_one_model() -> None:
     moved["modelSources"][0]["env"] = [{"name": "AWS_ENDPOINT_URL", "value": "http://minio:9000"}]
     elsewhere = plan_service(observe(service(model={"custom": moved}), model=Found(None)), NOW).apply[0]
     assert elsewhere["metadata"]["name"] != created["metadata"]["name"]  # another S3 endpoint is another model
+
+
+@pytest.mark.parametrize(
+    ("template_env", "template_caching_env", "service_env", "expected"),
+    [
+        pytest.param(
+            [],
+            [{"name": "HTTP_PROXY", "value": "t"}],
+            [{"name": "HF_TOKEN", "value": "s"}, {"name": "HTTPS_PROXY", "value": "s"}],
+            ["HTTP_PROXY=t", "HF_TOKEN=s", "HTTPS_PROXY=s"],
+            id="first-seen-order-not-sorted",
+        ),
+        pytest.param(
+            [{"name": "Z", "value": "t"}, {"name": "A", "value": "t"}],
+            [],
+            [{"name": "A", "value": "s"}, {"name": "B", "value": "s"}],
+            ["Z=t", "A=s", "B=s"],
+            id="an-override-keeps-its-place",
+        ),
+    ],
+)
+def test_cache_env_keeps_upstreams_order(
+    template_env: list[dict[str, str]],
+    template_caching_env: list[dict[str, str]],
+    service_env: list[dict[str, str]],
+    expected: list[str],
+) -> None:
+    """Upstream's MergeEnvVars keeps positions and appends; users (and its e2e suite) compare the
+    cache's env in order."""
+    tmpl = template() | {"spec": {"modelName": "qwen", "env": template_env, "caching": {"env": template_caching_env}}}
+    cache = service_plan.plan_template_cache(service(env=service_env), tmpl, "c", "Shared", "Namespace", None)
+    assert [f"{e['name']}={e['value']}" for e in cache["spec"]["env"]] == expected
