@@ -32,11 +32,11 @@ constraints: ## Re-pin constraints.txt from a fresh resolution of pyproject.toml
 binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm, registry, crane (cached, never rebuilt)
 	hack/build-binaries.sh all
 
-run: venv binaries $(if $(REAL_NODE),node) ## Run the local control plane, webhook and controller in the foreground (Ctrl-C stops all); REAL_NODE=1 adds a real node (root)
-	$(PY) -m devcluster run $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node)
+run: venv binaries $(if $(REAL_NODE),node) ## Run the local control plane, webhook, controller and KServe in the foreground (Ctrl-C stops all); REAL_NODE=1 adds a real node (root), NO_KSERVE=1 leaves KServe out
+	$(PY) -m devcluster run $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node) $(if $(NO_KSERVE),--no-kserve)
 
 dev-up: venv binaries $(if $(REAL_NODE),node) ## Same as run, in the background; returns when ready
-	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node)
+	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node) $(if $(NO_KSERVE),--no-kserve)
 
 node: ## Packages (apt, root), binaries (kubelet, kube-proxy, CoreDNS) and images of the real node
 	hack/install-node-packages.sh

@@ -63,7 +63,13 @@ RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Waits before each restart in a row; a process that stayed up a minute starts over at the first."""
 
 
-def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False, fail_fast: bool = False) -> int:
+def run(
+    nodes_file: Path | None,
+    simulate: bool = True,
+    real_node: bool = False,
+    fail_fast: bool = False,
+    kserve: bool = True,
+) -> int:
     if real_node and (reason := unavailable_reason()):
         print(f"Cannot start the real node: {reason}", file=sys.stderr)
         return 2
@@ -80,6 +86,7 @@ def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False,
             nodes=load_node_set(nodes_file),
             crd_paths=crd_files(),
             start_controller=True,
+            start_kserve=kserve and simulate,
             real_node=RealNodeOptions() if real_node else None,
         )
     )
@@ -127,7 +134,12 @@ def run(nodes_file: Path | None, simulate: bool = True, real_node: bool = False,
 
 
 def up(
-    nodes_file: Path | None, timeout: float, simulate: bool = True, real_node: bool = False, fail_fast: bool = False
+    nodes_file: Path | None,
+    timeout: float,
+    simulate: bool = True,
+    real_node: bool = False,
+    fail_fast: bool = False,
+    kserve: bool = True,
 ) -> int:
     if STATE_FILE.exists() and process_group_alive(json.loads(STATE_FILE.read_text())["supervisor"]):
         print(f"Already running. {ready_line(DEV_DIR / 'kubeconfig')}")
@@ -143,6 +155,8 @@ def up(
         argv.append("--real-node")
     if fail_fast:
         argv.append("--fail-fast")
+    if not kserve:
+        argv.append("--no-kserve")
     with RUN_LOG.open("wb") as log:
         supervisor = subprocess.Popen(
             argv,
@@ -223,14 +237,20 @@ def main(argv: list[str] | None = None) -> int:
             action="store_true",
             help="stop everything when the webhook service exits, instead of restarting it",
         )
+        command.add_argument(
+            "--no-kserve",
+            dest="kserve",
+            action="store_false",
+            help="do not run KServe's controller (InferenceServices then stay as the AIM controller wrote them)",
+        )
     sub.choices["up"].add_argument("--timeout", type=float, default=900)
     sub.add_parser("down")
     sub.add_parser("status")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.nodes, args.simulate, args.real_node, args.fail_fast)
+        return run(args.nodes, args.simulate, args.real_node, args.fail_fast, args.kserve)
     if args.command == "up":
-        return up(args.nodes, args.timeout, args.simulate, args.real_node, args.fail_fast)
+        return up(args.nodes, args.timeout, args.simulate, args.real_node, args.fail_fast, args.kserve)
     if args.command == "down":
         return down()
     return status()

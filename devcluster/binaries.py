@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from devcluster import kserve
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-binaries.sh"
 
@@ -63,6 +65,17 @@ def node_binaries() -> tuple[Path, Path, Path]:
     return kubelet, kube_proxy, coredns
 
 
+def kserve_binary() -> Path:
+    """KServe's controller manager, building it when missing (never rebuilding)."""
+    out = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--print-kserve-binary"], check=True, capture_output=True, text=True
+    )
+    path = Path(out.stdout.strip())
+    if not os.access(path, os.X_OK):
+        subprocess.run(["bash", str(BUILD_SCRIPT), "kserve"], check=True)
+    return path
+
+
 def go_module_dir(module_at_version: str) -> Path:
     """Source directory of a module in the build cache (read-only files such as kwok's CRDs)."""
     env = {**os.environ, "GOMODCACHE": str(_gomodcache()), "GOFLAGS": "-mod=mod"}
@@ -88,7 +101,7 @@ def _gomodcache() -> Path:
 # projects fetch them for envtest). No controller of theirs runs here: tests set the status the
 # way KServe or a Gateway implementation would.
 THIRD_PARTY_CRDS = {
-    "github.com/kserve/kserve@v0.16.0": ["config/crd/full/serving.kserve.io_inferenceservices.yaml"],
+    kserve.MODULE: ["config/crd/full/serving.kserve.io_inferenceservices.yaml"],
     "sigs.k8s.io/gateway-api@v1.4.0": [
         "config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml",
         "config/crd/standard/gateway.networking.k8s.io_gateways.yaml",

@@ -21,7 +21,7 @@ import yaml
 from kubernetes import client, config
 
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
-from devcluster import binaries, hostnet, kwok, registration
+from devcluster import binaries, hostnet, kserve, kwok, registration
 from devcluster.logrouter import LogRouter
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
@@ -61,6 +61,8 @@ class ControlPlaneOptions:
     start_webhooks: bool = True
     start_controller: bool = False
     """Run `python -m controller` too (needs the CRDs in crd_paths)."""
+    start_kserve: bool = False
+    """Run KServe's controller (raw-deployment mode; needs the simulated cluster's controllers)."""
     apiserver_args: list[str] = field(default_factory=list)
     """Extra kube-apiserver flags (e.g. `--watch-cache=false` for a benchmark's worst case)."""
     start_timeout: float = 120.0
@@ -179,6 +181,8 @@ class ControlPlane:
                 self.wait_crds_established()
             if self.options.start_webhooks:
                 self._start_webhooks()
+            if self.options.start_kserve:
+                self.start_kserve()
             if self.options.start_controller:
                 self.start_controller()
         except BaseException:
@@ -475,6 +479,39 @@ class ControlPlane:
                 "AIM_CONTROLLER_METRICS_PORT": str(free_port()),
             }
             | (env or {}),
+        )
+
+    def start_kserve(self) -> ManagedProcess:
+        """KServe's controller in raw-deployment mode (devcluster/kserve.py): its CRDs and
+        ConfigMap, then the manager; ready once its webhook server answers /healthz."""
+        module_dir = binaries.go_module_dir(kserve.MODULE)
+        self.apply_manifests(kserve.crd_files(module_dir), server_side=True)
+        self.wait_crds_established()
+        self.kubectl("create", "namespace", kserve.NAMESPACE, check=False)
+        self.kubectl(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "-",
+            input_text=json.dumps(kserve.config_map(module_dir)),
+        )
+        tmpdir = self.workdir / "kserve-tmp"
+        kserve.serving_cert_dir(tmpdir, Path(self.pki.path("webhook.crt")), Path(self.pki.path("webhook.key")))
+        metrics_port, probe_port, webhook_port = free_ports(3)
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://{LOOPBACK}:{probe_port}/healthz", timeout=2) as response:
+                    return bool(response.status == 200)
+            except OSError:
+                return False
+
+        return self._spawn(
+            "kserve",
+            [str(binaries.kserve_binary()), *kserve.manager_args(metrics_port, probe_port, webhook_port)],
+            healthy,
+            extra_env={"POD_NAMESPACE": kserve.NAMESPACE, "TMPDIR": str(tmpdir)},
         )
 
     def _start_webhooks(self) -> None:

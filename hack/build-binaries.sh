@@ -10,6 +10,7 @@
 #              client that pushes images to it without Docker)
 #     bench    vegeta (HTTP load generator for bench/; not part of `all`)
 #     node     kubelet, kube-proxy and CoreDNS: the real node (devcluster --real-node); not part of `all`
+#     kserve   KServe's controller manager (raw-deployment mode in the local control plane); part of `all`
 #   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
 #   hack/build-binaries.sh --print-registry-binaries prints the paths of registry and crane
 #
@@ -27,6 +28,8 @@ VEGETA_VERSION=v12.13.0
 DISTRIBUTION_VERSION=v3.0.0
 CRANE_VERSION=v0.20.8
 COREDNS_VERSION=v1.15.0
+# The same version as the InferenceService CRD the tests install (devcluster/binaries.py).
+KSERVE_VERSION=v0.16.0
 
 GO_VERSION=$(go env GOVERSION)
 CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
@@ -39,6 +42,8 @@ CRANE_BIN="crane-$CRANE_VERSION"
 if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN_DIR"; exit 0; fi
 if [[ "${1:-}" == "--print-registry-binaries" ]]; then printf '%s\n' "$BIN_DIR/$REGISTRY_BIN" "$BIN_DIR/$CRANE_BIN"; exit 0; fi
 COREDNS_BIN="coredns-$COREDNS_VERSION"
+KSERVE_BIN="kserve-manager-$KSERVE_VERSION"
+if [[ "${1:-}" == "--print-kserve-binary" ]]; then echo "$BIN_DIR/$KSERVE_BIN"; exit 0; fi
 if [[ "${1:-}" == "--print-node-binaries" ]]; then printf '%s\n' "$BIN_DIR/kubelet" "$BIN_DIR/kube-proxy" "$BIN_DIR/$COREDNS_BIN"; exit 0; fi
 what=${1:-all}
 
@@ -87,6 +92,17 @@ build_etcd() {
   printf 'module local.test/etcdbin\n\ngo 1.25.0\n' > "$dir/go.mod"
   (cd "$dir" && go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" \
      && go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/etcd" go.etcd.io/etcd/server/v3)
+}
+
+# KServe's module replaces controller-runtime (v0.20 required, v0.19 used), which `go install`
+# refuses: a wrapper module requires it and repeats that replace.
+build_kserve() {
+  local dir="$CACHE_ROOT/src/kserve-$KSERVE_VERSION"
+  mkdir -p "$dir"
+  printf 'module local.test/kservebin\n\ngo 1.25.0\n\nrequire github.com/kserve/kserve %s\n\nreplace sigs.k8s.io/controller-runtime => sigs.k8s.io/controller-runtime v0.19.7\n' \
+    "$KSERVE_VERSION" > "$dir/go.mod"
+  (cd "$dir" && go get -tool "github.com/kserve/kserve/cmd/manager@$KSERVE_VERSION" \
+     && go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/$KSERVE_BIN" github.com/kserve/kserve/cmd/manager)
 }
 
 build_kwok() {
@@ -149,13 +165,16 @@ case "$what" in
   cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
   helm|registry) want_k8s=() ;;
   node) want_k8s=(kubelet kube-proxy) ;;
-  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|node|--print-bin-dir|--print-registry-binaries|--print-node-binaries]" >&2; exit 2 ;;
+  kserve) want_k8s=() ;;
+  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|node|kserve|--print-kserve-binary|--print-bin-dir|--print-registry-binaries|--print-node-binaries]" >&2; exit 2 ;;
 esac
 
 missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
 # Build the whole wanted set together: the commands share most packages, one link pass each.
 [[ ${#missing[@]} -eq 0 ]] || timed build_kubernetes "${want_k8s[@]}"
 if [[ "$what" == node ]]; then have "$COREDNS_BIN" || timed build_coredns; log "binaries in $BIN_DIR"; exit 0; fi
+if [[ "$what" == kserve || "$what" == all ]]; then have "$KSERVE_BIN" || timed build_kserve; fi
+if [[ "$what" == kserve ]]; then log "binaries in $BIN_DIR"; exit 0; fi
 if [[ "$what" != helm && "$what" != registry ]]; then have etcd || timed build_etcd; fi
 if [[ "$what" == cluster || "$what" == all ]]; then have kwok || timed build_kwok; fi
 if [[ "$what" == helm || "$what" == all ]]; then have helm || timed build_helm; fi

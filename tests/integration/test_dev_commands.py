@@ -45,6 +45,7 @@ def test_up_is_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
         "kube-scheduler",
         "kwok",
         "webhooks",
+        "kserve",
         "controller",
     }
     readyz = subprocess.run(

@@ -1,0 +1,57 @@
+"""KServe's own controller (built from its Go module, raw-deployment mode) acting on the
+InferenceServices the AIM controller writes: a Deployment and a Service per predictor, kwok making
+the predictor pod Running and Ready on a simulated MI300X node, KServe reporting the
+InferenceService Ready, the AIMService going Starting → Running. Nothing here sets an
+InferenceService's status by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devcluster.controlplane import ControlPlane
+from devcluster.waiting import wait_until
+from tests.builders import condition_or_empty as condition
+from tests.conftest import Kubectl, controller_running
+from tests.integration.test_service_controller import ready_model, ready_template, service, wait_service
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kserve(control_plane: ControlPlane) -> Iterator[None]:
+    process = control_plane.start_kserve()
+    try:
+        with controller_running(control_plane, "controller-kserve", {}):
+            yield
+    finally:
+        process.stop()
+
+
+def inference_service(kubectl: Kubectl, service_name: str) -> dict[str, Any] | None:
+    found: list[dict[str, Any]] = kubectl.get_json(
+        "inferenceservices", "-l", f"aim.eai.amd.com/service.name={service_name}"
+    )["items"]
+    return found[0] if found else None
+
+
+def test_kserve_serves_the_inference_service_and_the_service_runs(kubectl: Kubectl, namespace: str) -> None:
+    ready_model(kubectl, "qwen")
+    ready_template(kubectl, "qwen-mi300x", "qwen", "MI300X")
+    kubectl.apply(service("chat", model={"name": "qwen"}, template={"name": "qwen-mi300x"}))
+
+    running = wait_service(kubectl, "chat", lambda s: s.get("status") == "Running", "the service to run")
+    isvc = inference_service(kubectl, "chat")
+    assert isvc is not None
+    assert condition(isvc["status"], "Ready")["status"] == "True", "KServe's own verdict"
+    assert condition(isvc["status"], "PredictorReady")["status"] == "True"
+    name = isvc["metadata"]["name"]
+    deployment = kubectl.get_json("deployment", f"{name}-predictor")
+    assert deployment["status"]["availableReplicas"] == 1
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["amd.com/gpu"] == "2", "the template's two GPUs"
+    pods = kubectl.get_json("pods", "-l", f"serving.kserve.io/inferenceservice={name}")["items"]
+    assert [p["status"]["phase"] for p in pods] == ["Running"]
+    assert pods[0]["metadata"]["labels"]["aim.eai.amd.com/service.name"] == "chat", "labels reach the pods"
+    assert condition(running["status"], "InferenceServiceReady")["status"] == "True"
+    wait_until(lambda: "Running" in kubectl("get", "aimsvc", "chat").stdout, 10, "kubectl get aimsvc")
