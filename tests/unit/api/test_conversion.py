@@ -283,7 +283,7 @@ def objects(kind: str, api_version: str) -> st.SearchStrategy[dict[str, Any]]:
 # 3,000 examples per kind and direction keep `make test` inside its time budget;
 # AIM_PROPERTY_EXAMPLES=10000 is the thorough run (docs/development.md).
 PROPERTY = settings(
-    max_examples=int(os.environ.get("AIM_PROPERTY_EXAMPLES", "2000")),
+    max_examples=int(os.environ.get("AIM_PROPERTY_EXAMPLES", "1000")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

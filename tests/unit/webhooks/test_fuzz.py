@@ -93,9 +93,9 @@ conversion_reviews = st.fixed_dictionaries(
         ),
     },
 )
-# AIM_FUZZ_EXAMPLES=10000 is the thorough run (docs/development.md); 600 keeps `make test` in budget.
+# AIM_FUZZ_EXAMPLES=10000 is the thorough run (docs/development.md); 300 keeps `make test` in budget.
 FUZZ = settings(
-    max_examples=int(os.environ.get("AIM_FUZZ_EXAMPLES", "600")),
+    max_examples=int(os.environ.get("AIM_FUZZ_EXAMPLES", "300")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
