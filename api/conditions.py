@@ -224,6 +224,15 @@ class Reason(StrEnum):
     PODS_READY = "PodsReady"
     PODS_PENDING = "PodsPending"
     PODS_PROGRESSING = "PodsProgressing"
+    # an InferenceService's predictor pods (InferenceServicePodsReady), upstream's words
+    PODS_STARTING = "PodsStarting"
+    NO_PODS = "NoPods"
+    FAILED_SCHEDULING = "FailedScheduling"
+    """A predictor pod the scheduler cannot place (the scheduler's message says why)."""
+    IMAGE_PULL_AUTH_FAILURE = "ImagePullAuthFailure"
+    IMAGE_NOT_FOUND = "ImageNotFound"
+    IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
+    CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
     PVC_BOUND = "PvcBound"
     PVC_CREATED = "PvcCreated"
     # hardware
@@ -289,7 +298,7 @@ MISSING_REFERENCE_REASONS = frozenset(
         Reason.PROFILE_NOT_FOUND,
     }
 )
-AUTH_FAILURE_REASONS = frozenset({Reason.AUTH_ERROR, Reason.UNAUTHORIZED})
+AUTH_FAILURE_REASONS = frozenset({Reason.AUTH_ERROR, Reason.UNAUTHORIZED, Reason.IMAGE_PULL_AUTH_FAILURE})
 
 
 class JobConditionType(StrEnum):
@@ -298,6 +307,33 @@ class JobConditionType(StrEnum):
 
     COMPLETE = "Complete"
     FAILED = "Failed"
+
+
+class PodPhase(StrEnum):
+    """A pod's status.phase (Kubernetes' vocabulary): the controller reads predictor pods."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    FAILED = "Failed"
+
+
+class PodConditionType(StrEnum):
+    """A pod's status.conditions[].type values the controller reads (Kubernetes' vocabulary)."""
+
+    READY = "Ready"
+    POD_SCHEDULED = "PodScheduled"
+
+
+class ContainerReason(StrEnum):
+    """Why a container waits or ended (the kubelet's and scheduler's words) where it matters to a
+    service's health."""
+
+    ERR_IMAGE_PULL = "ErrImagePull"
+    IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
+    INVALID_IMAGE_NAME = "InvalidImageName"
+    CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
+    OOM_KILLED = "OOMKilled"
+    UNSCHEDULABLE = "Unschedulable"
 
 
 class HTTPRouteConditionType(StrEnum):

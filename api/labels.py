@@ -122,6 +122,8 @@ GPU_DEVICE_ID_COUNT_PREFIX: Final = f"{GPU_DEVICE_ID}."
 GPU_FAMILY: Final = "amd.com/gpu.family"
 GPU_VRAM: Final = "amd.com/gpu.vram"
 GPU_VRAM_BETA: Final = "beta.amd.com/gpu.vram"
+KSERVE_INFERENCE_SERVICE: Final = f"{KSERVE_GROUP}/inferenceservice"
+"""Set by KServe on an InferenceService's predictor Deployment and pods: the InferenceService's name."""
 JOB_NAME: Final = "job-name"
 """Set by Kubernetes on a Job's pods: the Job's name."""
 

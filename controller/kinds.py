@@ -104,6 +104,7 @@ SERVICE = Kind(
         w.Watch(RUNTIME_CONFIG, w.services_referring("runtime_config")),
         w.Watch(CLUSTER_RUNTIME_CONFIG, w.services_referring("runtime_config")),
         gpu_nodes(w.auto_selecting_services),
+        w.Watch(w.managed("", "v1", "pods"), w.services_of_pod, fingerprint=w.pod_fingerprint),
     ),
     finalizer=labels.SERVICE_FINALIZER,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),

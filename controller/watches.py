@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api import labels
+from api.naming import rfc1123
 from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
 
 ObjectKey = tuple[str, str, str]
@@ -190,6 +191,22 @@ def service_cache_fingerprint(event: Event) -> str:
     return repr((event.deleted, deleting, cache.get("name"), profile))
 
 
+def pod_fingerprint(event: Event) -> str:
+    """What a service reads of a predictor pod: phase, readiness, scheduling, container states."""
+    status = event.body.get("status") or {}
+    conditions = sorted((c.get("type"), c.get("status"), c.get("reason")) for c in status.get("conditions") or [])
+    containers = sorted(
+        (
+            c.get("name"),
+            sorted((c.get("state") or {}).keys()),
+            ((c.get("state") or {}).get("waiting") or {}).get("reason"),
+        )
+        for c in status.get("containerStatuses") or []
+    )
+    deleting = bool(event.body["metadata"].get("deletionTimestamp"))
+    return repr((event.deleted, deleting, status.get("phase"), conditions, containers))
+
+
 def gpu_fingerprint(event: Event) -> str:
     """What GPU placement reads of a node: GPU and accelerator labels, allocatable resources,
     schedulability (not heartbeats)."""
@@ -252,6 +269,15 @@ def services_owning(event: Event, index: ServiceIndex) -> list[ObjectKey]:
         if owner.get("kind") == SERVICE
         for key in index.owned_by(event.namespace, owner.get("uid", ""))
     ]
+
+
+def services_of_pod(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """A pod KServe made for a service's InferenceService carries the service's label (KServe
+    copies the InferenceService's labels to its pods)."""
+    label = event.labels.get(labels.OWNER_NAME[SERVICE])
+    if not label or not event.namespace:
+        return []
+    return [key for key in index.matching(event.namespace) if rfc1123(key[2]) == label]
 
 
 def auto_selecting_services(event: Event, index: ServiceIndex) -> list[ObjectKey]:

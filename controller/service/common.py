@@ -145,22 +145,25 @@ def autoscaling(spec: dict[str, Any]) -> bool:
     return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
 
 
-def runtime_status(spec: dict[str, Any]) -> dict[str, Any]:
+def runtime_status(spec: dict[str, Any], observed: int | None = None) -> dict[str, Any]:
+    """status.runtime: the spec's bounds and desired count; currentReplicas the predictor pods
+    that run (`observed`; the desired count when the pods were not read)."""
     if autoscaling(spec):
         minimum = spec.get("minReplicas") or 1
         maximum = spec.get("maxReplicas") or minimum
+        current = minimum if observed is None else observed
         return {
             "minReplicas": minimum,
             "maxReplicas": maximum,
-            "currentReplicas": minimum,
+            "currentReplicas": current,
             "desiredReplicas": minimum,
-            "replicas": f"{minimum}/{minimum} ({minimum}-{maximum})",
+            "replicas": f"{current}/{minimum} ({minimum}-{maximum})",
         }
     replicas = spec.get("replicas", 1)
     return {
         "minReplicas": replicas,
         "maxReplicas": replicas,
-        "currentReplicas": replicas,
+        "currentReplicas": replicas if observed is None else observed,
         "desiredReplicas": replicas,
         "replicas": str(replicas),
     }

@@ -58,6 +58,9 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
     observed.inference_service, stale_isvcs = adopt_owned(
         _owned(kube, labels.INFERENCE_SERVICE_API, "InferenceService", service), isvc_name
     )
+    if observed.inference_service is not None:
+        selector = f"{labels.KSERVE_INFERENCE_SERVICE}={observed.inference_service['metadata']['name']}"
+        observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
     route_name = http_route_name(metadata["name"], namespace)
     observed.http_route, stale_routes = adopt_owned(
         _owned(kube, labels.HTTP_ROUTE_API, "HTTPRoute", service), route_name

@@ -33,6 +33,9 @@ class ServiceObservation:
     """AIMTemplateCaches in the service's namespace."""
     inference_service: dict[str, Any] | None = None
     """The service's InferenceService: the one it owns, under whatever name (see adopt_owned)."""
+    predictor_pods: list[dict[str, Any]] | None = None
+    """The InferenceService's predictor pods (KServe's `serving.kserve.io/inferenceservice` label);
+    None while there is no InferenceService."""
     http_route: dict[str, Any] | None = None
     stale: list[dict[str, Any]] = field(default_factory=list)
     """Other InferenceServices and HTTPRoutes the service owns (duplicates): deleted once its own

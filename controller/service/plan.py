@@ -37,6 +37,7 @@ from controller.service.common import (
 )
 from controller.service.derived import overrides_differ, plan_derived_template
 from controller.service.observe import ServiceObservation
+from controller.service.pods import observed_replicas, pods_component
 from controller.service.profile import (
     CUSTOM_PROFILE_VOLUME,
     custom_profile_id,
@@ -118,6 +119,9 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
                 observed.inference_service, inference_service is not None, blocking, resolution.waiting_for
             )
         )
+    pods = pods_component(observed.inference_service, observed.predictor_pods) if inference_service else None
+    if pods is not None:
+        components.append(pods)  # pods are watched: a change of theirs brings the service back
 
     route_component, route = _plan_route(observed, isvc_name)
     if route_component is not None:
@@ -128,7 +132,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
 
     status["status"] = overall_state(components, ServiceStatusValue.RUNNING)
     if inference_service is not None:
-        status["runtime"] = runtime_status(spec)
+        status["runtime"] = runtime_status(spec, observed_replicas(observed.predictor_pods))
     conditions = [c.as_condition() for c in components]
     conditions.append(ready_condition(components, ServiceStatusValue.RUNNING, "the service is serving"))
     conditions.append(_config_valid(components))

@@ -54,4 +54,39 @@ def test_kserve_serves_the_inference_service_and_the_service_runs(kubectl: Kubec
     assert [p["status"]["phase"] for p in pods] == ["Running"]
     assert pods[0]["metadata"]["labels"]["aim.eai.amd.com/service.name"] == "chat", "labels reach the pods"
     assert condition(running["status"], "InferenceServiceReady")["status"] == "True"
+    assert condition(running["status"], "InferenceServicePodsReady")["reason"] == "PodsReady"
+    assert running["status"]["runtime"]["currentReplicas"] == 1
     wait_until(lambda: "Running" in kubectl("get", "aimsvc", "chat").stdout, 10, "kubectl get aimsvc")
+
+
+def test_a_predictor_the_scheduler_cannot_place_makes_the_service_pending_with_its_reason(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """Upstream's gpu/pending-resources: more GPUs than any node has. KServe creates the
+    Deployment, the scheduler cannot place its pod, and the service says so in the scheduler's
+    words (InferenceServicePodsReady=False, FailedScheduling), Pending, not Starting forever."""
+    ready_model(kubectl, "qwen")
+    ready_template(kubectl, "greedy", "qwen", "MI300X")
+    greedy = kubectl.get_json("aimservicetemplates", "greedy")
+    greedy["spec"]["hardware"]["gpu"]["requests"] = 64
+    kubectl.apply(
+        {
+            "apiVersion": greedy["apiVersion"],
+            "kind": "AIMServiceTemplate",
+            "metadata": {"name": "greedy-64"},
+            "spec": greedy["spec"],
+        }
+    )
+    kubectl.apply(service("big", model={"name": "qwen"}, template={"name": "greedy-64"}))
+
+    pending = wait_service(
+        kubectl,
+        "big",
+        lambda s: condition(s, "InferenceServicePodsReady").get("reason") == "FailedScheduling",
+        "the scheduler's verdict on the service",
+    )
+    assert pending["status"]["status"] == "Pending"
+    pods_ready = condition(pending["status"], "InferenceServicePodsReady")
+    assert pods_ready["status"] == "False"
+    assert "Insufficient amd.com/gpu" in pods_ready["message"]
+    assert pending["status"]["runtime"]["currentReplicas"] == 0, "observed, not copied from the spec"
