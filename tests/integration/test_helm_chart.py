@@ -75,6 +75,7 @@ def test_render_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
         ("image.pullPolicy=Sometimes", "pullPolicy"),
         ("controler.replicas=2", "controler"),
         ("acceleratorDetector.intervalSeconds=0", "intervalSeconds"),
+        ("controller.extraEnv[0].value=x", "missing property 'name'"),
     ],
     ids=[
         "policy-enum",
@@ -84,6 +85,7 @@ def test_render_is_accepted_by_the_api_server(bare_plane: ControlPlane) -> None:
         "pull-policy",
         "unknown-key",
         "detector-interval-minimum",
+        "extra-env-needs-a-name",
     ],
 )
 def test_bad_values_are_refused_by_the_schema(setting: str, message: str) -> None:
@@ -91,6 +93,18 @@ def test_bad_values_are_refused_by_the_schema(setting: str, message: str) -> Non
     assert result.returncode != 0
     assert "values don't meet the specifications of the schema" in result.stderr
     assert message in result.stderr
+
+
+def test_extra_env_reaches_the_controller() -> None:
+    setting = 'controller.extraEnv=[{"name": "AIM_REGISTRY_GITHUB_API_URL", "value": "https://ghe.example/api/v3"}]'
+    result = helm("template", "aim", str(CHART), *IMAGE, "--set-json", setting)
+    controller = next(
+        d
+        for d in yaml.safe_load_all(result.stdout)
+        if d and d["kind"] == "Deployment" and "controller" in d["metadata"]["name"]
+    )
+    env = controller["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env[-1] == {"name": "AIM_REGISTRY_GITHUB_API_URL", "value": "https://ghe.example/api/v3"}
 
 
 def test_without_an_image_the_chart_says_how_to_build_one() -> None:
