@@ -209,10 +209,11 @@ KINDS: tuple[Kind, ...] = (
             w.Watch(w.Resource("batch", "v1", "jobs", ARTIFACT_CHILD), w.owners("AIMArtifact")),
             w.Watch(w.Resource("", "v1", "persistentvolumeclaims", ARTIFACT_CHILD), w.owners("AIMArtifact")),
             *runtime_configs("AIMArtifact"),
-            # Who uses an artifact: what is never evicted or reaped, and its lastUsed.
+            # Which caches list an artifact: what is never evicted or reaped. (Services are not
+            # watched for lastUsed: a rollout of many services sharing one artifact would
+            # reconcile it once per service; an artifact in use looks again hourly instead.)
             w.Watch(TEMPLATE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
             w.Watch(PROFILE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
-            w.Watch(w.aim("aimservices", V2), w.tracked("AIMArtifact"), fingerprint=w.service_cache_fingerprint),
         ),
         serialised=ARTIFACT_QUOTA,
     ),

@@ -183,14 +183,6 @@ def cache_fingerprint(event: Event) -> str:
     return repr((event.deleted, status.get("status"), sorted(status.get("artifacts") or {})))
 
 
-def service_cache_fingerprint(event: Event) -> str:
-    """Artifacts care about which caches a service uses, and that it lives."""
-    cache = ((event.body.get("status") or {}).get("cache") or {}).get("templateCacheRef") or {}
-    profile = (event.spec.get("profile") or {}).get("name")
-    deleting = bool(event.body["metadata"].get("deletionTimestamp"))
-    return repr((event.deleted, deleting, cache.get("name"), profile))
-
-
 def pod_fingerprint(event: Event) -> str:
     """What a service reads of a predictor pod: phase, readiness, scheduling, container states."""
     status = event.body.get("status") or {}

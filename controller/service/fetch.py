@@ -20,6 +20,7 @@ from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
 from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
+from controller.service.pods import served_by_kserve
 from controller.service.profile import CUSTOM_PROFILE_VOLUME, custom_profile_config_map_name, profile_config_map_name
 
 
@@ -58,8 +59,9 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
     observed.inference_service, stale_isvcs = adopt_owned(
         _owned(kube, labels.INFERENCE_SERVICE_API, "InferenceService", service), isvc_name
     )
-    if observed.inference_service is not None:
-        selector = f"{labels.KSERVE_INFERENCE_SERVICE}={observed.inference_service['metadata']['name']}"
+    isvc = observed.inference_service
+    if isvc is not None and served_by_kserve(isvc):
+        selector = f"{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
     route_name = http_route_name(metadata["name"], namespace)
     observed.http_route, stale_routes = adopt_owned(

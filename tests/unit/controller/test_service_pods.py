@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from controller.service.common import runtime_status
-from controller.service.pods import observed_replicas, pods_component
+from controller.service.pods import observed_replicas, pods_component, served_by_kserve
 from controller.watches import Event, ServiceIndex, pod_fingerprint, services_of_pod
 
 READY_ISVC = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
@@ -162,3 +162,16 @@ def test_a_predictor_pod_enqueues_its_service() -> None:
     assert pod_fingerprint(Event(labelled)) != pod_fingerprint(
         Event(pod(ready=False) | {"metadata": labelled["metadata"]})
     )
+
+
+@pytest.mark.parametrize(
+    ("isvc", "read"),
+    [
+        pytest.param(None, False, id="none"),
+        pytest.param({"metadata": {"name": "x"}}, False, id="no-kserve-yet"),
+        pytest.param({"status": {}}, False, id="empty-status"),
+        pytest.param(STARTING_ISVC, True, id="kserve-acted"),
+    ],
+)
+def test_pods_are_read_only_once_kserve_acts(isvc: dict[str, Any] | None, read: bool) -> None:
+    assert served_by_kserve(isvc) is read
