@@ -5,6 +5,11 @@ The local control plane has no storage driver, and a pod whose claim never binds
 scheduled; with this, the operator's download Jobs and InferenceServices schedule onto the
 simulated GPU nodes as they would onto real ones. kube-controller-manager's own PV controller does
 the binding; this only creates the volume a dynamic provisioner would have created.
+
+On the real node the kubelet bind-mounts the hostPath directory into the pod as it is, with no
+fsGroup ownership change (hostPath volumes have none), so the directory is made here, open to
+every user as Rancher's local-path-provisioner makes its directories: the download Job runs as
+uid 1000 and the model server as its image's user.
 """
 
 from __future__ import annotations
@@ -66,8 +71,12 @@ class VolumeProvisioner:
             self._provision(claim)
 
     def _provision(self, claim: dict[str, Any]) -> None:
+        volume = volume_for_claim(claim, self._root)
+        directory = Path(volume["spec"]["hostPath"]["path"])
+        directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o777)
         try:
-            self._core.create_persistent_volume(volume_for_claim(claim, self._root))
+            self._core.create_persistent_volume(volume)
         except ApiException as error:
             if error.status != 409:  # 409: provisioned on an earlier event
                 raise

@@ -34,7 +34,7 @@ from downloader.disk import (
 )
 from downloader.failures import FailureKind, classify, describe
 from downloader.job import WorkerJob, WorkerOutcome
-from downloader.memory import container_memory_limit, xet_environment
+from downloader.memory import MiB, container_memory_limit, xet_environment
 from downloader.progress import RateLimiter, StallDetector, human_bytes, progress
 from downloader.protocols import Attempt, Protocol, ProtocolPlan, protocol_environment
 from downloader.settings import DownloaderSettings
@@ -273,7 +273,7 @@ class Supervisor:
             self._publish(now, downloaded_bytes(self.target), True, **self._download_state(attempt, message))
             result = self._run_attempt(attempt, attempt.protocol)
             if result.kind is None:
-                finished = self._finish(attempt)
+                finished = self._finish(attempt, time.monotonic() - now)
                 if finished.kind is None and self.settings.debug_simulate_download:
                     return self._simulated_verification(attempt)
                 return finished
@@ -305,7 +305,7 @@ class Supervisor:
             return Result(FailureKind.TRANSIENT, f"all protocols failed ({self.plan.sequence}); last: {last.message}")
         return last
 
-    def _finish(self, attempt: Attempt) -> Result:
+    def _finish(self, attempt: Attempt, seconds: float) -> Result:
         remove_incomplete_files(self.target)
         actual = model_bytes(self.target)
         mismatch = size_mismatch(self.settings.expected_size_bytes, actual)
@@ -313,7 +313,14 @@ class Supervisor:
         if mismatch is not None:
             self._publish(now, actual, True, **self._download_state(attempt, mismatch))
             return Result(FailureKind.SIZE_MISMATCH, mismatch)
-        logger.info("Downloaded source=%s bytes=%d protocol=%s", self.source_uri, actual, attempt.name)
+        logger.info(
+            "Downloaded source=%s bytes=%d protocol=%s seconds=%.2f MiB_per_second=%.1f",
+            self.source_uri,
+            actual,
+            attempt.name,
+            seconds,
+            actual / MiB / max(seconds, 1e-3),
+        )
         if self.status is not None:
             self._status_limit.allow(now, force=True)
             self.status.publish(

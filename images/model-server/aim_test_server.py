@@ -75,9 +75,15 @@ def has_files(directory: Path) -> bool:
 
 
 def total_bytes(directory: Path) -> int:
-    """Bytes of the files under `directory`; a file reached through several links counts once."""
-    stats = (path.stat() for path in directory.rglob("*") if path.is_file()) if directory.is_dir() else ()
+    """Bytes of the model's files under `directory`: a file reached through several links counts
+    once, and hidden paths (huggingface_hub's `.cache/` download metadata) not at all."""
+    files = (p for p in directory.rglob("*") if p.is_file() and not _hidden(p.relative_to(directory)))
+    stats = (path.stat() for path in files) if directory.is_dir() else ()
     return sum({(stat.st_dev, stat.st_ino): stat.st_size for stat in stats}.values())
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 class State:

@@ -1,5 +1,6 @@
 """Starting and driving the test servers (used by the downloader's integration tests and its
-benchmark). Each server is a child process on 127.0.0.1 at a free port."""
+benchmark). Each server is a child process at a free port on 127.0.0.1, or on the real node's host
+address (`devcluster.hostnet.NODE_IP`) where pods must reach it."""
 
 from __future__ import annotations
 
@@ -26,14 +27,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Server:
-    def __init__(self, argv: list[str], log: Path, health_path: str):
+    def __init__(self, argv: list[str], log: Path, health_path: str, host: str = "127.0.0.1"):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.log = log
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", *argv, "--port", str(self.port)],
+                [sys.executable, "-m", *argv, "--host", host, "--port", str(self.port)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=out,
@@ -72,14 +73,21 @@ class _Server:
 
 
 class HfServer(_Server):
-    def __init__(self, root: Path, log: Path, tokens: list[str] = (), private: list[str] = ()):  # type: ignore[assignment]
+    def __init__(
+        self,
+        root: Path,
+        log: Path,
+        tokens: list[str] = (),  # type: ignore[assignment]
+        private: list[str] = (),  # type: ignore[assignment]
+        host: str = "127.0.0.1",
+    ):
         argv = ["tests.servers.hf", "--root", str(root)]
         for token in tokens:
             argv += ["--token", token]
         for repo in private:
             argv += ["--private", repo]
         self.root = root
-        super().__init__(argv, log, "/_test/health")
+        super().__init__(argv, log, "/_test/health", host)
 
     def resolve_url(self, repo_id: str, path: str, revision: str = "main") -> str:
         return f"{self.url}/{repo_id}/resolve/{revision}/{path}"
@@ -90,8 +98,8 @@ class S3Server(_Server):
 
     REGION = "us-east-1"
 
-    def __init__(self, log: Path):
-        super().__init__(["tests.servers.s3"], log, "/moto-api/data.json")
+    def __init__(self, log: Path, host: str = "127.0.0.1"):
+        super().__init__(["tests.servers.s3"], log, "/moto-api/data.json", host)
         self.credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
     def client(self, **credentials: str) -> Any:
@@ -140,7 +148,7 @@ def _random_file(path: Path, size: int) -> None:
 
 
 @contextmanager
-def hub_with_repositories(workdir: Path) -> Iterator[HfServer]:
+def hub_with_repositories(workdir: Path, host: str = "127.0.0.1") -> Iterator[HfServer]:
     """Repositories: acme/tiny (3 files, ~3 MiB), acme/big (one 24 MiB file), acme/private
     (private, readable with HF_TOKEN)."""
     root = workdir / "repos"
@@ -151,7 +159,7 @@ def hub_with_repositories(workdir: Path) -> Iterator[HfServer]:
     _random_file(tiny / "model.safetensors", 3 * MiB)
     _random_file(root / "acme" / "big" / "weights.bin", 24 * MiB)
     _random_file(root / "acme" / "private" / "weights.bin", MiB)
-    server = HfServer(root, workdir / "hf-server.log", tokens=[HF_TOKEN], private=["acme/private"])
+    server = HfServer(root, workdir / "hf-server.log", tokens=[HF_TOKEN], private=["acme/private"], host=host)
     try:
         yield server
     finally:
@@ -159,10 +167,10 @@ def hub_with_repositories(workdir: Path) -> Iterator[HfServer]:
 
 
 @contextmanager
-def s3_with_buckets(workdir: Path) -> Iterator[S3Server]:
+def s3_with_buckets(workdir: Path, host: str = "127.0.0.1") -> Iterator[S3Server]:
     """moto checking credentials, with bucket `models`: llama/ (two objects, ~5 MiB), llama-2/
     (a neighbour the llama prefix must not pick up), big/weights.bin (16 MiB)."""
-    server = S3Server(workdir / "s3-server.log")
+    server = S3Server(workdir / "s3-server.log", host)
     server.enforce_auth()
     client = server.client()
     client.create_bucket(Bucket="models")

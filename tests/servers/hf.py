@@ -13,7 +13,7 @@ repositories asked anonymously, 404 with the same code when authenticated, 401 w
 `RevisionNotFound`/`EntryNotFound`. No Xet: no `X-Xet-Hash` headers nor `xetHash` fields, which is
 what the Hub sends for repositories stored in Git LFS.
 
-`python -m tests.servers.hf --root DIR --port N [--token T] [--private org/name ...]`
+`python -m tests.servers.hf --root DIR [--host ADDRESS] --port N [--token T] [--private org/name ...]`
 """
 
 from __future__ import annotations
@@ -247,12 +247,13 @@ async def _stream(path: Path, start: int, length: int, record: Any, pacer: Pacer
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", action="append", default=[])
     parser.add_argument("--private", action="append", default=[])
     args = parser.parse_args(argv)
     app = create_app(args.root, set(args.token), set(args.private))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", loop="uvloop", http="httptools")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop", http="httptools")
 
 
 if __name__ == "__main__":

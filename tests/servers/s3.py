@@ -143,12 +143,13 @@ class FaultMiddleware:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     _patch_ranged_gets()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
-        "127.0.0.1",
+        args.host,
         args.port,
         FaultMiddleware(app, FaultState()),
         threaded=True,

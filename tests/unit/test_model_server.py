@@ -379,6 +379,11 @@ def test_health_waits_for_the_model_directory(tmp_path: Path) -> None:
         (model / "model.safetensors").write_bytes(b"x" * 90)
         (model / "link.safetensors").symlink_to(model / "model.safetensors")
         assert client.get("/v1/models").json()["data"][0]["aim_test_model_bytes"] == 100, "links count once"
+        (metadata := model_dir / ".cache" / "huggingface" / "download").mkdir(parents=True)
+        (metadata / "weights.bin.metadata").write_bytes(b"y" * 125)
+        assert client.get("/v1/models").json()["data"][0]["aim_test_model_bytes"] == 100, (
+            "the downloader's metadata is not the model"
+        )
 
 
 def test_sigterm_stops_promptly_with_a_connection_open(tmp_path: Path) -> None:
