@@ -233,6 +233,11 @@ class Reason(StrEnum):
     IMAGE_NOT_FOUND = "ImageNotFound"
     IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
     CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
+    # KServe's Warning events on an InferenceService that it will not get past by itself
+    SERVERLESS_MODE_REJECTED = "ServerlessModeRejected"
+    """KServe resolved the Serverless mode and Knative is not installed."""
+    INTERNAL_ERROR = "InternalError"
+    """KServe failed to reconcile the InferenceService (its event's message says why)."""
     PVC_BOUND = "PvcBound"
     PVC_CREATED = "PvcCreated"
     # hardware

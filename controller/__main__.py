@@ -17,6 +17,7 @@ from kopf._core.engines.peering import Identity as KopfIdentity  # the type; kop
 from kubernetes import client, config
 
 from api.registry import CRDS
+from controller.common.kserve_events import KServeWarnings
 from controller.crdwatch import LateCrds, register_late_crds
 from controller.handlers import THIRD_PARTY_GROUPS, configure, register, stored_types
 from controller.kinds import BY_NAME, KINDS
@@ -134,12 +135,13 @@ def main() -> int:
     api_client = load_client()
     metrics = ControllerMetrics()
     kube = Kube(api_client, settings.field_manager, metrics)
-    reconcilers = build_reconcilers(Context(kube, settings), KINDS)
+    kserve_warnings = KServeWarnings()  # fed by the event watch, read by service reconciles
+    reconcilers = build_reconcilers(Context(kube, settings, kserve_warnings=kserve_warnings), KINDS)
     if settings.metrics_port:
         prometheus_client.start_http_server(settings.metrics_port, settings.health_host, registry=metrics.registry)
     # Everything but services first: a cache, template or model is what many services wait for.
     queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: BY_NAME[key[0]].urgent)
-    index = ServiceIndex()
+    index = ServiceIndex(kserve_warnings)
     registry = kopf.OperatorRegistry()
     store = ObjectStore(stored_types(KINDS)) if settings.store else None
     register(registry, queue, index, KINDS, store)

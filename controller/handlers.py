@@ -55,7 +55,7 @@ def stored_types(kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
     resources = {watch.resource for kind in kinds for watch in (Watch(kind.resource, _no_keys), *kind.watches)}
     found = []
     for resource in sorted(resources, key=lambda r: (r.group, r.plural)):
-        if resource.labels:
+        if resource.labels or not resource.stored:
             continue
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         found.append((api_version, kind_of(api_version, resource.plural)))
@@ -75,9 +75,15 @@ def register(
 ) -> None:
     for resource, watches in watches_by_resource(kinds, index).items():
 
-        def changed(body: kopf.Body, type: str | None, _watches: list[Deduplicated] = watches, **_: Any) -> None:
+        def changed(
+            body: kopf.Body,
+            type: str | None,
+            _watches: list[Deduplicated] = watches,
+            _stored: bool = resource.stored,
+            **_: Any,
+        ) -> None:
             event = Event(body, deleted=type == "DELETED")
-            if store is not None:  # before the keys: a reconcile must see what enqueued it
+            if store is not None and _stored:  # before the keys: a reconcile must see what enqueued it
                 store.observe(body, deleted=event.deleted)
             for watch in _watches:
                 for key in watch.keys(event, index):

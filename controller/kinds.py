@@ -89,7 +89,7 @@ def _kube(fetch: Callable[[Kube, dict[str, Any]], Observation]) -> Callable[[Con
 SERVICE = Kind(
     "AIMService",
     V2,
-    Stage(_kube(fetch_service), plan_service),
+    Stage(lambda ctx, service: fetch_service(ctx.kube, service, ctx.kserve_warnings), plan_service),
     watches=(
         w.Watch(w.managed(labels.KSERVE_GROUP, "v1beta1", "inferenceservices"), w.services_owning),
         w.Watch(w.managed(labels.GATEWAY_GROUP, "v1", "httproutes"), w.services_owning),
@@ -105,6 +105,7 @@ SERVICE = Kind(
         w.Watch(CLUSTER_RUNTIME_CONFIG, w.services_referring("runtime_config")),
         gpu_nodes(w.auto_selecting_services),
         w.Watch(w.managed("", "v1", "pods"), w.services_of_pod, fingerprint=w.pod_fingerprint),
+        w.Watch(w.Resource("", "v1", "events", stored=False), w.services_warned_by_kserve),
     ),
     finalizer=labels.SERVICE_FINALIZER,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),

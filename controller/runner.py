@@ -20,6 +20,7 @@ from api.registry import CRDS
 from api.schema.crd import CRDSpec
 from controller import watches as w
 from controller.clock import utc_now
+from controller.common.kserve_events import KServeWarnings
 from controller.kube.client import Kube
 from controller.kube.errors import AdmissionUnavailableError
 from controller.pipeline.apply import needs_apply, with_applied_hash
@@ -45,6 +46,8 @@ class Context:
     """For image metadata (models): anonymous or the model's pull secrets."""
     catalog: RegistryClient = field(default_factory=lambda: RegistryClient(RegistrySettings()))
     """For listing catalogs (model sources), with the registry settings' limits."""
+    kserve_warnings: KServeWarnings = field(default_factory=KServeWarnings)
+    """KServe's fatal warnings on InferenceServices, from the event watch (the index's)."""
 
 
 @dataclass(frozen=True)

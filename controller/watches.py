@@ -18,6 +18,7 @@ from typing import Any
 from api import labels
 from api.naming import rfc1123
 from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+from controller.common.kserve_events import KServeWarnings
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name); namespace is "" for cluster-scoped kinds."""
@@ -33,6 +34,9 @@ class Resource:
     version: str
     plural: str
     labels: tuple[tuple[str, str], ...] = ()
+    stored: bool = True
+    """Kept in the controller's in-memory store when watched in full; not for events, of which
+    the watch reads only a few."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,11 @@ class ServiceReferences:
 class ServiceIndex:
     """Each service's references, and the keys of every other reconciled object seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, kserve_warnings: KServeWarnings | None = None) -> None:
         self._services: dict[ServiceKey, ServiceReferences] = {}
         self._others: set[ObjectKey] = set()
         self._lock = threading.Lock()
+        self.kserve_warnings = kserve_warnings or KServeWarnings()
 
     def update(self, body: Mapping[str, Any], deleted: bool) -> None:
         metadata = body["metadata"]
@@ -270,6 +275,14 @@ def services_of_pod(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     if not label or not event.namespace:
         return []
     return [key for key in index.matching(event.namespace) if rfc1123(key[2]) == label]
+
+
+def services_warned_by_kserve(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """A fatal KServe warning on an InferenceService concerns the services of its namespace (the
+    event names the InferenceService, not its owner; such events are rare). Every other event
+    concerns nothing."""
+    concerned = index.kserve_warnings.observe(event.body, event.deleted)
+    return index.matching(concerned[0]) if concerned else []
 
 
 def auto_selecting_services(event: Event, index: ServiceIndex) -> list[ObjectKey]:

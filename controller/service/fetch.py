@@ -10,6 +10,7 @@ from typing import Any
 
 from api import labels
 from api.naming import NameTooLongError, http_route_name, inference_service_name, rfc1123
+from controller.common.kserve_events import KServeWarnings
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.common.selection import Overrides
@@ -32,7 +33,9 @@ def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], na
     return Found(obj, CLUSTER) if obj is not None else Found(None)
 
 
-def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
+def fetch_service(
+    kube: Kube, service: dict[str, Any], kserve_warnings: KServeWarnings | None = None
+) -> ServiceObservation:
     metadata = service["metadata"]
     namespace = metadata["namespace"]
     spec = service.get("spec") or {}
@@ -60,6 +63,8 @@ def fetch_service(kube: Kube, service: dict[str, Any]) -> ServiceObservation:
         _owned(kube, labels.INFERENCE_SERVICE_API, "InferenceService", service), isvc_name
     )
     isvc = observed.inference_service
+    if isvc is not None and kserve_warnings is not None:
+        observed.kserve_warning = kserve_warnings.get(namespace, isvc["metadata"]["name"])
     if isvc is not None and served_by_kserve(isvc):
         selector = f"{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.common.kserve_events import KServeWarning
 from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 
@@ -36,6 +37,8 @@ class ServiceObservation:
     predictor_pods: list[dict[str, Any]] | None = None
     """The InferenceService's predictor pods (KServe's `serving.kserve.io/inferenceservice` label);
     None while there is no InferenceService."""
+    kserve_warning: KServeWarning | None = None
+    """KServe's latest fatal Warning event on the InferenceService (controller.common.kserve_events)."""
     http_route: dict[str, Any] | None = None
     stale: list[dict[str, Any]] = field(default_factory=list)
     """Other InferenceServices and HTTPRoutes the service owns (duplicates): deleted once its own

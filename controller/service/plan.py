@@ -19,6 +19,7 @@ from api.routing import RouteTemplateError, default_route_path, render_route_pat
 from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE, ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.gpus import cluster_gpu_models, device_ids_for
+from controller.common.kserve_events import KServeWarning
 from controller.common.lookup import CLUSTER, Found
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
 from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
@@ -115,8 +116,12 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
         plan.delete += [object_ref(stale) for stale in observed.stale]
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
         components.append(
-            _inference_service_component(
-                observed.inference_service, inference_service is not None, blocking, resolution.waiting_for
+            inference_service_component(
+                observed.inference_service,
+                inference_service is not None,
+                blocking,
+                resolution.waiting_for,
+                observed.kserve_warning,
             )
         )
     pods = pods_component(observed.inference_service, observed.predictor_pods) if inference_service else None
@@ -569,11 +574,16 @@ def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
     }
 
 
-def _inference_service_component(
+SERVERLESS_REJECTED_MESSAGE = "Knative is not available. Configure KServe to use RawDeployment mode."
+"""Upstream's words for KServe's ServerlessModeRejected (KServe's own message follows them)."""
+
+
+def inference_service_component(
     existing: dict[str, Any] | None,
     planned: bool,
     blocking: list[Component] | None = None,
     waiting_for: str = "the model and template",
+    warning: KServeWarning | None = None,
 ) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
@@ -588,6 +598,13 @@ def _inference_service_component(
     if is_true(existing, ConditionType.READY):  # KServe's Ready condition
         return Component(condition, ServiceStatusValue.RUNNING, Reason.RUNTIME_READY, "the InferenceService is Ready")
     ready = condition_of(existing, ConditionType.READY) or {}
+    if warning is not None and warning.at >= str(ready.get("lastTransitionTime") or ""):
+        # Upstream fails on such an event even once the InferenceService is Ready; here a Ready
+        # InferenceService, or one whose readiness changed after the event, is past it.
+        message = warning.message
+        if warning.reason == Reason.SERVERLESS_MODE_REJECTED:
+            message = f"{SERVERLESS_REJECTED_MESSAGE} KServe: {warning.message}"
+        return Component(condition, ServiceStatusValue.FAILED, Reason(warning.reason), message)
     # The same words whether it was created a moment ago or exists: one status write, not two.
     message = ready.get("message") or ready.get("reason") or "waiting for KServe to report the InferenceService Ready"
     return Component(condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, message)

@@ -6,11 +6,13 @@ InferenceService's status by hand."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from devcluster import binaries, kserve
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
 from tests.builders import condition_or_empty as condition
@@ -19,7 +21,7 @@ from tests.integration.test_service_controller import ready_model, ready_templat
 
 
 @pytest.fixture(scope="module", autouse=True)
-def kserve(control_plane: ControlPlane) -> Iterator[None]:
+def kserve_running(control_plane: ControlPlane) -> Iterator[None]:
     process = control_plane.start_kserve()
     try:
         with controller_running(control_plane, "controller-kserve", {}):
@@ -90,3 +92,30 @@ def test_a_predictor_the_scheduler_cannot_place_makes_the_service_pending_with_i
     assert pods_ready["status"] == "False"
     assert "Insufficient amd.com/gpu" in pods_ready["message"]
     assert pending["status"]["runtime"]["currentReplicas"] == 0, "observed, not copied from the spec"
+
+
+def test_kserve_in_serverless_mode_without_knative_fails_the_service_with_its_event(
+    control_plane: ControlPlane, kubectl: Kubectl, namespace: str
+) -> None:
+    """KServe installed with Serverless as its default mode and no Knative: it refuses the
+    InferenceService with a Warning event only (no status at all). The service says so instead of
+    Starting forever, as upstream: Failed, ServerlessModeRejected, with what to do."""
+    module_dir = binaries.go_module_dir(kserve.MODULE)
+    shipped = kserve.config_map(module_dir)
+    serverless = json.loads(json.dumps(shipped))
+    serverless["data"]["deploy"] = json.dumps({"defaultDeploymentMode": "Serverless"})
+    apply = ["apply", "--server-side", "--force-conflicts", "-f", "-"]
+    control_plane.kubectl(*apply, input_text=json.dumps(serverless))
+    try:
+        ready_model(kubectl, "qwen")
+        ready_template(kubectl, "qwen-mi300x", "qwen", "MI300X")
+        kubectl.apply(service("knative", model={"name": "qwen"}, template={"name": "qwen-mi300x"}))
+        failed = wait_service(
+            kubectl, "knative", lambda s: s.get("status") == "Failed", "the service to fail with KServe's event"
+        )
+    finally:
+        control_plane.kubectl(*apply, input_text=json.dumps(shipped))
+    isvc_ready = condition(failed["status"], "InferenceServiceReady")
+    assert isvc_ready["reason"] == "ServerlessModeRejected"
+    assert isvc_ready["message"].startswith("Knative is not available. Configure KServe to use RawDeployment mode.")
+    assert "Knative Services are not available" in isvc_ready["message"], "KServe's own words follow"
