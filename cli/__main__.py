@@ -51,7 +51,8 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubectl aim",
-        description="AIM Engine: validate and convert manifests offline, explain a service, check the installation.",
+        description="AIM Engine: validate and convert manifests offline, explain a service, check the installation, "
+        "clone templates for another GPU.",
         epilog="Exit codes: 0 fine, 1 invalid or failed check, 2 the command could not run.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -112,6 +113,20 @@ def _parser() -> argparse.ArgumentParser:
     _output(doctor, ("text", "json", "yaml"))
     _cluster_flags(doctor)
     doctor.set_defaults(run=_doctor)
+
+    clone = commands.add_parser(
+        "clone-templates",
+        help="Print copies of the AIMClusterServiceTemplates of one GPU model for another, to apply",
+        description="Every AIMClusterServiceTemplate profiled on PROFILE_GPU (status.resolvedHardware, else "
+        "spec.hardware), copied to ask for TARGET_GPU and to run PROFILE_GPU's profile (env AIM_GPU_MODEL), "
+        "printed for `kubectl apply -f -`. Read-only: nothing is created until you apply. "
+        "Example: kubectl aim clone-templates MI300X MI325X | kubectl apply -f -",
+    )
+    clone.add_argument("profile_gpu", metavar="PROFILE_GPU", help="the GPU model the templates were profiled on")
+    clone.add_argument("target_gpu", metavar="TARGET_GPU", help="the GPU model the clones ask for")
+    _output(clone, ("yaml", "json"), default="yaml")
+    _cluster_flags(clone)
+    clone.set_defaults(run=_clone_templates)
     return parser
 
 
@@ -126,8 +141,8 @@ def _files(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _output(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
-    parser.add_argument("-o", "--output", choices=choices, default="text", help="output format (default: text)")
+def _output(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str = "text") -> None:
+    parser.add_argument("-o", "--output", choices=choices, default=default, help=f"output format (default: {default})")
 
 
 def _cluster_flags(parser: argparse.ArgumentParser) -> None:
@@ -277,6 +292,35 @@ def _doctor(args: argparse.Namespace, out: Console, err: Console) -> int:
     summary = ", ".join(f"{n} {r}" for r, n in counts.items())
     err.print(summary, style="red" if counts[doctor.FAIL] else "green", markup=False)
     return doctor.exit_code(checks)
+
+
+def _clone_templates(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from cli import clone
+    from cli import cluster as clusters
+    from controller.common.selection import CLUSTER_KIND
+
+    profile_gpu, target_gpu = args.profile_gpu.strip(), args.target_gpu.strip()
+    if not profile_gpu or not target_gpu:
+        raise UsageError("name both GPU models, e.g. clone-templates MI300X MI325X")
+    if profile_gpu.lower() == target_gpu.lower():
+        # The clones would carry the originals' names: applying them would rewrite the originals.
+        raise UsageError(f"PROFILE_GPU and TARGET_GPU are the same model ({profile_gpu})")
+    try:
+        templates = _connect(args).list_aim(CLUSTER_KIND)
+    except clusters.ClusterError as error:
+        raise UsageError(str(error)) from error
+    clones = clone.clone_templates(templates, profile_gpu, target_gpu)
+    for line in clone.progress(clones, profile_gpu, target_gpu):
+        err.print(line, markup=False)
+    manifests = [c.manifest for c in clones]
+    if not manifests:
+        return OK
+    if args.output == "json":
+        # One List, as `kubectl get -o json` prints several objects; `kubectl apply -f -` reads it.
+        _emit(out, {"apiVersion": "v1", "kind": "List", "items": manifests}, "json")
+    else:
+        out.file.write(yaml.safe_dump_all(manifests, sort_keys=False))
+    return OK
 
 
 def _existing(files: list[str]) -> list[str]:

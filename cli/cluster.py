@@ -56,6 +56,8 @@ class Cluster:
             if error.status == 404:
                 return None
             raise ClusterError(f"reading {kind} {name}: {error.status} {error.reason}") from error
+        except Exception as error:  # connection refused, TLS, timeouts
+            raise ClusterError(f"reading {kind} {name}: {error}") from error
         result: dict[str, Any] = found
         return result
 
@@ -73,6 +75,8 @@ class Cluster:
             if error.status == 404:
                 return []  # the CRD is not installed: doctor says so
             raise ClusterError(f"listing {kind}: {error.status} {error.reason}") from error
+        except Exception as error:  # connection refused, TLS, timeouts
+            raise ClusterError(f"listing {kind}: {error}") from error
         items: list[dict[str, Any]] = listed.get("items", [])
         return items
 
