@@ -29,6 +29,8 @@ NAME: Final = "app.kubernetes.io/name"
 COMPONENT_INFERENCE: Final = "inference"
 COMPONENT_ROUTING: Final = "routing"
 COMPONENT_DISCOVERY: Final = "discovery"
+COMPONENT_KV_CACHE: Final = "kv-cache"
+"""The KV cache backend's StatefulSet, Service and pods (AIMKVCache)."""
 DISCOVERY_APP_NAME: Final = "aim-discovery"
 
 # What an object was made from (labels; values are RFC 1123 forms of the parent's name).
@@ -95,6 +97,7 @@ OWNER_NAME: Final[dict[str, str]] = {
     "AIMModel": f"{GROUP}/model.name",
     "AIMClusterModel": f"{GROUP}/cluster-model.name",
     "AIMClusterModelSource": f"{GROUP}/cluster-model-source.name",
+    "AIMKVCache": f"{GROUP}/kvcache.name",
 }
 """`aim.eai.amd.com/<kind>.name: <name>` on everything an object of that kind creates (and on a
 Job's pods), as upstream's reconcile framework stamps it: `kubectl get all -l

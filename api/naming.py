@@ -192,6 +192,28 @@ def profile_config_map_name(service_name: str) -> str:
     return derived_name([service_name, "profile"], [service_name, "service-profile"])
 
 
+def default_kv_cache_name(namespace: str) -> str:
+    """The AIMKVCache a service uses when spec.kvCache names none: one per namespace, as upstream."""
+    return f"kvcache-{namespace}"
+
+
+MAX_STATEFUL_SET_NAME = 52
+"""A StatefulSet's pods carry `controller-revision-hash: <name>-<10 characters>`, a label value."""
+
+
+def kv_cache_stateful_set_name(name: str, namespace: str, backend: str) -> str:
+    return derived_name([name, backend], [namespace, name], max_length=MAX_STATEFUL_SET_NAME)
+
+
+def kv_cache_service_name(name: str, namespace: str, backend: str) -> str:
+    return derived_name([name, backend, "svc"], [namespace, name])
+
+
+def lmcache_config_map_name(service_name: str, namespace: str) -> str:
+    """The ConfigMap holding a service's LMCache configuration (as upstream: the namespace hashed)."""
+    return derived_name(["lmcache", service_name], [namespace])
+
+
 def custom_profile_config_map_name(service_name: str) -> str:
     """The ConfigMap holding the profile file of a service whose template has a customProfile (as
     upstream, distinct from a spec.profile service's)."""

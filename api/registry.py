@@ -11,6 +11,7 @@ from api import GROUP
 from api.schema.crd import CRDSpec, Names, PrinterColumn, Version
 from api.v1alpha1 import aimartifact as art1
 from api.v1alpha1 import aimclustermodelsource as src1
+from api.v1alpha1 import aimkvcache as kvc1
 from api.v1alpha1 import aimmodel as mdl1
 from api.v1alpha1 import aimruntimeconfig as rc1
 from api.v1alpha1 import aimservice as svc1
@@ -181,6 +182,27 @@ CRDS: tuple[CRDSpec, ...] = (
                     PrinterColumn("Mode", ".spec.mode"),
                     STATUS,
                     PrinterColumn("Kind", ".status.resolvedTemplateKind"),
+                    AGE,
+                ),
+            ),
+        ),
+    ),
+    CRDSpec(
+        group=GROUP,
+        names=_names("AIMKVCache", "aimkvc"),
+        scope="Namespaced",
+        versions=(
+            Version(
+                "v1alpha1",
+                kvc1.AIMKVCache,
+                storage=True,
+                printer_columns=(
+                    PrinterColumn("Type", ".spec.kvCacheType"),
+                    STATUS,
+                    PrinterColumn("Replicas", ".status.replicas", "integer"),
+                    PrinterColumn("ReplicasReady", ".status.readyReplicas", "integer"),
+                    PrinterColumn("StorageSize", ".status.storageSize"),
+                    PrinterColumn("Endpoint", ".status.endpoint", priority=1),
                     AGE,
                 ),
             ),

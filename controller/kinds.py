@@ -16,6 +16,8 @@ from controller.artifact.plan import plan_artifact
 from controller.cache.fetch import fetch_template_cache
 from controller.cache.plan import plan_template_cache
 from controller.kube.client import Kube
+from controller.kvcache.fetch import fetch_kv_cache
+from controller.kvcache.plan import plan_kv_cache
 from controller.model.fetch import fetch_model
 from controller.model.plan import plan_model
 from controller.modelsource.fetch import fetch_model_source
@@ -46,6 +48,7 @@ CLUSTER_PROFILE = w.aim("aimclusterprofiles", V2)
 ARTIFACT = w.aim("aimartifacts", V1)
 TEMPLATE_CACHE = w.aim("aimtemplatecaches", V1)
 PROFILE_CACHE = w.aim("aimprofilecaches", V2)
+KV_CACHE = w.aim("aimkvcaches", V1)
 DISCOVERY_JOBS = w.Resource("batch", "v1", "jobs", ((labels.COMPONENT, labels.COMPONENT_DISCOVERY),))
 ARTIFACT_CHILD = ((labels.CACHE_TYPE, labels.CACHE_TYPE_ARTIFACT),)
 
@@ -106,6 +109,7 @@ SERVICE = Kind(
         gpu_nodes(w.auto_selecting_services),
         w.Watch(w.managed("", "v1", "pods"), w.services_of_pod, fingerprint=w.pod_fingerprint),
         w.Watch(w.Resource("", "v1", "events", stored=False), w.services_warned_by_kserve),
+        w.Watch(KV_CACHE, w.services_of_namespace),
     ),
     finalizer=labels.SERVICE_FINALIZER,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),
@@ -247,5 +251,14 @@ KINDS: tuple[Kind, ...] = (
     ),
     _profile_set_kind("AIMProfileSet", cluster=False),
     _profile_set_kind("AIMClusterProfileSet", cluster=True),
+    Kind(
+        "AIMKVCache",
+        V1,
+        Stage(_kube(fetch_kv_cache), plan_kv_cache),
+        watches=(
+            w.Watch(w.managed("apps", "v1", "statefulsets"), w.owners("AIMKVCache")),
+            w.Watch(w.managed("", "v1", "services"), w.owners("AIMKVCache")),
+        ),
+    ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

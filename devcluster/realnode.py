@@ -67,7 +67,7 @@ class RealNodeOptions:
     """The AMD GPU the node is labelled with. MI210 ranks below the simulated nodes' models, so
     auto-selected templates keep preferring those; name it in a template to land on this node."""
     gpu_count: int = 8
-    push_images: tuple[str, ...] = (images.PROJECT, images.MODEL_SERVER)
+    push_images: tuple[str, ...] = (images.PROJECT, images.MODEL_SERVER, images.REDIS)
     """Images pushed to the registry at start-up (built first if their inputs changed)."""
 
 

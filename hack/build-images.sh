@@ -3,7 +3,7 @@
 # a Debian bookworm base made by mmdebstrap from Debian's packages, then buildah. Needs root and the
 # packages that `hack/install-node-packages.sh` installs.
 #
-#   hack/build-images.sh [all|base|pause|coredns|model-server|project]   build what is missing
+#   hack/build-images.sh [all|base|pause|coredns|model-server|redis|project]   build what is missing
 #   hack/build-images.sh --print NAME     "<oci archive>\t<image reference>" of NAME (built if missing)
 #   IMAGE=ref hack/build-images.sh project   also tag the project's image as `ref` in buildah's store
 #   hack/build-images.sh push NAME DEST    copy NAME's archive to DEST (docker://... or any skopeo dest)
@@ -14,6 +14,7 @@
 #   pause         the pods' sandbox image, from images/pause/pause.c (static)
 #   coredns       cluster DNS, the binary `hack/build-binaries.sh node` built from its Go module
 #   model-server  images/model-server: a CPU stand-in for an AIM inference image
+#   redis         images/redis: Redis from Debian's package, the KV cache backend (AIMKVCache)
 #   project       the repository's own Dockerfile, unchanged, FROM the base above
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,7 @@ compute_key() {  # the hash of everything the image is built from
     pause) cat images/pause/pause.c | hash_of ;;
     coredns) sha256sum "$(coredns_binary)" | hash_of ;;
     model-server) { base_key; find images/model-server -type f -not -name '*.pyc' -not -path '*/__pycache__/*' | sort | xargs sha256sum; } | hash_of ;;
+    redis) { base_key; sha256sum images/redis/Containerfile; } | hash_of ;;
     project) { base_key; project_inputs | xargs -0 sha256sum; } | hash_of ;;
   esac
 }
@@ -153,16 +155,18 @@ run_mounts() {
   printf '%s\n' "${mounts[@]}"
 }
 
-bud() {  # bud NAME CONTEXT CONTAINERFILE BUILD-ARG
+bud() {  # bud NAME CONTEXT CONTAINERFILE BUILD-ARG [MORE BUILDAH ARGS]
   local name=$1 context=$2 file=$3 arg=$4 mounts
   ensure_in_store base
   mapfile -t mounts < <(run_mounts)
-  buildah_ bud --quiet --layers --isolation chroot --network host --pull=never "${mounts[@]}" \
+  buildah_ bud --quiet --layers --isolation chroot --network host --pull=never "${mounts[@]}" "${@:5}" \
     --build-arg "$arg=$(ref_of base)" -f "$file" -t "$(ref_of "$name")" "$context" >/dev/null
   save "$name"
 }
 
 build_model_server() { bud model-server images/model-server images/model-server/Containerfile BASE_IMAGE; }
+
+build_redis() { bud redis images/redis images/redis/Containerfile BASE_IMAGE --build-arg "DEBIAN_MIRROR=$MIRROR"; }
 
 build_project() {
   local context
@@ -175,7 +179,7 @@ build_project() {
 
 build() {
   local name=$1
-  [[ $name == project ]] || [[ $name == model-server ]] && [[ ! -s $(archive_of base) ]] && build base
+  [[ $name == project || $name == model-server || $name == redis ]] && [[ ! -s $(archive_of base) ]] && build base
   pin_key "$name"
   if [[ -s $(archive_of "$name") ]]; then return 0; fi
   log "building $name"
@@ -200,10 +204,10 @@ case ${1:-all} in
     log "pushed $2 to $3"
     ;;
   all)
-    for name in base pause coredns model-server project; do build "$name"; done
+    for name in base pause coredns model-server redis project; do build "$name"; done
     tag_project
     ;;
-  base|pause|coredns|model-server) build "$1" ;;
+  base|pause|coredns|model-server|redis) build "$1" ;;
   project) build project; tag_project ;;
-  *) echo "usage: $0 [all|base|pause|coredns|model-server|project|--print NAME|push NAME DEST]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|base|pause|coredns|model-server|redis|project|--print NAME|push NAME DEST]" >&2; exit 2 ;;
 esac

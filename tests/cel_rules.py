@@ -34,6 +34,10 @@ def custom_service(hardware: dict[str, Any], api_version: str = V1) -> dict[str,
     return obj(api_version, "AIMService", {"model": {"custom": {"modelSources": [source], "hardware": hardware}}})
 
 
+def kv_cache(**spec: Any) -> dict[str, Any]:
+    return obj(V1, "AIMKVCache", {"kvCacheType": "redis", **spec})
+
+
 def profile_set(kind: str = "AIMProfileSet", **spec: Any) -> dict[str, Any]:
     return obj(V2, kind, {"selector": {"aimId": "a/b"}, "version": "0.8.5", **spec})
 
@@ -304,6 +308,27 @@ RULES = [
         obj(V2, "AIMProfile", {"aimId": "a/b", "image": "i:1"}),
         obj(V2, "AIMProfile", {"aimId": "a/c", "image": "i:1"}),
         "aimId is immutable",
+        update=True,
+    ),
+    Rule(
+        "kv-cache-storage-size-immutable",
+        kv_cache(storage={"size": "1Gi"}),
+        kv_cache(storage={"size": "2Gi"}),
+        "storage size is immutable once set",
+        update=True,
+    ),
+    Rule(
+        "kv-cache-storage-class-immutable",
+        kv_cache(storage={"storageClassName": "fast"}),
+        kv_cache(storage={"storageClassName": "slow"}),
+        "storage class name is immutable once set",
+        update=True,
+    ),
+    Rule(
+        "kv-cache-access-modes-immutable",
+        kv_cache(storage={"accessModes": ["ReadWriteOnce"]}),
+        kv_cache(storage={"accessModes": ["ReadWriteMany"]}),
+        "access modes are immutable once set",
         update=True,
     ),
 ]

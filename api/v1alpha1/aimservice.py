@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, JsonValue
 from api.core import Conditions, EnvList, LocalObjectReference, ResourceRequirements
 from api.objects import ObjectRoot
 from api.schema import CEL, CRDModel, Immutable, PreserveUnknownFields, SchemaDefault
+from api.v1alpha1.aimkvcache import ServiceKVCache
 from api.v1alpha1.common import (
     HardwareRequirements,
     Metric,
@@ -218,6 +219,8 @@ class AIMServiceSpec(CRDModel):
     """HTTPRoute settings for this service."""
     env: EnvList | None = None
     """Environment for the inference container (highest precedence)."""
+    kv_cache: ServiceKVCache | None = None
+    """A KV cache (AIMKVCache) the engine offloads to through LMCache; created when it does not exist."""
     resources: ResourceRequirements | None = None
     """Resources per replica (over template and model defaults)."""
     overrides: ServiceOverrides | None = None
@@ -271,6 +274,8 @@ class AIMServiceStatus(CRDModel):
     """The template deployed."""
     resolved_profile: ResolvedReference | None = None
     """The profile deployed (profile-based services)."""
+    resolved_kv_cache: Annotated[ResolvedReference | None, Field(alias="resolvedKVCache")] = None
+    """The AIMKVCache the service uses (spec.kvCache)."""
     routing: ServiceRoutingStatus | None = None
     """Routing state."""
     cache: ServiceCacheStatus | None = None

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 from api.core import EnvList, LocalObjectReference, ResourceRequirements
 from api.objects import ObjectRoot
 from api.schema import CEL, CRDModel, Immutable, SchemaDefault
+from api.v1alpha1.aimkvcache import ServiceKVCache
 from api.v1alpha1.aimservice import (
     DEFAULT_BASE_IMAGE,
     SERVICE_SPEC_RULES,
@@ -109,6 +110,8 @@ class AIMServiceSpec(CRDModel):
     """HTTPRoute settings for this service."""
     env: EnvList | None = None
     """Environment for the inference container (highest precedence)."""
+    kv_cache: ServiceKVCache | None = None
+    """A KV cache (AIMKVCache) the engine offloads to through LMCache; created when it does not exist."""
     resources: ResourceRequirements | None = None
     """Resources per replica."""
     image_pull_secrets: list[LocalObjectReference] | None = None

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from api import labels
-from api.naming import NameTooLongError, http_route_name, inference_service_name, rfc1123
+from api.naming import (
+    NameTooLongError,
+    http_route_name,
+    inference_service_name,
+    lmcache_config_map_name,
+    rfc1123,
+)
+from api.v1alpha1.common import LifecycleStatus
 from controller.common.kserve_events import KServeWarnings
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
@@ -19,6 +26,7 @@ from controller.pipeline.plan import owned_by
 from controller.service.cleanup import CleanupObservation
 from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
+from controller.service.kvcache import kv_cache_name
 from controller.service.observe import ServiceObservation
 from controller.service.plan import custom_model_name
 from controller.service.pods import served_by_kserve
@@ -55,6 +63,12 @@ def fetch_service(
         observed.profile_config_map = kube.get("v1", "ConfigMap", profile_config_map_name(metadata["name"]), namespace)
     else:
         _fetch_model_and_template(kube, observed, spec, namespace)
+    kv_cache = kv_cache_name(service)
+    if kv_cache is not None:
+        observed.kv_cache = kube.get(labels.V1ALPHA1, "AIMKVCache", kv_cache, namespace)
+        if (observed.kv_cache or {}).get("status", {}).get("status") == LifecycleStatus.READY:
+            name = lmcache_config_map_name(metadata["name"], namespace)
+            observed.lmcache_config_map = kube.get("v1", "ConfigMap", name, namespace)
     try:
         isvc_name = inference_service_name(metadata["name"], namespace)
     except NameTooLongError:

@@ -37,6 +37,8 @@ class ServiceObservation:
     predictor_pods: list[dict[str, Any]] | None = None
     """The InferenceService's predictor pods (KServe's `serving.kserve.io/inferenceservice` label);
     None while there is no InferenceService."""
+    kv_cache: dict[str, Any] | None = None
+    """The AIMKVCache spec.kvCache names (or kvcache-<namespace>); None without one or while missing."""
     kserve_warning: KServeWarning | None = None
     """KServe's latest fatal Warning event on the InferenceService (controller.common.kserve_events)."""
     http_route: dict[str, Any] | None = None
@@ -51,6 +53,8 @@ class ServiceObservation:
     """The ConfigMap holding the service's profile file: its spec.profile's, or its template's
     customProfile's (read only when a template it may deploy has one or its InferenceService
     mounts one)."""
+    lmcache_config_map: dict[str, Any] | None = None
+    """The service's LMCache ConfigMap (read only once its KV cache is Ready)."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         """The observed object a planned one would replace (None when it does not exist yet)."""
@@ -62,6 +66,8 @@ class ServiceObservation:
             *self.caches,
             *self.profile_caches,
             self.profile_config_map,
+            self.lmcache_config_map,
+            self.kv_cache,
         ]
         for obj in candidates:
             if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:

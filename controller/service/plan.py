@@ -37,6 +37,7 @@ from controller.service.common import (
     use_cache,
 )
 from controller.service.derived import overrides_differ, plan_derived_template
+from controller.service.kvcache import lmcache_volume, mount_lmcache, plan_kv_cache_use
 from controller.service.observe import ServiceObservation
 from controller.service.pods import observed_replicas, pods_component
 from controller.service.profile import (
@@ -96,6 +97,12 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     plan.apply += resolution.apply
     plan.delete += resolution.delete
 
+    kv_cache = plan_kv_cache_use(service, observed.kv_cache)
+    if kv_cache is not None:
+        components.append(kv_cache.component)
+        status |= kv_cache.status
+        plan.apply += kv_cache.apply
+
     blocking = [c for c in components if c.state != ServiceStatusValue.RUNNING]
     inference_service = None
     isvc_name = ""
@@ -112,6 +119,9 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
         blocking.append(components[-1])
     if resolution.build is not None and isvc_name and (not blocking or observed.inference_service is not None):
         inference_service = resolution.build(isvc_name)
+        lmcache = (kv_cache.config_map or lmcache_volume(observed.inference_service)) if kv_cache else None
+        if lmcache:
+            mount_lmcache(inference_service, lmcache)
         plan.apply.append(inference_service)
         plan.delete += [object_ref(stale) for stale in observed.stale]
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
@@ -587,13 +597,14 @@ def inference_service_component(
 ) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
-        if blocking and all(
-            c.condition == ConditionType.CACHE_READY and c.state == ServiceStatusValue.STARTING for c in blocking
-        ):
-            # Everything is resolved and the model is downloading: the service is on its way.
-            return Component(
-                condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, "waiting for the model cache"
-            )
+        caches: dict[str, str] = {
+            ConditionType.CACHE_READY: "the model cache",
+            ConditionType.KV_CACHE_READY: "the KV cache",
+        }
+        if blocking and all(c.condition in caches and c.state == ServiceStatusValue.STARTING for c in blocking):
+            # Everything is resolved and the caches are on their way: so is the service.
+            waiting = " and ".join(dict.fromkeys(caches[c.condition] for c in blocking))
+            return Component(condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, f"waiting for {waiting}")
         return Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_RUNTIME, f"waiting for {waiting_for}")
     if is_true(existing, ConditionType.READY):  # KServe's Ready condition
         return Component(condition, ServiceStatusValue.RUNNING, Reason.RUNTIME_READY, "the InferenceService is Ready")

@@ -119,3 +119,48 @@ def test_kserve_in_serverless_mode_without_knative_fails_the_service_with_its_ev
     assert isvc_ready["reason"] == "ServerlessModeRejected"
     assert isvc_ready["message"].startswith("Knative is not available. Configure KServe to use RawDeployment mode.")
     assert "Knative Services are not available" in isvc_ready["message"], "KServe's own words follow"
+
+
+def test_a_service_with_a_kv_cache_creates_it_waits_for_it_and_mounts_its_lmcache_file(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """spec.kvCache without a name: AIMKVCache kvcache-<namespace> created (auto-generated, owned by
+    no one), its Redis StatefulSet and Service, the StatefulSet's pod Ready on a simulated node, the
+    cache Ready with its endpoint, then the InferenceService with the LMCache file mounted, and
+    KServe's verdict: Running."""
+    ready_model(kubectl, "qwen")
+    ready_template(kubectl, "qwen-mi300x", "qwen", "MI300X")
+    kv = {"storage": {"size": "2Gi"}, "lmCacheConfig": 'chunk_size: 256\nremote_url: "redis://{SERVICE_URL}"\n'}
+    kubectl.apply(service("cached", model={"name": "qwen"}, template={"name": "qwen-mi300x"}, kvCache=kv))
+
+    name = f"kvcache-{namespace}"
+    running = wait_service(kubectl, "cached", lambda s: s.get("status") == "Running", "the service to run")
+    kv_cache = kubectl.get_json("aimkvcaches", name)
+    assert kv_cache["metadata"]["labels"]["aim.eai.amd.com/origin"] == "auto-generated"
+    assert "ownerReferences" not in kv_cache["metadata"]
+    status = kv_cache["status"]
+    assert (status["status"], status["replicas"], status["readyReplicas"], status["storageSize"]) == (
+        "Ready",
+        1,
+        1,
+        "2Gi",
+    )
+    assert status["endpoint"] == f"redis://{status['serviceName']}.{namespace}:6379"
+    claim = kubectl.get_json("pvc", f"redis-data-{status['statefulSetName']}-0")
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert condition(running["status"], "KVCacheReady")["reason"] == "KVCacheReady"
+    assert running["status"]["resolvedKVCache"]["name"] == name
+
+    isvc = inference_service(kubectl, "cached")
+    assert isvc is not None
+    predictor = isvc["spec"]["predictor"]
+    [volume] = [v for v in predictor["volumes"] if v["name"] == "lmcache-config"]
+    config_map = kubectl.get_json("configmap", volume["configMap"]["name"])
+    host = status["endpoint"].removeprefix("redis://")
+    assert config_map["data"]["lmcache_config.yaml"] == f'chunk_size: 256\nremote_url: "redis://{host}"\n'
+    env = {e["name"]: e.get("value") for e in predictor["containers"][0]["env"]}
+    assert env["LMCACHE_CONFIG_FILE"] == "/workspace/lmcache/lmcache_config.yaml"
+    assert "LMCacheConnectorV1" in env["AIM_ENGINE_ARGS"]
+    assert "max-model-len" in env["AIM_ENGINE_ARGS"], "the template's engine args are kept"
+    kubectl("delete", "aimservice.aim.eai.amd.com", "cached", "--wait=true", timeout=60)
+    assert kubectl("get", "aimkvcache", name, check=False).returncode == 0, "shared: it outlives the service"

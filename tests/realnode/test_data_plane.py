@@ -91,6 +91,25 @@ def team(plane: ControlPlane, hub: HfServer, only_the_real_node: None) -> Kubect
     return kubectl
 
 
+def tiny_model(team: Kubectl) -> str:
+    """The model (the test model-server image) and its MI210 template, whose source has no size
+    (the check-size Job finds it); the image."""
+    assert team.plane.real_node is not None
+    image = team.plane.real_node.pushed[images.MODEL_SERVER]
+    model = {"image": image, "imageMetadata": {"model": {"canonicalName": MODEL_ID}}}
+    team.apply({"apiVersion": V2, "kind": "AIMModel", "metadata": {"name": "tiny"}, "spec": model})
+    template = {
+        "modelName": "tiny",
+        "metric": "latency",
+        "precision": "fp16",
+        "type": "optimized",
+        "hardware": {"gpu": {"requests": 1, "models": ["MI210"]}},
+        "modelSources": [{"modelId": MODEL_ID, "sourceUri": f"hf://{MODEL_ID}"}],
+    }
+    team.apply({"apiVersion": V1, "kind": "AIMServiceTemplate", "metadata": {"name": "tiny-mi210"}, "spec": template})
+    return image
+
+
 def artifact_named(kubectl: Kubectl, name: str) -> dict[str, Any]:
     return kubectl.get_json("aimartifacts", name)
 
@@ -149,19 +168,7 @@ def test_whole_chain_from_apply_to_a_chat_completion(team: Kubectl, hub: HfServe
     cache → Ready → service Running → a chat completion; then scale, change env, delete."""
     # Slow enough that `kubectl get aimart` shows the download under way (about 6 s).
     hub.set_faults({"action": "throttle", "path": f"{MODEL_ID}/resolve/", "bytes_per_second": 4 * MiB})
-    assert team.plane.real_node is not None
-    image = team.plane.real_node.pushed[images.MODEL_SERVER]
-    model = {"image": image, "imageMetadata": {"model": {"canonicalName": MODEL_ID}}}
-    team.apply({"apiVersion": V2, "kind": "AIMModel", "metadata": {"name": "tiny"}, "spec": model})
-    template = {
-        "modelName": "tiny",
-        "metric": "latency",
-        "precision": "fp16",
-        "type": "optimized",
-        "hardware": {"gpu": {"requests": 1, "models": ["MI210"]}},
-        "modelSources": [{"modelId": MODEL_ID, "sourceUri": f"hf://{MODEL_ID}"}],  # no size: the check-size Job
-    }
-    team.apply({"apiVersion": V1, "kind": "AIMServiceTemplate", "metadata": {"name": "tiny-mi210"}, "spec": template})
+    image = tiny_model(team)
     model_dir = f"/workspace/cache/{MODEL_ID}"
     require_model = [{"name": "AIM_TEST_REQUIRE_MODEL_DIR", "value": model_dir}]
     spec: dict[str, Any] = {
@@ -175,7 +182,7 @@ def test_whole_chain_from_apply_to_a_chat_completion(team: Kubectl, hub: HfServe
     started = time.monotonic()
     team.apply({"apiVersion": V2, "kind": "AIMService", "metadata": {"name": "chat"}, "spec": spec})
 
-    artifacts = wait_until(lambda: team.get_json("aimartifacts")["items"], 60, "the service's artifact")
+    artifacts = wait_until(lambda: team.get_json("aimartifacts")["items"] or None, 60, "the service's artifact")
     [artifact] = artifacts
     name = artifact["metadata"]["name"]
     progress_seen: list[str] = []
@@ -328,3 +335,46 @@ def test_download_throughput_in_a_pod_from_the_hosts_servers(team: Kubectl, hub:
         assert int(match.group(1)) == THROUGHPUT_BYTES
         rates[name] = f"{match.group(3)} MiB/s ({match.group(2)})"
     print(f"download throughput in a pod: {rates}")
+
+
+def test_a_kv_cache_runs_redis_here_and_the_model_server_reaches_it(team: Kubectl) -> None:
+    """spec.kvCache: the AIMKVCache created, its StatefulSet running Redis (Debian's package, from
+    the node's registry) with its volume, the service Running with the LMCache file mounted, and
+    from inside the model server's pod the endpoint that file names answers PING."""
+    tiny_model(team)
+    assert team.plane.real_node is not None
+    redis = team.plane.real_node.pushed[images.REDIS]
+    small = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    spec = {
+        "model": {"name": "tiny"},
+        "template": {"name": "tiny-mi210"},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "kvCache": {"name": "team-kv", "image": redis, "resources": small},
+    }
+    started = time.monotonic()
+    team.apply({"apiVersion": V2, "kind": "AIMService", "metadata": {"name": "kv"}, "spec": spec})
+    wait_service_state(team, NAMESPACE, "kv", "Running", timeout=180)
+    print(f"apply → service with a KV cache Running {time.monotonic() - started:.1f}s")
+    kv_cache = team.get_json("aimkvcaches", "team-kv")["status"]
+    assert (kv_cache["status"], kv_cache["readyReplicas"]) == ("Ready", 1)
+    [backend] = team.get_json("pods", "-l", "aim.eai.amd.com/kvcache.name=team-kv")["items"]
+    assert backend["spec"]["nodeName"] == NODE_NAME
+    assert backend["spec"]["containers"][0]["image"] == redis
+    assert team("exec", backend["metadata"]["name"], "--", "redis-cli", "ping").stdout.strip() == "PONG"
+
+    isvc = next(
+        i["metadata"]["name"]
+        for i in team.get_json("inferenceservices")["items"]
+        if i["metadata"]["labels"].get("aim.eai.amd.com/service.name") == "kv"
+    )
+    [server] = [p for p in predictor_pods(team, isvc) if pod_ready(p)]
+    config = team("exec", server["metadata"]["name"], "--", "cat", "/workspace/lmcache/lmcache_config.yaml").stdout
+    assert f'remote_url: "{kv_cache["endpoint"]}"' in config
+    host, port = kv_cache["endpoint"].removeprefix("redis://").rsplit(":", 1)
+    ping = (
+        f"import socket; s = socket.create_connection(({host!r}, {port}), timeout=10); "
+        "s.sendall(b'*1\\r\\n$4\\r\\nPING\\r\\n'); print(s.recv(16).decode().strip())"
+    )
+    assert team("exec", server["metadata"]["name"], "--", "python3", "-c", ping).stdout.strip() == "+PONG"
+    team("delete", "aimservice.aim.eai.amd.com", "kv", "--wait=true", "--timeout=120s", timeout=130)
+    assert team.get_json("aimkvcaches", "team-kv")["status"]["status"] == "Ready", "shared: it outlives the service"

@@ -1,0 +1,20 @@
+"""Fetch step of the AIMKVCache reconciler (edge layer): the backend's StatefulSet and Service, by
+the names the planner gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.kube.client import Kube
+from controller.kvcache.observe import KVCacheObservation
+from controller.kvcache.plan import backend_names
+
+
+def fetch_kv_cache(kube: Kube, kv_cache: dict[str, Any]) -> KVCacheObservation:
+    namespace = kv_cache["metadata"]["namespace"]
+    stateful_set, service = backend_names(kv_cache)
+    return KVCacheObservation(
+        kv_cache=kv_cache,
+        stateful_set=kube.get("apps/v1", "StatefulSet", stateful_set, namespace),
+        service=kube.get("v1", "Service", service, namespace),
+    )
