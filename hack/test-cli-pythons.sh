@@ -2,7 +2,7 @@
 # `kubectl aim` where users are: the package installs (with the pinned dependencies of
 # constraints.txt) and the CLI's tests pass on Python 3.12 and 3.13 too. The main suite covers 3.11,
 # the operator image's one pinned Python. Each version gets a virtualenv of the pinned dependencies,
-# cached outside the clone (~/.cache/aim-engine/venvs, keyed by pyproject.toml and constraints.txt);
+# cached outside the clone (~/.cache/aim-engine/venvs, keyed by the dependencies and constraints.txt);
 # the package itself is built and installed into it on every run, as a user installs it.
 #
 # An interpreter that is not installed is skipped with a line saying so, unless
@@ -26,7 +26,9 @@ find_python() {
   return 1
 }
 
-key=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+# Keyed by what is installed into it (the dependency list and the pins), not by the rest of
+# pyproject.toml (a tool setting would otherwise rebuild both virtualenvs, about a minute).
+key=$({ sed -n '/^dependencies = \[/,/^\]/p' pyproject.toml; cat constraints.txt; } | sha256sum | cut -c1-12)
 status=0
 for version in $VERSIONS; do
   if ! python=$(find_python "$version"); then

@@ -25,8 +25,8 @@ from tests.integration.test_caching import wait_status
 from tests.integration.test_service_controller import V1
 from tests.servers.fixtures import AIM_DOWNLOAD, DownloadRun, MiB, run_download
 
-JOB_SECONDS = 15
-"""The simulated pod outlives the local process (about 2 + 6 s), so Verifying can be seen."""
+JOB_SECONDS = 10
+"""The simulated pod outlives the local process (about 2 + 4 s), so Verifying can be seen."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,7 +70,7 @@ def test_simulated_download_walks_downloading_verifying_verified(
     hooks = {
         "AIM_DEBUG_SIMULATE_DOWNLOAD": "true",
         "AIM_DEBUG_DOWNLOAD_DURATION": "2",
-        "AIM_DEBUG_VERIFY_DURATION": "6",
+        "AIM_DEBUG_VERIFY_DURATION": "4",
         "PROGRESS_INTERVAL": "0.5",
     }
     kubectl.apply(simulated_artifact("progress-success", **hooks))
