@@ -475,15 +475,11 @@ class RealNode:
         config = state / "config.toml"
         config.write_text(containerd_config(state, sandbox_image))
 
-        def answers() -> bool:
-            return (
-                subprocess.run(
-                    ["ctr", "--address", str(self.containerd_socket), "version"], capture_output=True, timeout=5
-                ).returncode
-                == 0
-            )
+        self._spawn("containerd", ["containerd", "--config", str(config)], self._containerd_answers)
 
-        self._spawn("containerd", ["containerd", "--config", str(config)], answers)
+    def _containerd_answers(self) -> bool:
+        command = ["ctr", "--address", str(self.containerd_socket), "version"]
+        return subprocess.run(command, capture_output=True, timeout=5).returncode == 0
 
     def _start_registry(self) -> None:
         config = self.workdir / "registry.yml"
@@ -559,11 +555,27 @@ class RealNode:
         wait_until(allocatable, 30, f"{NODE_NAME} to advertise amd.com/gpu")
 
     def restart(self, name: str) -> None:
-        """Stop and start one of the node's processes (containerd or kubelet), as an outage would.
-        The same ManagedProcess is started again, so every list that holds it stays right."""
+        """Stop and start one of the node's processes (containerd or kubelet), as an outage would,
+        and wait until it answers again. The same ManagedProcess is started again, so every list
+        that holds it stays right. A kubelet started while containerd's CRI is still initialising
+        exits ("server is not initialized yet"); it is started again, as systemd's Restart=always
+        does on a real node (without that, a restart of both left the node without a kubelet)."""
         process = next(p for p in self.processes if p.name == name)
         process.stop(grace=10)
         process.start()
+        checks: dict[str, Callable[[], bool]] = {
+            "containerd": self._containerd_answers,
+            "kubelet": lambda: http_ok(f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz"),
+        }
+        answers = checks.get(name, lambda: True)
+
+        def running_and_answering() -> bool:
+            if not process.running():
+                process.start()
+                return False
+            return answers()
+
+        wait_until(running_and_answering, 90, f"{name} to answer again", interval=0.5)
 
     def stop(self) -> None:
         if self._lock is None:

@@ -29,29 +29,50 @@ find_python() {
 # Keyed by what is installed into it (the dependency list and the pins), not by the rest of
 # pyproject.toml (a tool setting would otherwise rebuild both virtualenvs, about a minute).
 key=$({ sed -n '/^dependencies = \[/,/^\]/p' pyproject.toml; cat constraints.txt; } | sha256sum | cut -c1-12)
+# The package is built once (a pure-Python wheel) and installed into every version's virtualenv;
+# the versions then install and test side by side (the CLI's tests are small and need no cluster),
+# each into its own log, printed in order.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+builder=.venv/bin/python
+[ -x "$builder" ] || builder=python3
+"$builder" -m pip wheel --quiet --no-deps -w "$work/wheel" .
+rm -rf build  # setuptools builds the wheel in the source tree
+wheel=$(ls "$work"/wheel/*.whl)
+
+test_version() {  # test_version VERSION PYTHON
+  local version=$1 python=$2 venv=$CACHE_ROOT/venvs/py$1-$key
+  if [ ! -f "$venv/.installed" ]; then
+    # Virtualenvs of older dependency sets are stale: keep the cache from growing without bound.
+    find "$CACHE_ROOT/venvs" -maxdepth 1 -name "py$version-*" ! -name "py$version-$key" -exec rm -rf {} + 2>/dev/null || true
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv"
+    "$venv/bin/pip" install --quiet --upgrade pip==25.3
+    "$venv/bin/pip" install --quiet -c constraints.txt "$wheel" "${TEST_TOOLS[@]}"
+    touch "$venv/.installed"
+  fi
+  "$venv/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
+  echo "[cli-pythons] $("$venv/bin/python" --version): $("$venv/bin/kubectl-aim" --help | head -1)"
+  # --noconftest: the suite's conftest brings up control planes and registries the CLI tests do
+  # not use (and needs their test-only dependencies).
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider --noconftest tests/unit/cli
+}
+
 status=0
+started=()
 for version in $VERSIONS; do
   if ! python=$(find_python "$version"); then
     echo "[cli-pythons] Python $version not found: skipped"
     [ -z "${AIM_REQUIRE_PYTHONS:-}" ] || status=1
     continue
   fi
-  venv=$CACHE_ROOT/venvs/py$version-$key
-  if [ ! -f "$venv/.installed" ]; then
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv"
-    "$venv/bin/pip" install --quiet --upgrade pip==25.3
-    "$venv/bin/pip" install --quiet -c constraints.txt . "${TEST_TOOLS[@]}"
-    touch "$venv/.installed"
-  fi
-  "$venv/bin/pip" install --quiet --no-deps --force-reinstall .
-  rm -rf build  # setuptools builds the wheel in the source tree
-  echo "[cli-pythons] $("$venv/bin/python" --version): $("$venv/bin/kubectl-aim" --help | head -1)"
-  # --noconftest: the suite's conftest brings up control planes and registries the CLI tests do
-  # not use (and needs their test-only dependencies).
-  if ! "$venv/bin/python" -m pytest -q -p no:cacheprovider --noconftest tests/unit/cli; then
-    status=1
-  fi
+  test_version "$version" "$python" >"$work/$version.log" 2>&1 &
+  started+=("$version:$!")
+done
+for entry in "${started[@]}"; do
+  version=${entry%%:*}
+  wait "${entry#*:}" || status=1
+  cat "$work/$version.log"
 done
 exit $status

@@ -34,7 +34,7 @@ from tests.servers.fixtures import HF_TOKEN, HfServer, MiB, S3Server, hub_with_r
 NAMESPACE = "team-chain"
 MODEL_ID = "acme/big"
 """One 24 MiB file in the hub look-alike (tests/servers/fixtures.py)."""
-THROUGHPUT_BYTES = 128 * MiB
+THROUGHPUT_BYTES = 64 * MiB
 WRONG_TOKEN = "hf_wrongtoken9876543210fedcba"
 
 
@@ -307,7 +307,7 @@ def test_a_stalled_transfer_is_detected_and_the_download_completes(team: Kubectl
 
 
 def test_download_throughput_in_a_pod_from_the_hosts_servers(team: Kubectl, hub: HfServer, s3: S3Server) -> None:
-    """128 MiB from each server into a volume on the real node, both Jobs at once; the rate is the
+    """64 MiB from each server into a volume on the real node, both Jobs at once; the rate is the
     downloader's own (`Downloaded ... MiB_per_second=`)."""
     hub.set_faults()
     weights = (hub.root / "acme" / "large" / "weights.bin").read_bytes()
