@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api import GROUP
-from api.naming import NameTooLongError, inference_service_name
+from api.naming import MAX_NAME, NameTooLongError, inference_service_name
 from api.quantity import QuantityError, quantity_bytes
 from api.routing import RouteTemplateError, check_template_syntax, render_route_path
 from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
@@ -98,6 +98,8 @@ def validate(request: AdmissionInput) -> Verdict:
         _reference_runtime_config(spec, request.namespace, verdict)
     elif kind == "AIMClusterRuntimeConfig":
         _validate_storage_quota(_dict(spec.get("artifactStorageQuota")), verdict)
+    elif kind == "AIMKVCache":
+        _validate_kv_cache_name(_dict(request.obj.get("metadata")).get("name"), "metadata.name", verdict)
     elif kind in ("AIMProfileSet", "AIMClusterProfileSet"):
         _validate_profile_set(spec, verdict)
     return verdict
@@ -152,6 +154,8 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
         verdict, "spec.profile.name", profile.get("name"), ("AIMProfile", "AIMClusterProfile"), request.namespace
     )
     _reference_runtime_config(spec, request.namespace, verdict)
+    if "kvCache" in spec:
+        _validate_kv_cache_name(_dict(spec.get("kvCache")).get("name"), "spec.kvCache.name", verdict)
     if "downloadFilter" in _dict(spec.get("storage")):
         # The field exists because a service's storage block is the runtime config's; artifacts are
         # shared between services, so one service cannot choose their files (upstream ignores it too).
@@ -163,6 +167,25 @@ def _validate_service(request: AdmissionInput, spec: dict[str, Any], verdict: Ve
         # The CRD's own deprecation warning covers every request through v1alpha1; this one adds
         # what to write instead, when the object uses spellings v1alpha2 does not have.
         verdict.warnings.append(hint)
+
+
+KV_CACHE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _validate_kv_cache_name(name: Any, path: str, verdict: Verdict) -> None:
+    """A KV cache's Redis Service is named after it, and a Service name must be a DNS label that
+    starts with a letter (upstream lets such a cache be created and its Service then fails)."""
+    if not isinstance(name, str) or not name:
+        return  # unset: kvcache-<namespace>
+    if not KV_CACHE_NAME.match(name) or len(name) > MAX_NAME:
+        verdict.errors.append(
+            FieldError(
+                path,
+                f"{name!r} cannot name a KV cache: its Redis Service is named after it, so it must be a DNS label "
+                f"(lower-case letters, digits and '-', at most {MAX_NAME} characters) starting with a letter",
+                "choose a name such as team-kv",
+            )
+        )
 
 
 def _validate_storage_quota(quota: dict[str, Any], verdict: Verdict) -> None:

@@ -242,3 +242,27 @@ def test_derived_defaults_and_their_idempotence(obj: dict[str, Any], expected_sp
     once = apply_defaults(obj)
     assert once["spec"] == expected_spec
     assert apply_defaults(once) == once
+
+
+@pytest.mark.parametrize(
+    ("obj", "path"),
+    [
+        pytest.param(service(kvCache={"name": "1cache"}), "spec.kvCache.name", id="service-digit-first"),
+        pytest.param(service(kvCache={"name": "team.kv"}), "spec.kvCache.name", id="service-dot"),
+        pytest.param(service(kvCache={"name": "k" * 64}), "spec.kvCache.name", id="service-too-long"),
+        pytest.param(
+            {"apiVersion": V1, "kind": "AIMKVCache", "metadata": {"name": "9kv"}, "spec": {"kvCacheType": "redis"}},
+            "metadata.name",
+            id="cache-digit-first",
+        ),
+    ],
+)
+def test_a_kv_cache_name_its_service_could_not_carry_is_refused(obj: dict[str, Any], path: str) -> None:
+    [error] = check(obj).errors
+    assert str(error).startswith(f"{path}: ")
+    assert "starting with a letter" in str(error)
+
+
+@pytest.mark.parametrize("kv", [{}, {"name": "team-kv"}, {"name": "kv1"}])
+def test_usable_kv_cache_names_pass(kv: dict[str, Any]) -> None:
+    assert check(service(kvCache=kv)).errors == []
