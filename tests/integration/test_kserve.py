@@ -7,6 +7,8 @@ InferenceService's status by hand."""
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,3 +166,61 @@ def test_a_service_with_a_kv_cache_creates_it_waits_for_it_and_mounts_its_lmcach
     assert "max-model-len" in env["AIM_ENGINE_ARGS"], "the template's engine args are kept"
     kubectl("delete", "aimservice.aim.eai.amd.com", "cached", "--wait=true", timeout=60)
     assert kubectl("get", "aimkvcache", name, check=False).returncode == 0, "shared: it outlives the service"
+
+
+@pytest.mark.parametrize(("mode", "lost_reason"), [("Shared", "CacheLost"), ("Dedicated", "CacheCreating")])
+def test_a_template_cache_deleted_under_a_running_service_is_recreated_and_the_volumes_stay(
+    kubectl: Kubectl, namespace: str, mode: str, lost_reason: str
+) -> None:
+    """Upstream's common/cache-deleted-shared and -dedicated: the service Running on its cache; the
+    cache and its artifacts deleted by hand. The InferenceService keeps its volumes (the predictor
+    is not rolled), the service is Degraded meanwhile (CacheLost for a Shared cache, CacheCreating
+    for a Dedicated one), the cache is recreated and the service Running again."""
+    ready_model(kubectl, "qwen")
+    ready_template(kubectl, "qwen-mi300x", "qwen", "MI300X")
+    name = f"lost-{mode.lower()}"
+    kubectl.apply(service(name, model={"name": "qwen"}, template={"name": "qwen-mi300x"}, caching={"mode": mode}))
+    wait_service(kubectl, name, lambda s: s.get("status") == "Running", "the service to run")
+    isvc = inference_service(kubectl, name)
+    assert isvc is not None
+    volumes = [v for v in isvc["spec"]["predictor"]["volumes"] if v["name"].startswith("cache-")]
+    assert volumes, "the cache is mounted"
+    [cache] = kubectl.get_json("aimtemplatecaches")["items"]
+    # The simulated download recreates the cache within a second, quicker than polling sees the
+    # Degraded state between; a watch is shown every status the controller writes.
+    states = "{.status.status} {.status.conditions[?(@.type=='CacheReady')].reason}{'\\n'}"
+    watch = subprocess.Popen(
+        [
+            str(kubectl.plane.bin_dir / "kubectl"),
+            "-n",
+            namespace,
+            "get",
+            "aimservice",
+            name,
+            "-w",
+            f"-o=jsonpath={states}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=kubectl.plane.env(),
+    )
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(line.strip() for line in watch.stdout or []), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: seen, 10, "the watch to start")
+        kubectl("delete", "aimtemplatecache", cache["metadata"]["name"], "--wait=false")
+        kubectl("delete", "aimartifacts", "--all", "--wait=false")
+        lost = f"Degraded {lost_reason}"
+        wait_until(lambda: lost in seen, 30, f"the service {lost}")
+        wait_until(lambda: "Running CacheReady" in seen[seen.index(lost) :], 30, "Running again")
+    finally:
+        watch.terminate()
+        watch.wait(timeout=10)
+    running = kubectl.get_json("aimservice", name)
+    recreated = kubectl.get_json("aimtemplatecaches")["items"]
+    assert [c["metadata"]["uid"] for c in recreated] != [cache["metadata"]["uid"]], "a new cache"
+    assert running["status"]["cache"]["templateCacheRef"]["name"]
+    after = inference_service(kubectl, name)
+    assert after is not None
+    assert [v for v in after["spec"]["predictor"]["volumes"] if v["name"].startswith("cache-")], "still mounted"
