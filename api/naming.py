@@ -245,6 +245,31 @@ def artifact_child_name(artifact_name: str, artifact_uid: str, purpose: str) -> 
     return derived_name([artifact_name, purpose], [artifact_uid])
 
 
+def adapter_disk_name(artifact_name: str, artifact_uid: str) -> str:
+    """A model artifact's adapter disk (PVC): `<artifact>-adapters-<hash of its uid>`, as upstream."""
+    return derived_name([artifact_name, "adapters"], [artifact_uid])
+
+
+def adapter_reap_job_name(artifact_name: str, artifact_uid: str) -> str:
+    return derived_name([artifact_name, "adapter-reap"], [artifact_uid])
+
+
+def adapter_sync_key(adapter_names: Sequence[str]) -> str:
+    """The declared adapter set, as 12 hex characters (the empty set has a key too: "synced empty"
+    differs from "never synced")."""
+    return hashlib.sha256(",".join(sorted(adapter_names)).encode()).hexdigest()[:12]
+
+
+def adapter_sync_job_name(service_name: str, service_uid: str, sync_key: str) -> str:
+    """A service's subtree-sync Job: a new one for every declared set."""
+    return derived_name([service_name, "subtree-sync"], [service_uid, sync_key])
+
+
+def adapter_stage_job_name(service_name: str, adapter_name: str, service_uid: str) -> str:
+    """The Job staging one adapter for one service."""
+    return derived_name([service_name, adapter_name, "stage"], [service_uid])
+
+
 def discovery_job_name(template_name: str, spec: Mapping[str, Any], model_image: str) -> str:
     """A template's discovery Job: changes with everything discovery reads, nothing else."""
     gpu = (spec.get("hardware") or {}).get("gpu") or {}

@@ -29,6 +29,7 @@ from controller.profilecache.plan import plan_profile_cache
 from controller.profileset.fetch import fetch_profile_set
 from controller.profileset.plan import plan_profile_set
 from controller.runner import Context, Kind, Observation, Serialised, Stage
+from controller.service.adapters import ADAPTER_JOB_COMPONENTS
 from controller.service.cleanup import plan_service_cleanup
 from controller.service.fetch import fetch_service, fetch_service_cleanup
 from controller.service.plan import plan_service
@@ -53,6 +54,10 @@ DISCOVERY_JOBS = w.Resource("batch", "v1", "jobs", ((labels.COMPONENT, labels.CO
 ARTIFACT_CHILD = ((labels.CACHE_TYPE, labels.CACHE_TYPE_ARTIFACT),)
 
 
+def ADAPTER_JOBS(component: str) -> w.Resource:  # noqa: N802 - a constant per component
+    return w.Resource("batch", "v1", "jobs", ((labels.COMPONENT, component),))
+
+
 def runtime_configs(kind: str, cluster_scoped: bool = False) -> tuple[w.Watch, w.Watch]:
     """A runtime config changes what objects resolve it: a namespaced config those of its
     namespace, a cluster config all of them (cluster-scoped kinds: all of them either way)."""
@@ -72,7 +77,8 @@ def _template_fetch(ctx: Context, template: dict[str, Any]) -> Any:
 def _artifact_fetch(ctx: Context, artifact: dict[str, Any]) -> Any:
     settings = ctx.settings
     image, annotations, role = settings.downloader_image, settings.job_pod_annotations, settings.artifact_status_role
-    return fetch_artifact(ctx.kube, artifact, image, annotations, role)
+    reap = (settings.adapter_reap_interval_seconds, settings.adapter_reap_min_age_seconds)
+    return fetch_artifact(ctx.kube, artifact, image, annotations, role, reap)
 
 
 def _model_fetch(ctx: Context, model: dict[str, Any]) -> Any:
@@ -92,7 +98,10 @@ def _kube(fetch: Callable[[Kube, dict[str, Any]], Observation]) -> Callable[[Con
 SERVICE = Kind(
     "AIMService",
     V2,
-    Stage(lambda ctx, service: fetch_service(ctx.kube, service, ctx.kserve_warnings), plan_service),
+    Stage(
+        lambda ctx, service: fetch_service(ctx.kube, service, ctx.kserve_warnings, ctx.settings.downloader_image),
+        plan_service,
+    ),
     watches=(
         w.Watch(w.managed(labels.KSERVE_GROUP, "v1beta1", "inferenceservices"), w.services_owning),
         w.Watch(w.managed(labels.GATEWAY_GROUP, "v1", "httproutes"), w.services_owning),
@@ -110,6 +119,8 @@ SERVICE = Kind(
         w.Watch(w.managed("", "v1", "pods"), w.services_of_pod, fingerprint=w.pod_fingerprint),
         w.Watch(w.Resource("", "v1", "events", stored=False), w.services_warned_by_kserve),
         w.Watch(KV_CACHE, w.services_of_namespace),
+        *(w.Watch(ADAPTER_JOBS(component), w.services_owning) for component in ADAPTER_JOB_COMPONENTS),
+        w.Watch(ARTIFACT, w.services_with_adapters, fingerprint=w.adapter_artifact_fingerprint),
     ),
     finalizer=labels.SERVICE_FINALIZER,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),
@@ -219,6 +230,11 @@ KINDS: tuple[Kind, ...] = (
             # reconcile it once per service; an artifact in use looks again hourly instead.)
             w.Watch(TEMPLATE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
             w.Watch(PROFILE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
+            # Adapters follow their parent; a model's reaper follows the services with adapters.
+            w.Watch(ARTIFACT, w.adapters_of_parent, fingerprint=w.adapter_artifact_fingerprint),
+            w.Watch(
+                w.aim("aimservices", V2), w.artifacts_of_adapter_service, fingerprint=w.adapter_service_fingerprint
+            ),
         ),
         serialised=ARTIFACT_QUOTA,
     ),

@@ -42,6 +42,11 @@ class ControllerSettings(BaseSettings):
     downloader_image: str = "ghcr.io/aim-engine-python/aim-engine:0.1.0"
     """Image of download and check-size Jobs (runs `aim-download`) when an artifact names none; the
     chart sets it to the operator's own image."""
+    adapter_reap_interval_seconds: float = 900.0
+    """How often a model artifact with an adapter disk removes the subtrees of deleted services
+    (also at once when a service with adapters is deleted)."""
+    adapter_reap_min_age_seconds: float = 1800.0
+    """A subtree younger than this is never reaped: its service may not be listed yet."""
     artifact_status_role: str = "aim-engine-artifact-status-updater"
     """ClusterRole bound (per namespace, to its default service account) so that download pods can
     report progress on their AIMArtifact; the chart installs it."""

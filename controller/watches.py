@@ -17,7 +17,9 @@ from typing import Any
 
 from api import labels
 from api.naming import rfc1123
+from api.v1alpha1.aimartifact import ArtifactType
 from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+from api.v1alpha1.aimservice import adapters_enabled
 from controller.common.kserve_events import KServeWarnings
 
 ObjectKey = tuple[str, str, str]
@@ -76,6 +78,8 @@ class ServiceReferences:
     runtime_config: str
     uid: str
     profile: str = ""
+    adapters: bool = False
+    """Serves LoRA adapters (or has some to prune): artifact changes concern it."""
 
 
 class ServiceIndex:
@@ -101,6 +105,7 @@ class ServiceIndex:
                     runtime_config=(spec.get("runtimeConfigName") or "").strip() or DEFAULT_CONFIG_NAME,
                     uid=metadata.get("uid", ""),
                     profile=(spec.get("profile") or {}).get("name") or "",
+                    adapters=serves_adapters(body),
                 )
 
     def all_keys(self) -> list[ObjectKey]:
@@ -129,6 +134,10 @@ class ServiceIndex:
                 if (namespace is None or key[0] == namespace)
                 and all(getattr(refs, name) == value for name, value in wanted.items())
             ]
+
+    def with_adapters(self, namespace: str) -> list[ObjectKey]:
+        with self._lock:
+            return [(SERVICE, *key) for key, refs in self._services.items() if key[0] == namespace and refs.adapters]
 
     def owned_by(self, namespace: str, owner_uid: str) -> list[ObjectKey]:
         with self._lock:
@@ -259,6 +268,50 @@ def services_referring(field_name: str, of: Callable[[Event], str] = lambda e: e
     return to_keys
 
 
+def serves_adapters(body: Mapping[str, Any]) -> bool:
+    """A service with adapters declared, in dynamic mode, or with adapters still to prune."""
+    return adapters_enabled(body.get("spec") or {}) or bool((body.get("status") or {}).get("adapters"))
+
+
+def services_with_adapters(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """An artifact's lineage, readiness or adapter disk concerns the services with adapters."""
+    return index.with_adapters(event.namespace)
+
+
+def adapter_artifact_fingerprint(event: Event) -> str:
+    status = event.body.get("status") or {}
+    spec = event.spec
+    return repr(
+        (
+            event.deleted,
+            spec.get("type"),
+            spec.get("adapterDisk") is not None,
+            spec.get("parentArtifact"),
+            status.get("status"),
+            status.get("adapterPersistentVolumeClaim"),
+            status.get("adapterPath"),
+        )
+    )
+
+
+def artifacts_of_adapter_service(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """A service with adapters created or deleted changes which subtrees a model artifact's
+    reaper keeps: the namespace's artifacts look again (those without an adapter disk do nothing)."""
+    return index.tracked("AIMArtifact", event.namespace) if serves_adapters(event.body) else []
+
+
+def adapters_of_parent(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+    """A model artifact's changes concern the adapters of its namespace (few; their planner
+    checks the lineage)."""
+    if event.spec.get("type") == ArtifactType.ADAPTER or (event.spec.get("adapterDisk") is None and not event.deleted):
+        return []
+    return index.tracked("AIMArtifact", event.namespace)
+
+
+def adapter_service_fingerprint(event: Event) -> str:
+    return repr((event.deleted, event.body["metadata"].get("uid"), serves_adapters(event.body)))
+
+
 def services_owning(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     return [
         key
@@ -330,11 +383,15 @@ def profile_sets_of_profile(set_kind: str) -> ToKeys:
 
 
 def caches_of_artifact(cache_kind: str, label: str) -> ToKeys:
-    """A cache's artifacts name it in a label (Shared, unowned) or own it (Dedicated)."""
+    """A cache's artifacts name it in a label (Shared, unowned) or own it (Dedicated); an artifact
+    a user created (neither) may be adopted by any cache of its namespace, which looks again."""
 
     def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
         named = [(cache_kind, event.namespace, event.labels[label])] if event.labels.get(label) else []
-        return named + event.owners(cache_kind)
+        owners = event.owners(cache_kind)
+        if named or owners or event.labels.get(labels.MANAGED_BY) == labels.MANAGED_BY_VALUE:
+            return named + owners
+        return index.tracked(cache_kind, event.namespace)
 
     return to_keys
 

@@ -38,6 +38,18 @@ def kv_cache(**spec: Any) -> dict[str, Any]:
     return obj(V1, "AIMKVCache", {"kvCacheType": "redis", **spec})
 
 
+def artifact(**spec: Any) -> dict[str, Any]:
+    return obj(V1, "AIMArtifact", {"sourceUri": "hf://org/name", **spec})
+
+
+def adapter(**spec: Any) -> dict[str, Any]:
+    fields = {"type": "adapter", "parentArtifact": "base", "modelId": "org/tone"} | spec
+    return artifact(**{key: value for key, value in fields.items() if value is not None})
+
+
+ADAPTER = {"name": "tone", "kind": "AIMArtifact"}
+
+
 def profile_set(kind: str = "AIMProfileSet", **spec: Any) -> dict[str, Any]:
     return obj(V2, kind, {"selector": {"aimId": "a/b"}, "version": "0.8.5", **spec})
 
@@ -330,5 +342,71 @@ RULES = [
         kv_cache(storage={"accessModes": ["ReadWriteMany"]}),
         "access modes are immutable once set",
         update=True,
+    ),
+    Rule(
+        "artifact-type-immutable",
+        artifact(type="model"),
+        artifact(type="adapter", parentArtifact="base", modelId="org/tone"),
+        "spec.type is immutable",
+        update=True,
+    ),
+    Rule("adapter-needs-parent", adapter(), adapter(parentArtifact=None), "spec.parentArtifact is required"),
+    Rule(
+        "adapter-needs-model-id",
+        adapter(),
+        adapter(modelId=None, sourceUri="s3://bucket/tone"),  # a source the webhook names no model after
+        "spec.modelId is required when spec.type",
+    ),
+    Rule(
+        "parent-only-on-adapters",
+        artifact(),
+        artifact(parentArtifact="base"),
+        "spec.parentArtifact is only allowed when spec.type is adapter",
+    ),
+    Rule(
+        "adapter-disk-only-on-models",
+        artifact(adapterDisk={"size": "10Gi"}),
+        adapter(adapterDisk={}),
+        "spec.adapterDisk is only allowed when spec.type is model",
+    ),
+    Rule("rank-only-on-adapters", adapter(rank=16), artifact(rank=16), "spec.rank is only allowed when spec.type"),
+    Rule(
+        "adapter-parent-immutable",
+        adapter(),
+        adapter(parentArtifact="other"),
+        "parentArtifact is immutable",
+        update=True,
+    ),
+    Rule(
+        "service-adapters-frozen-unless-dynamic",
+        service(adapters=[ADAPTER]),
+        service(adapters=[ADAPTER, {"name": "other", "kind": "AIMArtifact"}]),
+        "spec.adapters is immutable unless spec.adapterMode is dynamic",
+        update=True,
+    ),
+    Rule(
+        "service-adapter-mode-immutable",
+        service(adapterMode="dynamic"),
+        service(adapterMode="static"),
+        "spec.adapterMode is immutable after creation",
+        update=True,
+    ),
+    Rule(
+        "service-adapters-need-shared-caching",
+        service(V2, adapters=[ADAPTER], caching={"mode": "Shared"}),
+        service(V2, adapters=[ADAPTER], caching={"mode": "Dedicated"}),
+        "LoRA adapters (spec.adapters, spec.adapterMode: dynamic) need Shared caching",
+    ),
+    Rule(
+        "service-adapter-source-needs-model-id",
+        service(adapters=[ADAPTER]),
+        service(adapters=[ADAPTER | {"sourceUri": "hf://org/tone"}]),
+        "modelId is required when sourceUri is set",
+    ),
+    Rule(
+        "service-adapter-rank-needs-source",
+        service(adapters=[ADAPTER | {"sourceUri": "hf://org/tone", "modelId": "org/tone", "rank": 8}]),
+        service(adapters=[ADAPTER | {"rank": 8}]),
+        "modelId and rank are only allowed together with sourceUri",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
@@ -9,9 +10,50 @@ from pydantic import ConfigDict, Field
 from api.core import Conditions, EnvList, LocalObjectReference, Quantity
 from api.objects import ObjectRoot
 from api.schema import CEL, CRDModel, Immutable, SchemaDefault
-from api.v1alpha1.common import MODEL_ID_PATTERN, SOURCE_URI_PATTERN, CacheMode, DownloadFilter, LifecycleStatus
+from api.v1alpha1.common import (
+    MODEL_ID_PATTERN,
+    SOURCE_URI_PATTERN,
+    CacheMode,
+    DownloadFilter,
+    LifecycleStatus,
+    ResolvedReference,
+)
 
 DEFAULT_DOWNLOAD_IMAGE = "ghcr.io/silogen/aim-artifact-downloader:0.2.0"
+DEFAULT_ADAPTER_DISK_SIZE = "50Gi"
+
+
+class ArtifactType(StrEnum):
+    MODEL = "model"
+    ADAPTER = "adapter"
+
+
+class AdapterDisk(CRDModel):
+    """A ReadWriteMany volume beside a model's cache holding the LoRA adapters its services serve
+    (one directory per service, docs/lora-adapters.md)."""
+
+    size: Quantity | None = None
+    """Its size; the runtime config's storage.adapterDiskSize, else 50Gi, when unset."""
+    storage_class_name: str | None = None
+    """Its storage class; the runtime config's, else the cluster default, when unset."""
+
+
+ARTIFACT_TYPE_RULES = [
+    CEL(
+        "self.type != 'adapter' || has(self.parentArtifact)",
+        "spec.parentArtifact is required when spec.type is adapter",
+    ),
+    CEL(
+        "self.type != 'adapter' || (has(self.modelId) && size(self.modelId) > 0)",
+        "spec.modelId is required when spec.type is adapter",
+    ),
+    CEL(
+        "!has(self.parentArtifact) || self.type == 'adapter'",
+        "spec.parentArtifact is only allowed when spec.type is adapter",
+    ),
+    CEL("!has(self.adapterDisk) || self.type == 'model'", "spec.adapterDisk is only allowed when spec.type is model"),
+    CEL("!has(self.rank) || self.type == 'adapter'", "spec.rank is only allowed when spec.type is adapter"),
+]
 
 
 class AIMArtifactSpec(CRDModel):
@@ -22,13 +64,23 @@ class AIMArtifactSpec(CRDModel):
                 CEL(
                     "has(self.downloadFilter) == has(oldSelf.downloadFilter)",
                     "downloadFilter is immutable: it cannot be added or removed after creation",
-                ).as_rule()
+                ).as_rule(),
+                *(rule.as_rule() for rule in ARTIFACT_TYPE_RULES),
             ]
         }
     )
 
     source_uri: Annotated[str, Field(min_length=1, pattern=SOURCE_URI_PATTERN), Immutable("sourceUri is immutable")]
     """What to download: hf://org/name[@revision] or s3://bucket/prefix."""
+    type: Annotated[ArtifactType, SchemaDefault("model"), Immutable("spec.type is immutable")] = ArtifactType.MODEL
+    """model (default): downloaded into its own volume. adapter: a LoRA adapter of `parentArtifact`,
+    staged by each service that serves it into the parent's adapter disk (no volume of its own)."""
+    parent_artifact: Annotated[str | None, Field(min_length=1), Immutable("parentArtifact is immutable")] = None
+    """The model artifact (same namespace) an adapter belongs to; it needs an adapterDisk."""
+    rank: Annotated[int | None, Field(ge=1)] = None
+    """The adapter's LoRA rank (adapters only; informational)."""
+    adapter_disk: AdapterDisk | None = None
+    """Give this model a disk for the LoRA adapters its services serve (models only)."""
     model_id: Annotated[str | None, Field(pattern=MODEL_ID_PATTERN)] = None
     """Canonical {org}/{name} of the model."""
     storage_class_name: str | None = None
@@ -102,6 +154,14 @@ class AIMArtifactStatus(CRDModel):
     """Volume size requested (size plus headroom)."""
     headroom_percent: int | None = None
     """Headroom applied."""
+    adapter_persistent_volume_claim: str | None = None
+    """A model's adapter disk, once created (spec.adapterDisk)."""
+    adapter_path: str | None = None
+    """An adapter's directory name in a service's subtree (its name, fixed when first resolved)."""
+    resolved_parent: ResolvedReference | None = None
+    """An adapter's parent model artifact."""
+    parent_model_id: str | None = None
+    """The parent's spec.modelId (the base model the adapter applies to)."""
 
 
 class AIMArtifact(ObjectRoot):

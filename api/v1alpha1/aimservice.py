@@ -6,6 +6,7 @@ without loss (docs/api-versions.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pydantic import ConfigDict, Field, JsonValue
 
 from api.core import Conditions, EnvList, LocalObjectReference, ResourceRequirements
 from api.objects import ObjectRoot
-from api.schema import CEL, CRDModel, Immutable, PreserveUnknownFields, SchemaDefault
+from api.schema import CEL, CRDModel, Immutable, ListMap, PreserveUnknownFields, SchemaDefault
 from api.v1alpha1.aimkvcache import ServiceKVCache
 from api.v1alpha1.common import (
     HardwareRequirements,
@@ -50,6 +51,58 @@ class ServiceStatusValue(StrEnum):
     RUNNING = "Running"
     DEGRADED = "Degraded"
     FAILED = "Failed"
+
+
+class AdapterMode(StrEnum):
+    """static: the adapters are fixed at creation and mounted only when there are some; dynamic:
+    the list may change at any time and the (possibly empty) subtree is always mounted."""
+
+    STATIC = "static"
+    DYNAMIC = "dynamic"
+
+
+def adapters_enabled(spec: Mapping[str, Any]) -> bool:
+    """A service serves adapters when it declares some or is in dynamic mode (mounted even at zero)."""
+    return bool(spec.get("adapters")) or spec.get("adapterMode") == AdapterMode.DYNAMIC
+
+
+class AdapterState(StrEnum):
+    """Where an adapter of a service is on disk (Loaded/LoadRejected are reserved, as upstream)."""
+
+    PENDING = "Pending"
+    DOWNLOADING = "Downloading"
+    DOWNLOADED = "Downloaded"
+    DELETING = "Deleting"
+    FAILED = "Failed"
+    LOADED = "Loaded"
+    LOAD_REJECTED = "LoadRejected"
+
+
+class AdapterReference(CRDModel):
+    """A LoRA adapter the service serves: an AIMArtifact of type adapter in its namespace."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL("!has(self.sourceUri) || has(self.modelId)", "modelId is required when sourceUri is set").as_rule(),
+                CEL(
+                    "has(self.sourceUri) || (!has(self.modelId) && !has(self.rank))",
+                    "modelId and rank are only allowed together with sourceUri",
+                ).as_rule(),
+            ]
+        }
+    )
+
+    name: Annotated[str, Field(min_length=1, max_length=253)]
+    """The AIMArtifact (type adapter) in the service's namespace."""
+    kind: Annotated[str, Field(pattern="^AIMArtifact$")]
+    """AIMArtifact."""
+    source_uri: str | None = None
+    """Reserved (upstream's inline sources); not acted on."""
+    model_id: str | None = None
+    """Reserved; not acted on."""
+    rank: Annotated[int | None, Field(ge=1)] = None
+    """Reserved; not acted on."""
 
 
 class CustomModel(CRDModel):
@@ -185,6 +238,18 @@ SERVICE_SPEC_RULES: list[JsonValue] = [
         "!(has(self.profile) && has(self.template))", "spec.profile and spec.template are mutually exclusive"
     ).as_rule(),
     CEL("has(self.model) || has(self.profile)", "one of spec.model or spec.profile must be specified").as_rule(),
+    CEL(
+        "self.adapterMode == 'dynamic' || (has(self.adapters) == has(oldSelf.adapters)"
+        " && (!has(self.adapters) || self.adapters == oldSelf.adapters))",
+        "spec.adapters is immutable unless spec.adapterMode is dynamic",
+    ).as_rule(),
+    # Upstream's guide says Dedicated caching is not supported with adapters but nothing refuses it;
+    # here the API server does (a Dedicated cache's model has no adapter disk to stage into).
+    CEL(
+        "(self.adapterMode != 'dynamic' && (!has(self.adapters) || size(self.adapters) == 0))"
+        " || !has(self.caching) || !(self.caching.mode in ['Dedicated', 'Never'])",
+        "LoRA adapters (spec.adapters, spec.adapterMode: dynamic) need Shared caching, not spec.caching.mode Dedicated",
+    ).as_rule(),
 ]
 
 
@@ -221,6 +286,16 @@ class AIMServiceSpec(CRDModel):
     """Environment for the inference container (highest precedence)."""
     kv_cache: ServiceKVCache | None = None
     """A KV cache (AIMKVCache) the engine offloads to through LMCache; created when it does not exist."""
+    # Unique (kind, name) pairs by list-map keys: the API server checks them at no CEL cost (the
+    # CEL rule upstream spells it with is over the CRD budget with this schema).
+    adapters: Annotated[list[AdapterReference] | None, Field(max_length=64), ListMap(("kind", "name"))] = None
+    """LoRA adapters to serve, staged into this service's subtree of the model's adapter disk
+    and mounted read-only at /adapters (docs/lora-adapters.md). Entries are unique by (kind, name)."""
+    adapter_mode: Annotated[
+        AdapterMode, SchemaDefault("static"), Immutable("spec.adapterMode is immutable after creation")
+    ] = AdapterMode.STATIC
+    """static (default): spec.adapters is fixed at creation. dynamic: it may change; the subtree is
+    mounted even with no adapters, so edits never restart the pods."""
     resources: ResourceRequirements | None = None
     """Resources per replica (over template and model defaults)."""
     overrides: ServiceOverrides | None = None
@@ -253,6 +328,19 @@ class ServiceCacheStatus(CRDModel):
     """Cache retries so far."""
 
 
+class ServiceAdapterStatus(CRDModel):
+    name: str
+    """The adapter artifact."""
+    adapter_path: str | None = None
+    """Its directory under /adapters."""
+    model_id: str | None = None
+    """The adapter's model id."""
+    state: AdapterState | None = None
+    """Pending, Downloading, Downloaded, Deleting or Failed."""
+    last_error: str | None = None
+    """Why it is not staged (AdapterArtifactNotFound, the staging Job's failure)."""
+
+
 class ServiceRoutingStatus(CRDModel):
     path: str | None = None
     """The rendered route path."""
@@ -282,6 +370,12 @@ class AIMServiceStatus(CRDModel):
     """Cache state."""
     runtime: ServiceRuntimeStatus | None = None
     """Replica counts."""
+    adapters: Annotated[list[ServiceAdapterStatus] | None, ListMap()] = None
+    """Each declared adapter's state on disk (and removed ones while they are pruned)."""
+    adapter_subtree_sync_key: str | None = None
+    """The adapter set last synced into the service's subtree (a hash of the names)."""
+    adapter_disk_persistent_volume_claim: str | None = None
+    """The adapter disk the service's subtree is on (kept when the parent stops naming it)."""
 
 
 class AIMService(ObjectRoot):

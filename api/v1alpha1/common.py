@@ -65,6 +65,10 @@ class StorageConfig(CRDModel):
     """Storage class for model cache volumes when the consumer names none; the cluster default otherwise."""
     pvc_headroom_percent: Annotated[int, SchemaDefault(10), Field(ge=0)] = 10
     """Extra space, in percent of the model size, added to every cache volume."""
+    adapter_disk_size: Quantity | None = None
+    """Size of the adapter disks of model artifacts that name none (50Gi without either)."""
+    adapter_disk_storage_class_name: str | None = None
+    """Storage class of adapter disks whose artifact names none (then defaultStorageClassName)."""
     download_filter: DownloadFilter | None = None
     """Default download filter of the artifacts that use this config; an artifact's own
     downloadFilter replaces it whole. A namespace config's filter replaces the cluster config's

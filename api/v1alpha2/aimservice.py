@@ -13,11 +13,13 @@ from pydantic import ConfigDict, Field
 
 from api.core import EnvList, LocalObjectReference, ResourceRequirements
 from api.objects import ObjectRoot
-from api.schema import CEL, CRDModel, Immutable, SchemaDefault
+from api.schema import CEL, CRDModel, Immutable, ListMap, SchemaDefault
 from api.v1alpha1.aimkvcache import ServiceKVCache
 from api.v1alpha1.aimservice import (
     DEFAULT_BASE_IMAGE,
     SERVICE_SPEC_RULES,
+    AdapterMode,
+    AdapterReference,
     AIMServiceStatus,
     Autoscaling,
     ProfileOverrides,
@@ -112,6 +114,16 @@ class AIMServiceSpec(CRDModel):
     """Environment for the inference container (highest precedence)."""
     kv_cache: ServiceKVCache | None = None
     """A KV cache (AIMKVCache) the engine offloads to through LMCache; created when it does not exist."""
+    # Unique (kind, name) pairs by list-map keys: the API server checks them at no CEL cost (the
+    # CEL rule upstream spells it with is over the CRD budget with this schema).
+    adapters: Annotated[list[AdapterReference] | None, Field(max_length=64), ListMap(("kind", "name"))] = None
+    """LoRA adapters to serve, staged into this service's subtree of the model's adapter disk
+    and mounted read-only at /adapters (docs/lora-adapters.md). Entries are unique by (kind, name)."""
+    adapter_mode: Annotated[
+        AdapterMode, SchemaDefault("static"), Immutable("spec.adapterMode is immutable after creation")
+    ] = AdapterMode.STATIC
+    """static (default): spec.adapters is fixed at creation. dynamic: it may change; the subtree is
+    mounted even with no adapters, so edits never restart the pods."""
     resources: ResourceRequirements | None = None
     """Resources per replica."""
     image_pull_secrets: list[LocalObjectReference] | None = None

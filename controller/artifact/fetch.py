@@ -6,6 +6,8 @@ from typing import Any
 
 from api import labels
 from api.conditions import JobConditionType
+from api.naming import adapter_disk_name
+from controller.artifact import adapters
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
 from controller.artifact.retention import Consumers, QuotaObservation
@@ -40,10 +42,24 @@ def _quota_observation(
 
 
 def fetch_artifact(
-    kube: Kube, artifact: dict[str, Any], downloader_image: str, pod_annotations: dict[str, str], status_role: str
+    kube: Kube,
+    artifact: dict[str, Any],
+    downloader_image: str,
+    pod_annotations: dict[str, str],
+    status_role: str,
+    reap: tuple[float, float] = (900.0, 1800.0),
 ) -> ArtifactObservation:
+    """`reap`: the adapter reaper's interval and minimum subtree age, in seconds."""
     namespace = artifact["metadata"]["namespace"]
     spec = artifact.get("spec") or {}
+    if adapters.is_adapter(artifact):  # lineage only: nothing is downloaded for it
+        parent = kube.get(labels.V1ALPHA1, "AIMArtifact", spec.get("parentArtifact") or "", namespace)
+        return ArtifactObservation(
+            artifact=artifact,
+            runtime_config=resolve_runtime_config(spec.get("runtimeConfigName"), None, None),
+            downloader_image=downloader_image,
+            parent=parent,
+        )
     name = config_name(spec.get("runtimeConfigName"))
     observed = ArtifactObservation(
         artifact=artifact,
@@ -74,6 +90,14 @@ def fetch_artifact(
         observed.quota = _quota_observation(
             kube, namespace, observed.runtime_config.artifact_storage_quota, observed.consumers
         )
+    if adapters.has_adapter_disk(artifact) and observed.pvc is not None:
+        observed.adapter_reap_interval, observed.adapter_reap_min_age = reap
+        metadata = artifact["metadata"]
+        observed.adapter_disk = kube.get(
+            "v1", "PersistentVolumeClaim", adapter_disk_name(metadata["name"], metadata["uid"]), namespace
+        )
+        keep = adapters.live_adapter_services(observed.consumers.services)
+        observed.reap_job = kube.get("batch/v1", "Job", adapters.reap_job_name(artifact, keep), namespace)
     if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
     if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):

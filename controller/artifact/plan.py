@@ -19,7 +19,7 @@ from api.downloads import effective_filter, filter_env
 from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
 from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
 from api.v1alpha1.common import LifecycleStatus
-from controller.artifact import retention
+from controller.artifact import adapters, retention
 from controller.artifact.observe import ArtifactObservation
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import merge_env, runtime_config_component
@@ -293,6 +293,8 @@ def _size(observed: ArtifactObservation) -> tuple[int | None, str]:
 
 def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     artifact = observed.artifact
+    if adapters.is_adapter(artifact):
+        return adapters.plan_adapter_artifact(artifact, observed.parent, now)
     previous = artifact.get("status") or {}
     namespace = artifact["metadata"]["namespace"]
     config = observed.runtime_config
@@ -368,6 +370,8 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         components.append(download)
         if download.state != LifecycleStatus.READY:
             components += download_job_components(observed)
+        if adapters.has_adapter_disk(artifact) and observed.pvc is not None:
+            _plan_adapter_disk(observed, plan, extra)
     plan.status = component_status(
         artifact, components, now, extra, conditions=[quota_condition] if quota_condition else []
     )
@@ -390,6 +394,25 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         else None,
     )
     return plan
+
+
+def _plan_adapter_disk(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any]) -> None:
+    """The adapter disk once the cache volume exists (not a gate: it binds with its first pod),
+    and while it exists, the reaper of deleted services' subtrees."""
+    artifact = observed.artifact
+    storage = observed.runtime_config.spec.get("storage") or {}
+    disk = adapters.plan_adapter_disk(artifact, storage, observed.runtime_config.storage_class)
+    plan.apply.append(disk)
+    if observed.adapter_disk is None:
+        return
+    claim = disk["metadata"]["name"]
+    extra["adapterPersistentVolumeClaim"] = claim
+    keep = adapters.live_adapter_services(observed.consumers.services)
+    if observed.reap_job is None:
+        plan.apply.append(
+            adapters.plan_reap_job(artifact, claim, keep, observed.adapter_reap_min_age, observed.downloader_image)
+        )
+    plan.requeue_after = _sooner(plan.requeue_after, observed.adapter_reap_interval)
 
 
 def plan_reaping(artifact: dict[str, Any]) -> Plan:

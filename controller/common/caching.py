@@ -12,6 +12,7 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
+from api.v1alpha1.aimartifact import ArtifactType
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.runtimeconfig import merge_env
 from controller.pipeline.components import Component
@@ -46,6 +47,8 @@ def _usable(artifact: dict[str, Any], cache: dict[str, Any], source_uri: str) ->
     a_spec = artifact.get("spec") or {}
     if a_spec.get("sourceUri") != source_uri or not artifact.get("status"):
         return False
+    if a_spec.get("type", ArtifactType.MODEL) != ArtifactType.MODEL:
+        return False  # an adapter is staged per service, never a model's cache
     if spec.get("storageClassName") and a_spec.get("storageClassName") != spec["storageClassName"]:
         return False
     owners = artifact["metadata"].get("ownerReferences") or []

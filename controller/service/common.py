@@ -47,6 +47,10 @@ class Resolution:
     build: Callable[[str], dict[str, Any]] | None = None
     waiting_for: str = "the model and template"
     """What the InferenceService waits for while it cannot be built, for its condition message."""
+    sources_of: dict[str, Any] | None = None
+    """The resolved template or profile (its model sources name the adapters' base model)."""
+    cache: dict[str, Any] | None = None
+    """The template or profile cache in use."""
 
 
 def reference(obj: dict[str, Any], scope: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.common.selection import Overrides
 from controller.kube.client import Kube
 from controller.pipeline.plan import owned_by
+from controller.service.adapters import ADAPTER_JOB_COMPONENTS, AdapterInputs, adapters_active
 from controller.service.cleanup import CleanupObservation
 from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
@@ -42,7 +43,7 @@ def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], na
 
 
 def fetch_service(
-    kube: Kube, service: dict[str, Any], kserve_warnings: KServeWarnings | None = None
+    kube: Kube, service: dict[str, Any], kserve_warnings: KServeWarnings | None = None, job_image: str = ""
 ) -> ServiceObservation:
     metadata = service["metadata"]
     namespace = metadata["namespace"]
@@ -69,6 +70,16 @@ def fetch_service(
         if (observed.kv_cache or {}).get("status", {}).get("status") == LifecycleStatus.READY:
             name = lmcache_config_map_name(metadata["name"], namespace)
             observed.lmcache_config_map = kube.get("v1", "ConfigMap", name, namespace)
+    if adapters_active(service):
+        observed.adapters = AdapterInputs(
+            artifacts={a["metadata"]["name"]: a for a in kube.list(labels.V1ALPHA1, "AIMArtifact", namespace)},
+            jobs={
+                j["metadata"]["name"]: j
+                for j in _owned(kube, "batch/v1", "Job", service)
+                if (j["metadata"].get("labels") or {}).get(labels.COMPONENT) in ADAPTER_JOB_COMPONENTS
+            },
+            image=job_image,
+        )
     try:
         isvc_name = inference_service_name(metadata["name"], namespace)
     except NameTooLongError:

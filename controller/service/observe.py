@@ -12,6 +12,7 @@ from typing import Any
 from controller.common.kserve_events import KServeWarning
 from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
+from controller.service.adapters import AdapterInputs
 
 
 @dataclass
@@ -55,6 +56,8 @@ class ServiceObservation:
     mounts one)."""
     lmcache_config_map: dict[str, Any] | None = None
     """The service's LMCache ConfigMap (read only once its KV cache is Ready)."""
+    adapters: AdapterInputs = field(default_factory=AdapterInputs)
+    """The namespace's artifacts and the service's adapter Jobs (read only with adapters)."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         """The observed object a planned one would replace (None when it does not exist yet)."""

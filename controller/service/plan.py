@@ -27,6 +27,8 @@ from controller.pipeline.components import Component, overall_state, ready_condi
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
 from controller.pipeline.plan import Event, ObjectRef, Plan, object_ref, owned_by, owner_reference
+from controller.service.adapters import adapters_active, mount_adapters, plan_adapters
+from controller.service.adapters import should_mount as adapter_claim
 from controller.service.common import (
     Resolution,
     mount_cache,
@@ -103,6 +105,17 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
         status |= kv_cache.status
         plan.apply += kv_cache.apply
 
+    adapters = (
+        plan_adapters(service, resolution.sources_of, resolution.cache, observed.adapters)
+        if adapters_active(service)
+        else None
+    )
+    if adapters is not None:
+        components.append(adapters.component)
+        status |= adapters.status
+        plan.apply += adapters.apply
+        plan.delete += adapters.delete
+
     blocking = [c for c in components if c.state != ServiceStatusValue.RUNNING]
     inference_service = None
     isvc_name = ""
@@ -122,6 +135,9 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
         lmcache = (kv_cache.config_map or lmcache_volume(observed.inference_service)) if kv_cache else None
         if lmcache:
             mount_lmcache(inference_service, lmcache)
+        claim = adapter_claim(service, adapters, observed.inference_service)
+        if claim:
+            mount_adapters(inference_service, service, claim)
         plan.apply.append(inference_service)
         plan.delete += [object_ref(stale) for stale in observed.stale]
     if isvc_name and not any(c.condition == ConditionType.INFERENCE_SERVICE_READY for c in components):
@@ -204,6 +220,8 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
     if model is not None and template is not None:
         _plan_custom_profile(observed, template, resolution)
         resolution.build = partial(_template_inference_service, observed, model, template, cache)
+    if resolution.status.get("resolvedTemplate"):
+        resolution.sources_of, resolution.cache = template, cache
     return resolution
 
 
@@ -600,6 +618,7 @@ def inference_service_component(
         caches: dict[str, str] = {
             ConditionType.CACHE_READY: "the model cache",
             ConditionType.KV_CACHE_READY: "the KV cache",
+            ConditionType.ADAPTERS_READY: "the LoRA adapters",
         }
         if blocking and all(c.condition in caches and c.state == ServiceStatusValue.STARTING for c in blocking):
             # Everything is resolved and the caches are on their way: so is the service.
@@ -720,6 +739,7 @@ def _config_valid(components: list[Component]) -> Condition:
                 Reason.NAME_TOO_LONG,
                 Reason.ROUTE_TEMPLATE_INVALID,
                 Reason.GATEWAY_NOT_CONFIGURED,
+                Reason.ADAPTER_CONFIG_INVALID,
             )
             or (
                 c.state == ServiceStatusValue.FAILED
@@ -767,4 +787,7 @@ _PROGRESS_REASONS = {
     Reason.PROFILE_NOT_READY,
     Reason.CACHE_CREATING,
     Reason.CACHE_NOT_READY,
+    Reason.ADAPTER_SUBTREE_PROVISIONING,
+    Reason.PARENT_LACKS_ADAPTER_DISK,
+    Reason.ADAPTERS_STAGING,
 }

@@ -262,6 +262,7 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
         resolution.components.append(component)
         resolution.apply += [planned] if planned else []
     resolution.build = partial(plan_profile_inference_service, observed, profile, cache, config_map)
+    resolution.sources_of, resolution.cache = (profile if ready else None), cache
     return resolution
 
 

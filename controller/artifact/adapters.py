@@ -1,0 +1,188 @@
+"""LoRA adapters on AIMArtifacts (pure).
+
+An artifact of type adapter downloads nothing itself: each service that serves it stages it into
+its own subtree of the parent's adapter disk (controller.service.adapters). Here it is Ready once
+its lineage holds: the parent exists, is a model and has an adapter disk (`AdapterParentReady`,
+upstream's reasons). A model artifact with `spec.adapterDisk` gets the disk (a ReadWriteMany
+PVC, after its cache volume) and a reaper Job that removes the subtrees of services that no
+longer exist, at an interval and whenever the set of services with adapters changes (its name
+carries that set, where upstream's is fixed and waits for the previous Job's TTL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import labels, naming
+from api.conditions import ConditionType, Reason
+from api.quantity import QuantityError, quantity_bytes
+from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, ArtifactType
+from api.v1alpha1.aimservice import adapters_enabled
+from api.v1alpha1.common import LifecycleStatus
+from controller.pipeline.components import Component, component_status
+from controller.pipeline.objects import child_labels, managed, manifest
+from controller.pipeline.plan import Plan, owner_reference
+
+ADAPTER_ROOT = "/adapter-disk"
+
+
+def is_adapter(artifact: dict[str, Any]) -> bool:
+    return (artifact.get("spec") or {}).get("type") == ArtifactType.ADAPTER
+
+
+def has_adapter_disk(artifact: dict[str, Any] | None) -> bool:
+    spec = (artifact or {}).get("spec") or {}
+    return spec.get("type", ArtifactType.MODEL) == ArtifactType.MODEL and spec.get("adapterDisk") is not None
+
+
+def plan_adapter_artifact(artifact: dict[str, Any], parent: dict[str, Any] | None, now: str) -> Plan:
+    spec = artifact.get("spec") or {}
+    previous = artifact.get("status") or {}
+    parent_name = spec.get("parentArtifact") or ""
+    extra: dict[str, Any] = {"adapterPath": previous.get("adapterPath") or artifact["metadata"]["name"]}
+    condition = ConditionType.ADAPTER_PARENT_READY
+    if parent is None:
+        component = Component(
+            condition, LifecycleStatus.PENDING, Reason.PARENT_ARTIFACT_NOT_FOUND, f"artifact {parent_name} not found"
+        )
+    elif (parent.get("spec") or {}).get("type", ArtifactType.MODEL) != ArtifactType.MODEL:
+        message = f"parent artifact {parent_name} is not a model artifact"
+        component = Component(condition, LifecycleStatus.FAILED, Reason.PARENT_ARTIFACT_NOT_MODEL, message)
+    elif not has_adapter_disk(parent):
+        message = f"parent artifact {parent_name} has no adapterDisk"
+        component = Component(condition, LifecycleStatus.PENDING, Reason.PARENT_LACKS_ADAPTER_DISK, message)
+    else:
+        message = f"adapter lineage validated against parent {parent_name}"
+        component = Component(condition, LifecycleStatus.READY, Reason.ADAPTER_VALIDATED, message)
+    if parent is not None:
+        metadata = parent["metadata"]
+        extra["resolvedParent"] = {
+            "name": metadata["name"],
+            "namespace": metadata.get("namespace"),
+            "kind": "AIMArtifact",
+            "uid": metadata.get("uid"),
+        }
+        extra["parentModelId"] = (parent.get("spec") or {}).get("modelId")
+    return Plan(status=component_status(artifact, [component], now, extra))
+
+
+def adapter_disk_size(artifact: dict[str, Any], config_storage: dict[str, Any]) -> str:
+    """spec.adapterDisk.size, else the runtime config's storage.adapterDiskSize, else 50Gi."""
+    for candidate in (
+        ((artifact.get("spec") or {}).get("adapterDisk") or {}).get("size"),
+        config_storage.get("adapterDiskSize"),
+    ):
+        try:
+            if candidate is not None and quantity_bytes(candidate) > 0:
+                return str(candidate)
+        except QuantityError:
+            continue
+    return DEFAULT_ADAPTER_DISK_SIZE
+
+
+def plan_adapter_disk(
+    artifact: dict[str, Any], config_storage: dict[str, Any], storage_class: str | None
+) -> dict[str, Any]:
+    disk = (artifact.get("spec") or {}).get("adapterDisk") or {}
+    chosen = disk.get("storageClassName") or config_storage.get("adapterDiskStorageClassName") or storage_class
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteMany"],
+        "resources": {"requests": {"storage": adapter_disk_size(artifact, config_storage)}},
+    }
+    if chosen:
+        spec["storageClassName"] = chosen
+    metadata = artifact["metadata"]
+    own = managed(
+        {
+            labels.COMPONENT: labels.COMPONENT_ADAPTER_DISK,
+            labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
+            labels.CACHE_NAME: naming.name_label_value(metadata["name"]),
+        }
+    )
+    return manifest(
+        "v1",
+        "PersistentVolumeClaim",
+        naming.adapter_disk_name(metadata["name"], metadata["uid"]),
+        metadata["namespace"],
+        object_labels=child_labels(artifact, own),
+        owner=artifact,
+        spec=spec,
+    )
+
+
+def live_adapter_services(services: list[dict[str, Any]]) -> list[str]:
+    """The uids whose subtrees the reaper keeps: services with adapters that are not being deleted."""
+    return sorted(
+        s["metadata"]["uid"]
+        for s in services
+        if not s["metadata"].get("deletionTimestamp")
+        and (adapters_enabled(s.get("spec") or {}) or (s.get("status") or {}).get("adapters"))
+    )
+
+
+def reap_job_name(artifact: dict[str, Any], keep: list[str]) -> str:
+    metadata = artifact["metadata"]
+    return naming.derived_name([metadata["name"], labels.COMPONENT_ADAPTER_REAP], [metadata["uid"], keep])
+
+
+def plan_reap_job(
+    artifact: dict[str, Any], claim: str, keep: list[str], min_age_seconds: float, default_image: str
+) -> dict[str, Any]:
+    metadata = artifact["metadata"]
+    image = (artifact.get("spec") or {}).get("modelDownloadImage")
+    image = default_image if not image or image == DEFAULT_DOWNLOAD_IMAGE else image
+    own = managed(
+        {
+            labels.COMPONENT: labels.COMPONENT_ADAPTER_REAP,
+            labels.AIM_COMPONENT: labels.COMPONENT_ADAPTER_REAP,
+            labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
+            labels.CACHE_NAME: naming.name_label_value(metadata["name"]),
+        }
+    )
+    env = [
+        {"name": "ADAPTER_PVC_ROOT", "value": ADAPTER_ROOT},
+        {"name": "KEEP_SERVICE_IDS", "value": ",".join(keep)},
+        {"name": "MIN_AGE_SECONDS", "value": str(int(min_age_seconds))},
+    ]
+    container = {
+        "name": labels.COMPONENT_ADAPTER_REAP,
+        "image": image,
+        "command": ["aim-adapter"],
+        "args": ["reap"],
+        "env": env,
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": labels.COMPONENT_ADAPTER_DISK, "mountPath": ADAPTER_ROOT}],
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    pod_spec = {
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "fsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": labels.COMPONENT_ADAPTER_DISK, "persistentVolumeClaim": {"claimName": claim}}],
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": reap_job_name(artifact, keep),
+            "namespace": metadata["namespace"],
+            "labels": child_labels(artifact, own),
+            "ownerReferences": [owner_reference(artifact)],
+        },
+        "spec": {
+            "backoffLimit": 1,
+            "ttlSecondsAfterFinished": 300,
+            "template": {"metadata": {"labels": child_labels(artifact, own)}, "spec": pod_spec},
+        },
+    }

@@ -1,0 +1,432 @@
+"""An AIMService's LoRA adapters (pure): spec.adapters, the model cache's artifacts and the Jobs in;
+the subtree-sync and staging Jobs, status.adapters, `AdaptersReady` and the mount out.
+
+As upstream (docs/lora-adapters.md): the parent is the cache's artifact of the template's single
+model source; it must have an adapter disk. The service's subtree (`<disk>/<service uid>/`) is
+created by a sync Job, which also prunes adapters no longer declared; each adapter is downloaded
+and promoted into it by its own staging Job (`aim-adapter`). The pods mount only the subtree,
+read-only, at /adapters. A new InferenceService waits for the subtree (static mode: for every
+adapter, since the engine loads them at start); an existing one is never held back.
+
+Two things differ from upstream: a failed staging Job makes the adapter `Failed` with the Job's
+reason (upstream leaves it `Downloading` for ever), and the service is Degraded meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from api import labels
+from api.conditions import ConditionType, JobConditionType, Reason
+from api.naming import adapter_stage_job_name, adapter_sync_job_name, adapter_sync_key, derived_name, rfc1123
+from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE, ArtifactType
+from api.v1alpha1.aimservice import AdapterMode, AdapterState, ServiceStatusValue, adapters_enabled
+from api.v1alpha1.common import LifecycleStatus
+from controller.common.jobs import job_failure_message, job_finished
+from controller.common.merge import merge_env_layers
+from controller.pipeline.components import Component
+from controller.pipeline.objects import child_labels, managed, manifest
+from controller.pipeline.plan import ObjectRef
+
+ADAPTER_ROOT = "/adapter-disk"
+ADAPTER_VOLUME = labels.COMPONENT_ADAPTER_DISK  # the volume is named after what it holds, as upstream
+ADAPTER_MOUNT = "/adapters"
+ADAPTER_CAPS = [
+    # Upstream's built-in caps (not yet read from a profile or runtime config there either).
+    {"name": "AIM_ADAPTER_MAX_COUNT", "value": "8"},
+    {"name": "AIM_ADAPTER_MAX_CPU_COUNT", "value": "16"},
+    {"name": "AIM_ADAPTER_MAX_RANK", "value": "32"},
+]
+REFRESH_INTERVAL_SECONDS = "30"
+DEFAULT_RANK = "16"
+ADAPTER_JOB_COMPONENTS = (labels.COMPONENT_ADAPTER_STAGE, labels.COMPONENT_ADAPTER_SYNC)
+PERMANENT_EXIT_CODES = [2, 3, 4, 5]
+"""aim-adapter's exit codes that no retry fixes (usage, not found, unauthorized, unsafe)."""
+
+
+@dataclass
+class AdapterInputs:
+    """What the planner needs beyond the service (filled by the fetch step)."""
+
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The namespace's AIMArtifacts by name."""
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The service's adapter Jobs by name."""
+    image: str = ""
+    """The operator's image (runs aim-adapter) when an artifact names no download image."""
+
+
+@dataclass
+class AdapterUse:
+    component: Component
+    apply: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    delete: list[ObjectRef] = field(default_factory=list)
+    """Staging Jobs of removed adapters (a re-added adapter is staged again)."""
+    claim: str = ""
+    """The adapter disk to mount ("" for none)."""
+
+
+def adapters_active(service: dict[str, Any]) -> bool:
+    """Enabled, or adapters removed from spec still to prune."""
+    return adapters_enabled(service.get("spec") or {}) or bool((service.get("status") or {}).get("adapters"))
+
+
+def declared(spec: dict[str, Any]) -> list[str]:
+    return [a["name"] for a in spec.get("adapters") or []]
+
+
+def sync_job_name(service: dict[str, Any]) -> str:
+    metadata = service["metadata"]
+    key = adapter_sync_key(declared(service.get("spec") or {}))
+    return adapter_sync_job_name(metadata["name"], metadata["uid"], key)
+
+
+def stage_job_name(service: dict[str, Any], adapter: str) -> str:
+    return adapter_stage_job_name(service["metadata"]["name"], adapter, service["metadata"]["uid"])
+
+
+def plan_adapters(
+    service: dict[str, Any], template: dict[str, Any] | None, cache: dict[str, Any] | None, inputs: AdapterInputs
+) -> AdapterUse | None:
+    if not adapters_active(service):
+        return None
+    spec = service.get("spec") or {}
+    previous = service.get("status") or {}
+    condition = ConditionType.ADAPTERS_READY
+    names = declared(spec)
+    key = adapter_sync_key(names)
+    parent_name, error = _parent_name(template, cache)
+    parent = inputs.artifacts.get(parent_name or "")
+    error = error or _config_error(names, inputs.artifacts, parent_name)
+    entries = _entries(service, names, inputs)
+    status: dict[str, Any] = {"adapters": entries or None}
+    claim = ((parent or {}).get("status") or {}).get("adapterPersistentVolumeClaim") or previous.get(
+        "adapterDiskPersistentVolumeClaim", ""
+    )
+    if claim:
+        status["adapterDiskPersistentVolumeClaim"] = claim
+    if previous.get("adapterSubtreeSyncKey"):
+        status["adapterSubtreeSyncKey"] = previous["adapterSubtreeSyncKey"]
+    if error:
+        return AdapterUse(
+            Component(condition, ServiceStatusValue.FAILED, Reason.ADAPTER_CONFIG_INVALID, error), status=status
+        )
+    if parent_name is None:
+        message = "waiting for the model cache to list the base model's artifact"
+        return AdapterUse(
+            Component(condition, ServiceStatusValue.STARTING, Reason.ADAPTER_SUBTREE_PROVISIONING, message),
+            status=status,
+            claim=claim,
+        )
+    if not claim:
+        message = f"base model artifact {parent_name} has no adapter disk yet (spec.adapterDisk)"
+        return AdapterUse(
+            Component(condition, ServiceStatusValue.STARTING, Reason.PARENT_LACKS_ADAPTER_DISK, message), status=status
+        )
+    use = AdapterUse(
+        Component(condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGED), status=status, claim=claim
+    )
+    sync = inputs.jobs.get(sync_job_name(service))
+    synced = job_finished(sync) == JobConditionType.COMPLETE
+    if synced:
+        status["adapterSubtreeSyncKey"] = key
+    elif status.get("adapterSubtreeSyncKey") != key and sync is None:
+        use.apply.append(plan_sync_job(service, claim, names, parent, inputs.image))
+    namespace = service["metadata"]["namespace"]
+    use.delete = [
+        ObjectRef("batch/v1", "Job", stage_job_name(service, e["name"]), namespace)
+        for e in entries
+        if e["state"] == AdapterState.DELETING and stage_job_name(service, e["name"]) in inputs.jobs
+    ]
+    if status.get("adapterSubtreeSyncKey") == key:
+        # The prune is confirmed: removed adapters leave the status. Staging starts only now, so
+        # a sync of an older set can never prune a newly staged adapter.
+        status["adapters"] = [e for e in entries if e["state"] != AdapterState.DELETING] or None
+        for entry in entries:
+            artifact = inputs.artifacts.get(entry["name"])
+            if entry["state"] == AdapterState.PENDING and artifact is not None and _ready(artifact):
+                use.apply.append(plan_stage_job(service, claim, entry, artifact, inputs.image))
+    use.component = _component(spec, entries, subtree=bool(status.get("adapterSubtreeSyncKey")))
+    return use
+
+
+def _parent_name(template: dict[str, Any] | None, cache: dict[str, Any] | None) -> tuple[str | None, str]:
+    """The cache's artifact of the template's single model source, or why there is none."""
+    if template is None:
+        return None, ""
+    sources = (
+        (template.get("status") or {}).get("modelSources") or (template.get("spec") or {}).get("modelSources") or []
+    )
+    if len(sources) != 1:
+        return None, f"adapters require a single base model, but the resolved template has {len(sources)} model sources"
+    model_id = sources[0].get("modelId")
+    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
+    found = next((a for a in artifacts.values() if a.get("model") == model_id and a.get("name")), None)
+    return (found["name"] if found else None), ""
+
+
+def _config_error(names: list[str], artifacts: dict[str, dict[str, Any]], parent: str | None) -> str:
+    paths: dict[str, str] = {}
+    for name in names:
+        artifact = artifacts.get(name)
+        if artifact is None:
+            continue  # Pending with AdapterArtifactNotFound: it may be created later
+        spec = artifact.get("spec") or {}
+        kind = str(spec.get("type") or ArtifactType.MODEL.value)
+        if kind != ArtifactType.ADAPTER:
+            return f'artifact {name} referenced as an adapter is type "{kind}"'
+        if parent is not None and spec.get("parentArtifact") != parent:
+            return (
+                f"adapter {name}.parentArtifact ({spec.get('parentArtifact')}) does not match the service's"
+                f" resolved base model {parent}"
+            )
+        path = _adapter_path(artifact)
+        if path in paths:
+            return f"adapters {paths[path]} and {name} resolve to the same adapterPath {path!r}"
+        paths[path] = name
+    return ""
+
+
+def _adapter_path(artifact: dict[str, Any]) -> str:
+    return str((artifact.get("status") or {}).get("adapterPath") or artifact["metadata"]["name"])
+
+
+def _ready(artifact: dict[str, Any] | None) -> bool:
+    return ((artifact or {}).get("status") or {}).get("status") == LifecycleStatus.READY
+
+
+def _entries(service: dict[str, Any], names: list[str], inputs: AdapterInputs) -> list[dict[str, Any]]:
+    """status.adapters: each declared adapter's state from its artifact and staging Job; removed
+    ones Deleting (dropped by the caller once the prune is confirmed)."""
+    previous = {e.get("name"): e for e in (service.get("status") or {}).get("adapters") or []}
+    entries = []
+    for name in names:
+        artifact = inputs.artifacts.get(name)
+        entry: dict[str, Any] = {"name": name}
+        if artifact is None:
+            entries.append(entry | {"state": AdapterState.PENDING, "lastError": Reason.ADAPTER_ARTIFACT_NOT_FOUND})
+            continue
+        entry |= {"adapterPath": _adapter_path(artifact), "modelId": (artifact.get("spec") or {}).get("modelId")}
+        job = inputs.jobs.get(stage_job_name(service, name))
+        finished = job_finished(job)
+        if finished == JobConditionType.COMPLETE or (
+            job is None and (previous.get(name) or {}).get("state") == AdapterState.DOWNLOADED
+        ):
+            entry["state"] = AdapterState.DOWNLOADED
+        elif finished == JobConditionType.FAILED:
+            entry |= {"state": AdapterState.FAILED, "lastError": job_failure_message(job)}  # type: ignore[arg-type]
+        elif job is not None:
+            entry["state"] = AdapterState.DOWNLOADING
+        else:
+            entry["state"] = AdapterState.PENDING
+        entries.append({k: v for k, v in entry.items() if v is not None})
+    entries += [
+        {k: v for k, v in (old | {"state": AdapterState.DELETING}).items() if k != "lastError"}
+        for name, old in previous.items()
+        if name not in names and name
+    ]
+    return entries
+
+
+def _component(spec: dict[str, Any], entries: list[dict[str, Any]], subtree: bool) -> Component:
+    condition = ConditionType.ADAPTERS_READY
+    if not subtree:
+        message = "Provisioning the service adapter subtree"
+        return Component(condition, ServiceStatusValue.STARTING, Reason.ADAPTER_SUBTREE_PROVISIONING, message)
+    active = [e for e in entries if e["state"] != AdapterState.DELETING]
+    failed = [e for e in active if e["state"] == AdapterState.FAILED]
+    staged = [e for e in active if e["state"] == AdapterState.DOWNLOADED]
+    if failed:
+        message = "; ".join(f"adapter {e['name']}: {e.get('lastError', 'staging failed')}" for e in failed)
+        return Component(condition, ServiceStatusValue.DEGRADED, Reason.ADAPTERS_STAGING, message, healthy=False)
+    if not active:
+        return Component(
+            condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGED, "Adapter subtree ready; no adapters declared"
+        )
+    if len(staged) == len(active):
+        return Component(
+            condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGED, f"All {len(active)} adapter(s) staged"
+        )
+    message = f"Adapter subtree ready; {len(staged)}/{len(active)} adapter(s) staged"
+    if spec.get("adapterMode") == AdapterMode.DYNAMIC:
+        # The engine loads them as they land: serving does not wait.
+        return Component(
+            condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGING, message + " (loading asynchronously)"
+        )
+    # Static: the engine reads the adapters once, at start; the pods start when all are there.
+    return Component(condition, ServiceStatusValue.STARTING, Reason.ADAPTERS_STAGING, message, healthy=True)
+
+
+def _image(artifact: dict[str, Any] | None, default: str) -> str:
+    image = ((artifact or {}).get("spec") or {}).get("modelDownloadImage")
+    return default if not image or image == DEFAULT_DOWNLOAD_IMAGE else str(image)
+
+
+def _job(
+    service: dict[str, Any],
+    name: str,
+    component: str,
+    args: list[str],
+    env: list[dict[str, Any]],
+    claim: str,
+    image: str,
+    ttl: int,
+) -> dict[str, Any]:
+    """A Job of the service's on its adapter disk, as restricted as the download Jobs."""
+    metadata = service["metadata"]
+    own = managed(
+        {labels.COMPONENT: component, labels.AIM_COMPONENT: component, labels.SERVICE: rfc1123(metadata["name"])}
+    )
+    container = {
+        "name": component,
+        "image": image,
+        "command": ["aim-adapter"],
+        "args": args,
+        "env": env,
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": ADAPTER_VOLUME, "mountPath": ADAPTER_ROOT},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own scratch volume
+        ],
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "fsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {"name": ADAPTER_VOLUME, "persistentVolumeClaim": {"claimName": claim}},
+            {"name": "tmp", "emptyDir": {}},
+        ],
+    }
+    if (service.get("spec") or {}).get("imagePullSecrets"):
+        pod_spec["imagePullSecrets"] = service["spec"]["imagePullSecrets"]
+    return manifest(
+        "batch/v1",
+        "Job",
+        name,
+        metadata["namespace"],
+        object_labels=child_labels(service, own),
+        owner=service,
+        spec={
+            "backoffLimit": 3,
+            "ttlSecondsAfterFinished": ttl,
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {"containerName": component, "operator": "In", "values": PERMANENT_EXIT_CODES},
+                    }
+                ]
+            },
+            "template": {"metadata": {"labels": child_labels(service, own)}, "spec": pod_spec},
+        },
+    )
+
+
+def plan_sync_job(
+    service: dict[str, Any], claim: str, names: list[str], parent: dict[str, Any] | None, image: str
+) -> dict[str, Any]:
+    env = [
+        {"name": "ADAPTER_PVC_ROOT", "value": ADAPTER_ROOT},
+        {"name": "SERVICE_ID", "value": service["metadata"]["uid"]},
+        {"name": "KEEP_ADAPTER_PATHS", "value": ",".join(sorted(names))},
+    ]
+    return _job(
+        service,
+        sync_job_name(service),
+        labels.COMPONENT_ADAPTER_SYNC,
+        ["sync"],
+        env,
+        claim,
+        _image(parent, image),
+        86400,
+    )
+
+
+def plan_stage_job(
+    service: dict[str, Any], claim: str, entry: dict[str, Any], artifact: dict[str, Any], image: str
+) -> dict[str, Any]:
+    uid = service["metadata"]["uid"]
+    spec = artifact.get("spec") or {}
+    path = entry["adapterPath"]
+    own = [
+        {"name": "ADAPTER_PVC_ROOT", "value": ADAPTER_ROOT},
+        {"name": "SERVICE_ID", "value": uid},
+        {"name": "ADAPTER_PATH", "value": path},
+        {"name": "JOB_ID", "value": derived_name([path], [uid, path])},
+        {"name": "ADAPTER_BASE_MODEL_ID", "value": spec.get("modelId") or ""},
+        {"name": "ADAPTER_RANK", "value": str(spec.get("rank") or DEFAULT_RANK)},
+        {"name": "AIM_DOWNLOADER_PROTOCOL", "value": "XET,HF_TRANSFER"},
+        {"name": "STALL_TIMEOUT", "value": "120"},
+        {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
+        {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
+    ]
+    env = merge_env_layers([own, spec.get("env")])
+    name = stage_job_name(service, entry["name"])
+    return _job(
+        service,
+        name,
+        labels.COMPONENT_ADAPTER_STAGE,
+        ["stage", spec["sourceUri"]],
+        env,
+        claim,
+        _image(artifact, image),
+        1800,
+    )
+
+
+def mount_adapters(isvc: dict[str, Any], service: dict[str, Any], claim: str) -> None:
+    """The service's subtree read-only at /adapters and the AIM_ADAPTER_* environment."""
+    spec = service.get("spec") or {}
+    mode = spec.get("adapterMode") or AdapterMode.STATIC
+    predictor = isvc["spec"]["predictor"]
+    volume = {"name": ADAPTER_VOLUME, "persistentVolumeClaim": {"claimName": claim, "readOnly": True}}
+    predictor["volumes"] = [*predictor.get("volumes", []), volume]
+    container = predictor["containers"][0]
+    mount = {
+        "name": ADAPTER_VOLUME,
+        "mountPath": ADAPTER_MOUNT,
+        "subPath": service["metadata"]["uid"],
+        "readOnly": True,
+    }
+    container["volumeMounts"] = [*container.get("volumeMounts", []), mount]
+    env = [
+        {"name": "AIM_ADAPTER_SOURCE", "value": ADAPTER_MOUNT},
+        {"name": "AIM_ADAPTER_MODE", "value": str(mode)},
+        *ADAPTER_CAPS,
+    ]
+    if mode == AdapterMode.DYNAMIC:
+        env.append({"name": "AIM_ADAPTER_REFRESH_INTERVAL", "value": REFRESH_INTERVAL_SECONDS})
+    container["env"] = merge_env_layers([container.get("env"), env])
+
+
+def mounted_claim(isvc: dict[str, Any] | None) -> str:
+    """The adapter disk an InferenceService already mounts (kept while the disk is unknown)."""
+    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
+    found = next((v for v in volumes if v.get("name") == ADAPTER_VOLUME), None)
+    return str(((found or {}).get("persistentVolumeClaim") or {}).get("claimName") or "")
+
+
+def should_mount(service: dict[str, Any], use: AdapterUse | None, existing: dict[str, Any] | None) -> str:
+    """The claim to mount: static mode only with adapters, dynamic always; once the subtree exists
+    (or the running InferenceService has it already)."""
+    spec = service.get("spec") or {}
+    if use is None or not adapters_enabled(spec):
+        return ""
+    if (use.status.get("adapterSubtreeSyncKey") or mounted_claim(existing)) and use.claim:
+        return use.claim
+    return mounted_claim(existing)
