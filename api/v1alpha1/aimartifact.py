@@ -156,6 +156,9 @@ class AIMArtifactStatus(CRDModel):
     """Headroom applied."""
     adapter_persistent_volume_claim: str | None = None
     """A model's adapter disk, once created (spec.adapterDisk)."""
+    adapter_services: list[str] | None = None
+    """A model's adapter disk: the uids of services whose subtrees may be on it (a deleted one's is
+    reaped, then it leaves the list)."""
     adapter_path: str | None = None
     """An adapter's directory name in a service's subtree (its name, fixed when first resolved)."""
     resolved_parent: ResolvedReference | None = None

@@ -4,21 +4,24 @@ An artifact of type adapter downloads nothing itself: each service that serves i
 its own subtree of the parent's adapter disk (controller.service.adapters). Here it is Ready once
 its lineage holds: the parent exists, is a model and has an adapter disk (`AdapterParentReady`,
 upstream's reasons). A model artifact with `spec.adapterDisk` gets the disk (a ReadWriteMany
-PVC, after its cache volume) and a reaper Job that removes the subtrees of services that no
-longer exist, at an interval and whenever the set of services with adapters changes (its name
-carries that set, where upstream's is fixed and waits for the previous Job's TTL).
+PVC, after its cache volume) and reaper Jobs that remove the subtrees of services that no longer
+exist: one as soon as such a service is gone, and a sweep per interval (upstream: one Job of a
+fixed name every 15 minutes, so a deletion waits for the previous Job's TTL and the interval).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from api import labels, naming
-from api.conditions import ConditionType, Reason
+from api.conditions import ConditionType, JobConditionType, Reason
 from api.quantity import QuantityError, quantity_bytes
 from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, ArtifactType
 from api.v1alpha1.aimservice import adapters_enabled
 from api.v1alpha1.common import LifecycleStatus
+from controller.common.jobs import job_finished
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.objects import child_labels, managed, manifest
 from controller.pipeline.plan import Plan, owner_reference
@@ -120,13 +123,53 @@ def live_adapter_services(services: list[dict[str, Any]]) -> list[str]:
     )
 
 
-def reap_job_name(artifact: dict[str, Any], keep: list[str]) -> str:
+def reap_job_name(artifact: dict[str, Any], keep: list[str], reason: list[str] | str) -> str:
+    """A reaper per (kept set, reason): the services gone since the last one, or the interval's
+    sweep (`reason` the interval's number). A new reason is a new Job at once; the same one never
+    runs twice."""
     metadata = artifact["metadata"]
-    return naming.derived_name([metadata["name"], labels.COMPONENT_ADAPTER_REAP], [metadata["uid"], keep])
+    return naming.derived_name([metadata["name"], labels.COMPONENT_ADAPTER_REAP], [metadata["uid"], keep, reason])
+
+
+@dataclass
+class Reaping:
+    apply: list[dict[str, Any]]
+    tracked: list[str]
+    """status.adapterServices: the services whose subtrees may be on the disk."""
+
+
+def plan_reaping(
+    artifact: dict[str, Any],
+    claim: str,
+    services: list[dict[str, Any]],
+    jobs: dict[str, dict[str, Any]],
+    now: str,
+    interval_seconds: float,
+    min_age_seconds: float,
+    default_image: str,
+) -> Reaping:
+    """When services with adapters are gone, a reaper for them at once (their subtrees go when old
+    enough; the sweep takes the younger ones later); otherwise one sweep per interval for what a
+    crash left behind."""
+    live = live_adapter_services(services)
+    previous = (artifact.get("status") or {}).get("adapterServices") or []
+    tracked = sorted(set(previous) | set(live))
+    gone = [uid for uid in tracked if uid not in live]
+    if gone:
+        name = reap_job_name(artifact, live, gone)
+        job = jobs.get(name)
+        if job_finished(job) == JobConditionType.COMPLETE:
+            return Reaping([], live)
+    else:
+        epoch = datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()
+        name = reap_job_name(artifact, live, str(int(epoch // max(interval_seconds, 1))))
+    if name in jobs:
+        return Reaping([], tracked)
+    return Reaping([plan_reap_job(artifact, name, claim, live, min_age_seconds, default_image)], tracked)
 
 
 def plan_reap_job(
-    artifact: dict[str, Any], claim: str, keep: list[str], min_age_seconds: float, default_image: str
+    artifact: dict[str, Any], name: str, claim: str, keep: list[str], min_age_seconds: float, default_image: str
 ) -> dict[str, Any]:
     metadata = artifact["metadata"]
     image = (artifact.get("spec") or {}).get("modelDownloadImage")
@@ -175,7 +218,7 @@ def plan_reap_job(
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
-            "name": reap_job_name(artifact, keep),
+            "name": name,
             "namespace": metadata["namespace"],
             "labels": child_labels(artifact, own),
             "ownerReferences": [owner_reference(artifact)],

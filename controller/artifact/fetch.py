@@ -6,7 +6,7 @@ from typing import Any
 
 from api import labels
 from api.conditions import JobConditionType
-from api.naming import adapter_disk_name
+from api.naming import adapter_disk_name, name_label_value
 from controller.artifact import adapters
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
@@ -96,8 +96,12 @@ def fetch_artifact(
         observed.adapter_disk = kube.get(
             "v1", "PersistentVolumeClaim", adapter_disk_name(metadata["name"], metadata["uid"]), namespace
         )
-        keep = adapters.live_adapter_services(observed.consumers.services)
-        observed.reap_job = kube.get("batch/v1", "Job", adapters.reap_job_name(artifact, keep), namespace)
+        selector = f"{labels.AIM_COMPONENT}={labels.COMPONENT_ADAPTER_REAP}"
+        observed.reap_jobs = {
+            job["metadata"]["name"]: job
+            for job in kube.list("batch/v1", "Job", namespace, label_selector=selector)
+            if (job["metadata"].get("labels") or {}).get(labels.CACHE_NAME) == name_label_value(metadata["name"])
+        }
     if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
     if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):

@@ -37,13 +37,20 @@ class ArtifactObservation:
     """An adapter's parent artifact (spec.parentArtifact); None when missing."""
     adapter_disk: dict[str, Any] | None = None
     """A model's adapter disk (PVC), once it exists."""
-    reap_job: dict[str, Any] | None = None
-    """The reaper Job for the current set of services with adapters, while it exists."""
+    reap_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A model's reaper Jobs (of its adapter disk) by name, while they exist."""
     adapter_reap_interval: float = 900.0
     adapter_reap_min_age: float = 1800.0
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
-        for obj in (self.role_binding, self.pvc, self.download_job, self.size_job, self.adapter_disk, self.reap_job):
+        for obj in (
+            self.role_binding,
+            self.pvc,
+            self.download_job,
+            self.size_job,
+            self.adapter_disk,
+            *self.reap_jobs.values(),
+        ):
             if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:
                 return obj
         return None

@@ -371,7 +371,7 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         if download.state != LifecycleStatus.READY:
             components += download_job_components(observed)
         if adapters.has_adapter_disk(artifact) and observed.pvc is not None:
-            _plan_adapter_disk(observed, plan, extra)
+            _plan_adapter_disk(observed, plan, extra, now)
     plan.status = component_status(
         artifact, components, now, extra, conditions=[quota_condition] if quota_condition else []
     )
@@ -396,7 +396,7 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     return plan
 
 
-def _plan_adapter_disk(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any]) -> None:
+def _plan_adapter_disk(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], now: str) -> None:
     """The adapter disk once the cache volume exists (not a gate: it binds with its first pod),
     and while it exists, the reaper of deleted services' subtrees."""
     artifact = observed.artifact
@@ -407,11 +407,18 @@ def _plan_adapter_disk(observed: ArtifactObservation, plan: Plan, extra: dict[st
         return
     claim = disk["metadata"]["name"]
     extra["adapterPersistentVolumeClaim"] = claim
-    keep = adapters.live_adapter_services(observed.consumers.services)
-    if observed.reap_job is None:
-        plan.apply.append(
-            adapters.plan_reap_job(artifact, claim, keep, observed.adapter_reap_min_age, observed.downloader_image)
-        )
+    reaping = adapters.plan_reaping(
+        artifact,
+        claim,
+        observed.consumers.services,
+        observed.reap_jobs,
+        now,
+        observed.adapter_reap_interval,
+        observed.adapter_reap_min_age,
+        observed.downloader_image,
+    )
+    plan.apply += reaping.apply
+    extra["adapterServices"] = reaping.tracked or None
     plan.requeue_after = _sooner(plan.requeue_after, observed.adapter_reap_interval)
 
 

@@ -55,6 +55,8 @@ class AdapterInputs:
     """The service's adapter Jobs by name."""
     image: str = ""
     """The operator's image (runs aim-adapter) when an artifact names no download image."""
+    runtime_env: list[dict[str, Any]] = field(default_factory=list)
+    """The runtime config's env (a mirror's HF_ENDPOINT, credentials), under the artifact's own."""
 
 
 @dataclass
@@ -130,6 +132,10 @@ def plan_adapters(
     )
     sync = inputs.jobs.get(sync_job_name(service))
     synced = job_finished(sync) == JobConditionType.COMPLETE
+    if job_finished(sync) == JobConditionType.FAILED:
+        message = f"the subtree-sync Job {sync_job_name(service)} failed: {job_failure_message(sync)}"  # type: ignore[arg-type]
+        use.component = Component(condition, ServiceStatusValue.DEGRADED, Reason.ADAPTER_SUBTREE_PROVISIONING, message)
+        return use
     if synced:
         status["adapterSubtreeSyncKey"] = key
     elif status.get("adapterSubtreeSyncKey") != key and sync is None:
@@ -147,7 +153,7 @@ def plan_adapters(
         for entry in entries:
             artifact = inputs.artifacts.get(entry["name"])
             if entry["state"] == AdapterState.PENDING and artifact is not None and _ready(artifact):
-                use.apply.append(plan_stage_job(service, claim, entry, artifact, inputs.image))
+                use.apply.append(plan_stage_job(service, claim, entry, artifact, inputs))
     use.component = _component(spec, entries, subtree=bool(status.get("adapterSubtreeSyncKey")))
     return use
 
@@ -358,7 +364,7 @@ def plan_sync_job(
 
 
 def plan_stage_job(
-    service: dict[str, Any], claim: str, entry: dict[str, Any], artifact: dict[str, Any], image: str
+    service: dict[str, Any], claim: str, entry: dict[str, Any], artifact: dict[str, Any], inputs: AdapterInputs
 ) -> dict[str, Any]:
     uid = service["metadata"]["uid"]
     spec = artifact.get("spec") or {}
@@ -375,7 +381,7 @@ def plan_stage_job(
         {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
         {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
     ]
-    env = merge_env_layers([own, spec.get("env")])
+    env = merge_env_layers([own, inputs.runtime_env, spec.get("env")])
     name = stage_job_name(service, entry["name"])
     return _job(
         service,
@@ -384,7 +390,7 @@ def plan_stage_job(
         ["stage", spec["sourceUri"]],
         env,
         claim,
-        _image(artifact, image),
+        _image(artifact, inputs.image),
         1800,
     )
 

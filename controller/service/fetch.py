@@ -79,6 +79,7 @@ def fetch_service(
                 if (j["metadata"].get("labels") or {}).get(labels.COMPONENT) in ADAPTER_JOB_COMPONENTS
             },
             image=job_image,
+            runtime_env=list(runtime_config.spec.get("env") or []),
         )
     try:
         isvc_name = inference_service_name(metadata["name"], namespace)

@@ -193,16 +193,26 @@ def test_deleting_a_service_starts_a_reaper_that_no_longer_keeps_its_subtree(kub
     wait_service(kubectl, "short-lived", lambda s: states(s) == {"tone": "Downloaded"}, "tone Downloaded")
     uid = kubectl.get_json("aimservice", "short-lived")["metadata"]["uid"]
 
-    def keeps() -> list[str]:
-        return [
-            next(
+    def keeps() -> dict[str, str]:
+        return {
+            j["metadata"]["name"]: next(
                 e.get("value", "")
                 for e in j["spec"]["template"]["spec"]["containers"][0]["env"]
                 if e["name"] == "KEEP_SERVICE_IDS"
             )
             for j in adapter_jobs(kubectl, "adapter-reap")
-        ]
+        }
 
-    wait_until(lambda: uid in keeps(), 30, "a reaper that keeps the service's subtree")
+    wait_until(lambda: uid in keeps().values(), 30, "a reaper sweep that keeps the service's subtree")
+    before = keeps()
     kubectl("delete", "aimservice.aim.eai.amd.com", "short-lived", "--wait=true", timeout=60)
-    wait_until(lambda: "" in keeps(), 30, "a reaper that keeps no subtree")
+    wait_until(
+        lambda: any(keep == "" for name, keep in keeps().items() if name not in before),
+        30,
+        "a reaper for the deleted service, at once",
+    )
+    wait_until(
+        lambda: not kubectl.get_json("aimartifact", "qwen-base")["status"].get("adapterServices"),
+        30,
+        "the service forgotten once its reaper completed",
+    )

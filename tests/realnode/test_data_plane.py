@@ -378,3 +378,107 @@ def test_a_kv_cache_runs_redis_here_and_the_model_server_reaches_it(team: Kubect
     assert team("exec", server["metadata"]["name"], "--", "python3", "-c", ping).stdout.strip() == "+PONG"
     team("delete", "aimservice.aim.eai.amd.com", "kv", "--wait=true", "--timeout=120s", timeout=130)
     assert team.get_json("aimkvcaches", "team-kv")["status"]["status"] == "Ready", "shared: it outlives the service"
+
+
+def test_adapters_are_staged_into_the_running_pods_subtree_pruned_and_reclaimed(team: Kubectl, hub: HfServer) -> None:
+    """LoRA adapters end to end: a model artifact with an adapter disk adopted by the template
+    cache, an adapter on the hub look-alike, a dynamic service. The staging Job (`aim-adapter` from
+    the project's image) downloads and promotes the adapter; the running model server's pod sees it
+    read-only at /adapters; removing it from spec prunes it from the same pod (no restart); the
+    subtree of the deleted service is reclaimed by the reaper."""
+    tiny_model(team)
+    adapter_files = {
+        "adapter_config.json": b'{"r": 16, "peft_type": "LORA"}',
+        "adapter_model.safetensors": os.urandom(MiB),
+    }
+    repository = hub.root / "acme" / "tone-lora"
+    repository.mkdir(parents=True, exist_ok=True)
+    for name, content in adapter_files.items():
+        (repository / name).write_bytes(content)
+    base = {"sourceUri": f"hf://{MODEL_ID}", "adapterDisk": {"size": "1Gi"}}
+    team.apply({"apiVersion": V1, "kind": "AIMArtifact", "metadata": {"name": "tiny-base"}, "spec": base})
+    adapter = {"type": "adapter", "parentArtifact": "tiny-base", "sourceUri": "hf://acme/tone-lora", "rank": 16}
+    team.apply({"apiVersion": V1, "kind": "AIMArtifact", "metadata": {"name": "tone-lora"}, "spec": adapter})
+    wait_artifact(team, "tiny-base", "Ready")
+    wait_until(
+        lambda: artifact_named(team, "tiny-base").get("status", {}).get("adapterPersistentVolumeClaim"),
+        60,
+        "the adapter disk",
+    )
+    wait_artifact(team, "tone-lora", "Ready", timeout=60)
+    spec = {
+        "model": {"name": "tiny"},
+        "template": {"name": "tiny-mi210"},
+        "adapterMode": "dynamic",
+        "adapters": [{"name": "tone-lora", "kind": "AIMArtifact"}],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    started = time.monotonic()
+    team.apply({"apiVersion": V2, "kind": "AIMService", "metadata": {"name": "lora"}, "spec": spec})
+    wait_service_state(team, NAMESPACE, "lora", "Running", timeout=180)
+
+    def staged() -> bool:
+        status = team.get_json("aimservices.aim.eai.amd.com", "lora").get("status") or {}
+        return [a.get("state") for a in status.get("adapters") or []] == ["Downloaded"]
+
+    try:
+        wait_until(staged, 120, "the adapter Downloaded")
+    except TimeoutError as error:
+        status = team.get_json("aimservices.aim.eai.amd.com", "lora").get("status")
+        jobs = team("get", "jobs,pods", "-o", "wide").stdout
+        logs = team("logs", "-l", "app.kubernetes.io/component=adapter-stage", "--tail=30", check=False)
+        raise AssertionError(f"{error}\n{json.dumps(status, indent=1)}\n{jobs}\n{logs.stdout}{logs.stderr}") from error
+    print(f"apply → service with an adapter Running and the adapter staged {time.monotonic() - started:.1f}s")
+    service = team.get_json("aimservices.aim.eai.amd.com", "lora")
+    uid = service["metadata"]["uid"]
+    assert condition(service["status"], "AdaptersReady")["reason"] == "AdaptersStaged"
+    stage_pods = team.get_json("pods", "-l", "app.kubernetes.io/component=adapter-stage")["items"]
+    assert {p["spec"]["nodeName"] for p in stage_pods} == {NODE_NAME}, "the staging Job ran here"
+    isvc = next(
+        i["metadata"]["name"]
+        for i in team.get_json("inferenceservices")["items"]
+        if i["metadata"]["labels"].get("aim.eai.amd.com/service.name") == "lora"
+    )
+    [server] = [p for p in predictor_pods(team, isvc) if pod_ready(p)]
+    pod = server["metadata"]["name"]
+    look = (
+        "import hashlib, os, sys; root = '/adapters'; "
+        "print({d: {f: hashlib.sha256(open(os.path.join(root, d, f), 'rb').read()).hexdigest() "
+        "for f in sorted(os.listdir(os.path.join(root, d)))} for d in sorted(os.listdir(root))})"
+    )
+    seen = team("exec", pod, "--", "python3", "-c", look).stdout.strip()
+    expected = {"tone-lora": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(adapter_files.items())}}
+    assert seen == str(expected), "the pod sees exactly its adapter's bytes"
+    write = team("exec", pod, "--", "python3", "-c", "open('/adapters/x', 'w')", check=False)
+    assert write.returncode != 0
+    assert "Read-only file system" in write.stderr
+
+    team("patch", "aimservice.aim.eai.amd.com", "lora", "--type=merge", "-p", '{"spec":{"adapters":[]}}')
+    try:
+        wait_until(
+            lambda: not (team.get_json("aimservices.aim.eai.amd.com", "lora").get("status") or {}).get("adapters"),
+            120,
+            "the removed adapter pruned",
+        )
+    except TimeoutError as error:
+        status = team.get_json("aimservices.aim.eai.amd.com", "lora").get("status")
+        jobs = team("get", "jobs,pods", "-o", "wide").stdout
+        logs = team("logs", "-l", "app.kubernetes.io/component=adapter-subtree-sync", "--tail=30", check=False)
+        controller = team(
+            "logs", "-n", SYSTEM_NAMESPACE, "-l", "app.kubernetes.io/component=controller", "--tail=200", check=False
+        ).stdout
+        logs.stdout += "\n".join(line for line in controller.splitlines() if "lora" in line)[-4000:]
+        raise AssertionError(f"{error}\n{json.dumps(status, indent=1)}\n{jobs}\n{logs.stdout}{logs.stderr}") from error
+    listing = team("exec", pod, "--", "python3", "-c", "import os; print(os.listdir('/adapters'))").stdout.strip()
+    assert listing == "[]", "pruned in the running pod"
+    assert [p["metadata"]["name"] for p in predictor_pods(team, isvc)] == [pod], "no restart"
+
+    disk = volume_directory(team, artifact_named(team, "tiny-base")["status"]["adapterPersistentVolumeClaim"])
+    subtree = disk / uid
+    assert subtree.is_dir()
+    an_hour_ago = time.time() - 3600  # older than the reaper's minimum age, as upstream's e2e back-dates
+    os.utime(subtree, (an_hour_ago, an_hour_ago))
+    team("delete", "aimservice.aim.eai.amd.com", "lora", "--wait=true", "--timeout=120s", timeout=130)
+    wait_until(lambda: not subtree.exists(), 120, "the deleted service's subtree reclaimed by the reaper")
+    reapers = team.get_json("pods", "-l", "app.kubernetes.io/component=adapter-reap")["items"]
+    assert {p["spec"]["nodeName"] for p in reapers} == {NODE_NAME}

@@ -13,6 +13,7 @@ from controller.artifact.adapters import (
     live_adapter_services,
     plan_adapter_artifact,
     plan_adapter_disk,
+    plan_reaping,
     reap_job_name,
 )
 from controller.service.adapters import (
@@ -284,10 +285,54 @@ def test_adapter_disk_is_a_read_write_many_claim_owned_by_the_model() -> None:
     assert claim["metadata"]["ownerReferences"][0]["name"] == "m"
 
 
-def test_the_reaper_keeps_live_services_with_adapters_and_is_renamed_when_they_change() -> None:
+def test_the_reaper_keeps_live_services_with_adapters() -> None:
     live = service(["a"])
     plain = {"metadata": {"uid": "plain"}, "spec": {}}
     going = service(["a"]) | {"metadata": {"uid": "going", "deletionTimestamp": NOW}}
     assert live_adapter_services([live, plain, going]) == ["svc-uid"]
-    model = artifact("m", adapterDisk={})
-    assert reap_job_name(model, ["svc-uid"]) != reap_job_name(model, [])
+
+
+def reaping(tracked: list[str], services: list[dict[str, Any]], jobs: dict[str, dict[str, Any]], now: str = NOW) -> Any:
+    model = artifact("m", {"adapterServices": tracked}, adapterDisk={})
+    return plan_reaping(model, "disk", services, jobs, now, 900, 1800, "operator:1")
+
+
+def keep_of(job: dict[str, Any]) -> str:
+    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    return str(next(e["value"] for e in env if e["name"] == "KEEP_SERVICE_IDS"))
+
+
+def test_a_gone_service_is_reaped_at_once_then_forgotten() -> None:
+    first = reaping(["gone"], [service(["a"])], {})
+    [job] = first.apply
+    assert keep_of(job) == "svc-uid"
+    assert first.tracked == ["gone", "svc-uid"], "remembered until its reaper completed"
+    name = job["metadata"]["name"]
+    assert reaping(["gone"], [service(["a"])], {name: job}).apply == [], "never twice"
+    done = reaping(["gone"], [service(["a"])], {name: {"status": COMPLETE}})
+    assert done.tracked == ["svc-uid"]
+
+
+def test_without_gone_services_one_sweep_per_interval() -> None:
+    first = reaping([], [service(["a"])], {})
+    [sweep] = first.apply
+    same_interval = reaping([], [service(["a"])], {sweep["metadata"]["name"]: sweep}, "2026-12-07T12:10:00Z")
+    assert same_interval.apply == []
+    [later] = reaping([], [service(["a"])], {sweep["metadata"]["name"]: sweep}, "2026-12-07T12:20:00Z").apply
+    assert later["metadata"]["name"] != sweep["metadata"]["name"]
+    assert reap_job_name(artifact("m"), [], "1") != reap_job_name(artifact("m"), [], ["gone"])
+
+
+def test_staging_takes_the_runtime_configs_environment_under_the_artifacts() -> None:
+    svc = service(["a"], status=synced(["a"]))
+    tone = adapter("a")
+    tone["spec"]["env"] = [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hub", "key": "token"}}}]
+    known = inputs(PARENT, tone, jobs={sync_job_name(svc): job(COMPLETE)})
+    known.runtime_env = [{"name": "HF_ENDPOINT", "value": "http://mirror"}, {"name": "HF_TOKEN", "value": "config"}]
+    use = plan_adapters(svc, TEMPLATE, CACHE, known)
+    assert use is not None
+    [stage] = use.apply
+    env = {e["name"]: e for e in stage["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["HF_ENDPOINT"]["value"] == "http://mirror"
+    assert "valueFrom" in env["HF_TOKEN"], "the artifact's own wins"
+    assert env["SERVICE_ID"]["value"] == "svc-uid"
