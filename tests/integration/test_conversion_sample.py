@@ -135,6 +135,7 @@ def _without_defaults(spec: Any) -> Any:
     """Schema defaults the server adds are not conversion's business."""
     defaults = {
         "replicas": 1,
+        "adapterMode": "static",
         "resourceName": "amd.com/gpu",
         "mode": "Shared",
         "extractMetadata": True,

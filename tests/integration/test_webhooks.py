@@ -146,5 +146,6 @@ def test_object_written_through_v1alpha1_reads_back_through_both_versions(kubect
     expected = json.loads(json.dumps(legacy["spec"]))
     expected["overrides"]["hardware"]["gpu"]["resourceName"] = "amd.com/gpu"  # schema default
     expected["replicas"] = 1  # schema default
+    expected["adapterMode"] = "static"  # schema default
     assert spoke["spec"] == expected
     assert "conversion.aim.eai.amd.com/preserved" not in spoke["metadata"].get("annotations", {})
