@@ -386,6 +386,10 @@ def test_adapters_are_staged_into_the_running_pods_subtree_pruned_and_reclaimed(
     the project's image) downloads and promotes the adapter; the running model server's pod sees it
     read-only at /adapters; removing it from spec prunes it from the same pod (no restart); the
     subtree of the deleted service is reclaimed by the reaper."""
+    # Upstream's bootstrap: the parent exists before any cache of the template picks an artifact
+    # (a Shared cache an earlier test left keeps the artifact it has).
+    team("delete", "aimtemplatecaches", "--all", "--wait=true", "--timeout=60s", timeout=70)
+    team("delete", "aimartifacts", "--all", "--wait=true", "--timeout=60s", timeout=70)
     tiny_model(team)
     adapter_files = {
         "adapter_config.json": b'{"r": 16, "peft_type": "LORA"}',
