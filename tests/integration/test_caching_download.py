@@ -80,9 +80,10 @@ def test_pending_progressing_ready_with_the_real_downloader(
     assert run.returncode == 0, run.stderr[-3000:]
     assert sha256_tree(volume) == sha256_tree(hub.root / "acme" / "big")
 
-    # The downloader's own report is on the artifact while the Job still runs.
-    reported = kubectl.get_json("aimartifacts", "big")["status"]
-    assert reported["status"] == "Progressing"
+    # The downloader's own report is on the artifact while the Job still runs. The local run can
+    # finish before kwok has made the Job's pod Ready (a loaded machine): the artifact is then Pending
+    # (DownloadJobPodsReady=False PodsPending, as upstream) until the pod is Ready, so wait for that.
+    reported = wait_status(kubectl, "aimartifacts", "big", "Progressing")["status"]
     assert reported["download"]["protocol"] == "HF_TRANSFER"
     assert reported["download"]["protocolSequence"] == "HF_TRANSFER,HTTP"
     assert reported["progress"]["downloadedBytes"] == size
