@@ -121,10 +121,15 @@ class CertificateAuthority:
         ip_addresses: list[str],
         validity: dt.timedelta = DEFAULT_VALIDITY,
         now: dt.datetime | None = None,
+        *,
+        also_client: bool = False,
     ) -> IssuedCertificate:
-        """A TLS serving certificate; clients check `dns_names`/`ip_addresses` (SANs), not the CN."""
+        """A TLS serving certificate; clients check `dns_names`/`ip_addresses` (SANs), not the CN.
+        `also_client`: usable as a client certificate too (peers that present one certificate in
+        both roles, as KEDA's operator and adapter do over gRPC)."""
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        return self._sign(subject, [ExtendedKeyUsageOID.SERVER_AUTH], dns_names, ip_addresses, validity, now)
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH] + ([ExtendedKeyUsageOID.CLIENT_AUTH] if also_client else [])
+        return self._sign(subject, usages, dns_names, ip_addresses, validity, now)
 
     def issue_client(
         self,

@@ -21,16 +21,18 @@ import yaml
 from kubernetes import client, config
 
 from certs import new_certificate_authority, new_signing_key_pem, public_key_pem
-from devcluster import binaries, hostnet, kserve, kwok, registration
+from devcluster import binaries, hostnet, images, keda, kserve, kwok, registration
 from devcluster.logrouter import LogRouter
 from devcluster.nodes import FakeNode, load_node_set
 from devcluster.processes import ManagedProcess
 from devcluster.realnode import NODE_NAME as REAL_NODE_NAME
+from devcluster.realnode import REGISTRY as REAL_NODE_REGISTRY
 from devcluster.realnode import RealNode, RealNodeOptions
 from devcluster.volumes import VolumeProvisioner
 from devcluster.waiting import StopWaitingError, wait_until
 
 LOOPBACK = "127.0.0.1"
+FRONT_PROXY_CLIENT = "front-proxy-client"
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
 
@@ -100,6 +102,10 @@ class Pki:
             self.directory / "webhook.crt", self.directory / "webhook.key"
         )
         ca.issue_client("admin", ["system:masters"]).write(self.directory / "admin.crt", self.directory / "admin.key")
+        # The aggregation layer's client certificate towards extension API servers (KEDA's adapter).
+        ca.issue_client(FRONT_PROXY_CLIENT, []).write(
+            self.directory / "front-proxy-client.crt", self.directory / "front-proxy-client.key"
+        )
         ca.issue_client("kube-apiserver-kubelet-client", ["system:masters"]).write(
             self.directory / "apiserver-kubelet-client.crt", self.directory / "apiserver-kubelet-client.key"
         )
@@ -372,6 +378,15 @@ class ControlPlane:
             f"--kubelet-client-key={p('apiserver-kubelet-client.key')}",
             "--profiling=false",
             "--v=1",
+            # The aggregation layer, for extension API servers such as KEDA's metrics adapter: they
+            # trust requests signed by this client certificate and read the user from its headers.
+            f"--requestheader-client-ca-file={p('ca.crt')}",
+            f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={p('front-proxy-client.crt')}",
+            f"--proxy-client-key-file={p('front-proxy-client.key')}",
         ]
         if not self.options.real_node:
             # Loopback addresses are not valid Endpoints; with a real node the `kubernetes`
@@ -512,6 +527,52 @@ class ControlPlane:
             [str(binaries.kserve_binary()), *kserve.manager_args(metrics_port, probe_port, webhook_port)],
             healthy,
             extra_env={"POD_NAMESPACE": kserve.NAMESPACE, "TMPDIR": str(tmpdir)},
+        )
+
+    def start_keda(self, timeout: float = 180) -> None:
+        """KEDA's operator and metrics adapter as pods on the real node (devcluster/keda.py): the
+        CRDs, the image pushed to the node's registry, the manifests; ready once both Deployments
+        are available and the API server reports external.metrics.k8s.io Available."""
+        if self.real_node is None:
+            raise RuntimeError("KEDA runs as pods: start the control plane with a real node")
+        module_dir = binaries.go_module_dir(keda.MODULE)
+        self.apply_manifests(keda.crd_files(module_dir), server_side=True)
+        self.wait_crds_established()
+        image = images.built_image(images.KEDA)
+        reference = f"{REAL_NODE_REGISTRY}/aim-engine/{images.KEDA}:{image.tag}"
+        images.push(image, reference)
+        certificate = self.pki.ca.issue_server("keda", keda.certificate_names(), [], also_client=True)
+        objects = keda.manifests(
+            reference,
+            self.pki.ca.cert_pem,
+            certificate.cert_pem,
+            certificate.key_pem,
+            {"kubernetes.io/hostname": REAL_NODE_NAME},
+        )
+        self.kubectl(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "-",
+            input_text=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}),
+        )
+        for name in (keda.OPERATOR, keda.ADAPTER):
+            self.kubectl(
+                "-n",
+                keda.NAMESPACE,
+                "rollout",
+                "status",
+                f"deployment/{name}",
+                f"--timeout={int(timeout)}s",
+                timeout=timeout + 10,
+            )
+        self.kubectl(
+            "wait",
+            "--for=condition=Available",
+            f"apiservice/{keda.EXTERNAL_METRICS_API_SERVICE}",
+            f"--timeout={int(timeout)}s",
+            timeout=timeout + 10,
         )
 
     def _start_webhooks(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from devcluster.binaries import REPO_ROOT
 
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-images.sh"
-PAUSE, COREDNS, MODEL_SERVER, REDIS, PROJECT = "pause", "coredns", "model-server", "redis", "project"
+PAUSE, COREDNS, MODEL_SERVER, REDIS, PROJECT, KEDA = "pause", "coredns", "model-server", "redis", "project", "keda"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@
 #     bench    vegeta (HTTP load generator for bench/; not part of `all`)
 #     node     kubelet, kube-proxy and CoreDNS: the real node (devcluster --real-node); not part of `all`
 #     kserve   KServe's controller manager (raw-deployment mode in the local control plane); part of `all`
+#     keda     KEDA's operator and metrics adapter (autoscaling; devcluster --keda); not part of `all`
 #   hack/build-binaries.sh --print-bin-dir           prints the directory the binaries go to
 #   hack/build-binaries.sh --print-registry-binaries prints the paths of registry and crane
 #
@@ -30,6 +31,8 @@ CRANE_VERSION=v0.20.8
 COREDNS_VERSION=v1.15.0
 # The same version as the InferenceService CRD the tests install (devcluster/binaries.py).
 KSERVE_VERSION=v0.16.0
+# v2.21.1 asks for Go 1.27.4, newer than this machine's; v2.21.0 builds with Go 1.26.
+KEDA_VERSION=v2.21.0
 
 GO_VERSION=$(go env GOVERSION)
 CACHE_ROOT=${AIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aim-engine}
@@ -44,6 +47,9 @@ if [[ "${1:-}" == "--print-registry-binaries" ]]; then printf '%s\n' "$BIN_DIR/$
 COREDNS_BIN="coredns-$COREDNS_VERSION"
 KSERVE_BIN="kserve-manager-$KSERVE_VERSION"
 if [[ "${1:-}" == "--print-kserve-binary" ]]; then echo "$BIN_DIR/$KSERVE_BIN"; exit 0; fi
+KEDA_BINS=("keda-operator-$KEDA_VERSION" "keda-adapter-$KEDA_VERSION")
+if [[ "${1:-}" == "--print-keda-binaries" ]]; then printf "$BIN_DIR/%s\n" "${KEDA_BINS[@]}"; exit 0; fi
+if [[ "${1:-}" == "--print-keda-module" ]]; then echo "github.com/kedacore/keda/v2@$KEDA_VERSION"; exit 0; fi
 if [[ "${1:-}" == "--print-node-binaries" ]]; then printf '%s\n' "$BIN_DIR/kubelet" "$BIN_DIR/kube-proxy" "$BIN_DIR/$COREDNS_BIN"; exit 0; fi
 what=${1:-all}
 
@@ -103,6 +109,20 @@ build_kserve() {
     "$KSERVE_VERSION" > "$dir/go.mod"
   (cd "$dir" && go get -tool "github.com/kserve/kserve/cmd/manager@$KSERVE_VERSION" \
      && go build -trimpath -ldflags "-s -w" -o "$BIN_DIR/$KSERVE_BIN" github.com/kserve/kserve/cmd/manager)
+}
+
+# KEDA's module carries a replace (nexus-proto-annotations) and an exclude, which `go install`
+# refuses: a wrapper module requires it and repeats both. The operator (scaling, 0 <-> 1 activation)
+# and the adapter (external.metrics.k8s.io for the HPA, 1 <-> N) build from one graph.
+build_keda() {
+  local dir="$CACHE_ROOT/src/keda-$KEDA_VERSION"
+  mkdir -p "$dir"
+  printf 'module local.test/kedabin\n\ngo 1.26.0\n\nrequire github.com/kedacore/keda/v2 %s\n\nreplace github.com/nexus-rpc/nexus-proto-annotations v0.1.0 => github.com/nexus-rpc/nexus-proto-annotations v0.1.1-0.20260629224316-835bd8d49cb4\n\nexclude github.com/go-chi/chi/v5 v5.2.3\n' \
+    "$KEDA_VERSION" > "$dir/go.mod"
+  local ldflags="-s -w -X github.com/kedacore/keda/v2/version.Version=$KEDA_VERSION"
+  (cd "$dir" && go get -tool "github.com/kedacore/keda/v2/cmd/operator@$KEDA_VERSION" "github.com/kedacore/keda/v2/cmd/adapter@$KEDA_VERSION" \
+     && go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/${KEDA_BINS[0]}" github.com/kedacore/keda/v2/cmd/operator \
+     && go build -trimpath -ldflags "$ldflags" -o "$BIN_DIR/${KEDA_BINS[1]}" github.com/kedacore/keda/v2/cmd/adapter)
 }
 
 build_kwok() {
@@ -165,8 +185,8 @@ case "$what" in
   cluster|all) want_k8s+=(kube-controller-manager kube-scheduler) ;;
   helm|registry) want_k8s=() ;;
   node) want_k8s=(kubelet kube-proxy) ;;
-  kserve) want_k8s=() ;;
-  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|node|kserve|--print-kserve-binary|--print-bin-dir|--print-registry-binaries|--print-node-binaries]" >&2; exit 2 ;;
+  kserve|keda) want_k8s=() ;;
+  *) echo "usage: $0 [core|cluster|helm|registry|all|bench|node|kserve|keda|--print-kserve-binary|--print-keda-binaries|--print-bin-dir|--print-registry-binaries|--print-node-binaries]" >&2; exit 2 ;;
 esac
 
 missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
@@ -175,6 +195,7 @@ missing=(); for c in "${want_k8s[@]}"; do have "$c" || missing+=("$c"); done
 if [[ "$what" == node ]]; then have "$COREDNS_BIN" || timed build_coredns; log "binaries in $BIN_DIR"; exit 0; fi
 if [[ "$what" == kserve || "$what" == all ]]; then have "$KSERVE_BIN" || timed build_kserve; fi
 if [[ "$what" == kserve ]]; then log "binaries in $BIN_DIR"; exit 0; fi
+if [[ "$what" == keda ]]; then have "${KEDA_BINS[@]}" || timed build_keda; log "binaries in $BIN_DIR"; exit 0; fi
 if [[ "$what" != helm && "$what" != registry ]]; then have etcd || timed build_etcd; fi
 if [[ "$what" == cluster || "$what" == all ]]; then have kwok || timed build_kwok; fi
 if [[ "$what" == helm || "$what" == all ]]; then have helm || timed build_helm; fi

@@ -3,7 +3,7 @@
 # a Debian bookworm base made by mmdebstrap from Debian's packages, then buildah. Needs root and the
 # packages that `hack/install-node-packages.sh` installs.
 #
-#   hack/build-images.sh [all|base|pause|coredns|model-server|redis|project]   build what is missing
+#   hack/build-images.sh [all|base|pause|coredns|model-server|redis|project|keda]   build what is missing
 #   hack/build-images.sh --print NAME     "<oci archive>\t<image reference>" of NAME (built if missing)
 #   IMAGE=ref hack/build-images.sh project   also tag the project's image as `ref` in buildah's store
 #   hack/build-images.sh push NAME DEST    copy NAME's archive to DEST (docker://... or any skopeo dest)
@@ -16,6 +16,8 @@
 #   model-server  images/model-server: a CPU stand-in for an AIM inference image
 #   redis         images/redis: Redis from Debian's package, the KV cache backend (AIMKVCache)
 #   project       the repository's own Dockerfile, unchanged, FROM the base above
+#   keda          KEDA's operator (/keda) and metrics adapter (/keda-adapter), the static binaries
+#                 `hack/build-binaries.sh keda` built from KEDA's Go module (not part of `all`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -54,6 +56,7 @@ compute_key() {  # the hash of everything the image is built from
     base) base_key ;;
     pause) cat images/pause/pause.c | hash_of ;;
     coredns) sha256sum "$(coredns_binary)" | hash_of ;;
+    keda) keda_binaries | xargs sha256sum | hash_of ;;
     model-server) { base_key; find images/model-server -type f -not -name '*.pyc' -not -path '*/__pycache__/*' | sort | xargs sha256sum; } | hash_of ;;
     redis) { base_key; sha256sum images/redis/Containerfile; } | hash_of ;;
     project) { base_key; project_inputs | xargs -0 sha256sum; } | hash_of ;;
@@ -79,6 +82,12 @@ project_inputs() {
 existing_only() { while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done; true; }
 
 coredns_binary() { bash hack/build-binaries.sh --print-node-binaries | tail -1; }
+keda_binaries() {
+  local binaries
+  mapfile -t binaries < <(bash hack/build-binaries.sh --print-keda-binaries)
+  [[ -x ${binaries[0]} && -x ${binaries[1]} ]] || bash hack/build-binaries.sh keda >&2
+  printf '%s\n' "${binaries[@]}"
+}
 
 # Make sure an image's archive exists and is in buildah's store (FROM needs it there).
 ensure_in_store() {
@@ -146,6 +155,18 @@ build_coredns() {
   single_binary_image coredns "$binary" /coredns 65532
 }
 
+# Two static binaries; the pods name the one to run as their command.
+build_keda() {
+  local binaries c
+  mapfile -t binaries < <(keda_binaries)
+  c=$(buildah_ from scratch)
+  buildah_ copy -q "$c" "${binaries[0]}" /keda
+  buildah_ copy -q "$c" "${binaries[1]}" /keda-adapter
+  buildah_ config --entrypoint '["/keda"]' --user 65532 --os linux --arch amd64 "$c"
+  buildah_ commit -q --rm "$c" "$(ref_of keda)" >/dev/null
+  save keda
+}
+
 # buildah's RUN steps reach PyPI the way the host does: where a TLS-intercepting proxy stands in
 # between, its CA is in the host's bundle. The bundle and pip's configuration are mounted for RUN
 # only, so the image never carries them.
@@ -207,7 +228,7 @@ case ${1:-all} in
     for name in base pause coredns model-server redis project; do build "$name"; done
     tag_project
     ;;
-  base|pause|coredns|model-server|redis) build "$1" ;;
+  base|pause|coredns|model-server|redis|keda) build "$1" ;;
   project) build project; tag_project ;;
-  *) echo "usage: $0 [all|base|pause|coredns|model-server|redis|project|--print NAME|push NAME DEST]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|base|pause|coredns|model-server|redis|project|keda|--print NAME|push NAME DEST]" >&2; exit 2 ;;
 esac
