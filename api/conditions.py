@@ -207,6 +207,18 @@ class Reason(StrEnum):
     CREATING_RUNTIME = "CreatingRuntime"
     RUNTIME_READY = "RuntimeReady"
     RUNTIME_SCALING = "RuntimeScaling"
+    """InferenceServiceReady while KServe reports it not Ready but predictor pods serve (a scale
+    up or down in progress): the service stays Running."""
+    # autoscaling (HPAReady, as upstream names the reasons)
+    HPA_NOT_FOUND = "HPANotFound"
+    HPA_OPERATIONAL = "HPAOperational"
+    SCALED_TO_ZERO = "ScaledToZero"
+    WAITING_FOR_METRICS = "WaitingForMetrics"
+    METRICS_FAILED = "MetricsFailed"
+    SCALE_TARGET_NOT_READY = "ScaleTargetNotReady"
+    AUTOSCALING_REQUIRES_METRICS = "AutoscalingRequiresMetrics"
+    KEDA_NOT_INSTALLED = "KEDANotInstalled"
+    """This project's: the ScaledObject kind is not served (KEDA's CRDs are missing)."""
     NAME_TOO_LONG = "NameTooLong"
     ROUTE_TEMPLATE_INVALID = "RouteTemplateInvalid"
     GATEWAY_NOT_CONFIGURED = "GatewayNotConfigured"

@@ -91,6 +91,17 @@ def inference_service_name(service_name: str, namespace: str) -> str:
     return derived_name([service_name], hash_inputs=[namespace, service_name], max_length=budget)
 
 
+def predictor_name(inference_service_name: str) -> str:
+    """KServe's predictor Deployment and Service of an InferenceService (raw-deployment mode); the
+    service's KEDA ScaledObject has the same name, as upstream names it."""
+    return f"{inference_service_name}-predictor"
+
+
+def keda_hpa_name(scaled_object_name: str) -> str:
+    """The HorizontalPodAutoscaler KEDA makes for a ScaledObject (KEDA's default name)."""
+    return f"keda-hpa-{scaled_object_name}"
+
+
 def http_route_name(service_name: str, namespace: str) -> str:
     """As upstream, the service's name and a hash of the namespace only. Where that name would not
     be unique (the service name shortened to fit, or changed by sanitising, so that two services of

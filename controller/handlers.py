@@ -22,7 +22,7 @@ from controller.settings import ControllerSettings
 from controller.watches import SERVICE, Deduplicated, Event, ObjectKey, Resource, ServiceIndex, Watch
 
 log = logging.getLogger(__name__)
-THIRD_PARTY_GROUPS = (labels.KSERVE_GROUP, labels.GATEWAY_GROUP)
+THIRD_PARTY_GROUPS = (labels.KSERVE_GROUP, labels.GATEWAY_GROUP, labels.KEDA_GROUP)
 """Watched kinds whose CRDs other projects install, possibly after this controller (crdwatch)."""
 
 

@@ -105,6 +105,16 @@ SERVICE = Kind(
     watches=(
         w.Watch(w.managed(labels.KSERVE_GROUP, "v1beta1", "inferenceservices"), w.services_owning),
         w.Watch(w.managed(labels.GATEWAY_GROUP, "v1", "httproutes"), w.services_owning),
+        w.Watch(
+            w.managed(labels.KEDA_GROUP, "v1alpha1", "scaledobjects"),
+            w.services_owning,
+            fingerprint=w.scaled_object_fingerprint,
+        ),
+        w.Watch(
+            w.managed(labels.AUTOSCALING_GROUP, "v2", "horizontalpodautoscalers"),
+            w.services_of_pod,
+            fingerprint=w.hpa_fingerprint,
+        ),
         w.Watch(MODEL, w.services_of_namespace),
         w.Watch(CLUSTER_MODEL, w.services_referring("model")),
         w.Watch(TEMPLATE, w.services_of_namespace),

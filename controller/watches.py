@@ -197,6 +197,21 @@ def cache_fingerprint(event: Event) -> str:
     return repr((event.deleted, status.get("status"), sorted(status.get("artifacts") or {})))
 
 
+def scaled_object_fingerprint(event: Event) -> str:
+    """What a service reads of its ScaledObject: KEDA's verdicts (Ready, Active), not the
+    lastActiveTime KEDA rewrites on every poll while a trigger fires."""
+    status = event.body.get("status") or {}
+    conditions = sorted((c.get("type"), c.get("status"), c.get("reason")) for c in status.get("conditions") or [])
+    return repr((event.deleted, event.body["metadata"].get("generation"), conditions))
+
+
+def hpa_fingerprint(event: Event) -> str:
+    """What a service reads of KEDA's HPA: the replica counts it decided and its conditions."""
+    status = event.body.get("status") or {}
+    conditions = sorted((c.get("type"), c.get("status"), c.get("reason")) for c in status.get("conditions") or [])
+    return repr((event.deleted, status.get("desiredReplicas"), status.get("currentReplicas"), conditions))
+
+
 def pod_fingerprint(event: Event) -> str:
     """What a service reads of a predictor pod: phase, readiness, scheduling, container states."""
     status = event.body.get("status") or {}
@@ -323,7 +338,8 @@ def services_owning(event: Event, index: ServiceIndex) -> list[ObjectKey]:
 
 def services_of_pod(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     """A pod KServe made for a service's InferenceService carries the service's label (KServe
-    copies the InferenceService's labels to its pods)."""
+    copies the InferenceService's labels to its pods), and so does the HPA KEDA makes for its
+    ScaledObject (KEDA copies the ScaledObject's labels)."""
     label = event.labels.get(labels.OWNER_NAME[SERVICE])
     if not label or not event.namespace:
         return []

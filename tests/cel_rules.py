@@ -78,6 +78,10 @@ class Rule:
 
 
 CUSTOM_PROFILE = {"engineArgs": {"dtype": "float16"}}
+POD_METRIC = {
+    "metric": {"backend": "metrics-api", "metricNames": ["vllm:num_requests_running"]},
+    "target": {"type": "Value", "value": "1"},
+}
 SOURCE = [{"modelId": "org/name", "sourceUri": "s3://b/p"}]
 
 RULES = [
@@ -143,6 +147,47 @@ RULES = [
         service(V2, minReplicas=1, maxReplicas=2),
         service(V2, minReplicas=3, maxReplicas=2),
         "spec.minReplicas must not exceed spec.maxReplicas",
+    ),
+    Rule(
+        "min-replicas-le-max",
+        service(minReplicas=0, maxReplicas=2),
+        service(minReplicas=3, maxReplicas=2),
+        "spec.minReplicas must not exceed spec.maxReplicas",
+    ),
+    Rule(
+        "autoscaling-not-empty",
+        service(minReplicas=1, maxReplicas=2, autoScaling={"cooldownPeriod": 30}),
+        service(minReplicas=1, maxReplicas=2, autoScaling={}),
+        "spec.autoScaling must not be empty: set at least one of metrics, pollingInterval, or cooldownPeriod,"
+        " or omit the autoScaling block to use default scaling",
+    ),
+    Rule(
+        "autoscaling-podmetric-set",
+        service(autoScaling={"metrics": [{"type": "PodMetric", "podmetric": POD_METRIC}]}),
+        service(autoScaling={"metrics": [{"type": "PodMetric"}]}),
+        "metrics entry of type PodMetric must set podmetric",
+    ),
+    Rule(
+        "autoscaling-metric-has-a-query",
+        service(V2, autoScaling={"metrics": [{"type": "PodMetric", "podmetric": POD_METRIC}]}),
+        service(
+            V2,
+            autoScaling={
+                "metrics": [{"type": "PodMetric", "podmetric": POD_METRIC | {"metric": {"backend": "metrics-api"}}}]
+            },
+        ),
+        "podmetric.metric must set query or metricNames so the scaler has something to query",
+    ),
+    *(
+        Rule(
+            f"autoscaling-target-{kind.lower()}-needs-{field}",
+            service(autoScaling={"metrics": [{"type": "PodMetric", "podmetric": POD_METRIC}]}),
+            service(
+                autoScaling={"metrics": [{"type": "PodMetric", "podmetric": POD_METRIC | {"target": {"type": kind}}}]}
+            ),
+            f"target type {kind} requires target.{field}",
+        )
+        for kind, field in (("Value", "value"), ("AverageValue", "averageValue"), ("Utilization", "averageUtilization"))
     ),
     Rule(
         "route-template-one-spelling",

@@ -173,20 +173,47 @@ class ServiceCaching(CRDModel):
     """Environment for cache downloads (credentials)."""
 
 
+class MetricsBackend(StrEnum):
+    OPENTELEMETRY = "opentelemetry"
+    """Upstream's: KEDA's external trigger asks keda-otel-scaler (fed by an OpenTelemetry collector)."""
+    METRICS_API = "metrics-api"
+    """This project's addition: KEDA's metrics-api scaler reads the metric straight from the
+    predictor Service's Prometheus endpoint (`/metrics` of the model server); nothing else to run."""
+
+
 class MetricSource(CRDModel):
-    backend: Annotated[str, SchemaDefault("opentelemetry"), Field(pattern="^opentelemetry$")] = "opentelemetry"
-    """Metrics backend."""
+    backend: Annotated[MetricsBackend, SchemaDefault("opentelemetry")] = MetricsBackend.OPENTELEMETRY
+    """Metrics backend: opentelemetry (upstream's, through keda-otel-scaler) or metrics-api (the
+    predictor's own /metrics, read by KEDA directly)."""
     server_address: str | None = None
-    """Address of the metrics server."""
+    """opentelemetry: the scaler's address (default keda-otel-scaler.keda.svc:4318). metrics-api:
+    the URL to read (default the predictor Service's /metrics)."""
     metric_names: list[str] | None = None
-    """Metrics to read."""
+    """Metrics to read (the first is used when query is unset)."""
     query: str | None = None
-    """Query over the metrics."""
+    """opentelemetry: the scaler's query. metrics-api: a metric selector, e.g.
+    vllm:num_requests_running{model_name="m"}."""
     operation_over_time: str | None = None
-    """Aggregation over time, e.g. avg."""
+    """Aggregation over time, e.g. avg (opentelemetry)."""
 
 
 class MetricTarget(CRDModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL("self.type != 'Value' || has(self.value)", "target type Value requires target.value").as_rule(),
+                CEL(
+                    "self.type != 'AverageValue' || has(self.averageValue)",
+                    "target type AverageValue requires target.averageValue",
+                ).as_rule(),
+                CEL(
+                    "self.type != 'Utilization' || has(self.averageUtilization)",
+                    "target type Utilization requires target.averageUtilization",
+                ).as_rule(),
+            ]
+        }
+    )
+
     type: Annotated[str, Field(pattern="^(Value|AverageValue|Utilization)$")]
     """Value, AverageValue or Utilization."""
     value: str | None = None
@@ -198,6 +225,17 @@ class MetricTarget(CRDModel):
 
 
 class PodMetric(CRDModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL(
+                    "has(self.metric.query) || (has(self.metric.metricNames) && size(self.metric.metricNames) > 0)",
+                    "podmetric.metric must set query or metricNames so the scaler has something to query",
+                ).as_rule(),
+            ]
+        }
+    )
+
     metric: MetricSource
     """The metric."""
     target: MetricTarget
@@ -205,6 +243,17 @@ class PodMetric(CRDModel):
 
 
 class AutoscalingMetric(CRDModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL(
+                    "self.type != 'PodMetric' || has(self.podmetric)",
+                    "metrics entry of type PodMetric must set podmetric",
+                ).as_rule(),
+            ]
+        }
+    )
+
     type: Annotated[str, Field(pattern="^PodMetric$")]
     """Metric type (PodMetric)."""
     podmetric: PodMetric | None = None
@@ -212,8 +261,24 @@ class AutoscalingMetric(CRDModel):
 
 
 class Autoscaling(CRDModel):
-    metrics: list[AutoscalingMetric] | None = None
-    """Metrics that drive scaling between minReplicas and maxReplicas."""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                CEL(
+                    "has(self.metrics) || has(self.pollingInterval) || has(self.cooldownPeriod)",
+                    "spec.autoScaling must not be empty: set at least one of metrics, pollingInterval, or"
+                    " cooldownPeriod, or omit the autoScaling block to use default scaling",
+                ).as_rule(),
+            ]
+        }
+    )
+
+    metrics: Annotated[list[AutoscalingMetric] | None, Field(max_length=8)] = None
+    """Metrics that drive scaling between minReplicas and maxReplicas (one KEDA trigger each)."""
+    polling_interval: Annotated[int | None, Field(ge=1)] = None
+    """Seconds between KEDA's checks of the triggers (KEDA's default 30; 5 with minReplicas 0)."""
+    cooldown_period: Annotated[int | None, Field(ge=0)] = None
+    """Seconds after the last active trigger before scaling to zero (KEDA's default 300)."""
 
 
 class ServiceOverrides(CRDModel):
@@ -230,6 +295,10 @@ class ServiceRouting(RoutingConfig):
 
 
 SERVICE_SPEC_RULES: list[JsonValue] = [
+    CEL(
+        "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+        "spec.minReplicas must not exceed spec.maxReplicas",
+    ).as_rule(),
     CEL(
         "!has(self.profileOverrides) || has(self.profile)",
         "spec.profileOverrides requires spec.profile to be set",
@@ -270,8 +339,8 @@ class AIMServiceSpec(CRDModel):
     """Deprecated and ignored: use caching.mode."""
     replicas: Annotated[int, SchemaDefault(1), Field(ge=0)] = 1
     """Fixed number of replicas (when no autoscaling bounds are set)."""
-    min_replicas: Annotated[int | None, Field(ge=1)] = None
-    """Lower autoscaling bound."""
+    min_replicas: Annotated[int | None, Field(ge=0)] = None
+    """Lower autoscaling bound (0: KEDA scales the predictor to zero when idle)."""
     max_replicas: Annotated[int | None, Field(ge=1)] = None
     """Upper autoscaling bound."""
     auto_scaling: Autoscaling | None = None

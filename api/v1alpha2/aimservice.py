@@ -72,17 +72,7 @@ class ServiceCaching(CRDModel):
 
 
 class AIMServiceSpec(CRDModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                *SERVICE_SPEC_RULES,
-                CEL(
-                    "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
-                    "spec.minReplicas must not exceed spec.maxReplicas",
-                ).as_rule(),
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": SERVICE_SPEC_RULES})
 
     model: Annotated[ServiceModel | None, Immutable("model selection is immutable after creation")] = None
     """The model to serve (with a template), or the model a profile serves."""
@@ -98,8 +88,8 @@ class AIMServiceSpec(CRDModel):
     """Model cache ownership."""
     replicas: Annotated[int, SchemaDefault(1), Field(ge=0)] = 1
     """Fixed number of replicas (when no autoscaling bounds are set)."""
-    min_replicas: Annotated[int | None, Field(ge=1)] = None
-    """Lower autoscaling bound."""
+    min_replicas: Annotated[int | None, Field(ge=0)] = None
+    """Lower autoscaling bound (0: KEDA scales the predictor to zero when idle)."""
     max_replicas: Annotated[int | None, Field(ge=1)] = None
     """Upper autoscaling bound."""
     auto_scaling: Autoscaling | None = None

@@ -54,6 +54,8 @@ for _crd in CRDS:
 for _type in (
     ResourceType(labels.INFERENCE_SERVICE_API, "InferenceService", "inferenceservices", True),
     ResourceType(labels.HTTP_ROUTE_API, "HTTPRoute", "httproutes", True),
+    ResourceType(labels.SCALED_OBJECT_API, "ScaledObject", "scaledobjects", True),
+    ResourceType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True),
     ResourceType("v1", "Node", "nodes", False),
     ResourceType("v1", "Event", "events", True),
     ResourceType("v1", "Secret", "secrets", True),

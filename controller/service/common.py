@@ -14,14 +14,15 @@ from typing import Any
 
 from api import labels
 from api.conditions import ConditionType, Reason
-from api.naming import rfc1123
-from api.v1alpha1.aimservice import ServiceStatusValue
+from api.naming import predictor_name, rfc1123
+from api.v1alpha1.aimservice import MetricsBackend, ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.imageref import pull_policy
 from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import ObjectRef, owner_reference, severity_rank
+from controller.service.autoscaling import autoscaling, replica_bounds
 
 RUNNING, STARTING, DEGRADED, FAILED = (
     ServiceStatusValue.RUNNING,
@@ -145,34 +146,6 @@ def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: di
     container["volumeMounts"] = container.get("volumeMounts", []) + mounts
 
 
-def autoscaling(spec: dict[str, Any]) -> bool:
-    return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
-
-
-def runtime_status(spec: dict[str, Any], observed: int | None = None) -> dict[str, Any]:
-    """status.runtime: the spec's bounds and desired count; currentReplicas the predictor pods
-    that run (`observed`; the desired count when the pods were not read)."""
-    if autoscaling(spec):
-        minimum = spec.get("minReplicas") or 1
-        maximum = spec.get("maxReplicas") or minimum
-        current = minimum if observed is None else observed
-        return {
-            "minReplicas": minimum,
-            "maxReplicas": maximum,
-            "currentReplicas": current,
-            "desiredReplicas": minimum,
-            "replicas": f"{current}/{minimum} ({minimum}-{maximum})",
-        }
-    replicas = spec.get("replicas", 1)
-    return {
-        "minReplicas": replicas,
-        "maxReplicas": replicas,
-        "currentReplicas": replicas if observed is None else observed,
-        "desiredReplicas": replicas,
-        "replicas": str(replicas),
-    }
-
-
 def serving_container(image: str | None, env: list[dict[str, Any]], resources: dict[str, Any] | None) -> dict[str, Any]:
     """The engine's container: the image (pulled as its tag says), its env and resources, the HTTP
     port, shared memory."""
@@ -219,20 +192,26 @@ def plan_workload(
 
     annotations: dict[str, str] = {}
     if autoscaling(spec):
-        minimum = spec.get("minReplicas") or 1
-        predictor["minReplicas"] = minimum
-        predictor["maxReplicas"] = spec.get("maxReplicas") or minimum
-        metrics = (spec.get("autoScaling") or {}).get("metrics")
+        # The service's own ScaledObject scales the predictor (controller/service/autoscaling.py).
+        predictor["minReplicas"], predictor["maxReplicas"] = replica_bounds(spec)
+        # KServe sizes an injected OpenTelemetry collector from these (upstream copies them); its
+        # schema knows only the opentelemetry backend, so metrics-api ones stay with the ScaledObject.
+        metrics = [
+            m
+            for m in (spec.get("autoScaling") or {}).get("metrics") or []
+            if ((m.get("podmetric") or {}).get("metric") or {}).get("backend", MetricsBackend.OPENTELEMETRY)
+            == MetricsBackend.OPENTELEMETRY
+        ]
         if metrics:
             predictor["autoScaling"] = {"metrics": metrics}
-        annotations[labels.AUTOSCALER_CLASS] = "keda"
-        annotations[labels.OTEL_SIDECAR_INJECT] = f"{name}-predictor"
+        annotations[labels.AUTOSCALER_CLASS] = labels.AUTOSCALER_CLASS_EXTERNAL
+        annotations[labels.OTEL_SIDECAR_INJECT] = predictor_name(name)
         annotations[labels.PROMETHEUS_PORT] = str(SERVING_PORT)
     else:
         replicas = spec.get("replicas", 1)
         predictor["minReplicas"] = replicas
         predictor["maxReplicas"] = replicas
-        annotations[labels.AUTOSCALER_CLASS] = "none"
+        annotations[labels.AUTOSCALER_CLASS] = "none"  # KServe makes no autoscaler: the count is fixed
 
     builder = {
         labels.COMPONENT: labels.COMPONENT_INFERENCE,

@@ -14,6 +14,7 @@ from api.naming import (
     http_route_name,
     inference_service_name,
     lmcache_config_map_name,
+    predictor_name,
     rfc1123,
 )
 from api.v1alpha1.common import LifecycleStatus
@@ -24,6 +25,15 @@ from controller.common.selection import Overrides
 from controller.kube.client import Kube
 from controller.pipeline.plan import owned_by
 from controller.service.adapters import ADAPTER_JOB_COMPONENTS, AdapterInputs, adapters_active
+from controller.service.autoscaling import (
+    HPA,
+    HPA_API,
+    SCALED_OBJECT,
+    SCALED_OBJECT_CRD,
+    ScalingObservation,
+    autoscaling,
+    hpa_name,
+)
 from controller.service.cleanup import CleanupObservation
 from controller.service.common import adopt_owned
 from controller.service.derived import derived_template_name
@@ -94,6 +104,8 @@ def fetch_service(
     if isvc is not None and served_by_kserve(isvc):
         selector = f"{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
+    if isvc_name and (autoscaling(spec) or _autoscaled(isvc)):
+        observed.scaling = _fetch_scaling(kube, isvc["metadata"]["name"] if isvc else isvc_name, namespace)
     route_name = http_route_name(metadata["name"], namespace)
     observed.http_route, stale_routes = adopt_owned(
         _owned(kube, labels.HTTP_ROUTE_API, "HTTPRoute", service), route_name
@@ -104,6 +116,23 @@ def fetch_service(
             "v1", "ConfigMap", custom_profile_config_map_name(metadata["name"]), namespace
         )
     return observed
+
+
+def _autoscaled(inference_service: dict[str, Any] | None) -> bool:
+    annotations = ((inference_service or {}).get("metadata") or {}).get("annotations") or {}
+    return annotations.get(labels.AUTOSCALER_CLASS) == labels.AUTOSCALER_CLASS_EXTERNAL
+
+
+def _fetch_scaling(kube: Kube, isvc_name: str, namespace: str) -> ScalingObservation:
+    """The ScaledObject and KEDA's HPA; whether KEDA's CRD is there (without it nothing scales)."""
+    installed = kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", SCALED_OBJECT_CRD) is not None
+    if not installed:
+        return ScalingObservation(keda_installed=False)
+    return ScalingObservation(
+        keda_installed=True,
+        scaled_object=kube.get(labels.SCALED_OBJECT_API, SCALED_OBJECT, predictor_name(isvc_name), namespace),
+        hpa=kube.get(HPA_API, HPA, hpa_name(isvc_name), namespace),
+    )
 
 
 def _may_have_custom_profile(observed: ServiceObservation) -> bool:

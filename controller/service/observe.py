@@ -13,6 +13,7 @@ from controller.common.kserve_events import KServeWarning
 from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 from controller.service.adapters import AdapterInputs
+from controller.service.autoscaling import ScalingObservation
 
 
 @dataclass
@@ -58,6 +59,9 @@ class ServiceObservation:
     """The service's LMCache ConfigMap (read only once its KV cache is Ready)."""
     adapters: AdapterInputs = field(default_factory=AdapterInputs)
     """The namespace's artifacts and the service's adapter Jobs (read only with adapters)."""
+    scaling: ScalingObservation | None = None
+    """KEDA's ScaledObject and HPA of the service: read when it autoscales or its InferenceService
+    says it did (a ScaledObject left after autoscaling is turned off is deleted)."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         """The observed object a planned one would replace (None when it does not exist yet)."""
@@ -71,6 +75,7 @@ class ServiceObservation:
             self.profile_config_map,
             self.lmcache_config_map,
             self.kv_cache,
+            self.scaling.scaled_object if self.scaling else None,
         ]
         for obj in candidates:
             if obj and obj.get("kind") == kind and obj["metadata"]["name"] == name:

@@ -14,7 +14,7 @@ from typing import Any
 
 from api import labels, naming
 from api.conditions import ConditionType, HTTPRouteConditionType, Reason
-from api.naming import NameTooLongError, http_route_name, inference_service_name, rfc1123
+from api.naming import NameTooLongError, http_route_name, inference_service_name, predictor_name, rfc1123
 from api.routing import RouteTemplateError, default_route_path, render_route_path
 from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE, ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
@@ -29,19 +29,27 @@ from controller.pipeline.objects import child_labels, managed, manifest, with_pr
 from controller.pipeline.plan import Event, ObjectRef, Plan, object_ref, owned_by, owner_reference
 from controller.service.adapters import adapters_active, mount_adapters, plan_adapters
 from controller.service.adapters import should_mount as adapter_claim
+from controller.service.autoscaling import (
+    PREDICTOR_PORT,
+    ScalingObservation,
+    autoscaling,
+    plan_scaled_object,
+    runtime_status,
+    scaled_to_zero,
+    scaling_component,
+)
 from controller.service.common import (
     Resolution,
     mount_cache,
     plan_workload,
     reference,
-    runtime_status,
     serving_container,
     use_cache,
 )
 from controller.service.derived import overrides_differ, plan_derived_template
 from controller.service.kvcache import lmcache_volume, mount_lmcache, plan_kv_cache_use
 from controller.service.observe import ServiceObservation
-from controller.service.pods import observed_replicas, pods_component
+from controller.service.pods import observed_replicas, pods_component, ready_pods
 from controller.service.profile import (
     CUSTOM_PROFILE_VOLUME,
     custom_profile_id,
@@ -54,7 +62,7 @@ OPERATOR_ENV = [
     {"name": "AIM_CACHE_PATH", "value": "/workspace/cache"},
     {"name": "VLLM_ENABLE_METRICS", "value": "true"},
 ]
-PREDICTOR_SERVICE_PORT = 80
+PREDICTOR_SERVICE_PORT = PREDICTOR_PORT
 
 # Worst first: the first component in one of these states decides the service's status.
 
@@ -148,11 +156,20 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
                 blocking,
                 resolution.waiting_for,
                 observed.kserve_warning,
+                ready_pods(observed.predictor_pods),
             )
         )
-    pods = pods_component(observed.inference_service, observed.predictor_pods) if inference_service else None
+    scaling = observed.scaling or ScalingObservation(keda_installed=True)
+    idle = autoscaling(spec) and scaled_to_zero(spec, scaling)
+    pods = (
+        pods_component(observed.inference_service, observed.predictor_pods, scaled_to_zero=idle)
+        if inference_service
+        else None
+    )
     if pods is not None:
         components.append(pods)  # pods are watched: a change of theirs brings the service back
+    if inference_service is not None:
+        _plan_scaling(observed, inference_service["metadata"]["name"], plan, components)
 
     route_component, route = _plan_route(observed, isvc_name)
     if route_component is not None:
@@ -163,7 +180,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
 
     status["status"] = overall_state(components, ServiceStatusValue.RUNNING)
     if inference_service is not None:
-        status["runtime"] = runtime_status(spec, observed_replicas(observed.predictor_pods))
+        status["runtime"] = runtime_status(spec, observed_replicas(observed.predictor_pods), observed.scaling)
     conditions = [c.as_condition() for c in components]
     conditions.append(ready_condition(components, ServiceStatusValue.RUNNING, "the service is serving"))
     conditions.append(_config_valid(components))
@@ -498,6 +515,26 @@ def plan_template_cache(
 # -- InferenceService ----------------------------------------------------------------------------
 
 
+def _plan_scaling(observed: ServiceObservation, isvc_name: str, plan: Plan, components: list[Component]) -> None:
+    """The ScaledObject and HPAReady of an autoscaled service; a ScaledObject it owns but no longer
+    wants (autoscaling turned off) is deleted."""
+    service = observed.service
+    spec = service.get("spec") or {}
+    scaling = observed.scaling
+    existing = scaling.scaled_object if scaling else None
+    if not autoscaling(spec):
+        if existing is not None and owned_by(existing, service["metadata"]["uid"]):
+            plan.delete.append(object_ref(existing))
+        return
+    scaling = scaling or ScalingObservation(keda_installed=True)
+    scaled_object = plan_scaled_object(service, isvc_name, observed.runtime_config.spec)
+    if scaled_object is not None and scaling.keda_installed:
+        plan.apply.append(scaled_object)
+    elif existing is not None and owned_by(existing, service["metadata"]["uid"]):
+        plan.delete.append(object_ref(existing))  # its metrics were removed: no trigger is left
+    components.append(scaling_component(spec, scaled_object is not None, scaling))
+
+
 def plan_inference_service(
     observed: ServiceObservation, model: dict[str, Any], template: dict[str, Any], name: str
 ) -> dict[str, Any]:
@@ -612,6 +649,7 @@ def inference_service_component(
     blocking: list[Component] | None = None,
     waiting_for: str = "the model and template",
     warning: KServeWarning | None = None,
+    ready_predictor_pods: int = 0,
 ) -> Component:
     condition = ConditionType.INFERENCE_SERVICE_READY
     if not planned:
@@ -635,6 +673,11 @@ def inference_service_component(
         if warning.reason == Reason.SERVERLESS_MODE_REJECTED:
             message = f"{SERVERLESS_REJECTED_MESSAGE} KServe: {warning.message}"
         return Component(condition, ServiceStatusValue.FAILED, Reason(warning.reason), message)
+    if ready_predictor_pods > 0:
+        # Pods serve while KServe reports the InferenceService not Ready: a scale in progress; the
+        # service stays Running (upstream's RuntimeScaling).
+        message = f"InferenceService has {ready_predictor_pods} ready pod(s), scaling in progress"
+        return Component(condition, ServiceStatusValue.RUNNING, Reason.RUNTIME_SCALING, message)
     # The same words whether it was created a moment ago or exists: one status write, not two.
     message = ready.get("message") or ready.get("reason") or "waiting for KServe to report the InferenceService Ready"
     return Component(condition, ServiceStatusValue.STARTING, Reason.CREATING_RUNTIME, message)
@@ -681,7 +724,7 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
                         "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
                     }
                 ],
-                "backendRefs": [{"kind": "Service", "name": f"{isvc_name}-predictor", "port": PREDICTOR_SERVICE_PORT}],
+                "backendRefs": [{"kind": "Service", "name": predictor_name(isvc_name), "port": PREDICTOR_SERVICE_PORT}],
             }
         ],
     }
@@ -740,6 +783,7 @@ def _config_valid(components: list[Component]) -> Condition:
                 Reason.ROUTE_TEMPLATE_INVALID,
                 Reason.GATEWAY_NOT_CONFIGURED,
                 Reason.ADAPTER_CONFIG_INVALID,
+                Reason.AUTOSCALING_REQUIRES_METRICS,
             )
             or (
                 c.state == ServiceStatusValue.FAILED
@@ -790,4 +834,7 @@ _PROGRESS_REASONS = {
     Reason.ADAPTER_SUBTREE_PROVISIONING,
     Reason.PARENT_LACKS_ADAPTER_DISK,
     Reason.ADAPTERS_STAGING,
+    Reason.HPA_NOT_FOUND,
+    Reason.WAITING_FOR_METRICS,
+    Reason.SCALE_TARGET_NOT_READY,
 }

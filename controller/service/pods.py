@@ -118,11 +118,16 @@ def _unschedulable(pod: dict[str, Any]) -> str | None:
     return None
 
 
-def pods_component(inference_service: dict[str, Any] | None, pods: Sequence[dict[str, Any]] | None) -> Component | None:
-    """InferenceServicePodsReady; None while there is no InferenceService to have pods."""
+def pods_component(
+    inference_service: dict[str, Any] | None, pods: Sequence[dict[str, Any]] | None, *, scaled_to_zero: bool = False
+) -> Component | None:
+    """InferenceServicePodsReady; None while there is no InferenceService to have pods.
+    `scaled_to_zero`: KEDA idled the predictor, so no pod is as it should be."""
     if inference_service is None or pods is None:
         return None
     current = live(pods)
+    if not current and scaled_to_zero:
+        return Component(CONDITION, ServiceStatusValue.RUNNING, Reason.SCALED_TO_ZERO, "scaled to zero while idle")
     if not current:
         if is_true(inference_service, ConditionType.READY):
             # KServe says Ready with no pod of its label: trust its verdict (e.g. an external
@@ -150,6 +155,11 @@ def pods_component(inference_service: dict[str, Any] | None, pods: Sequence[dict
     if any((p.get("status") or {}).get("phase") == PodPhase.PENDING for p in current):
         return Component(CONDITION, ServiceStatusValue.PENDING, Reason.PODS_PENDING, "Pods are pending")
     return Component(CONDITION, ServiceStatusValue.STARTING, Reason.PODS_PROGRESSING, "Pods are progressing")
+
+
+def ready_pods(pods: Sequence[dict[str, Any]] | None) -> int:
+    """Predictor pods that are Ready (0 when the pods were not read)."""
+    return sum(1 for p in live(pods or []) if _ready(p))
 
 
 def observed_replicas(pods: Sequence[dict[str, Any]] | None) -> int | None:

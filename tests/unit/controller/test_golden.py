@@ -49,7 +49,13 @@ def _served_and_routed() -> Plan:
 
 
 def _autoscaled() -> Plan:
-    svc = services.service(minReplicas=2, maxReplicas=5, autoScaling={"metrics": [{"type": "Resource"}]})
+    metric = {
+        "metric": {"backend": "metrics-api", "metricNames": ["vllm:num_requests_running"]},
+        "target": {"type": "Value", "value": "4"},
+    }
+    svc = services.service(
+        minReplicas=2, maxReplicas=5, autoScaling={"metrics": [{"type": "PodMetric", "podmetric": metric}]}
+    )
     return plan_service(services.observe(svc), NOW)
 
 

@@ -10,6 +10,7 @@ import pytest
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.service import plan as service_plan
+from controller.service.autoscaling import ScalingObservation
 from controller.service.observe import ServiceObservation
 from controller.service.plan import plan_service
 from tests.builders import condition, status_of
@@ -182,12 +183,48 @@ def test_inference_service_shape() -> None:
     assert predictor["containers"][0]["image"] == "img:1"
 
 
-def test_autoscaling_sets_keda_annotations_and_bounds() -> None:
-    plan = plan_service(observe(service(minReplicas=2, maxReplicas=5)), NOW)
-    isvc = plan.apply[0]
-    assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "keda"
+RUNNING_METRIC = {
+    "type": "PodMetric",
+    "podmetric": {
+        "metric": {"backend": "metrics-api", "metricNames": ["vllm:num_requests_running"]},
+        "target": {"type": "Value", "value": "1"},
+    },
+}
+
+
+def test_autoscaling_hands_the_predictor_to_the_services_scaled_object() -> None:
+    svc = service(minReplicas=2, maxReplicas=5, autoScaling={"metrics": [RUNNING_METRIC]})
+    plan = plan_service(observe(svc, scaling=ScalingObservation(keda_installed=True)), NOW)
+    isvc, scaled_object = plan.apply
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "external"
     assert (isvc["spec"]["predictor"]["minReplicas"], isvc["spec"]["predictor"]["maxReplicas"]) == (2, 5)
-    assert status_of(plan)["runtime"]["replicas"] == "2/2 (2-5)"
+    assert scaled_object["kind"] == "ScaledObject"
+    assert scaled_object["spec"]["scaleTargetRef"]["name"] == f"{isvc['metadata']['name']}-predictor"
+    status = status_of(plan)
+    assert status["runtime"]["replicas"] == "2/2 (2-5)"
+    assert condition(status, "HPAReady")["reason"] == "HPANotFound"
+
+
+def test_autoscaling_without_a_metric_is_an_invalid_config_and_no_scaled_object() -> None:
+    plan = plan_service(observe(service(minReplicas=1, maxReplicas=3)), NOW)
+    assert [o["kind"] for o in plan.apply] == ["InferenceService"]
+    status = status_of(plan)
+    assert condition(status, "HPAReady")["reason"] == "AutoscalingRequiresMetrics"
+    assert condition(status, "ConfigValid")["reason"] == "AutoscalingRequiresMetrics"
+    assert status["status"] == "Degraded"
+
+
+def test_turning_autoscaling_off_deletes_the_scaled_object_it_owns() -> None:
+    svc = service(replicas=2)
+    owner = {"kind": "AIMService", "uid": svc["metadata"]["uid"], "name": "x"}
+    owned = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "x-predictor", "namespace": svc["metadata"]["namespace"], "ownerReferences": [owner]},
+    }
+    plan = plan_service(observe(svc, scaling=ScalingObservation(True, owned)), NOW)
+    assert [(ref.kind, ref.name) for ref in plan.delete] == [("ScaledObject", "x-predictor")]
+    assert plan.apply[0]["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "none"
 
 
 def test_model_from_image_is_created_once_and_shared() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from controller.service.common import runtime_status
+from controller.service.autoscaling import runtime_status
 from controller.service.pods import observed_replicas, pods_component, served_by_kserve
 from controller.watches import Event, ServiceIndex, pod_fingerprint, services_of_pod
 
@@ -136,7 +136,7 @@ def test_pods_component(
 @pytest.mark.parametrize(
     ("spec", "pods", "expected"),
     [
-        pytest.param({"replicas": 2}, [pod(), pod("Pending", ready=False)], (1, 2, "2"), id="fixed-observed"),
+        pytest.param({"replicas": 2}, [pod(), pod("Pending", ready=False)], (1, 2, "1"), id="fixed-observed"),
         pytest.param({"replicas": 2}, None, (2, 2, "2"), id="not-read"),
         pytest.param({"minReplicas": 1, "maxReplicas": 4}, [pod(), pod()], (2, 1, "2/1 (1-4)"), id="autoscaling"),
     ],

@@ -42,6 +42,8 @@ OTHER_MEANINGS: dict[tuple[str, str], str] = {
     # that names something else; keep it short.
     ("controller/modelsource/observe.py", "Unauthorized"): "a ListingFailureCategory (HTTP 401/403 from a "
     "registry), data between fetch and plan; the condition reason it maps to is Reason.UNAUTHORIZED",
+    ("controller/service/autoscaling.py", "external"): "KEDA's trigger type for an external scaler "
+    "(keda-otel-scaler), not KServe's autoscaler class",
     ("controller/service/plan.py", "custom"): "the name of a custom model without sources, not the origin "
     "label value (the schema requires a source, so it is never used)",
 }
