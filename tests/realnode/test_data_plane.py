@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -486,3 +487,95 @@ def test_adapters_are_staged_into_the_running_pods_subtree_pruned_and_reclaimed(
     wait_until(lambda: not subtree.exists(), 120, "the deleted service's subtree reclaimed by the reaper")
     reapers = team.get_json("pods", "-l", "app.kubernetes.io/component=adapter-reap")["items"]
     assert {p["spec"]["nodeName"] for p in reapers} == {NODE_NAME}
+
+
+def test_keda_scales_the_predictor_on_the_model_servers_metric_and_idles_it_to_zero(team: Kubectl) -> None:
+    """minReplicas/maxReplicas with a metrics-api metric: KEDA (operator and metrics adapter as pods
+    here, the HPA controller of kube-controller-manager) scales KServe's predictor from 1 to 2 on
+    the model server's own vllm:num_requests_running while slow requests run, the service staying
+    Running; with minReplicas 0 and no request, KEDA idles it to zero pods after the cooldown."""
+    started = time.monotonic()
+    team.plane.start_keda()
+    print(f"KEDA up {time.monotonic() - started:.1f}s")
+    tiny_model(team)
+    running_requests = {
+        "type": "PodMetric",
+        "podmetric": {
+            "metric": {"backend": "metrics-api", "metricNames": ["vllm:num_requests_running"]},
+            "target": {"type": "Value", "value": "1"},
+        },
+    }
+    spec = {
+        "model": {"name": "tiny"},
+        "template": {"name": "tiny-mi210"},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "env": [{"name": "AIM_TEST_RESPONSE_DELAY", "value": "40"}],  # each answer takes 40 s
+        "minReplicas": 1,
+        "maxReplicas": 2,
+        "autoScaling": {"metrics": [running_requests], "pollingInterval": 2, "cooldownPeriod": 10},
+    }
+    team.apply({"apiVersion": V2, "kind": "AIMService", "metadata": {"name": "scaled"}, "spec": spec})
+    wait_service_state(team, NAMESPACE, "scaled", "Running", timeout=180)
+
+    def hpa_reason() -> str:
+        status = team.get_json("aimservices.aim.eai.amd.com", "scaled").get("status") or {}
+        return str(condition(status, "HPAReady").get("reason"))
+
+    wait_until(lambda: hpa_reason() == "HPAOperational", 90, "KEDA's HPA to read the metric")
+    isvc = next(
+        i["metadata"]["name"]
+        for i in team.get_json("inferenceservices")["items"]
+        if i["metadata"]["labels"].get("aim.eai.amd.com/service.name") == "scaled"
+    )
+    predictor = team.get_json("service", f"{isvc}-predictor")
+    url = f"http://{predictor['spec']['clusterIP']}:{predictor['spec']['ports'][0]['port']}"
+    chat = {"model": MODEL_ID, "messages": [{"role": "user", "content": "busy"}]}
+    answers: list[int] = []
+
+    def ask() -> None:
+        answers.append(httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=90).status_code)
+
+    load = [threading.Thread(target=ask) for _ in range(3)]
+    loaded = time.monotonic()
+    for thread in load:
+        thread.start()
+
+    def scaled_up() -> bool:
+        status = team.get_json("aimservices.aim.eai.amd.com", "scaled").get("status") or {}
+        runtime = status.get("runtime") or {}
+        ready = [p for p in predictor_pods(team, isvc) if pod_ready(p)]
+        return len(ready) == 2 and runtime.get("currentReplicas") == 2 and runtime.get("desiredReplicas") == 2
+
+    wait_until(scaled_up, 90, "KEDA to scale the predictor to 2 on the running requests")
+    print(f"first request → second replica Ready {time.monotonic() - loaded:.1f}s")
+    status = team.get_json("aimservices.aim.eai.amd.com", "scaled")["status"]
+    assert status["status"] == "Running"
+    assert status["runtime"]["replicas"] == "2/2 (1-2)"
+    scaled_object = team.get_json("scaledobjects.keda.sh", f"{isvc}-predictor")
+    assert scaled_object["metadata"]["ownerReferences"][0]["name"] == "scaled"
+    hpa = team.get_json("hpa", f"keda-hpa-{isvc}-predictor")
+    assert hpa["status"]["desiredReplicas"] == 2
+    for thread in load:
+        thread.join(timeout=90)
+    assert answers == [200, 200, 200]
+
+    # Idle with minReplicas 0: after the cooldown KEDA scales the predictor to zero.
+    team("patch", "aimservice.aim.eai.amd.com", "scaled", "--type=merge", "-p", '{"spec":{"minReplicas":0}}')
+    idle_from = time.monotonic()
+
+    def idle() -> bool:
+        status = team.get_json("aimservices.aim.eai.amd.com", "scaled").get("status") or {}
+        runtime = status.get("runtime") or {}
+        return (
+            not predictor_pods(team, isvc)
+            and status.get("status") == "Running"
+            and (runtime.get("currentReplicas"), runtime.get("desiredReplicas")) == (0, 0)
+        )
+
+    wait_until(idle, 120, "the predictor to be idled to zero, the service still Running")
+    print(f"minReplicas 0 → zero pods {time.monotonic() - idle_from:.1f}s")
+    status = team.get_json("aimservices.aim.eai.amd.com", "scaled")["status"]
+    assert condition(status, "HPAReady")["reason"] == "ScaledToZero"
+    assert condition(status, "InferenceServicePodsReady")["reason"] == "ScaledToZero"
+    team("delete", "aimservice.aim.eai.amd.com", "scaled", "--wait=true", "--timeout=120s", timeout=130)
+    wait_until(lambda: not team.get_json("scaledobjects.keda.sh")["items"], 60, "the ScaledObject to go with it")
