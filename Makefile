@@ -10,6 +10,7 @@ NODES ?=
 REAL_NODE ?=
 IMAGE ?=
 PYTEST_ARGS ?=
+IMAGE_LOG_DIR := $(or $(AIM_CACHE_DIR),$(HOME)/.cache/aim-engine)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -38,11 +39,17 @@ run: venv binaries $(if $(REAL_NODE),node) ## Run the local control plane, webho
 dev-up: venv binaries $(if $(REAL_NODE),node) ## Same as run, in the background; returns when ready
 	$(PY) -m devcluster up $(if $(NODES),--nodes $(NODES)) $(if $(REAL_NODE),--real-node) $(if $(NO_KSERVE),--no-kserve)
 
-node: ## Packages (apt, root), binaries (kubelet, kube-proxy, CoreDNS) and images of the real node
+node: node-binaries node-images ## Packages (apt, root), binaries (kubelet, kube-proxy, CoreDNS, KEDA) and images of the real node
+
+node-binaries: ## As root: the real node's packages and Go-built binaries (KEDA's too)
 	hack/install-node-packages.sh
 	hack/build-binaries.sh node
 	hack/build-binaries.sh registry
+	hack/build-binaries.sh keda
+
+node-images: ## As root: the real node's images (KEDA's too)
 	hack/build-images.sh all
+	hack/build-images.sh keda
 
 image: ## Build the project's image with buildah from the Dockerfile (IMAGE=registry/name:tag to tag it; root)
 	hack/install-node-packages.sh
@@ -59,13 +66,18 @@ dev-down: venv ## Stop what dev-up started
 test: venv binaries real-node-prerequisites ## The whole suite: unit, integration (real API server), then the real node (as root)
 	@# kubectl aim on the other Pythons users have (3.11 is the suite's own); not when PYTEST_ARGS picks tests.
 	$(if $(PYTEST_ARGS),,hack/test-cli-pythons.sh)
+	@# As root, the real node's images build (niced) while the simulated suite runs; the real node's
+	@# session then waits for them (build-images.sh holds a lock) and reports a failed build itself.
+	@if [ "$$(id -u)" = 0 ]; then mkdir -p $(IMAGE_LOG_DIR); \
+	  echo "Building the real node's images in the background (log: $(IMAGE_LOG_DIR)/node-images.log)"; \
+	  ( $(MAKE) --no-print-directory node-images > $(IMAGE_LOG_DIR)/node-images.log 2>&1 & ); fi
 	$(PY) -m pytest -m 'not realnode' $(PYTEST_ARGS)
 	@# One control plane at a time: the real node's session starts after the first has stopped.
 	@# Exit 5 (no test selected, e.g. PYTEST_ARGS naming other tests) is fine, unless CI requires them.
 	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || { code=$$?; [ $$code -eq 5 ] && [ -z "$$AIM_REQUIRE_REAL_NODE" ]; }
 
-real-node-prerequisites: ## As root: what the real-node tests need (`make node`); otherwise they are skipped
-	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory node; \
+real-node-prerequisites: ## As root: what the real-node tests need before the suite (packages, binaries); otherwise they are skipped
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory node-binaries; \
 	else echo "Not root: the real-node tests will be skipped (they need containerd, the kubelet and iptables)."; fi
 
 golden: venv ## Rewrite the planners' golden YAML (tests/unit/controller/golden) after a deliberate change; review the diff
@@ -108,4 +120,4 @@ verify: generate ## Regenerate and fail if any generated file differs from what 
 clean: ## Remove the virtualenv and local run state (the binary cache outside the repo stays)
 	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv constraints binaries node real-node-prerequisites image push run dev-up dev-down test test-cli-pythons golden test-unit bench e2e-kind lint format generate verify clean
+.PHONY: help venv constraints binaries node node-binaries node-images real-node-prerequisites image push run dev-up dev-down test test-cli-pythons golden test-unit bench e2e-kind lint format generate verify clean

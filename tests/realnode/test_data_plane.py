@@ -509,7 +509,7 @@ def test_keda_scales_the_predictor_on_the_model_servers_metric_and_idles_it_to_z
         "model": {"name": "tiny"},
         "template": {"name": "tiny-mi210"},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-        "env": [{"name": "AIM_TEST_RESPONSE_DELAY", "value": "40"}],  # each answer takes 40 s
+        "env": [{"name": "AIM_TEST_RESPONSE_DELAY", "value": "20"}],  # each answer takes 20 s
         "minReplicas": 1,
         "maxReplicas": 2,
         "autoScaling": {"metrics": [running_requests], "pollingInterval": 2, "cooldownPeriod": 10},
