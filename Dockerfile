@@ -17,6 +17,7 @@ COPY pyproject.toml constraints.txt README.md ./
 RUN /opt/aim-engine/bin/pip install --upgrade pip==25.3 \
  && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > requirements.txt \
  && /opt/aim-engine/bin/pip install -c constraints.txt -r requirements.txt
+COPY activator ./activator
 COPY api ./api
 COPY certs ./certs
 COPY cli ./cli

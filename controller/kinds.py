@@ -99,7 +99,9 @@ SERVICE = Kind(
     "AIMService",
     V2,
     Stage(
-        lambda ctx, service: fetch_service(ctx.kube, service, ctx.kserve_warnings, ctx.settings.downloader_image),
+        lambda ctx, service: fetch_service(
+            ctx.kube, service, ctx.kserve_warnings, ctx.settings.downloader_image, ctx.settings.activator_url
+        ),
         plan_service,
     ),
     watches=(

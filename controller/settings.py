@@ -42,6 +42,10 @@ class ControllerSettings(BaseSettings):
     downloader_image: str = "ghcr.io/aim-engine-python/aim-engine:0.1.0"
     """Image of download and check-size Jobs (runs `aim-download`) when an artifact names none; the
     chart sets it to the operator's own image."""
+    activator_url: str = ""
+    """The aim-activator's base URL (e.g. http://aim-activator.aim-system.svc.cluster.local:8080),
+    set by the chart when it runs one: services with minReplicas 0 get a KEDA trigger on the
+    requests it holds for them, which wakes their predictor from zero. Empty: none runs."""
     adapter_reap_interval_seconds: float = 900.0
     """How often a model artifact with an adapter disk removes the subtrees of deleted services
     (also at once when a service with adapters is deleted)."""

@@ -104,19 +104,44 @@ def metric_triggers(spec: dict[str, Any], namespace: str, predictor: str) -> lis
     return triggers
 
 
+ACTIVATION_TARGET = "1000000000"
+"""The activation trigger's target: a ceiling no demand reaches, so it wakes the predictor (its
+activation threshold is 0) without weighing in on scaling from 1 to N (upstream's value)."""
+
+
+def activation_trigger(activator_url: str, namespace: str, service_name: str) -> dict[str, Any]:
+    """Scale from zero: KEDA reads the requests aim-activator holds or forwards for the service
+    (`{"value": N}`); any at all activates the predictor."""
+    return {
+        "type": "metrics-api",
+        "name": "activation",
+        "metadata": {
+            "url": f"{activator_url.rstrip('/')}/-/activation/{namespace}/{service_name}",
+            "format": "json",
+            "valueLocation": "value",
+            "targetValue": ACTIVATION_TARGET,
+            "activationTargetValue": "0",
+        },
+    }
+
+
 def plan_scaled_object(
-    service: dict[str, Any], inference_service_name: str, config: dict[str, Any] | None = None
+    service: dict[str, Any], inference_service_name: str, config: dict[str, Any] | None = None, activator_url: str = ""
 ) -> dict[str, Any] | None:
-    """The service's ScaledObject; None when no trigger resolves (KEDA refuses one without). Its
+    """The service's ScaledObject; None when no trigger resolves (KEDA refuses one without). With
+    minReplicas 0 and an activator, the activation trigger comes first (so 0 → 1 works even with
+    no metric, as upstream's gateway trigger). Its
     labels are every child's (controller.pipeline.objects.child_labels); KEDA copies them to the
     HPA it makes, which is how the HPA's changes find the service."""
     spec = service.get("spec") or {}
     metadata = service["metadata"]
     name = predictor_name(inference_service_name)
+    lower, upper = replica_bounds(spec)
     triggers = metric_triggers(spec, metadata["namespace"], name)
+    if lower == 0 and activator_url:  # first, as upstream puts its activation trigger
+        triggers.insert(0, activation_trigger(activator_url, metadata["namespace"], metadata["name"]))
     if not triggers:
         return None
-    lower, upper = replica_bounds(spec)
     scaled: dict[str, Any] = {
         "scaleTargetRef": {"name": name},
         "minReplicaCount": lower,

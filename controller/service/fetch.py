@@ -53,7 +53,11 @@ def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], na
 
 
 def fetch_service(
-    kube: Kube, service: dict[str, Any], kserve_warnings: KServeWarnings | None = None, job_image: str = ""
+    kube: Kube,
+    service: dict[str, Any],
+    kserve_warnings: KServeWarnings | None = None,
+    job_image: str = "",
+    activator_url: str = "",
 ) -> ServiceObservation:
     metadata = service["metadata"]
     namespace = metadata["namespace"]
@@ -64,7 +68,7 @@ def fetch_service(
         kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", config, namespace),
         kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", config),
     )
-    observed = ServiceObservation(service=service, runtime_config=runtime_config)
+    observed = ServiceObservation(service=service, runtime_config=runtime_config, activator_url=activator_url)
     profile_name = (spec.get("profile") or {}).get("name")
     if profile_name:
         observed.profile = _first(

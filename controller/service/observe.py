@@ -59,6 +59,8 @@ class ServiceObservation:
     """The service's LMCache ConfigMap (read only once its KV cache is Ready)."""
     adapters: AdapterInputs = field(default_factory=AdapterInputs)
     """The namespace's artifacts and the service's adapter Jobs (read only with adapters)."""
+    activator_url: str = ""
+    """The aim-activator's base URL (controller settings); empty when none runs."""
     scaling: ScalingObservation | None = None
     """KEDA's ScaledObject and HPA of the service: read when it autoscales or its InferenceService
     says it did (a ScaledObject left after autoscaling is turned off is deleted)."""

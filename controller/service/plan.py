@@ -527,7 +527,7 @@ def _plan_scaling(observed: ServiceObservation, isvc_name: str, plan: Plan, comp
             plan.delete.append(object_ref(existing))
         return
     scaling = scaling or ScalingObservation(keda_installed=True)
-    scaled_object = plan_scaled_object(service, isvc_name, observed.runtime_config.spec)
+    scaled_object = plan_scaled_object(service, isvc_name, observed.runtime_config.spec, observed.activator_url)
     if scaled_object is not None and scaling.keda_installed:
         plan.apply.append(scaled_object)
     elif existing is not None and owned_by(existing, service["metadata"]["uid"]):

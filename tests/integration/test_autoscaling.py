@@ -24,6 +24,7 @@ from tests.conftest import Kubectl
 from tests.integration.test_service_controller import ready_model, ready_template, service, wait_service
 
 SCALED_OBJECTS = "scaledobjects.keda.sh"
+ACTIVATOR = "http://aim-activator.aim-system.svc.cluster.local:8080"
 RUNNING_METRIC = {
     "type": "PodMetric",
     "podmetric": {
@@ -38,7 +39,7 @@ def controller(control_plane: ControlPlane) -> Iterator[None]:
     """KEDA's CRDs, then the controller (which serves the keda.sh kinds it finds at start)."""
     control_plane.apply_manifests(keda.crd_files(go_module_dir(keda.MODULE)), server_side=True)
     control_plane.wait_crds_established()
-    process = control_plane.start_controller()
+    process = control_plane.start_controller(env={"AIM_CONTROLLER_ACTIVATOR_URL": ACTIVATOR})
     yield
     process.stop()
 
@@ -142,6 +143,17 @@ def test_an_autoscaled_service_owns_a_scaled_object_and_reports_the_hpa(kubectl:
         kubectl, "chat", lambda s: (s.get("runtime") or {}).get("maxReplicas") == 5, "status.runtime 2-5"
     )["status"]["runtime"]
     assert runtime["minReplicas"] == 2
+
+    # minReplicas 0: the activation trigger on aim-activator's count comes first.
+    kubectl("patch", "aimservice.aim.eai.amd.com", "chat", "--type=merge", "-p", '{"spec":{"minReplicas":0}}')
+    wait_until(
+        lambda: bool((so := scaled_objects(kubectl)) and so[0]["spec"]["minReplicaCount"] == 0),
+        30,
+        "the ScaledObject at minReplicaCount 0",
+    )
+    [activation, metric] = scaled_objects(kubectl)[0]["spec"]["triggers"]
+    assert activation["metadata"]["url"] == f"{ACTIVATOR}/-/activation/{kubectl.namespace}/chat"
+    assert (activation["metadata"]["activationTargetValue"], metric["type"]) == ("0", "metrics-api")
 
     # Autoscaling off: the ScaledObject goes (KEDA then removes its HPA), KServe is told `none`.
     patch = [

@@ -70,10 +70,11 @@ def chart_values(plane: ControlPlane, tag: str | None = None) -> list[str]:
         "image": {"repository": repository, "tag": tag or pushed_tag},
         "controller": {"nodeSelector": ON_REAL_NODE, "resyncSeconds": 3600},
         "webhook": {"nodeSelector": ON_REAL_NODE},
+        "activator": {"nodeSelector": ON_REAL_NODE},
     }
     return ["--set-json", f"image={json.dumps(values['image'])}"] + [
         arg
-        for key in ("controller", "webhook")
+        for key in ("controller", "webhook", "activator")
         for name, value in values[key].items()
         for arg in ("--set-json", f"{key}.{name}={json.dumps(value)}")
     ]

@@ -493,7 +493,8 @@ def test_keda_scales_the_predictor_on_the_model_servers_metric_and_idles_it_to_z
     """minReplicas/maxReplicas with a metrics-api metric: KEDA (operator and metrics adapter as pods
     here, the HPA controller of kube-controller-manager) scales KServe's predictor from 1 to 2 on
     the model server's own vllm:num_requests_running while slow requests run, the service staying
-    Running; with minReplicas 0 and no request, KEDA idles it to zero pods after the cooldown."""
+    Running; with minReplicas 0 and no request, KEDA idles it to zero pods after the cooldown; a
+    request through the chart's aim-activator is held, wakes the predictor and is answered."""
     started = time.monotonic()
     team.plane.start_keda()
     print(f"KEDA up {time.monotonic() - started:.1f}s")
@@ -559,8 +560,9 @@ def test_keda_scales_the_predictor_on_the_model_servers_metric_and_idles_it_to_z
         thread.join(timeout=90)
     assert answers == [200, 200, 200]
 
-    # Idle with minReplicas 0: after the cooldown KEDA scales the predictor to zero.
-    team("patch", "aimservice.aim.eai.amd.com", "scaled", "--type=merge", "-p", '{"spec":{"minReplicas":0}}')
+    # Idle with minReplicas 0 (and answers without the delay): after the cooldown KEDA scales the
+    # predictor to zero.
+    team("patch", "aimservice.aim.eai.amd.com", "scaled", "--type=merge", "-p", '{"spec":{"minReplicas":0,"env":[]}}')
     idle_from = time.monotonic()
 
     def idle() -> bool:
@@ -577,5 +579,20 @@ def test_keda_scales_the_predictor_on_the_model_servers_metric_and_idles_it_to_z
     status = team.get_json("aimservices.aim.eai.amd.com", "scaled")["status"]
     assert condition(status, "HPAReady")["reason"] == "ScaledToZero"
     assert condition(status, "InferenceServicePodsReady")["reason"] == "ScaledToZero"
+
+    # From zero: a request through the chart's aim-activator is held, KEDA wakes the predictor on
+    # the activator's count, and the request is answered by the pod that started for it.
+    activator = team.get_json("service", "aim-aim-engine-activator", "-n", SYSTEM_NAMESPACE)
+    through = f"http://{activator['spec']['clusterIP']}:{activator['spec']['ports'][0]['port']}/{NAMESPACE}/scaled"
+    cold = time.monotonic()
+    answer = httpx.post(
+        f"{through}/v1/chat/completions", json=chat | {"messages": [{"role": "user", "content": "wake"}]}, timeout=180
+    )
+    first_answer = time.monotonic() - cold
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "echo: wake"
+    held = float(answer.headers["x-aim-activator-held-seconds"])
+    print(f"scale from zero: first request → first answer {first_answer:.1f}s (held {held:.1f}s)")
+    assert held > 0.5, "the request waited for a pod that was not there"
     team("delete", "aimservice.aim.eai.amd.com", "scaled", "--wait=true", "--timeout=120s", timeout=130)
     wait_until(lambda: not team.get_json("scaledobjects.keda.sh")["items"], 60, "the ScaledObject to go with it")

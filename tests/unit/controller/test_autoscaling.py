@@ -294,3 +294,42 @@ def test_runtime_status(
 )
 def test_scaled_to_zero(spec: dict[str, Any], observed: ScalingObservation, idle: bool) -> None:
     assert scaled_to_zero(spec, observed) is idle
+
+
+@pytest.mark.parametrize(
+    ("spec", "activator", "types"),
+    [
+        pytest.param(
+            {"minReplicas": 0, "maxReplicas": 2}, "http://act:8080", ["metrics-api"], id="zero-activation-only"
+        ),
+        pytest.param(
+            {"minReplicas": 0, "autoScaling": {"metrics": [metric()]}},
+            "http://act:8080/",
+            ["metrics-api", "external"],
+            id="activation-first",
+        ),
+        pytest.param(
+            {"minReplicas": 1, "autoScaling": {"metrics": [metric()]}},
+            "http://act:8080",
+            ["external"],
+            id="not-from-zero",
+        ),
+        pytest.param({"minReplicas": 0, "maxReplicas": 2}, "", None, id="zero-without-activator"),
+    ],
+)
+def test_scale_from_zero_reads_the_activator(spec: dict[str, Any], activator: str, types: list[str] | None) -> None:
+    scaled_object = plan_scaled_object(service(**spec), "chat-abc", None, activator)
+    if types is None:
+        assert scaled_object is None
+        return
+    assert scaled_object is not None
+    triggers = scaled_object["spec"]["triggers"]
+    assert [t["type"] for t in triggers] == types
+    if spec.get("minReplicas") == 0:
+        assert triggers[0]["metadata"] == {
+            "url": "http://act:8080/-/activation/team/chat",
+            "format": "json",
+            "valueLocation": "value",
+            "targetValue": "1000000000",
+            "activationTargetValue": "0",
+        }
