@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.types import Receive, Scope, Send
 
 from activator.routing import Demand, RouteError, parse_service, target
 
@@ -48,9 +50,41 @@ def _forwardable(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}
 
 
+class _Relay(StreamingResponse):
+    """The predictor's answer, streamed. However the response ends (done, failed, or cancelled when
+    the client goes away mid-stream), the upstream is closed and the answer uncounted, once."""
+
+    def __init__(self, upstream: httpx.Response, done: Callable[[], None], held: float) -> None:
+        super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
+        # Every header as the predictor sent it, repeated ones (Set-Cookie) kept apart.
+        self.raw_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in upstream.headers.multi_items()
+            if k.lower() not in _NOT_FORWARDED
+        ] + [(b"x-aim-activator-held-seconds", f"{held:.3f}".encode())]
+        self._upstream = upstream
+        self._done: Callable[[], None] | None = done
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._upstream.aclose()
+            if self._done is not None:
+                self._done()
+                self._done = None
+
+
 def create_app(settings: ActivatorSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     # No timeout on reading the answer: a completion may stream for minutes.
-    client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(None, connect=5.0))
+    # No connection cap: a held or streaming request must never wait for a pool slot (the hold
+    # deadline would not apply to that wait).
+    client = httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(None, connect=5.0),
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -75,12 +109,17 @@ def create_app(settings: ActivatorSettings, transport: httpx.AsyncBaseTransport 
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
     async def forward(request: Request) -> Response:
+        # The path as sent (percent-encoding kept): a decoded %2F or %3F would change the URL.
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
         try:
-            to = target(request.url.path, request.url.query, settings.cluster_domain)
+            to = target(raw_path.decode("latin-1"), request.url.query, settings.cluster_domain)
         except RouteError as error:
             return JSONResponse({"error": {"message": str(error), "type": "not_found_error"}}, status_code=404)
         body = await request.body()
-        outgoing = client.build_request(request.method, to.url, headers=_forwardable(request.headers), content=body)
+        headers = _forwardable(request.headers)
+        if not any(k.lower() == "accept-encoding" for k in headers):
+            headers["accept-encoding"] = "identity"  # relayed raw: no encoding the client did not ask for
+        outgoing = client.build_request(request.method, to.url, headers=headers, content=body)
         held_since = time.monotonic()
         deadline = held_since + settings.hold_seconds
         pause = 0.05
@@ -93,6 +132,8 @@ def create_app(settings: ActivatorSettings, transport: httpx.AsyncBaseTransport 
                 except (httpx.ConnectError, httpx.ConnectTimeout):
                     # No ready pod behind the predictor's Service (kube-proxy refuses the
                     # connection): the request never reached a server, so trying again is safe.
+                    if await request.is_disconnected():  # nobody waits for the answer any more
+                        return Response(status_code=499)
                     if time.monotonic() >= deadline:
                         message = (
                             f"{to.namespace}/{to.service}: no predictor pod answered within "
@@ -108,17 +149,6 @@ def create_app(settings: ActivatorSettings, transport: httpx.AsyncBaseTransport 
         if held > 1:
             log.info("%s/%s: held %.1f s until a predictor pod answered", to.namespace, to.service, held)
         demand.answering[to.key] += 1
-
-        async def relay() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in upstream.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream.aclose()
-                demand.answering[to.key] -= 1
-
-        headers = _forwardable(upstream.headers)
-        headers["x-aim-activator-held-seconds"] = f"{held:.3f}"
-        return StreamingResponse(relay(), status_code=upstream.status_code, headers=headers)
+        return _Relay(upstream, lambda: demand.answering.subtract([to.key]), held)
 
     return app

@@ -78,7 +78,8 @@ def metric_triggers(spec: dict[str, Any], namespace: str, predictor: str) -> lis
             continue
         if metric.get("backend") == MetricsBackend.METRICS_API:
             url = metric.get("serverAddress") or (
-                f"http://{predictor}.{namespace}.svc.cluster.local:{PREDICTOR_PORT}{METRICS_PATH}"
+                # `.svc` and the pod's DNS search list: any cluster domain.
+                f"http://{predictor}.{namespace}.svc:{PREDICTOR_PORT}{METRICS_PATH}"
             )
             triggers.append(
                 {
@@ -104,6 +105,7 @@ def metric_triggers(spec: dict[str, Any], namespace: str, predictor: str) -> lis
     return triggers
 
 
+SCALE_FROM_ZERO_POLLING_SECONDS = 5
 ACTIVATION_TARGET = "1000000000"
 """The activation trigger's target: a ceiling no demand reaches, so it wakes the predictor (its
 activation threshold is 0) without weighing in on scaling from 1 to N (upstream's value)."""
@@ -152,6 +154,8 @@ def plan_scaled_object(
     for field, key in (("pollingInterval", "pollingInterval"), ("cooldownPeriod", "cooldownPeriod")):
         if settings.get(field) is not None:
             scaled[key] = settings[field]
+    if lower == 0:  # waking from zero waits for a poll: upstream polls every 5 s then, not KEDA's 30
+        scaled.setdefault("pollingInterval", SCALE_FROM_ZERO_POLLING_SECONDS)
     return {
         "apiVersion": labels.SCALED_OBJECT_API,
         "kind": SCALED_OBJECT,
@@ -191,12 +195,11 @@ def _condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
 
 
 def scaled_to_zero(spec: dict[str, Any], observed: ScalingObservation) -> bool:
-    """KEDA has idled the predictor: minReplicas 0 and the ScaledObject not Active (no trigger
-    fires), or the HPA disabled because its target has no replicas."""
+    """KEDA has idled the predictor: minReplicas 0 and the HPA disabled because its target has no
+    replicas. (The ScaledObject turns not Active as soon as the triggers go quiet, while the pods
+    still run out the cooldown: that is not zero yet.)"""
     if replica_bounds(spec)[0] != 0 or observed.scaled_object is None:
         return False
-    if _condition(observed.scaled_object, "Active").get("status") == "False":
-        return True
     return _condition(observed.hpa, "ScalingActive").get("reason") == "ScalingDisabled"
 
 

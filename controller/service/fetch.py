@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import labels
+from api.conditions import ConditionType
 from api.naming import (
     NameTooLongError,
     http_route_name,
@@ -108,7 +109,7 @@ def fetch_service(
     if isvc is not None and served_by_kserve(isvc):
         selector = f"{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
-    if isvc_name and (autoscaling(spec) or _autoscaled(isvc)):
+    if isvc_name and (autoscaling(spec) or _autoscaled(isvc) or _reported_scaling(service)):
         observed.scaling = _fetch_scaling(kube, isvc["metadata"]["name"] if isvc else isvc_name, namespace)
     route_name = http_route_name(metadata["name"], namespace)
     observed.http_route, stale_routes = adopt_owned(
@@ -120,6 +121,13 @@ def fetch_service(
             "v1", "ConfigMap", custom_profile_config_map_name(metadata["name"]), namespace
         )
     return observed
+
+
+def _reported_scaling(service: dict[str, Any]) -> bool:
+    """The service's status still reports HPAReady: the reconcile that turned autoscaling off has
+    not finished (a failed delete of the ScaledObject), so it is looked at again."""
+    conditions = (service.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == ConditionType.HPA_READY for c in conditions)
 
 
 def _autoscaled(inference_service: dict[str, Any] | None) -> bool:

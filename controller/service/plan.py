@@ -156,7 +156,9 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
                 blocking,
                 resolution.waiting_for,
                 observed.kserve_warning,
-                ready_pods(observed.predictor_pods),
+                # Only an autoscaled service is "scaling": a fixed one with a pod stuck in a rollout
+                # must not read Running.
+                ready_pods(observed.predictor_pods) if autoscaling(spec) else 0,
             )
         )
     scaling = observed.scaling or ScalingObservation(keda_installed=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
+from typing import Any
 
 import httpx
 import pytest
@@ -69,3 +71,53 @@ async def test_a_path_naming_no_service_is_a_404_that_says_why() -> None:
         assert "namespace 'Team' is not a valid name" in answer.json()["error"]["message"]
         assert (await activator.get("/-/activation/team/Chat")).status_code == 404
         assert (await activator.get("/-/healthz")).json() == {"status": "ok"}
+
+
+@pytest.mark.asyncio
+async def test_the_path_goes_on_as_sent_and_repeated_headers_come_back_apart() -> None:
+    class Cookies(PodComingUp):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            headers = [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("connection", "close")]
+            return httpx.Response(200, headers=headers, stream=httpx.ByteStream(b"{}"))
+
+    upstream = Cookies(refusals=0)
+    async with client(upstream) as activator:
+        answer = await activator.get("/team/chat/v1/files/a%2Fb%23c")
+    assert upstream.requests[0].url.raw_path == b"/v1/files/a%2Fb%23c"
+    assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert "connection" not in answer.headers or answer.headers["connection"] != "close"
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_leaves_while_held_is_no_longer_counted() -> None:
+    app = create_app(ActivatorSettings(retry_ceiling_seconds=0.01), transport=PodComingUp(refusals=10**6))
+    sent: list[MutableMapping[str, Any]] = []
+    asked = False
+
+    async def receive() -> dict[str, object]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+        return {"type": "http.disconnect"}  # the client is gone: uvicorn queues this at once
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/team/chat/v1/chat/completions",
+        "raw_path": b"/team/chat/v1/chat/completions",
+        "query_string": b"",
+        "headers": [(b"host", b"activator")],
+        "server": ("activator", 80),
+        "client": ("127.0.0.1", 1),
+    }
+    await asyncio.wait_for(app(scope, receive, send), timeout=5)
+    assert sent[0]["status"] == 499
+    assert app.state.demand.value(("team", "chat")) == 0

@@ -107,7 +107,7 @@ def test_replica_bounds(spec: dict[str, Any], bounds: tuple[int, int]) -> None:
                     "type": "metrics-api",
                     "metricType": "Value",
                     "metadata": {
-                        "url": "http://isvc-predictor.team.svc.cluster.local:80/metrics",
+                        "url": "http://isvc-predictor.team.svc:80/metrics",
                         "format": "prometheus",
                         "valueLocation": "vllm:num_requests_running",
                         "targetValue": "2",
@@ -286,7 +286,10 @@ def test_runtime_status(
 @pytest.mark.parametrize(
     ("spec", "observed", "idle"),
     [
-        pytest.param({"minReplicas": 0}, ScalingObservation(True, scaled("False")), True, id="inactive"),
+        pytest.param({"minReplicas": 0}, IDLE, True, id="hpa-disabled-at-zero"),
+        pytest.param(
+            {"minReplicas": 0}, ScalingObservation(True, scaled("False"), hpa(1)), False, id="inactive-in-cooldown"
+        ),
         pytest.param({"minReplicas": 0}, ScalingObservation(True, scaled("True")), False, id="active"),
         pytest.param({"minReplicas": 0}, ScalingObservation(True, None), False, id="no-scaled-object"),
         pytest.param({"minReplicas": 1}, ScalingObservation(True, scaled("False")), False, id="never-below-one"),
