@@ -9,10 +9,10 @@ zero and back itself when minReplicas is 0.
 
 Metrics come from one of two backends. `opentelemetry` is upstream's: an `external` trigger asks
 keda-otel-scaler, which an OpenTelemetry collector feeds. `metrics-api` is this project's: KEDA's
-metrics-api scaler reads the metric straight from the predictor Service's Prometheus endpoint
-(vLLM's `/metrics`), so autoscaling needs KEDA and nothing else. Through the Service it reads one
-pod's value per poll, so its trigger is of metric type `Value` (the HPA scales the replicas by
-value / target, treating that pod as the average) unless the target says AverageValue.
+metrics-api scaler reads the metric straight from the predictor's Prometheus endpoints (vLLM's
+`/metrics`), so autoscaling needs KEDA and nothing else. KEDA reads every ready pod behind the
+predictor Service and sums (`aggregateFromKubeServiceEndpoints`): a `Value` target compares the
+sum, an `AverageValue` target the sum per replica.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ SCALED_OBJECT_CRD = "scaledobjects.keda.sh"
 METRICS_PATH = "/metrics"
 PREDICTOR_PORT = 80
 """The predictor Service's port (KServe's raw deployment) in front of the model server."""
+SERVING_PORT = 8000
+"""The model server's port in the predictor pods (the inference container's `http` port)."""
 
 
 def autoscaling(spec: dict[str, Any]) -> bool:
@@ -77,22 +79,19 @@ def metric_triggers(spec: dict[str, Any], namespace: str, predictor: str) -> lis
         if entry.get("type") != "PodMetric" or not metric or not target:
             continue
         if metric.get("backend") == MetricsBackend.METRICS_API:
-            url = metric.get("serverAddress") or (
-                # `.svc` and the pod's DNS search list: any cluster domain.
-                f"http://{predictor}.{namespace}.svc:{PREDICTOR_PORT}{METRICS_PATH}"
-            )
-            triggers.append(
-                {
-                    "type": "metrics-api",
-                    "metricType": "AverageValue" if target.get("type") == "AverageValue" else "Value",
-                    "metadata": {
-                        "url": url,
-                        "format": "prometheus",
-                        "valueLocation": str(metric.get("query") or (metric.get("metricNames") or [""])[0]),
-                        "targetValue": _target_value(target),
-                    },
-                }
-            )
+            given = metric.get("serverAddress")
+            details: dict[str, str] = {
+                # `.svc` and the pod's DNS search list: any cluster domain. The port is the model
+                # server's: KEDA matches it against the Service's endpoints, which it reads one by one.
+                "url": given or f"http://{predictor}.{namespace}.svc:{SERVING_PORT}{METRICS_PATH}",
+                "format": "prometheus",
+                "valueLocation": str(metric.get("query") or (metric.get("metricNames") or [""])[0]),
+                "targetValue": _target_value(target),
+            }
+            if not given:  # the sum over the predictor's ready pods, not one pod's value
+                details |= {"aggregateFromKubeServiceEndpoints": "true", "aggregationType": "sum"}
+            metric_type = "AverageValue" if target.get("type") == "AverageValue" else "Value"
+            triggers.append({"type": "metrics-api", "metricType": metric_type, "metadata": details})
             continue
         metadata = {
             "scalerAddress": metric.get("serverAddress") or DEFAULT_OTEL_SCALER_ADDRESS,

@@ -22,7 +22,7 @@ from controller.pipeline.components import Component
 from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import ObjectRef, owner_reference, severity_rank
-from controller.service.autoscaling import autoscaling, replica_bounds
+from controller.service.autoscaling import SERVING_PORT, autoscaling, replica_bounds
 
 RUNNING, STARTING, DEGRADED, FAILED = (
     ServiceStatusValue.RUNNING,
@@ -31,7 +31,6 @@ RUNNING, STARTING, DEGRADED, FAILED = (
     ServiceStatusValue.FAILED,
 )
 
-SERVING_PORT = 8000
 CACHE_MOUNT_ROOT = "/workspace/cache"
 
 

@@ -30,7 +30,7 @@ from api.v1alpha1.aimmodel import ModelInfo
 from controller.catalog.labels import parse_image_labels
 from controller.common.lookup import NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
-from controller.service.common import SERVING_PORT
+from controller.service.autoscaling import SERVING_PORT
 from controller.template.observe import TemplateObservation
 from controller.template.plan import parse_discovery_output, plan_discovery_job
 from devcluster.waiting import StopWaitingError, wait_until

@@ -107,14 +107,16 @@ def test_replica_bounds(spec: dict[str, Any], bounds: tuple[int, int]) -> None:
                     "type": "metrics-api",
                     "metricType": "Value",
                     "metadata": {
-                        "url": "http://isvc-predictor.team.svc:80/metrics",
+                        "url": "http://isvc-predictor.team.svc:8000/metrics",
                         "format": "prometheus",
                         "valueLocation": "vllm:num_requests_running",
                         "targetValue": "2",
+                        "aggregateFromKubeServiceEndpoints": "true",
+                        "aggregationType": "sum",
                     },
                 }
             ],
-            id="metrics-api-reads-the-predictor",
+            id="metrics-api-sums-the-predictors-pods",
         ),
         pytest.param(
             [
@@ -137,7 +139,7 @@ def test_replica_bounds(spec: dict[str, Any], bounds: tuple[int, int]) -> None:
                     },
                 }
             ],
-            id="metrics-api-url-and-selector-as-given",
+            id="metrics-api-url-as-given-read-as-is",
         ),
         pytest.param([RUNNING], [], id="no-target-no-trigger"),
         pytest.param([{"type": "PodMetric"}], [], id="no-podmetric-no-trigger"),
