@@ -131,6 +131,11 @@ class Reason(StrEnum):
     MODEL_NOT_READY = "ModelNotReady"
     MODEL_RESOLVED = "ModelResolved"
     MODEL_FOUND = "ModelFound"
+    MODEL_FAILED = "ModelFailed"
+    """A template's ModelReady: its model is Failed or Degraded for a reason other than templates."""
+    CLUSTER_MODEL_FOUND = "ClusterModelFound"
+    CLUSTER_MODEL_NOT_FOUND = "ClusterModelNotFound"
+    CLUSTER_MODEL_FAILED = "ClusterModelFailed"
     # template and profile resolution
     TEMPLATE_NOT_FOUND = "TemplateNotFound"
     TEMPLATE_NOT_READY = "TemplateNotReady"

@@ -364,11 +364,15 @@ def profile_cache_services(event: Event, index: ServiceIndex) -> list[ObjectKey]
 
 
 def models_of_template(kind: str, cluster: bool) -> ToKeys:
-    """The owning model aggregates its templates' status; a template of an AIM family (spec.aimId)
-    may be copied by fine-tuned models of that family anywhere."""
+    """The model a template names (in its scope: a namespaced template's AIMModel in its namespace, a
+    cluster template's AIMClusterModel) and its owning model aggregate its status; a template of an
+    AIM family (spec.aimId) may be copied by fine-tuned models of that family anywhere."""
 
     def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
-        return event.owners(kind, cluster) + (index.tracked(kind) if event.spec.get("aimId") else [])
+        named = str(event.spec.get("modelName") or "")
+        same_scope = cluster != bool(event.namespace)
+        keys = [(kind, event.namespace, named)] if named and same_scope else []
+        return keys + event.owners(kind, cluster) + (index.tracked(kind) if event.spec.get("aimId") else [])
 
     return to_keys
 

@@ -66,9 +66,13 @@ def fetch_model(
         ),
     )
     template_kind = "AIMClusterServiceTemplate" if cluster else "AIMServiceTemplate"
-    observed.templates = kube.list(
-        labels.V1ALPHA1, template_kind, namespace, label_selector=f"{labels.MODEL}={model['metadata']['name']}"
-    )
+    # Every template that names the model, owned or not (a user's own, one left by upstream): the
+    # model's ServiceTemplatesReady aggregates them all, as upstream's index on spec.modelName.
+    observed.templates = [
+        t
+        for t in kube.list(labels.V1ALPHA1, template_kind, namespace)
+        if (t.get("spec") or {}).get("modelName") == model["metadata"]["name"]
+    ]
     if needs_lookup(model):
         secret_namespace = operator_namespace if cluster else namespace
         secrets = []

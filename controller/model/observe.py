@@ -31,7 +31,8 @@ class ModelObservation:
     lookup: ImageLookup | None = None
     """Set when the registry was asked this time (metadata not known yet)."""
     templates: list[dict[str, Any]] = field(default_factory=list)
-    """Templates of the model's kind (namespace, or cluster) carrying its `aim.eai.amd.com/model` label."""
+    """Templates of the model's kind (namespace, or cluster) whose spec.modelName is the model, owned
+    by it or not."""
     official_templates: list[dict[str, Any]] = field(default_factory=list)
     """For fine-tuned models: templates with the same spec.aimId not made for fine-tuning."""
     template_owners: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -3,14 +3,16 @@ templates and status out (pure).
 
 * Image models: the image's labels (read once from the registry: manifest and config, never layers)
   become status.imageMetadata, and each recommended deployment becomes a template.
-* Custom models (`spec.modelSources`): no registry inspection; one template from the spec, or one
-  per `customTemplates` entry, `unoptimized` unless said otherwise.
+* Custom models (`spec.modelSources`): the base image is looked up once (it must exist; AIM labels
+  are not needed); one template from the spec, or one per `customTemplates` entry, `unoptimized`
+  unless said otherwise.
 * Fine-tuned models (`spec.aimId` + `spec.modelSources`): a copy of every official template of the
   same AIM family that serves one of the model's sources, deploying the family's base image rebased
   onto the registry the official model came from.
 
 Templates are owned by the model (garbage-collected with it) and never deleted because discovery or
-creation was switched off; fine-tuned copies follow the official templates they copy.
+creation was switched off; fine-tuned copies follow the official templates they copy. The model's
+ServiceTemplatesReady aggregates every template that names it, its own and others'.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
 ORIGIN_LABEL = labels.ORIGIN  # imported by tests/unit/controller/test_model_plan.py
 DEPLOYMENT_IMAGE = labels.DEPLOYMENT_IMAGE  # imported by tests/unit/controller/test_model_plan.py
 NO_AIM_LABELS = "The image is reachable but carries no AIM labels: no templates are generated"
+BASE_IMAGE_FOUND = "Base image found in its registry"
 
 
 def template_kind(observed: ModelObservation) -> str:
@@ -61,15 +64,23 @@ def _discovery(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def needs_lookup(model: dict[str, Any]) -> bool:
-    """Whether the fetch step must read the image's labels from its registry (once per model)."""
+    """Whether the fetch step must read the image's labels from its registry (once per model).
+    Custom models too, as upstream: their base image must exist before templates that run it are
+    made, and a missing one degrades the model and, through it, its templates."""
     spec = model.get("spec") or {}
     return (
-        not is_custom(model)
-        and bool(spec.get("image"))
+        bool(spec.get("image"))
         and _discovery(model).get("extractMetadata", True) is not False
         and not spec.get("imageMetadata")
         and (model.get("status") or {}).get("imageMetadata") is None  # {} is an answer: no labels at all
     )
+
+
+def _without_aim_labels(model: dict[str, Any]) -> Component:
+    """An image without AIM labels is found (True, as upstream): all a custom model's base image
+    needs to be (its templates come from its spec); an image model then has no templates."""
+    message = BASE_IMAGE_FOUND if is_custom(model) else NO_AIM_LABELS
+    return Component(ConditionType.IMAGE_METADATA_READY, LifecycleStatus.READY, Reason.IMAGE_FOUND, message)
 
 
 def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> list[Component]:
@@ -77,8 +88,6 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
     model = observed.model
     spec = model.get("spec") or {}
     condition = ConditionType.IMAGE_METADATA_READY
-    if is_custom(model):
-        return []  # custom models carry their sources; nothing to read from the image (product docs)
     if spec.get("imageMetadata"):
         extra["imageMetadata"] = spec["imageMetadata"]
         return [
@@ -88,12 +97,12 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
     if previous is not None:  # read once; the image's labels do not change under a tag we already read
         extra["imageMetadata"] = previous
         if not has_aim_labels(previous.get("originalLabels") or {}):
-            return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_FOUND, NO_AIM_LABELS, healthy=False)]
+            return [_without_aim_labels(model)]
         return [
             Component(condition, LifecycleStatus.READY, Reason.IMAGE_METADATA_FOUND, "Read from the image's labels")
         ]
-    if _discovery(model).get("extractMetadata", True) is False:
-        return []
+    if _discovery(model).get("extractMetadata", True) is False or not spec.get("image"):
+        return []  # nothing to read (a fine-tuned model that follows its family's versions has no image)
     if observed.missing_secrets:
         names = ", ".join(observed.missing_secrets)
         return [
@@ -137,7 +146,7 @@ def _metadata(observed: ModelObservation, extra: dict[str, Any], plan: Plan) -> 
         return [Component(condition, LifecycleStatus.FAILED, Reason.METADATA_EXTRACTION_FAILED, parsed.error)]
     extra["imageMetadata"] = parsed.metadata or {"originalLabels": {}}
     if not parsed.has_aim_labels:
-        return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_FOUND, NO_AIM_LABELS, healthy=False)]
+        return [_without_aim_labels(model)]
     return [Component(condition, LifecycleStatus.READY, Reason.IMAGE_METADATA_FOUND, "Read from the image's labels")]
 
 
@@ -430,22 +439,23 @@ def templates_component(
         return Component(
             condition, LifecycleStatus.PROGRESSING, Reason.AWAITING_METADATA, "Waiting for the image's metadata"
         )
-    owned = [t for t in observed.templates if _owned(t, observed.model)]
-    if not desired and not owned and is_fine_tuned(observed.model):
+    # Every template that names the model counts, owned or not, as upstream aggregates them.
+    naming = observed.templates
+    if not desired and not naming and is_fine_tuned(observed.model):
         # As upstream: a fine-tuned model expects copies of its family's templates; until one
         # exists to copy, it is still on its way, not done.
         aim_id = (observed.model.get("spec") or {}).get("aimId")
         message = f"No official template of aimId {aim_id} to copy yet"
         return Component(condition, LifecycleStatus.PROGRESSING, Reason.CREATING_TEMPLATES, message)
-    if not desired and not owned:
+    if not desired and not naming:
         return Component(condition, LifecycleStatus.READY, Reason.NO_TEMPLATES_EXPECTED, "No templates to create")
-    existing = {t["metadata"]["name"] for t in owned}
+    existing = {t["metadata"]["name"] for t in naming}
     missing = [t["metadata"]["name"] for t in desired if t["metadata"]["name"] not in existing]
     if missing:
         return Component(
             condition, LifecycleStatus.PROGRESSING, Reason.CREATING_TEMPLATES, f"Creating {len(missing)} template(s)"
         )
-    states = [((t.get("status") or {}).get("status") or LifecycleStatus.PENDING) for t in owned]
+    states = [((t.get("status") or {}).get("status") or LifecycleStatus.PENDING) for t in naming]
     count = len(states)
     if all(s == LifecycleStatus.READY for s in states):
         return Component(condition, LifecycleStatus.READY, Reason.ALL_TEMPLATES_READY, f"{count} template(s) Ready")

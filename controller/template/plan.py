@@ -80,25 +80,32 @@ def _vram(value: str) -> int:
 
 
 def model_component(observed: TemplateObservation) -> Component:
-    condition = ConditionType.CLUSTER_MODEL_READY if observed.cluster_scoped else ConditionType.MODEL_READY
+    cluster = observed.cluster_scoped
+    condition = ConditionType.CLUSTER_MODEL_READY if cluster else ConditionType.MODEL_READY
     name = (observed.template.get("spec") or {}).get("modelName", "")
     model = observed.model.obj
     if model is None:
-        return Component(condition, LifecycleStatus.PENDING, Reason.MODEL_NOT_FOUND, f"Model {name} not found")
+        reason = Reason.CLUSTER_MODEL_NOT_FOUND if cluster else Reason.MODEL_NOT_FOUND
+        return Component(condition, LifecycleStatus.PENDING, reason, f"Model {name} not found")
+    state = (model.get("status") or {}).get("status")
     # A model waits for its templates; ignoring its template aggregate avoids waiting on each other.
-    if (model.get("status") or {}).get("status") == LifecycleStatus.FAILED and not _failed_only_for_templates(model):
-        return Component(condition, LifecycleStatus.FAILED, Reason.MODEL_NOT_READY, f"Model {name} failed")
-    return Component(condition, LifecycleStatus.READY, Reason.MODEL_FOUND, f"{observed.model.scope} model {name}")
+    if state in (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED) and _fails_beyond_templates(model):
+        reason = Reason.CLUSTER_MODEL_FAILED if cluster else Reason.MODEL_FAILED
+        return Component(condition, state, reason, f"{model['kind']} {name} is in {state} state")
+    reason = Reason.CLUSTER_MODEL_FOUND if cluster else Reason.MODEL_FOUND
+    return Component(condition, LifecycleStatus.READY, reason, f"{observed.model.scope} model {name}")
 
 
-def _failed_only_for_templates(model: dict[str, Any]) -> bool:
-    failing = [
-        c["type"]
+def _fails_beyond_templates(model: dict[str, Any]) -> bool:
+    """A component condition (…Ready) other than the templates' aggregate is False: the model's
+    own trouble (its image, its runtime config), which its templates share, as upstream."""
+    return any(
+        c.get("status") == "False"
+        and c.get("type", "").endswith(ConditionType.READY)
+        and c.get("type") != ConditionType.READY
+        and not c.get("type", "").endswith(ConditionType.SERVICE_TEMPLATES_READY)  # or ClusterServiceTemplatesReady
         for c in (model.get("status") or {}).get("conditions") or []
-        if c.get("status") == "False" and c.get("type") != ConditionType.READY
-    ]
-    # ServiceTemplatesReady, or ClusterServiceTemplatesReady on a cluster model
-    return all(t.endswith(ConditionType.SERVICE_TEMPLATES_READY) for t in failing)
+    )
 
 
 def discovery_job_name(template: dict[str, Any], model_image: str) -> str:

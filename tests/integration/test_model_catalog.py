@@ -176,7 +176,7 @@ def test_an_image_without_aim_labels_is_found_but_makes_no_templates(kubectl: Ku
     kubectl.apply(model("plain", image=crane.ref("plain/vllm", "1.0")))
     ready = wait_model(kubectl, "plain", lambda s: s.get("status") == "Ready", "the model")
     found = condition(ready["status"], "ImageMetadataReady")
-    assert (found["status"], found["reason"]) == ("False", "ImageFound")
+    assert (found["status"], found["reason"]) == ("True", "ImageFound")  # as upstream: found, only no templates
     assert condition(ready["status"], "ServiceTemplatesReady")["reason"] == "NoTemplatesExpected"
     assert ready["status"]["imageMetadata"]["oci"]["title"] == "vllm"
     assert not templates(kubectl)
@@ -228,11 +228,12 @@ def test_a_private_registry_needs_the_pull_secret(
     assert password not in events
 
 
-def test_custom_templates_inherit_hardware_and_type(kubectl: Kubectl) -> None:
+def test_custom_templates_inherit_hardware_and_type(kubectl: Kubectl, crane: Crane) -> None:
+    crane.push_image("amdenterpriseai/aim-base", "0.9")  # a base image: no AIM labels
     kubectl.apply(
         model(
             "tuned",
-            image="registry.example/amdenterpriseai/aim-base:0.9",
+            image=crane.ref("amdenterpriseai/aim-base", "0.9"),
             modelSources=[{"modelId": "org/tuned", "sourceUri": "s3://models/tuned", "size": "1Gi"}],
             custom={"hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}}, "type": "preview"},
             customTemplates=[
@@ -255,7 +256,86 @@ def test_custom_templates_inherit_hardware_and_type(kubectl: Kubectl) -> None:
         kubectl, "tuned", lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "SomeTemplatesReady", "agg"
     )
     assert ready["status"]["sourceType"] == "Custom"
-    assert "imageMetadata" not in ready["status"], "custom models are not inspected"
+    # As upstream, the base image is looked up: it exists, and needs no AIM labels.
+    assert condition(ready["status"], "ImageMetadataReady")["reason"] == "ImageFound"
+    assert condition(ready["status"], "ImageMetadataReady")["status"] == "True"
+
+
+def user_template(name: str, model_name: str, gpu: str = "MI300X") -> dict[str, Any]:
+    """A template written by hand (not owned by its model), with inline sources: no discovery."""
+    return {
+        "apiVersion": V1,
+        "kind": "AIMServiceTemplate",
+        "metadata": {"name": name},
+        "spec": {
+            "modelName": model_name,
+            "metric": "latency",
+            "precision": "fp16",
+            "hardware": {"gpu": {"requests": 1, "models": [gpu]}},
+            "modelSources": [{"modelId": "org/x", "sourceUri": "s3://models/x", "size": "1Gi"}],
+        },
+    }
+
+
+def template_status(kubectl: Kubectl, name: str) -> dict[str, Any]:
+    return kubectl.get_json("aimservicetemplates.aim.eai.amd.com", name).get("status") or {}
+
+
+def test_a_custom_model_with_a_missing_base_image_degrades_itself_and_its_templates(
+    kubectl: Kubectl, crane: Crane
+) -> None:
+    """Upstream's custom-models/nonexistent-image and valid-image scenarios: the base image is
+    looked up; missing, the model is Degraded (ImageMetadataReady=False) and makes no template, and
+    a template written for it is Degraded too (ModelReady=False ModelFailed); once the image is
+    pushed, the retry finds it (ImageFound: no AIM labels needed), the model makes its template and
+    both become Ready."""
+    base = crane.ref("custom/aim-base", "7.0")  # not pushed yet
+    source = {"modelId": "org/custom", "sourceUri": "s3://models/custom", "size": "1Gi"}
+    hardware = {"gpu": {"requests": 1, "models": ["MI300X"]}}
+    kubectl.apply(model("custom-missing", image=base, modelSources=[source], custom={"hardware": hardware}))
+    kubectl.apply(user_template("custom-missing-tpl", "custom-missing"))
+    degraded = wait_model(kubectl, "custom-missing", lambda s: s.get("status") == "Degraded", "the model to degrade")
+    assert degraded["status"]["sourceType"] == "Custom"
+    assert condition(degraded["status"], "ImageMetadataReady")["status"] == "False"
+    wait_until(lambda: template_status(kubectl, "custom-missing-tpl").get("status") == "Degraded", 30, "template")
+    model_ready = condition(template_status(kubectl, "custom-missing-tpl"), "ModelReady")
+    assert (model_ready["status"], model_ready["reason"]) == ("False", "ModelFailed")
+    assert set(templates(kubectl)) == {"custom-missing-tpl"}, "no template is made while the image is missing"
+
+    crane.push_image("custom/aim-base", "7.0")  # the controller retries and finds it
+    ready = wait_model(kubectl, "custom-missing", lambda s: s.get("status") == "Ready", "the model once pushed")
+    found = condition(ready["status"], "ImageMetadataReady")
+    assert (found["status"], found["reason"]) == ("True", "ImageFound")
+    wait_until(lambda: len(templates(kubectl)) == 2, 30, "the model's own template")
+    wait_until(lambda: template_status(kubectl, "custom-missing-tpl").get("status") == "Ready", 30, "template Ready")
+
+
+def test_a_models_status_counts_templates_it_does_not_own(kubectl: Kubectl) -> None:
+    """As upstream (templates indexed by spec.modelName): a model with no templates of its own
+    reports the ones written for it by hand, and follows their health."""
+    kubectl.apply(
+        model("bare", image="registry.example/org/bare:1.0", imageMetadata={"model": {"canonicalName": "o/b"}})
+    )
+    wait_model(
+        kubectl,
+        "bare",
+        lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "NoTemplatesExpected",
+        "no templates expected",
+    )
+    kubectl.apply(user_template("bare-mi300x", "bare"))
+    wait_model(
+        kubectl,
+        "bare",
+        lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "AllTemplatesReady",
+        "the model to count the user's template",
+    )
+    kubectl.apply(user_template("bare-nowhere", "bare", gpu="MI355X"))  # no such GPU among the nodes
+    wait_model(
+        kubectl,
+        "bare",
+        lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "SomeTemplatesReady",
+        "one of two templates Ready",
+    )
 
 
 def official(kubectl: Kubectl, name: str, image: str, base: str) -> dict[str, Any]:
@@ -288,24 +368,29 @@ def official(kubectl: Kubectl, name: str, image: str, base: str) -> dict[str, An
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
-        pytest.param("pinned", {"old-mi300x": "registry.example.com/mirror/aim-qwen:0.9.0"}, id="pinned-own-image"),
-        pytest.param("latest", {"new-mi300x": "registry.example.com/mirror/aim-base:1.0"}, id="latest-rebased"),
+        pytest.param("pinned", {"old-mi300x": "{registry}/mirror/aim-qwen:0.9.0"}, id="pinned-own-image"),
+        pytest.param("latest", {"new-mi300x": "{registry}/mirror/aim-base:1.0"}, id="latest-rebased"),
         pytest.param(
             "any",
             {
-                "old-mi300x": "registry.example.com/mirror/aim-base:0.9",
-                "new-mi300x": "registry.example.com/mirror/aim-base:1.0",
+                "old-mi300x": "{registry}/mirror/aim-base:0.9",
+                "new-mi300x": "{registry}/mirror/aim-base:1.0",
             },
             id="any",
         ),
     ],
 )
 def test_fine_tuned_models_copy_official_templates_per_version_policy(
-    kubectl: Kubectl, policy: str, expected: dict[str, str]
+    kubectl: Kubectl, crane: Crane, policy: str, expected: dict[str, str]
 ) -> None:
-    official(kubectl, "old", "registry.example.com/mirror/aim-qwen:0.9.0", "docker.io/amdenterpriseai/aim-base:0.9")
-    official(kubectl, "new", "registry.example.com/mirror/aim-qwen:1.0.0", "docker.io/amdenterpriseai/aim-base:1.0")
-    image = "registry.example.com/mirror/aim-qwen:0.9.0" if policy == "pinned" else ""
+    # The official images are in a registry the controller reaches: a pinned fine-tuned model's own
+    # image is looked up as every model's is (upstream).
+    crane.push_image("mirror/aim-qwen", "0.9.0")
+    registry = crane.server.host
+    expected = {k: v.format(registry=registry) for k, v in expected.items()}
+    official(kubectl, "old", f"{registry}/mirror/aim-qwen:0.9.0", "docker.io/amdenterpriseai/aim-base:0.9")
+    official(kubectl, "new", f"{registry}/mirror/aim-qwen:1.0.0", "docker.io/amdenterpriseai/aim-base:1.0")
+    image = f"{registry}/mirror/aim-qwen:0.9.0" if policy == "pinned" else ""
     spec: dict[str, Any] = {
         "aimId": "qwen/qwen3",
         "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "s3://tuned/qwen3-32b-med", "size": "1Gi"}],

@@ -170,8 +170,11 @@ def test_default_route_path_and_deletion_removes_owned_objects(kubectl: Kubectl)
     assert len(kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]) == 1  # the model is not the service's
 
 
-def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> None:
+def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl, crane: Crane) -> None:
+    crane.push_image("amdenterpriseai/aim-base", "latest")  # the base image exists; no AIM labels
+    base = crane.ref("amdenterpriseai/aim-base", "latest")
     custom = {
+        "baseImage": base,
         "modelSources": [{"modelId": "org/tuned-7b", "sourceUri": "hf://org/tuned-7b", "size": "1Gi"}],
         "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
     }
@@ -180,7 +183,7 @@ def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> No
     wait_until(lambda: kubectl.get_json("aimmodels.aim.eai.amd.com")["items"], 30, "the custom model")
     [model] = kubectl.get_json("aimmodels.aim.eai.amd.com")["items"]
     assert model["metadata"]["labels"]["aim.eai.amd.com/custom-model"] == "true"
-    assert model["spec"]["image"] == "amdenterpriseai/aim-base:latest"
+    assert model["spec"]["image"] == base
     assert model["spec"]["modelSources"][0]["modelId"] == "org/tuned-7b"
     # The model controller generated one unoptimized template from the spec; only the service that
     # allows unoptimized templates may pick it.
@@ -194,6 +197,7 @@ def test_identical_inline_custom_models_become_one_model(kubectl: Kubectl) -> No
         "the custom model to be Ready",
     )
     assert ready["status"]["sourceType"] == "Custom"
+    assert condition(ready["status"], "ImageMetadataReady")["reason"] == "ImageFound"
     [template] = kubectl.get_json("aimservicetemplates.aim.eai.amd.com")["items"]
     assert template["spec"]["type"] == "unoptimized"
     assert template["spec"]["modelSources"] == custom["modelSources"]

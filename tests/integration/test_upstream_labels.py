@@ -15,6 +15,7 @@ from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
 from tests.conftest import Kubectl, controller_running
 from tests.integration.test_service_controller import ready_model, ready_template, service
+from tests.registry import Crane
 
 TIER = "aim.eai.amd.com/tier"
 
@@ -82,12 +83,19 @@ def test_a_services_children_carry_upstreams_labels_down_the_chain(kubectl: Kube
     assert "team" not in labels_of(isvc[0]), "labelPropagation is off by default"
 
 
-def test_an_inline_cpu_custom_model_and_its_template_are_labelled_and_sized_as_upstream(kubectl: Kubectl) -> None:
+def test_an_inline_cpu_custom_model_and_its_template_are_labelled_and_sized_as_upstream(
+    kubectl: Kubectl, crane: Crane
+) -> None:
     """Upstream's custom-model/cpu-only(-inline) and model-deduplication scenarios: the model a
     service makes names the service; its template is `origin: auto-generated` (custom is in its
     name only) with the CPU quantities as Kubernetes writes them back ("2000m" → "2")."""
     source = {"modelId": "org/cpu-model", "sourceUri": "s3://models/cpu-model", "size": "1Gi"}
-    custom = {"modelSources": [source], "hardware": {"cpu": {"requests": "500m", "limits": "2000m"}}}
+    crane.push_image("amdenterpriseai/aim-base", "cpu")
+    custom = {
+        "baseImage": crane.ref("amdenterpriseai/aim-base", "cpu"),
+        "modelSources": [source],
+        "hardware": {"cpu": {"requests": "500m", "limits": "2000m"}},
+    }
     kubectl.apply(service("cpu", model={"custom": custom}, template={"allowUnoptimized": True}))
 
     (model,) = wait_until(

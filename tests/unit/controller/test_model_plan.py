@@ -18,6 +18,7 @@ from controller.model.plan import (
     ORIGIN_LABEL,
     deployment_image,
     fine_tune_candidates,
+    is_custom,
     needs_lookup,
     plan_model,
     templates_component,
@@ -62,8 +63,13 @@ def model(
 
 
 def observe(m: dict[str, Any] | None = None, **fields: Any) -> ModelObservation:
+    """A custom model's base image is found in its registry (no AIM labels, as aim-base) unless
+    the test says what the registry answered."""
+    m = m or model()
     defaults: dict[str, Any] = {"runtime_config": resolve_runtime_config(None, None, None)}
-    return ModelObservation(model=m or model(), **(defaults | fields))
+    if is_custom(m) and needs_lookup(m):
+        defaults["lookup"] = ImageLookup()
+    return ModelObservation(model=m, **(defaults | fields))
 
 
 def found(labels: dict[str, str] | None = None, env: dict[str, str] | None = None) -> ImageLookup:
@@ -91,7 +97,8 @@ def with_status(templates: list[dict[str, Any]], *states: str) -> list[dict[str,
         pytest.param(model(discovery={"extractMetadata": False}), False, id="extraction-off"),
         pytest.param(model(discovery={"createServiceTemplates": False}), True, id="templates-off-still-reads"),
         pytest.param(model(image=None), False, id="no-image"),
-        pytest.param(model(modelSources=[{"sourceUri": "s3://m/x"}]), False, id="custom"),
+        pytest.param(model(modelSources=[{"sourceUri": "s3://m/x"}]), True, id="custom-base-image"),
+        pytest.param(model(modelSources=[{"sourceUri": "s3://m/x"}], image=None), False, id="custom-without-image"),
         pytest.param(model(imageMetadata={"model": {"title": "x"}}), False, id="metadata-in-spec"),
         pytest.param(model(status={"imageMetadata": {"originalLabels": {}}}), False, id="already-read"),
         pytest.param(model(status={"status": "Failed"}), True, id="failed-before"),
@@ -249,7 +256,7 @@ def test_image_without_aim_labels(labels: dict[str, str], previous: bool) -> Non
     plan = plan_model(observed, NOW)
     status = status_of(plan)
     assert status["status"] == "Ready"
-    assert conditions(status)["ImageMetadataReady"] == ("False", "ImageFound")
+    assert conditions(status)["ImageMetadataReady"] == ("True", "ImageFound"), "found, as upstream"
     assert condition(status, "ImageMetadataReady")["message"] == NO_AIM_LABELS
     assert conditions(status)["Ready"] == ("True", "AllComponentsReady")
     assert plan.apply == []
@@ -376,8 +383,8 @@ def test_custom_model_without_custom_templates() -> None:
         "env": [SECRET_ENV],
     }
     assert status["sourceType"] == "Custom"
-    assert "ImageMetadataReady" not in conditions(status), "custom models are not inspected"
-    assert "imageMetadata" not in status
+    assert conditions(status)["ImageMetadataReady"] == ("True", "ImageFound"), "the base image exists"
+    assert status["imageMetadata"] == {"originalLabels": {}}
     assert conditions(status)["ServiceTemplatesReady"] == ("False", "CreatingTemplates")
 
 
@@ -747,7 +754,11 @@ AGGREGATION = [
     pytest.param(
         owned("Failed", "NotAvailable"), None, False, ("Degraded", "SomeTemplatesDegraded"), id="failed-and-no-gpu"
     ),
-    pytest.param(owned("Ready", uid="other"), [], False, ("Ready", "NoTemplatesExpected"), id="not-owned-ignored"),
+    # As upstream (templates indexed by spec.modelName): a template the model does not own counts.
+    pytest.param(owned("Ready", uid="other"), [], False, ("Ready", "AllTemplatesReady"), id="not-owned-counted"),
+    pytest.param(
+        owned("Degraded", uid="other"), [], False, ("Degraded", "SomeTemplatesDegraded"), id="not-owned-degraded"
+    ),
 ]
 
 

@@ -410,8 +410,8 @@ def test_discovery_job_name_is_a_short_dns_label(name: str) -> None:
 # --- ModelReady -----------------------------------------------------------------------------------
 
 
-def failing_model(*failing: str, kind: str = "AIMModel") -> dict[str, Any]:
-    obj = model(kind, state="Failed")
+def failing_model(*failing: str, kind: str = "AIMModel", state: str = "Failed") -> dict[str, Any]:
+    obj = model(kind, state=state)
     obj["status"]["conditions"] = [{"type": t, "status": "False"} for t in (*failing, "Ready")] + [
         {"type": "RuntimeConfigReady", "status": "True"}
     ]
@@ -423,7 +423,7 @@ MODEL_CASES = [
     pytest.param(
         "AIMClusterServiceTemplate",
         Found(None),
-        ("ClusterModelReady", "Pending", "ModelNotFound"),
+        ("ClusterModelReady", "Pending", "ClusterModelNotFound"),
         id="cluster-missing",
     ),
     pytest.param("AIMServiceTemplate", Found(model(), NAMESPACE), ("ModelReady", "Ready", "ModelFound"), id="ready"),
@@ -442,14 +442,38 @@ MODEL_CASES = [
     pytest.param(
         "AIMClusterServiceTemplate",
         Found(failing_model("ClusterServiceTemplatesReady", kind="AIMClusterModel"), CLUSTER),
-        ("ClusterModelReady", "Ready", "ModelFound"),
+        ("ClusterModelReady", "Ready", "ClusterModelFound"),
         id="cluster-model-failed-only-for-its-templates",
     ),
     pytest.param(
         "AIMServiceTemplate",
         Found(failing_model("ImageMetadataReady", "ServiceTemplatesReady"), NAMESPACE),
-        ("ModelReady", "Failed", "ModelNotReady"),
+        ("ModelReady", "Failed", "ModelFailed"),
         id="failed-for-its-image",
+    ),
+    pytest.param(
+        "AIMServiceTemplate",
+        Found(failing_model("ImageMetadataReady", state="Degraded"), NAMESPACE),
+        ("ModelReady", "Degraded", "ModelFailed"),
+        id="degraded-for-its-missing-base-image",
+    ),
+    pytest.param(
+        "AIMClusterServiceTemplate",
+        Found(failing_model("RuntimeConfigReady", kind="AIMClusterModel", state="Degraded"), CLUSTER),
+        ("ClusterModelReady", "Degraded", "ClusterModelFailed"),
+        id="cluster-model-degraded-for-its-config",
+    ),
+    pytest.param(
+        "AIMServiceTemplate",
+        Found(failing_model("ServiceTemplatesReady", state="Degraded"), NAMESPACE),
+        ("ModelReady", "Ready", "ModelFound"),
+        id="degraded-only-for-its-templates",
+    ),
+    pytest.param(
+        "AIMServiceTemplate",
+        Found(failing_model("DependenciesReachable", state="Degraded"), NAMESPACE),
+        ("ModelReady", "Ready", "ModelFound"),
+        id="not-a-component-condition-as-upstream",
     ),
 ]
 
@@ -500,7 +524,7 @@ def test_ready_status_fields() -> None:
 def test_cluster_template_resolves_a_cluster_model() -> None:
     status = status_of(plan_template(observe(template("AIMClusterServiceTemplate", modelSources=SOURCES)), NOW))
     assert status["resolvedModel"] == {"name": "qwen", "scope": "Cluster", "kind": "AIMClusterModel"}
-    assert conditions(status)["ClusterModelReady"] == ("True", "ModelFound")
+    assert conditions(status)["ClusterModelReady"] == ("True", "ClusterModelFound")
 
 
 def test_missing_model_is_pending() -> None:
