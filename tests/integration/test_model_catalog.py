@@ -215,6 +215,10 @@ def test_a_private_registry_needs_the_pull_secret(
     kubectl.apply(model("missing-secret", image=image, imagePullSecrets=[{"name": "absent"}]))
     missing = wait_model(kubectl, "missing-secret", lambda s: s.get("status") == "Failed", "the missing secret")
     assert condition(missing["status"], "ImageMetadataReady")["reason"] == "SecretNotFound"
+    # upstream's aimmodel/invalid-image-pull-secret
+    config_valid = condition(missing["status"], "ConfigValid")
+    assert (config_valid["status"], config_valid["reason"]) == ("False", "ReferenceNotFound")
+    assert condition(missing["status"], "Ready")["status"] == "False"
 
     kubectl.apply(private_oci_registry.dockerconfigjson_secret("pull"))
     kubectl.apply(model("authorized", image=image, imagePullSecrets=[{"name": "pull"}]))
@@ -256,6 +260,21 @@ def test_custom_templates_inherit_hardware_and_type(kubectl: Kubectl, crane: Cra
         kubectl, "tuned", lambda s: condition(s, "ServiceTemplatesReady").get("reason") == "SomeTemplatesReady", "agg"
     )
     assert ready["status"]["sourceType"] == "Custom"
+    # upstream's custom-models/template-creation: each template's own status on the API server.
+    # MI250X is on no simulated node.
+    wait_until(lambda: template_status(kubectl, old["metadata"]["name"]).get("status") == "NotAvailable", 30, "old")
+    fast_status = wait_until(
+        lambda: (st := template_status(kubectl, fast["metadata"]["name"])).get("status") == "Ready" and st, 30, "fast"
+    )
+    assert fast_status["hardwareSummary"] == "1 x MI300X"
+    assert fast_status["profile"]["metadata"] == {
+        "gpu": "MI300X",
+        "gpuCount": 1,
+        "metric": "latency",
+        "precision": "fp8",
+        "type": "preview",
+    }
+    assert fast_status["modelSources"] == fast["spec"]["modelSources"]
     # As upstream, the base image is looked up: it exists, and needs no AIM labels.
     assert condition(ready["status"], "ImageMetadataReady")["reason"] == "ImageFound"
     assert condition(ready["status"], "ImageMetadataReady")["status"] == "True"
@@ -279,6 +298,25 @@ def user_template(name: str, model_name: str, gpu: str = "MI300X") -> dict[str, 
 
 def template_status(kubectl: Kubectl, name: str) -> dict[str, Any]:
     return kubectl.get_json("aimservicetemplates.aim.eai.amd.com", name).get("status") or {}
+
+
+def test_an_image_models_custom_templates_are_made_beside_its_discovered_ones(kubectl: Kubectl, crane: Crane) -> None:
+    """Upstream's aimmodel/additive-custom-templates: customTemplates on an image model (no
+    modelSources) add to the templates of its recommended deployments."""
+    crane.push_image("additive/aim-qwen", "0.9.0", labels=LABELS)
+    custom = [
+        {"name": "mine", "hardware": {"gpu": {"requests": 2, "models": ["MI300X"]}}, "type": "preview"},
+        {"name": "cheap", "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}}},
+    ]
+    kubectl.apply(model("additive", image=crane.ref("additive/aim-qwen", "0.9.0"), customTemplates=custom))
+    found = wait_until(lambda: templates_when(kubectl, len(DEPLOYMENTS) + 2), 30, "discovered and custom templates")
+    aliases = {(t["metadata"].get("labels") or {}).get("aim.eai.amd.com/template.alias") for t in found.values()}
+    assert {"mine", "cheap"} <= aliases
+    for t in found.values():
+        assert t["metadata"]["labels"]["aim.eai.amd.com/origin"] == "auto-generated"
+        assert t["metadata"]["labels"]["aim.eai.amd.com/model"] == "additive"
+    # (the templates' discovery Jobs get no profile here: only what the model made is checked)
+    wait_model(kubectl, "additive", lambda s: s.get("sourceType") == "Image", "the model's source type")
 
 
 def test_a_custom_model_with_a_missing_base_image_degrades_itself_and_its_templates(

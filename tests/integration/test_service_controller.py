@@ -188,6 +188,42 @@ def test_missing_named_runtime_config_fails_the_service(kubectl: Kubectl) -> Non
     assert kubectl.get_json("inferenceservices.serving.kserve.io")["items"] == []
 
 
+def test_a_service_resolves_a_cluster_model_and_a_cluster_template(kubectl: Kubectl) -> None:
+    """Upstream's aimservice/frozen/cluster-model-ready: Starting, ModelReady and TemplateReady
+    True, `resolvedTemplate` with the Cluster scope."""
+    cluster = Kubectl(kubectl.plane)
+    suffix = kubectl.namespace  # cluster objects outlive the test's namespace: unique names
+    model_name, template_name = f"cm-{suffix}", f"ct-{suffix}"
+    spec = {"image": "registry.local/amdenterpriseai/aim-qwen:0.8.5", "imageMetadata": METADATA}
+    template_spec = {
+        "modelName": model_name,
+        "metric": "latency",
+        "precision": "fp8",
+        "hardware": {"gpu": {"requests": 1, "models": ["MI300X"]}},
+        "type": "optimized",
+        "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B", "size": "1Gi"}],
+    }
+    try:
+        cluster.apply({"apiVersion": V2, "kind": "AIMClusterModel", "metadata": {"name": model_name}, "spec": spec})
+        cluster.apply(
+            {
+                "apiVersion": V1,
+                "kind": "AIMClusterServiceTemplate",
+                "metadata": {"name": template_name},
+                "spec": template_spec,
+            }
+        )
+        kubectl.apply(service("svc", model={"name": model_name}, template={"name": template_name}))
+        status = wait_service(kubectl, "svc", deployed, "the service to deploy")["status"]
+        assert condition(status, "ModelReady")["status"] == "True"
+        assert condition(status, "TemplateReady")["status"] == "True"
+        assert status["resolvedTemplate"]["name"] == template_name
+        assert status["resolvedTemplate"]["scope"] == "Cluster"
+    finally:
+        cluster("delete", "aimclusterservicetemplates.aim.eai.amd.com", template_name, "--ignore-not-found")
+        cluster("delete", "aimclustermodels.aim.eai.amd.com", model_name, "--ignore-not-found")
+
+
 def test_equally_good_templates_are_ambiguous_and_named_in_the_message(kubectl: Kubectl) -> None:
     ready_model(kubectl, "m")
     ready_template(kubectl, "first", "m", "MI300X")

@@ -278,6 +278,22 @@ def test_one_artifact_per_missing_source() -> None:
     assert "size" not in second["spec"]
 
 
+def test_a_cluster_templates_cache_labels_its_artifacts_with_the_cluster_scope() -> None:
+    """Upstream's aimtemplatecache/happy-path-cluster: a cache of a Ready cluster template."""
+    cluster_template = template()
+    cluster_template["kind"] = "AIMClusterServiceTemplate"
+    del cluster_template["metadata"]["namespace"]
+    c = cache(templateScope="Cluster", env=[{"name": "HF_HUB_OFFLINE", "value": "0"}])
+    first, second = plan_for(c, tpl=cluster_template).apply
+    assert first["metadata"]["namespace"] == "team", "artifacts live beside the cache"
+    assert first["metadata"]["labels"]["aim.eai.amd.com/template.scope"] == "Cluster"
+    assert first["metadata"]["labels"]["aim.eai.amd.com/template.name"] == "qwen-mi300x"
+    assert first["metadata"]["labels"][CACHE_LABEL] == "qwen-cache"
+    assert [a["metadata"]["labels"]["aim.eai.amd.com/template.index"] for a in (first, second)] == ["0", "1"]
+    assert (first["spec"]["sourceUri"], first["spec"]["size"]) == (URI, "64Gi")
+    assert first["spec"]["env"] == [{"name": "HF_HUB_OFFLINE", "value": "0"}]
+
+
 def test_dedicated_artifacts_are_owned_by_the_cache() -> None:
     (first, _) = plan_for(cache("Dedicated")).apply
     assert first["metadata"]["ownerReferences"] == [

@@ -492,6 +492,7 @@ def test_inline_model_sources_are_ready_without_discovery() -> None:
     status = status_of(plan)
     assert status["status"] == "Ready"
     assert conditions(status)["Discovered"] == ("True", "InlineModelSources")
+    assert condition(status, "Discovered")["message"] == "Model sources provided in-line in spec"  # upstream's
     assert status["modelSources"] == SOURCES
     assert status["profile"] == {"metadata": {"gpu": "MI300X", "gpuCount": 1, "metric": "latency", "precision": "fp8"}}
     assert "discoveryJob" not in status
