@@ -19,7 +19,7 @@ from kubernetes import client, config
 from api.registry import CRDS
 from controller.common.kserve_events import KServeWarnings
 from controller.crdwatch import LateCrds, register_late_crds
-from controller.handlers import THIRD_PARTY_GROUPS, configure, register, stored_types
+from controller.handlers import THIRD_PARTY_GROUPS, configure, filtered_types, register, stored_types
 from controller.kinds import BY_NAME, KINDS
 from controller.kube.certificates import CertificateKeeper
 from controller.kube.client import Kube
@@ -99,7 +99,7 @@ def relist(kube: Kube, store: ObjectStore) -> list[tuple[str, str, str]]:
     the objects found gone."""
     removed = []
     for api_version, kind in store.kinds():
-        items, revision = kube.list_from_server(api_version, kind)
+        items, revision = kube.list_from_server(api_version, kind, label_selector=store.selector_of(api_version, kind))
         removed += [(kind, *key) for key in store.replace_all(api_version, kind, items, revision)]
     return removed
 
@@ -143,7 +143,7 @@ def main() -> int:
     queue: WorkQueue[ObjectKey] = WorkQueue(urgent=lambda key: BY_NAME[key[0]].urgent)
     index = ServiceIndex(kserve_warnings)
     registry = kopf.OperatorRegistry()
-    store = ObjectStore(stored_types(KINDS)) if settings.store else None
+    store = ObjectStore(stored_types(KINDS), filtered_types(KINDS)) if settings.store else None
     register(registry, queue, index, KINDS, store)
     late_crds = LateCrds(registry, THIRD_PARTY_GROUPS)
     register_late_crds(late_crds)

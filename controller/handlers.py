@@ -62,6 +62,24 @@ def stored_types(kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
     return found
 
 
+def filtered_types(kinds: tuple[Kind, ...]) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+    """(apiVersion, kind) → label filter of every resource watched through exactly one label filter
+    and not in full: the store holds what that watch delivers (Jobs, watched through several
+    filters, stay with the API server)."""
+    resources = {watch.resource for kind in kinds for watch in (Watch(kind.resource, _no_keys), *kind.watches)}
+    full = set(stored_types(kinds))
+    filters: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for resource in resources:
+        if resource.labels and resource.stored:
+            api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+            filters[(api_version, kind_of(api_version, resource.plural))].append(resource)
+    return {
+        key: [(k, v) for k, v in found[0].labels]
+        for key, found in sorted(filters.items())
+        if len(found) == 1 and key not in full
+    }
+
+
 def _no_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     return []
 

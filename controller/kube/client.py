@@ -144,7 +144,7 @@ class Kube:
     def list(
         self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
-        if self.store is not None and self.store.serves(api_version, kind):
+        if self.store is not None and self.store.covers(api_version, kind, label_selector):
             stored = self.store.list(api_version, kind, namespace, label_selector)
             if stored is not None:
                 self.metrics.store_reads.labels(kind).inc()

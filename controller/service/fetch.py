@@ -107,7 +107,9 @@ def fetch_service(
     if isvc is not None and kserve_warnings is not None:
         observed.kserve_warning = kserve_warnings.get(namespace, isvc["metadata"]["name"])
     if isvc is not None and served_by_kserve(isvc):
-        selector = f"{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
+        # KServe copies the InferenceService's labels (managed-by among them) to its pods.
+        managed = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}"
+        selector = f"{managed},{labels.KSERVE_INFERENCE_SERVICE}={isvc['metadata']['name']}"
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
     if isvc_name and (autoscaling(spec) or _autoscaled(isvc) or _reported_scaling(service)):
         observed.scaling = _fetch_scaling(kube, isvc["metadata"]["name"] if isvc else isvc_name, namespace)
@@ -164,7 +166,8 @@ def _owned(kube: Kube, api_version: str, kind: str, service: dict[str, Any]) -> 
     """The service's children of `kind`: labelled with it (as this project and upstream label
     them) and owned by it."""
     metadata = service["metadata"]
-    selector = f"{labels.SERVICE}={rfc1123(metadata['name'])}"
+    # managed-by as the children's watch filters on it: the list is then served from memory.
+    selector = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.SERVICE}={rfc1123(metadata['name'])}"
     children = kube.list(api_version, kind, metadata["namespace"], label_selector=selector)
     return [child for child in children if owned_by(child, metadata["uid"])]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from controller.handlers import stored_types
+from controller.handlers import filtered_types, stored_types
 from controller.kinds import KINDS
 from controller.kube.store import ObjectStore, parse_selector
 
@@ -152,3 +152,45 @@ def test_managed_fields_are_not_kept_and_the_caller_s_object_is_not_changed() ->
         assert found["metadata"]["resourceVersion"] in ("5", "6")
     assert "managedFields" in listed["metadata"]
     assert "managedFields" in watched["metadata"]
+
+
+def test_label_filtered_kinds_are_held_in_part_and_their_filter_is_known() -> None:
+    filtered = filtered_types(KINDS)
+    managed = [("app.kubernetes.io/managed-by", "aim-engine")]
+    assert filtered[("serving.kserve.io/v1beta1", "InferenceService")] == managed
+    assert filtered[("gateway.networking.k8s.io/v1", "HTTPRoute")] == managed
+    assert filtered[("v1", "Pod")] == managed
+    assert not {kind for _, kind in filtered} & {"Job", "AIMService"}, "several filters, or watched in full"
+
+
+ISVC = ("serving.kserve.io/v1beta1", "InferenceService")
+MANAGED = "app.kubernetes.io/managed-by=aim-engine"
+
+
+def isvc(name: str, revision: int, **labels: str) -> dict[str, Any]:
+    metadata = {"name": name, "namespace": "team", "resourceVersion": str(revision), "labels": labels}
+    return {"apiVersion": ISVC[0], "kind": ISVC[1], "metadata": metadata}
+
+
+@pytest.mark.parametrize(
+    ("selector", "covered"),
+    [
+        pytest.param(MANAGED, True, id="the-filter-itself"),
+        pytest.param(f"{MANAGED},aim.eai.amd.com/service=chat", True, id="the-filter-and-more"),
+        pytest.param("aim.eai.amd.com/service=chat", False, id="without-the-filter"),
+        pytest.param("app.kubernetes.io/managed-by=someone-else", False, id="another-value"),
+        pytest.param(None, False, id="everything"),
+        pytest.param(f"{MANAGED},tier!=gold", False, id="not-evaluated"),
+    ],
+)
+def test_a_label_filtered_kind_serves_only_lists_that_require_its_filter(selector: str | None, covered: bool) -> None:
+    store = ObjectStore([MODEL], {ISVC: [("app.kubernetes.io/managed-by", "aim-engine")]})
+    assert not store.covers(*ISVC, MANAGED), "not before its first list"
+    assert store.selector_of(*ISVC) == MANAGED
+    store.replace_all(*ISVC, [isvc("chat-1", 5, **{"app.kubernetes.io/managed-by": "aim-engine"})], "10")
+    assert store.covers(*ISVC, selector) is covered
+    assert not store.serves(*ISVC), "a get by name could miss an object without the labels"
+    assert store.selector_of(*MODEL) is None
+    store.replace_all(*MODEL, [], "10")
+    assert store.covers(*MODEL, None)
+    assert store.covers(*MODEL, "any=label")
