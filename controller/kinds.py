@@ -30,7 +30,7 @@ from controller.profileset.fetch import fetch_profile_set
 from controller.profileset.plan import plan_profile_set
 from controller.runner import Context, Kind, Observation, Serialised, Stage
 from controller.service.adapters import ADAPTER_JOB_COMPONENTS
-from controller.service.cleanup import plan_service_cleanup
+from controller.service.cleanup import clean_up_needed, plan_service_cleanup
 from controller.service.fetch import fetch_service, fetch_service_cleanup
 from controller.service.plan import plan_service
 from controller.template.fetch import fetch_template
@@ -135,6 +135,7 @@ SERVICE = Kind(
         w.Watch(ARTIFACT, w.services_with_adapters, fingerprint=w.adapter_artifact_fingerprint),
     ),
     finalizer=labels.SERVICE_FINALIZER,
+    finalizer_needed=clean_up_needed,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),
     urgent=False,
 )

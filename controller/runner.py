@@ -80,6 +80,10 @@ class Kind:
     finalizer: str | None = None
     """Added before anything is created; while it is there, a deleted object runs `clean_up`
     instead of `reconcile`, whose plan removes it."""
+    finalizer_needed: Callable[[Any, Plan], bool] | None = None
+    """When given, the finalizer is added only once a reconcile's observation and plan say the
+    clean-up would have work (before that plan is carried out); otherwise always, first thing.
+    Saves the finalizer's write on objects that never need it."""
     clean_up: Stage[Any] | None = None
     urgent: bool = True
     """Worked on before non-urgent kinds: what many services wait for goes first."""
@@ -196,12 +200,15 @@ class Reconciler:
         if is_paused(obj):
             log.info("Skipped paused %s %s/%s", self.kind.name, namespace, name)
             return None
-        if finalizer and finalizer not in finalizers:
+        needed = self.kind.finalizer_needed
+        if finalizer and finalizer not in finalizers and needed is None:
             # Before anything is created that only the clean-up would remove.
             kube.set_finalizers(obj, [*finalizers, finalizer])
         observed = self.kind.reconcile.fetch(self.context, obj)
         now = self.now()
         plan = self.kind.reconcile.plan(observed, now)
+        if finalizer and finalizer not in finalizers and needed is not None and needed(observed, plan):
+            kube.set_finalizers(obj, [*finalizers, finalizer])
         carry_out(kube, obj, plan, observed, now)
         return plan.requeue_after
 

@@ -20,6 +20,7 @@ from api import labels
 from api.naming import rfc1123
 from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.plan import ObjectRef, Plan
+from controller.service.observe import ServiceObservation
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,27 @@ def plan_service_cleanup(observed: CleanupObservation, now: str) -> Plan:
 
 def _profile_of(cache: dict[str, Any]) -> str:
     return str((cache.get("spec") or {}).get("profileName") or "")
+
+
+CACHE_KINDS = ("AIMTemplateCache", "AIMProfileCache")
+
+
+def clean_up_needed(observed: ServiceObservation, plan: Plan) -> bool:
+    """Whether the service needs its finalizer now: it creates a Shared cache, or uses or created
+    one that is not Ready — what `plan_service_cleanup` would delete. A service that only ever
+    meets Ready caches (most of a rollout that shares one) is never patched for it. Upstream adds
+    the finalizer to every service."""
+    if any(obj.get("kind") in CACHE_KINDS for obj in plan.apply):
+        return True
+    service = observed.service
+    label = rfc1123(service["metadata"]["name"])
+    status = plan.status if plan.status is not None else service.get("status") or {}
+    used_cache = _template_caches_in_use([{"status": status}])
+    used_profiles = _profiles_in_use([service])
+    return any(
+        _ours(c) and not _ready(c) and (_created_by(c, label) or c["metadata"]["name"] in used_cache)
+        for c in observed.caches
+    ) or any(
+        _ours(c) and not _ready(c) and (_created_by(c, label) or _profile_of(c) in used_profiles)
+        for c in observed.profile_caches
+    )

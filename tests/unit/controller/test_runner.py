@@ -141,6 +141,28 @@ def test_the_finalizer_is_added_before_anything_is_created() -> None:
     assert kube.calls == [("finalizers", FINALIZER), ("apply", "ConfigMap", "c")]
 
 
+@pytest.mark.parametrize(
+    ("needed", "present", "expected"),
+    [
+        pytest.param(True, False, [("finalizers", FINALIZER), ("apply", "ConfigMap", "c")], id="needed-added-first"),
+        pytest.param(False, False, [("apply", "ConfigMap", "c")], id="not-needed-not-written"),
+        pytest.param(True, True, [("apply", "ConfigMap", "c")], id="needed-already-there"),
+    ],
+)
+def test_a_finalizer_added_only_when_the_plan_needs_it(needed: bool, present: bool, expected: list[Any]) -> None:
+    clean_up = Stage(lambda c, o: Observed(), lambda o, n: Plan(finalizers=[]))
+    seen: list[Plan] = []
+
+    def finalizer_needed(observed: Any, plan: Plan) -> bool:
+        seen.append(plan)
+        return needed
+
+    obj = thing(finalizers=[FINALIZER]) if present else thing()
+    kube = run(obj, Plan(apply=[CHILD]), finalizer=FINALIZER, clean_up=clean_up, finalizer_needed=finalizer_needed)
+    assert kube.calls == expected
+    assert present or seen[0].apply == [CHILD], "decided from the plan about to be carried out"
+
+
 def test_a_deleted_object_runs_the_clean_up_which_removes_the_finalizer() -> None:
     deleted = thing(deletionTimestamp=NOW, finalizers=["other", FINALIZER])
     clean_up = Stage(
