@@ -801,6 +801,7 @@ def _config_valid(components: list[Component]) -> Condition:
 
 def _transition_events(previous: dict[str, Any], status: dict[str, Any], components: list[Component]) -> list[Event]:
     events = []
+    chosen, chosen_reason = "", ""  # the template chosen at first sight, told with the status transition
     before = {c.get("type"): c for c in previous.get("conditions") or []}
     for condition in status["conditions"]:
         old = before.get(condition["type"])
@@ -808,20 +809,24 @@ def _transition_events(previous: dict[str, Any], status: dict[str, Any], compone
             continue
         if condition["type"] == ConditionType.READY:
             continue  # repeats a component's reason; the status transition below reports it
-        # First sight: only problems are news (and which template was chosen); the status
-        # transition below says the rest. Keeps a rollout of 1,000 services at 2 events each.
-        first_sight = not old and condition["type"] != ConditionType.TEMPLATE_READY
+        # First sight: only problems are news, and which template was chosen; the status
+        # transition below says the rest, and the choice with it. A rollout of 1,000 services
+        # posts 1 event each.
+        first_sight = not old
+        if first_sight and condition["type"] == ConditionType.TEMPLATE_READY and condition["status"] == TRUE:
+            chosen = f"{condition['type']}: {condition['message']}".rstrip(": ")
+            chosen_reason = condition["reason"]
+            continue
         if first_sight and (condition["status"] == TRUE or condition["reason"] in _PROGRESS_REASONS):
             continue
         kind = "Normal" if condition["status"] == TRUE or condition["reason"] in _PROGRESS_REASONS else "Warning"
         events.append(Event(kind, condition["reason"], f"{condition['type']}: {condition['message']}".rstrip(": ")))
     if previous.get("status") != status["status"]:
         kind = "Warning" if status["status"] in (ServiceStatusValue.FAILED, ServiceStatusValue.DEGRADED) else "Normal"
-        events.append(
-            Event(
-                kind, f"Service{status['status']}", f"status {previous.get('status') or 'none'} -> {status['status']}"
-            )
-        )
+        transition = f"status {previous.get('status') or 'none'} -> {status['status']}"
+        events.append(Event(kind, f"Service{status['status']}", f"{transition}; {chosen}" if chosen else transition))
+    elif chosen:
+        events.append(Event("Normal", chosen_reason, chosen))
     return events
 
 
