@@ -207,12 +207,13 @@ def report_ready(admin: Kubectl, namespace: str, isvc: str) -> None:
     )
 
 
-def leader_pod(admin: Kubectl) -> str:
-    """The controller pod holding the Lease (its identity is the pod name and a random suffix)."""
+def leader_pod(admin: Kubectl) -> str | None:
+    """The controller pod holding the Lease (its identity is the pod name and a random suffix);
+    None while the holder is no live pod (None, not "", so that wait_until keeps waiting)."""
     holder = str(admin.get_json("lease", "-n", SYSTEM_NAMESPACE, LEASE)["spec"].get("holderIdentity") or "")
     names = {p["metadata"]["name"] for p in pods(admin, "controller")}
     pod = holder.rsplit("-", 1)[0]
-    return pod if pod in names else ""
+    return pod if pod in names else None
 
 
 def now() -> str:
