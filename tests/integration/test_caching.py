@@ -199,6 +199,31 @@ def test_a_dedicated_cache_is_owned_by_its_service_and_goes_with_it(kubectl: Kub
     wait_until(lambda: not items(kubectl, "persistentvolumeclaims"), 60, "its volume collected")
 
 
+@pytest.mark.parametrize("first", ["Shared", "Dedicated"])
+def test_shared_and_dedicated_services_of_one_template_keep_their_own_caches(kubectl: Kubectl, first: str) -> None:
+    """Upstream's aimtemplatecache/service-dedicated-creates-own-cache (Shared first) and
+    service-shared-ignores-dedicated-cache (Dedicated first): two caches of different names, each
+    of its mode; only the Dedicated one is owned, by its service."""
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    second = "Dedicated" if first == "Shared" else "Shared"
+    uids = {}
+    for mode in (first, second):
+        name = mode.lower()
+        kubectl.apply(service(name, model={"name": "m"}, template={"name": "t"}, caching={"mode": mode}))
+        svc = wait_service(kubectl, name, lambda s: condition(s, "CacheReady").get("status") == "True", f"{name}")
+        uids[mode] = svc["metadata"]["uid"]
+        assert svc["status"]["cache"]["templateCacheRef"]["name"]
+    caches = {c["spec"]["mode"]: c for c in items(kubectl, "aimtemplatecaches")}
+    assert set(caches) == {"Shared", "Dedicated"}, "one cache each"
+    assert caches["Shared"]["metadata"]["name"] != caches["Dedicated"]["metadata"]["name"]
+    assert [r["uid"] for r in caches["Dedicated"]["metadata"]["ownerReferences"]] == [uids["Dedicated"]]
+    assert not caches["Shared"]["metadata"].get("ownerReferences"), "a Shared cache outlives its services"
+    for mode in ("Shared", "Dedicated"):
+        used = kubectl.get_json("aimservices.aim.eai.amd.com", mode.lower())["status"]["cache"]["templateCacheRef"]
+        assert used["name"] == caches[mode]["metadata"]["name"]
+
+
 def test_size_is_discovered_before_the_volume_is_created(kubectl: Kubectl, namespace: str, pod_logs: Any) -> None:
     kubectl.apply(
         {
