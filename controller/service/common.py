@@ -114,7 +114,8 @@ def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: dict[str, Any] | None) -> None:
     """Mount each artifact's PVC at /workspace/cache/<modelId> (AIM_CACHE_PATH). While a lost cache
-    is recreated, the running InferenceService keeps the volumes it has."""
+    is recreated, until the new one lists its volumes, the running InferenceService keeps the
+    volumes it has (the predictor is not rolled twice)."""
     artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
     volumes = [
         {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a["persistentVolumeClaim"]}}
@@ -133,7 +134,7 @@ def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: di
             strict=True,
         )
     ]
-    if not volumes and cache is None:
+    if not volumes:  # no cache yet, or a recreated one whose artifacts are not Ready yet
         volumes = cache_volumes(existing)
         container = ((((existing or {}).get("spec") or {}).get("predictor") or {}).get("containers") or [{}])[0]
         mounts = [m for m in container.get("volumeMounts") or [] if str(m.get("name", "")).startswith("cache-")]
