@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pydantic import ValidationError
+
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.registry import CRDS
@@ -151,6 +153,28 @@ def _report_admission_unavailable(kube: Kube, obj: dict[str, Any], plan: Plan, m
     log.warning("%s %s: %s", obj["kind"], obj["metadata"]["name"], message)
 
 
+def unreadable_message(error: ValidationError) -> str:
+    """Which fields of which object do not fit the API model, in the user's (camelCase) terms."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()[:5]
+    )
+    return f"{error.title} does not fit the API schema ({error.error_count()} problem(s)): {problems}"
+
+
+def _report_unreadable(kube: Kube, obj: dict[str, Any], error: ValidationError, now: str) -> None:
+    """An object (or one it references) the API server stored but the controller's model refuses:
+    admission was bypassed or the CRD and the controller are of different versions. Said on the
+    status (ConfigValid=False InvalidSpec) and in one Warning, not retried until something changes."""
+    message = unreadable_message(error)
+    condition = Condition(ConditionType.CONFIG_VALID, FALSE, Reason.INVALID_SPEC, message)
+    status = dict(obj.get("status") or {})
+    status["conditions"] = set_condition(status.get("conditions"), condition, obj["metadata"].get("generation"), now)
+    if status != (obj.get("status") or {}):
+        kube.patch_status(obj, status)
+        kube.event(obj, "Warning", Reason.INVALID_SPEC, message)
+    log.warning("%s %s: %s", obj["kind"], obj["metadata"]["name"], message)
+
+
 def _write_own(kube: Kube, obj: dict[str, Any], plan: Plan) -> None:
     metadata = obj["metadata"]
     where = f"{metadata.get('namespace', '')}/{metadata['name']}".lstrip("/")
@@ -204,7 +228,11 @@ class Reconciler:
         if finalizer and finalizer not in finalizers and needed is None:
             # Before anything is created that only the clean-up would remove.
             kube.set_finalizers(obj, [*finalizers, finalizer])
-        observed = self.kind.reconcile.fetch(self.context, obj)
+        try:
+            observed = self.kind.reconcile.fetch(self.context, obj)
+        except ValidationError as error:
+            _report_unreadable(kube, obj, error, self.now())
+            return None  # until the object (or what it references) changes
         now = self.now()
         plan = self.kind.reconcile.plan(observed, now)
         if finalizer and finalizer not in finalizers and needed is not None and needed(observed, plan):

@@ -161,3 +161,7 @@ class AIMClusterServiceTemplate(ObjectRoot):
     """Desired state."""
     status: AIMServiceTemplateStatus | None = None
     """Observed state."""
+
+
+AnyServiceTemplate = AIMServiceTemplate | AIMClusterServiceTemplate
+"""Either scope of template, as the controller reads it."""

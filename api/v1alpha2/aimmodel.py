@@ -133,3 +133,7 @@ class AIMClusterModel(ObjectRoot):
     """Desired state."""
     status: AIMModelStatus | None = None
     """Observed state."""
+
+
+AnyModel = AIMModel | AIMClusterModel
+"""Either scope of model, as the controller reads it."""

@@ -12,6 +12,7 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
+from api.objects import AnyObject, as_stored
 from api.v1alpha1.aimartifact import ArtifactType
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.runtimeconfig import merge_env
@@ -191,11 +192,11 @@ def plan_deletion(
     return plan
 
 
-def owned_cache(owner: dict[str, Any], api_version: str, kind: str, source: str, **spec: Any) -> dict[str, Any]:
+def owned_cache(owner: AnyObject, api_version: str, kind: str, source: str, **spec: Any) -> dict[str, Any]:
     """The Shared cache a caching template or profile (`source`: "template" or "profile") owns:
     its name, its namespace, the fields of `spec` that are set. Its artifacts are Shared, so they
     outlive the owner for reuse."""
-    metadata = owner["metadata"]
+    metadata = as_stored(owner)["metadata"]
     cache_spec = {f"{source}Name": metadata["name"], f"{source}Scope": "Namespace", "mode": "Shared"}
     return manifest(
         api_version,

@@ -15,6 +15,7 @@ from api.conditions import (
     ConditionType,
     Reason,
 )
+from api.objects import AnyObject, as_stored
 from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.conditions import FALSE, TRUE, Condition, merge_conditions
 from controller.pipeline.plan import HEALTHY, worst
@@ -51,7 +52,7 @@ def ready_condition(
 
 
 def component_status(
-    obj: dict[str, Any],
+    obj: AnyObject,
     components: list[Component],
     now: str,
     extra: dict[str, Any] | None = None,
@@ -60,6 +61,7 @@ def component_status(
     """The status block: observedGeneration, conditions (one per component plus Ready, and any
     `conditions` that are findings rather than health, e.g. StorageQuotaExceeded), status and any
     kind-specific fields."""
+    obj = as_stored(obj)
     previous = (obj.get("status") or {}).get("conditions")
     conditions = [c.as_condition() for c in components] + [ready_condition(components)] + list(conditions or [])
     conditions += category_conditions(components, previous)

@@ -8,6 +8,7 @@ from typing import Any
 
 from api import labels
 from api.naming import name_label_value
+from api.objects import AnyObject, as_stored
 from controller.pipeline.plan import owner_reference
 
 
@@ -19,7 +20,7 @@ def manifest(
     *,
     object_labels: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
-    owner: dict[str, Any] | None = None,
+    owner: AnyObject | None = None,
     **body: Any,
 ) -> dict[str, Any]:
     """`apiVersion`, `kind`, `metadata` (name, namespace, labels, annotations and the owner's
@@ -46,9 +47,10 @@ def with_present(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return target | {key: value for key, value in fields.items() if value not in (None, "", [], {})}
 
 
-def propagated_labels(parent: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict[str, str]:
+def propagated_labels(parent: AnyObject, config: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The parent's labels a child inherits: `aim.eai.amd.com/*` always; others when the runtime
     config's labelPropagation is enabled and one of its `match` globs fits the key."""
+    parent = as_stored(parent)
     parent_labels: dict[str, str] = (parent.get("metadata") or {}).get("labels") or {}
     propagation = (config or {}).get("labelPropagation") or {}
     patterns = propagation.get("match") or [] if propagation.get("enabled") else []
@@ -59,12 +61,11 @@ def propagated_labels(parent: Mapping[str, Any], config: Mapping[str, Any] | Non
     }
 
 
-def child_labels(
-    owner: Mapping[str, Any], builder: dict[str, str], config: Mapping[str, Any] | None = None
-) -> dict[str, str]:
+def child_labels(owner: AnyObject, builder: dict[str, str], config: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The labels of an object `owner` creates, in upstream's order, no step overwriting a key an
     earlier one set: the builder's own, then the owner's propagated labels, then
     `aim.eai.amd.com/<owner kind>.name: <owner name>` (api.labels.OWNER_NAME)."""
+    owner = as_stored(owner)
     result = dict(builder)
     for key, value in propagated_labels(owner, config).items():
         result.setdefault(key, value)
@@ -74,10 +75,11 @@ def child_labels(
     return result
 
 
-def pod_template_labels(owner: Mapping[str, Any], builder: dict[str, str]) -> dict[str, str]:
+def pod_template_labels(owner: AnyObject, builder: dict[str, str]) -> dict[str, str]:
     """Labels for a Job's pod template: the builder's and the owner's name only. A Job's template
     cannot change once created, and propagated labels can (a shared parent's labels, a user's
     edit), so they go on the Job itself, not on its pods."""
+    owner = as_stored(owner)
     result = dict(builder)
     owner_key = labels.OWNER_NAME.get(str(owner.get("kind")))
     if owner_key is not None:

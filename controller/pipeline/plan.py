@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.objects import AnyObject, as_stored
 from api.v1alpha1.aimservice import ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
 
@@ -69,7 +70,8 @@ class Plan:
     """Look again after this many seconds even without a watch event (e.g. polling a download)."""
 
 
-def owner_reference(owner: dict[str, Any], controller: bool = True) -> dict[str, Any]:
+def owner_reference(owner: AnyObject, controller: bool = True) -> dict[str, Any]:
+    owner = as_stored(owner)
     return {
         "apiVersion": owner["apiVersion"],
         "kind": owner["kind"],
@@ -80,10 +82,12 @@ def owner_reference(owner: dict[str, Any], controller: bool = True) -> dict[str,
     }
 
 
-def owned_by(obj: dict[str, Any] | None, owner_uid: str) -> bool:
+def owned_by(obj: AnyObject | None, owner_uid: str) -> bool:
+    obj = None if obj is None else as_stored(obj)
     return any(ref.get("uid") == owner_uid for ref in ((obj or {}).get("metadata") or {}).get("ownerReferences") or [])
 
 
-def object_ref(obj: dict[str, Any]) -> ObjectRef:
+def object_ref(obj: AnyObject) -> ObjectRef:
+    obj = as_stored(obj)
     metadata = obj["metadata"]
     return ObjectRef(obj["apiVersion"], obj["kind"], metadata["name"], metadata.get("namespace") or "")

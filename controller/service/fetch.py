@@ -45,7 +45,9 @@ from controller.service.pods import served_by_kserve
 from controller.service.profile import CUSTOM_PROFILE_VOLUME, custom_profile_config_map_name, profile_config_map_name
 
 
-def _first(kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str) -> Found:
+def _first(
+    kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str
+) -> Found[dict[str, Any]]:
     obj = kube.get(*namespaced, name, namespace)
     if obj is not None:
         return Found(obj, NAMESPACE)

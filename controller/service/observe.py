@@ -21,13 +21,13 @@ class ServiceObservation:
     service: dict[str, Any]
     """The AIMService as read through aim.eai.amd.com/v1alpha2."""
     runtime_config: ResolvedRuntimeConfig
-    model: Found = field(default_factory=lambda: Found(None))
+    model: Found[dict[str, Any]] = field(default_factory=lambda: Found(None))
     """By spec.model.name; for spec.model.image the (single) model whose spec.image matches."""
     models_with_image: int = 0
     """How many models carry spec.model.image (more than one is ambiguous)."""
-    template: Found | None = None
+    template: Found[dict[str, Any]] | None = None
     """By spec.template.name, when named."""
-    derived_template: Found | None = None
+    derived_template: Found[dict[str, Any]] | None = None
     """The namespaced copy of the named template with the service's overrides, when overridden."""
     template_candidates: list[dict[str, Any]] = field(default_factory=list)
     """For auto-selection: namespace AIMServiceTemplates and all AIMClusterServiceTemplates."""
@@ -47,7 +47,7 @@ class ServiceObservation:
     stale: list[dict[str, Any]] = field(default_factory=list)
     """Other InferenceServices and HTTPRoutes the service owns (duplicates): deleted once its own
     is applied."""
-    profile: Found | None = None
+    profile: Found[dict[str, Any]] | None = None
     """By spec.profile.name: an AIMProfile in the namespace, else an AIMClusterProfile."""
     profile_caches: list[dict[str, Any]] = field(default_factory=list)
     """AIMProfileCaches in the service's namespace (profile-based services)."""

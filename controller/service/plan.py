@@ -306,7 +306,12 @@ def _resolve_model(
 
 
 def _dependency(
-    condition: str, found: Found, noun: str, resolved: Reason, not_ready: Reason, failing: tuple[str, ...]
+    condition: str,
+    found: Found[dict[str, Any]],
+    noun: str,
+    resolved: Reason,
+    not_ready: Reason,
+    failing: tuple[str, ...],
 ) -> Component:
     """A dependency the service found (its model or template): Running once it is Ready, Failed
     while in one of the `failing` states, Pending otherwise."""

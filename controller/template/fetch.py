@@ -7,6 +7,9 @@ from typing import Any
 
 from api import labels
 from api.conditions import JobConditionType
+from api.stored import read_model, read_template
+from api.v1alpha1.aimservicetemplate import AIMClusterServiceTemplate, AIMServiceTemplate
+from api.v1alpha2.aimmodel import AnyModel
 from controller.common.jobs import JOB_API, job_finished
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
@@ -16,26 +19,26 @@ from controller.template.plan import discovery_job_name
 
 
 def fetch_template(
-    kube: Kube, template: dict[str, Any], operator_namespace: str, pod_annotations: dict[str, str]
+    kube: Kube, stored: dict[str, Any], operator_namespace: str, pod_annotations: dict[str, str]
 ) -> TemplateObservation:
-    cluster = template["kind"] == "AIMClusterServiceTemplate"
-    namespace = None if cluster else template["metadata"]["namespace"]
-    spec = template.get("spec") or {}
-    requested = spec.get("runtimeConfigName")
+    template = read_template(stored)
+    spec = template.spec
+    cluster = isinstance(template, AIMClusterServiceTemplate)
+    namespace = None if cluster else template.namespace
+    requested = spec.runtime_config_name
     name = config_name(requested)
     runtime_config = resolve_runtime_config(
         requested,
         kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", name, namespace) if namespace else None,
         kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", name),
     )
-    model_name = spec.get("modelName", "")
-    model = Found(None)
+    model: Found[AnyModel] = Found(None)
     if namespace:
-        found = kube.get(labels.V1ALPHA2, "AIMModel", model_name, namespace)
-        model = Found(found, NAMESPACE) if found is not None else Found(None)
+        found = kube.get(labels.V1ALPHA2, "AIMModel", spec.model_name, namespace)
+        model = Found(read_model(found), NAMESPACE) if found is not None else Found(None)
     if model.obj is None:
-        found = kube.get(labels.V1ALPHA2, "AIMClusterModel", model_name)
-        model = Found(found, CLUSTER) if found is not None else Found(None)
+        found = kube.get(labels.V1ALPHA2, "AIMClusterModel", spec.model_name)
+        model = Found(read_model(found), CLUSTER) if found is not None else Found(None)
     observed = TemplateObservation(
         template=template,
         runtime_config=runtime_config,
@@ -44,19 +47,19 @@ def fetch_template(
         operator_namespace=operator_namespace,
         pod_annotations=pod_annotations,
     )
-    image = ((model.obj or {}).get("spec") or {}).get("image")
-    if not spec.get("modelSources") and image:
-        job_namespace = operator_namespace if cluster else template["metadata"]["namespace"]
+    image = observed.model_image
+    if not spec.model_sources and image:
+        job_namespace = operator_namespace if cluster else template.namespace
         job = kube.get(JOB_API, "Job", discovery_job_name(template, image), job_namespace)
         observed.discovery_job = job
-        if job is None and not (template.get("status") or {}).get("modelSources"):
+        if job is None and not (template.status and template.status.model_sources):
             observed.active_discoveries = count_active_discoveries(kube)
         if job is not None and job_finished(job) == JobConditionType.COMPLETE:
             pods = kube.list("v1", "Pod", job_namespace, label_selector=f"{labels.JOB_NAME}={job['metadata']['name']}")
             if pods:
                 observed.discovery_log = kube.pod_log_tail(pods[0]["metadata"]["name"], job_namespace, lines=200)
-    if namespace and (spec.get("caching") or {}).get("enabled"):
-        observed.cache = kube.get(labels.V1ALPHA1, "AIMTemplateCache", template["metadata"]["name"], namespace)
+    if isinstance(template, AIMServiceTemplate) and template.spec.caching and template.spec.caching.enabled:
+        observed.cache = kube.get(labels.V1ALPHA1, "AIMTemplateCache", template.name, template.namespace)
     return observed
 
 

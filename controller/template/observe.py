@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.v1alpha1.aimservicetemplate import AIMClusterServiceTemplate, AnyServiceTemplate
+from api.v1alpha2.aimmodel import AnyModel
 from controller.common.lookup import Found
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 
 
 @dataclass
 class TemplateObservation:
-    template: dict[str, Any]
+    template: AnyServiceTemplate
     """An AIMServiceTemplate or AIMClusterServiceTemplate (v1alpha1)."""
     runtime_config: ResolvedRuntimeConfig
-    model: Found
+    model: Found[AnyModel]
     nodes: list[dict[str, Any]] = field(default_factory=list)
     operator_namespace: str = "aim-system"
     pod_annotations: dict[str, str] = field(default_factory=dict)
@@ -27,11 +29,16 @@ class TemplateObservation:
     discovery_log: str = ""
     """The log of the discovery Job's pod once the Job succeeded."""
     cache: dict[str, Any] | None = None
-    """The template-owned AIMTemplateCache (namespaced templates with caching.enabled)."""
+    """The template-owned AIMTemplateCache (namespaced templates with caching enabled): kept as
+    stored, because it is compared with the one the plan applies."""
 
     @property
     def cluster_scoped(self) -> bool:
-        return bool(self.template["kind"] == "AIMClusterServiceTemplate")
+        return isinstance(self.template, AIMClusterServiceTemplate)
+
+    @property
+    def model_image(self) -> str | None:
+        return self.model.obj.spec.image if self.model.obj is not None else None
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         for obj in (self.discovery_job, self.cache):

@@ -13,9 +13,13 @@ from typing import Any
 
 from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
+from api.core import ConditionStatus
 from api.naming import rfc1123
+from api.objects import AnyObject, as_stored, wire
 from api.quantity import GIB, QuantityError, binary_quantity, quantity_bytes
-from api.v1alpha1.common import LifecycleStatus, gpu_models
+from api.v1alpha1.aimservicetemplate import AIMServiceTemplate, AnyServiceTemplate
+from api.v1alpha1.common import HardwareRequirements, LifecycleStatus
+from api.v1alpha2.aimmodel import AnyModel
 from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
 from controller.common.caching import owned_cache
 from controller.common.gpus import cluster_gpu_models, device_ids_for, normalise_gpu_model
@@ -39,27 +43,30 @@ def _gpu_match(
     return Component(condition, LifecycleStatus.READY, found, ", ".join(matched)), devices
 
 
-def gpu_component(template: dict[str, Any], nodes: list[dict[str, Any]]) -> tuple[Component | None, list[str]]:
+def gpu_component(template: AnyServiceTemplate, nodes: list[dict[str, Any]]) -> tuple[Component | None, list[str]]:
     """GPUReady and the device ids the template's pods must run on (empty: no constraint)."""
-    gpu = ((template.get("spec") or {}).get("hardware") or {}).get("gpu") or {}
-    wanted = [normalise_gpu_model(m) for m in gpu_models(gpu)]
-    if not wanted and not gpu.get("requests") and not gpu.get("minVram"):
+    hardware = template.spec.hardware
+    gpu = hardware.gpu if hardware is not None else None
+    if gpu is None:
+        return None, []
+    wanted = [normalise_gpu_model(m) for m in gpu.allowed_models()]
+    if not wanted and not gpu.requests and not gpu.min_vram:
         return None, []
     available = cluster_gpu_models(nodes)
     listed = ", ".join(sorted(available)) or "none"
     condition = ConditionType.GPU_READY
-    if gpu.get("minVram"):
+    if gpu.min_vram:
         try:
-            minimum = quantity_bytes(gpu["minVram"])
+            minimum = quantity_bytes(gpu.min_vram)
         except QuantityError:
             return Component(
                 condition,
                 LifecycleStatus.FAILED,
                 Reason.GPU_CHECK_FAILED,
-                f"minVram {gpu['minVram']!r} is not a quantity",
+                f"minVram {gpu.min_vram!r} is not a quantity",
             ), []
         fitting = sorted(m for m, found in available.items() if _vram(found[0].vram) >= minimum)
-        missing = f"Required minimum VRAM ({gpu['minVram']}) exceeds available GPUs. Available: {listed}"
+        missing = f"Required minimum VRAM ({gpu.min_vram}) exceeds available GPUs. Available: {listed}"
         return _gpu_match(condition, fitting, fitting, Reason.GPU_AVAILABLE, Reason.VRAM_NOT_AVAILABLE, missing)
     if wanted:
         present = [m for m in wanted if m in available]
@@ -82,52 +89,56 @@ def _vram(value: str) -> int:
 def model_component(observed: TemplateObservation) -> Component:
     cluster = observed.cluster_scoped
     condition = ConditionType.CLUSTER_MODEL_READY if cluster else ConditionType.MODEL_READY
-    name = (observed.template.get("spec") or {}).get("modelName", "")
+    name = observed.template.spec.model_name
     model = observed.model.obj
     if model is None:
         reason = Reason.CLUSTER_MODEL_NOT_FOUND if cluster else Reason.MODEL_NOT_FOUND
         return Component(condition, LifecycleStatus.PENDING, reason, f"Model {name} not found")
-    state = (model.get("status") or {}).get("status")
+    state = model.status.status if model.status is not None else None
     # A model waits for its templates; ignoring its template aggregate avoids waiting on each other.
     if state in (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED) and _fails_beyond_templates(model):
         reason = Reason.CLUSTER_MODEL_FAILED if cluster else Reason.MODEL_FAILED
-        return Component(condition, state, reason, f"{model['kind']} {name} is in {state} state")
+        return Component(condition, state, reason, f"{model.kind} {name} is in {state} state")
     reason = Reason.CLUSTER_MODEL_FOUND if cluster else Reason.MODEL_FOUND
     return Component(condition, LifecycleStatus.READY, reason, f"{observed.model.scope} model {name}")
 
 
-def _fails_beyond_templates(model: dict[str, Any]) -> bool:
+def _fails_beyond_templates(model: AnyModel) -> bool:
     """A component condition (…Ready) other than the templates' aggregate is False: the model's
     own trouble (its image, its runtime config), which its templates share, as upstream."""
     return any(
-        c.get("status") == "False"
-        and c.get("type", "").endswith(ConditionType.READY)
-        and c.get("type") != ConditionType.READY
-        and not c.get("type", "").endswith(ConditionType.SERVICE_TEMPLATES_READY)  # or ClusterServiceTemplatesReady
-        for c in (model.get("status") or {}).get("conditions") or []
+        c.status == ConditionStatus.FALSE
+        and c.type.endswith(ConditionType.READY)
+        and c.type != ConditionType.READY
+        and not c.type.endswith(ConditionType.SERVICE_TEMPLATES_READY)  # or ClusterServiceTemplatesReady
+        for c in (model.status.conditions if model.status is not None else None) or []
     )
 
 
-def discovery_job_name(template: dict[str, Any], model_image: str) -> str:
-    return naming.discovery_job_name(template["metadata"]["name"], template.get("spec") or {}, model_image)
+def discovery_job_name(template: AnyObject, model_image: str) -> str:
+    """Hashed from the spec as stored (what discovery reads), so the name is the same for every
+    reader: the planner, the fetch step and the tests."""
+    stored = as_stored(template)
+    return naming.discovery_job_name(stored["metadata"]["name"], stored.get("spec") or {}, model_image)
 
 
 def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> dict[str, Any]:
     template = observed.template
-    spec = template.get("spec") or {}
-    gpu = (spec.get("hardware") or {}).get("gpu") or {}
-    models = gpu_models(gpu)
+    spec = template.spec
+    gpu = spec.hardware.gpu if spec.hardware is not None else None
+    models = gpu.allowed_models() if gpu is not None else []
+    count = gpu.requests if gpu is not None else None
     env = [{"name": "AIM_LOG_LEVEL_ROOT", "value": "CRITICAL"}, {"name": "AIM_LOG_LEVEL", "value": "CRITICAL"}]
-    env += list(spec.get("env") or [])
+    env += wire(spec.env or [])
     for key, value in (
-        ("AIM_METRIC", spec.get("metric")),
-        ("AIM_PRECISION", spec.get("precision")),
+        ("AIM_METRIC", spec.metric),
+        ("AIM_PRECISION", spec.precision),
         ("AIM_GPU_MODEL", models[0] if models else None),
-        ("AIM_GPU_COUNT", gpu.get("requests")),
+        ("AIM_GPU_COUNT", count),
         # The same, in the accelerator vocabulary of newer AIM images (upstream 0.2.4 sets both).
         ("AIM_ACCELERATOR_MODEL", models[0] if models else None),
-        ("AIM_ACCELERATOR_COUNT", gpu.get("requests")),
-        ("AIM_PROFILE_ID", spec.get("profileId")),
+        ("AIM_ACCELERATOR_COUNT", count),
+        ("AIM_PROFILE_ID", spec.profile_id),
     ):
         if value:
             env.append({"name": key, "value": str(value)})
@@ -135,12 +146,11 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
         labels.NAME: labels.DISCOVERY_APP_NAME,
         labels.COMPONENT: labels.COMPONENT_DISCOVERY,
         labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-        labels.TEMPLATE: rfc1123(template["metadata"]["name"]),
+        labels.TEMPLATE: rfc1123(template.name),
     }
     job_labels = child_labels(template, builder)
-    pull_secrets = list(spec.get("imagePullSecrets") or []) + list(
-        ((observed.model.obj or {}).get("spec") or {}).get("imagePullSecrets") or []
-    )
+    model = observed.model.obj
+    pull_secrets = wire(spec.image_pull_secrets or []) + wire((model.spec.image_pull_secrets if model else None) or [])
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -156,11 +166,11 @@ def plan_discovery_job(observed: TemplateObservation, name: str, image: str) -> 
     }
     if pull_secrets:
         pod_spec["imagePullSecrets"] = pull_secrets
-    if spec.get("serviceAccountName"):
-        pod_spec["serviceAccountName"] = spec["serviceAccountName"]
+    if spec.service_account_name:
+        pod_spec["serviceAccountName"] = spec.service_account_name
     metadata: dict[str, Any] = {
         "name": name,
-        "namespace": observed.operator_namespace if observed.cluster_scoped else template["metadata"]["namespace"],
+        "namespace": observed.operator_namespace if observed.cluster_scoped else template.namespace,
         "labels": job_labels,
     }
     if not observed.cluster_scoped:  # owner references cannot cross namespaces; TTL cleans the rest
@@ -232,24 +242,24 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def hardware_summary(hardware: dict[str, Any] | None) -> str | None:
-    gpu = (hardware or {}).get("gpu") or {}
-    models = gpu_models(gpu)
+def hardware_summary(hardware: HardwareRequirements | None) -> str | None:
+    gpu = hardware.gpu if hardware is not None else None
+    models = gpu.allowed_models() if gpu is not None else []
     model = models[0] if models else ""
-    count = gpu.get("requests") or 0
+    count = (gpu.requests if gpu is not None else None) or 0
     if count and model:
         return f"{count} x {model}"
     if model:
         return str(model)
-    if (hardware or {}).get("cpu"):
+    if hardware is not None and hardware.cpu is not None:
         return "CPU"
     return f"{count} x GPU" if count else None
 
 
-def model_version(model: dict[str, Any] | None) -> str | None:
+def model_version(model: AnyModel | None) -> str | None:
     """The template's version, as upstream (0.2.4): its model's image tag (a digest's first
     characters, `latest` when the image names neither); None without a model or an image."""
-    image = ((model or {}).get("spec") or {}).get("image")
+    image = model.spec.image if model is not None else None
     if not image:
         return None
     try:
@@ -260,8 +270,8 @@ def model_version(model: dict[str, Any] | None) -> str | None:
 
 def plan_template(observed: TemplateObservation, now: str) -> Plan:
     template = observed.template
-    spec = template.get("spec") or {}
-    previous = template.get("status") or {}
+    spec = template.spec
+    previous = template.stored.get("status") or {}
     plan = Plan()
     components = [runtime_config_component(observed.runtime_config), model_component(observed)]
     gpu, device_ids = gpu_component(template, observed.nodes)
@@ -271,14 +281,14 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
         "resolvedRuntimeConfig": resolved_config(observed.runtime_config),
         "resolvedModel": {"name": observed.model.name, "scope": observed.model.scope}
         | (
-            {"namespace": template["metadata"]["namespace"], "kind": "AIMModel"}
+            {"namespace": template.namespace, "kind": "AIMModel"}
             if observed.model.scope == "Namespace"
             else {"kind": "AIMClusterModel"}
         )
         if observed.model.obj
         else None,
-        "resolvedHardware": spec.get("hardware"),
-        "hardwareSummary": hardware_summary(spec.get("hardware")),
+        "resolvedHardware": wire(spec.hardware),
+        "hardwareSummary": hardware_summary(spec.hardware),
         "version": model_version(observed.model.obj),
     }
     if device_ids:
@@ -301,9 +311,9 @@ def plan_template(observed: TemplateObservation, now: str) -> Plan:
         )
     else:
         components.append(_discovery(observed, plan, extra, previous, now))
-    if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled"):
+    if isinstance(template, AIMServiceTemplate) and template.spec.caching and template.spec.caching.enabled:
         plan.apply.append(plan_owned_cache(template))
-        extra["resolvedCache"] = {"name": template["metadata"]["name"], "kind": "AIMTemplateCache"}
+        extra["resolvedCache"] = {"name": template.name, "kind": "AIMTemplateCache"}
     plan.status = component_status(template, components, now, extra)
     if plan.status.get("status") != previous.get("status") and plan.status["status"] in (
         LifecycleStatus.FAILED,
@@ -369,26 +379,27 @@ def retry_message(job_name: str, state: dict[str, Any], waiting: float) -> str:
 def _discovery(
     observed: TemplateObservation, plan: Plan, extra: dict[str, Any], previous: dict[str, Any], now: str
 ) -> Component:
-    spec = observed.template.get("spec") or {}
+    spec = observed.template.spec
     condition = ConditionType.DISCOVERED
-    if spec.get("modelSources"):
-        extra["modelSources"] = spec["modelSources"]
+    if spec.model_sources:
+        extra["modelSources"] = wire(spec.model_sources)
+        gpu = spec.hardware.gpu if spec.hardware is not None else None
         metadata = {
-            "gpu": (hardware_summary(spec.get("hardware")) or "").split(" x ")[-1] or None,
-            "gpuCount": ((spec.get("hardware") or {}).get("gpu") or {}).get("requests"),
-            "metric": spec.get("metric"),
-            "precision": spec.get("precision"),
-            "type": spec.get("type"),
+            "gpu": (hardware_summary(spec.hardware) or "").split(" x ")[-1] or None,
+            "gpuCount": gpu.requests if gpu is not None else None,
+            "metric": wire(spec.metric),
+            "precision": wire(spec.precision),
+            "type": wire(spec.type),
         }
         extra["profile"] = {"metadata": _without_none(metadata)}
         return Component(
             condition, LifecycleStatus.READY, Reason.INLINE_MODEL_SOURCES, "Model sources provided in-line in spec"
         )
-    image = ((observed.model.obj or {}).get("spec") or {}).get("image")
+    image = observed.model_image
     if not image:
         return Component(condition, LifecycleStatus.PENDING, Reason.AWAITING_DISCOVERY, "Waiting for the model's image")
     name = discovery_job_name(observed.template, image)
-    namespace = observed.operator_namespace if observed.cluster_scoped else observed.template["metadata"]["namespace"]
+    namespace = observed.operator_namespace if observed.cluster_scoped else observed.template.namespace
     extra["discoveryJob"] = {"name": name, "namespace": namespace, "kind": "Job"}
     finished = job_finished(observed.discovery_job)
     spec_hash = name.rsplit("-", 1)[-1]  # the Job's name ends in the hash of what discovery depends on
@@ -443,17 +454,16 @@ def _discovery(
     return Component(condition, LifecycleStatus.READY, Reason.DISCOVERY_COMPLETE, f"{len(parsed[0])} model source(s)")
 
 
-def plan_owned_cache(template: dict[str, Any]) -> dict[str, Any]:
+def plan_owned_cache(template: AIMServiceTemplate) -> dict[str, Any]:
     """The AIMTemplateCache a namespaced template with caching enabled owns (same name, Shared)."""
-    spec = template.get("spec") or {}
-    env = (spec.get("caching") or {}).get("env")
+    spec = template.spec
     return owned_cache(
         template,
         labels.V1ALPHA1,
         "AIMTemplateCache",
         "template",
-        env=env,
-        runtimeConfigName=spec.get("runtimeConfigName"),
+        env=wire(spec.caching.env) if spec.caching else None,
+        runtimeConfigName=spec.runtime_config_name,
     )
 
 

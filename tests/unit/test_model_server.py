@@ -26,6 +26,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.stored import read_model, read_template
 from api.v1alpha1.aimmodel import ModelInfo
 from controller.catalog.labels import parse_image_labels
 from controller.common.lookup import NAMESPACE, Found
@@ -151,8 +152,10 @@ def test_discovery_job_planned_for_the_image_runs_the_script() -> None:
         "metadata": {"name": "aim-test-cpu", "namespace": "team", "uid": "t-1"},
         "spec": {"modelName": "aim-test"} | {k: deployment[k] for k in ("metric", "precision", "profileId")},
     }
-    model = {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": "AIMModel", "metadata": {"name": "aim-test"}}
-    observed = TemplateObservation(template, resolve_runtime_config(None, None, None), Found(model, NAMESPACE))
+    model = {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": "AIMModel", "metadata": {"name": "aim-test"}, "spec": {}}
+    observed = TemplateObservation(
+        read_template(template), resolve_runtime_config(None, None, None), Found(read_model(model), NAMESPACE)
+    )
     job = plan_discovery_job(observed, "discover", "aim-test-server:0.1.0")
     (container,) = job["spec"]["template"]["spec"]["containers"]
     env = script_env(**{e["name"]: e["value"] for e in container["env"] if "value" in e})

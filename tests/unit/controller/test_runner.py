@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 
 from api import labels
+from api.stored import read_template
 from controller.kube.client import Kube
 from controller.kube.errors import AdmissionUnavailableError, admission_unavailable
 from controller.pipeline.apply import with_applied_hash
@@ -280,3 +281,40 @@ def test_a_serialised_group_reconciles_one_object_at_a_time(applies: bool, most_
     for worker in workers:
         worker.join(timeout=10)
     assert most[0] == most_at_once
+
+
+def unreadable_template() -> dict[str, Any]:
+    """Stored past admission (webhook down, or a CRD newer than the controller) with a GPU count
+    the model refuses."""
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMServiceTemplate",
+        "metadata": {"name": "x", "namespace": "team", "generation": 3, "resourceVersion": "1"},
+        "spec": {"modelName": "qwen", "hardware": {"gpu": {"requests": "lots"}}, "futureField": 1},
+    }
+
+
+def test_an_object_the_api_model_refuses_is_said_on_status_naming_the_field() -> None:
+    stored = unreadable_template()
+    kube = RecordingKube({"x": stored})
+    written: list[dict[str, Any]] = []
+    kube.patch_status = lambda obj, status: written.append(status)  # type: ignore[method-assign]
+    descriptor = Kind(
+        "AIMServiceTemplate",
+        "v1alpha1",
+        Stage(lambda ctx, obj: read_template(obj), lambda observation, now: Plan(status={"status": "Ready"})),
+    )
+    reconciler = Reconciler(descriptor, Context(cast(Kube, kube), ControllerSettings()), now=lambda: NOW)
+    assert reconciler.reconcile("team", "x") is None
+    (status,) = written
+    (valid,) = status["conditions"]
+    assert (valid["type"], valid["status"], valid["reason"]) == ("ConfigValid", "False", "InvalidSpec")
+    assert "spec.hardware.gpu.requests" in valid["message"]
+    assert "futureField" not in valid["message"]  # unknown fields are ignored, not refused
+    assert valid["observedGeneration"] == 3
+    assert kube.calls == [("event", "Warning", "InvalidSpec")]
+    stored["status"] = status  # the same object again: nothing more is written or said
+    kube.calls.clear()
+    reconciler.reconcile("team", "x")
+    assert kube.calls == []
+    assert len(written) == 1

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from api.quantity import GIB
+from api.stored import read_model, read_template
+from api.v1alpha1.common import HardwareRequirements
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.pipeline.plan import Plan
@@ -81,6 +83,7 @@ def model(kind: str = "AIMModel", state: str = "Ready", **spec: Any) -> dict[str
 
 
 def observe(tpl: dict[str, Any] | None = None, **fields: Any) -> TemplateObservation:
+    """The observation of `tpl` (dicts as the API server sends them, read as the fetch step does)."""
     tpl = tpl or template()
     scope = CLUSTER if tpl["kind"] == "AIMClusterServiceTemplate" else NAMESPACE
     defaults: dict[str, Any] = {
@@ -88,7 +91,10 @@ def observe(tpl: dict[str, Any] | None = None, **fields: Any) -> TemplateObserva
         "model": Found(model("AIMClusterModel" if scope == CLUSTER else "AIMModel"), scope),
         "nodes": NODES,
     }
-    return TemplateObservation(template=tpl, **(defaults | fields))
+    fields = defaults | fields
+    found = fields["model"]
+    fields["model"] = Found(read_model(found.obj), found.scope) if found.obj is not None else found
+    return TemplateObservation(template=read_template(tpl), **fields)
 
 
 def job(state: str = "") -> dict[str, Any]:
@@ -214,7 +220,7 @@ GPU_CASES = [
 def test_gpu_component(
     gpu: dict[str, Any], nodes: list[dict[str, Any]], expected: tuple[str, str, str] | None, device_ids: list[str]
 ) -> None:
-    component, ids = gpu_component(template(hardware={"gpu": gpu} if gpu else None), nodes)
+    component, ids = gpu_component(read_template(template(hardware={"gpu": gpu} if gpu else None)), nodes)
     assert ids == device_ids
     if expected is None:
         assert component is None
@@ -229,8 +235,8 @@ def test_min_vram_compares_the_vram_label_as_gibibytes() -> None:
     """The node labeller writes `192G` for 192 GiB: a 192Gi floor fits, a byte more does not."""
     node = gpu_node("mi300x", "MI300X")
     assert node["metadata"]["labels"]["amd.com/gpu.vram"] == "192G"
-    fits, _ = gpu_component(template(hardware={"gpu": {"minVram": str(192 * GIB)}}), [node])
-    short, _ = gpu_component(template(hardware={"gpu": {"minVram": str(192 * GIB + 1)}}), [node])
+    fits, _ = gpu_component(read_template(template(hardware={"gpu": {"minVram": str(192 * GIB)}})), [node])
+    short, _ = gpu_component(read_template(template(hardware={"gpu": {"minVram": str(192 * GIB + 1)}})), [node])
     assert fits is not None
     assert fits.state == "Ready"
     assert short is not None
@@ -257,7 +263,8 @@ def test_min_vram_compares_the_vram_label_as_gibibytes() -> None:
     ],
 )
 def test_hardware_summary(hardware: dict[str, Any] | None, summary: str | None) -> None:
-    assert hardware_summary(hardware) == summary
+    typed = None if hardware is None else HardwareRequirements.model_validate(hardware)
+    assert hardware_summary(typed) == summary
 
 
 # --- discovery output -----------------------------------------------------------------------------
@@ -412,8 +419,9 @@ def test_discovery_job_name_is_a_short_dns_label(name: str) -> None:
 
 def failing_model(*failing: str, kind: str = "AIMModel", state: str = "Failed") -> dict[str, Any]:
     obj = model(kind, state=state)
-    obj["status"]["conditions"] = [{"type": t, "status": "False"} for t in (*failing, "Ready")] + [
-        {"type": "RuntimeConfigReady", "status": "True"}
+    stamp = {"reason": "Test", "lastTransitionTime": NOW}
+    obj["status"]["conditions"] = [{"type": t, "status": "False"} | stamp for t in (*failing, "Ready")] + [
+        {"type": "RuntimeConfigReady", "status": "True"} | stamp
     ]
     return obj
 
@@ -479,7 +487,7 @@ MODEL_CASES = [
 
 
 @pytest.mark.parametrize(("kind", "found", "expected"), MODEL_CASES)
-def test_model_component(kind: str, found: Found, expected: tuple[str, str, str]) -> None:
+def test_model_component(kind: str, found: Found[dict[str, Any]], expected: tuple[str, str, str]) -> None:
     component = model_component(observe(template(kind), model=found))
     assert (component.condition, component.state, component.reason) == expected
 
@@ -926,8 +934,10 @@ def test_which_template_reconciles_take_the_discovery_slot_lock(tpl: dict[str, A
     ],
 )
 def test_the_template_version_is_its_models_image_tag(image: str | None, version: str | None) -> None:
-    model = {"spec": {"image": image}} if image else {"spec": {}}
-    assert model_version(model) == version
+    stored = model(image=image) if image else model()
+    if not image:
+        del stored["spec"]["image"]
+    assert model_version(read_model(stored)) == version
 
 
 @pytest.mark.parametrize(
