@@ -113,3 +113,7 @@ class AIMClusterProfile(ObjectRoot):
     """Desired state."""
     status: AIMProfileStatus | None = None
     """Observed state."""
+
+
+AnyProfile = AIMProfile | AIMClusterProfile
+"""Either scope of profile, as the controller reads it."""

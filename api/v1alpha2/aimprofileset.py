@@ -308,3 +308,7 @@ def unsupported_overrides(spec: dict[str, Any]) -> list[str]:
         for name in PROFILE_ONLY_OVERRIDES
         if overrides.get(name) not in (None, "", []) and name not in PROFILE_FIELDS
     ]
+
+
+AnyProfileSet = AIMProfileSet | AIMClusterProfileSet
+"""Either scope of profile set, as the controller reads it."""
