@@ -42,11 +42,10 @@ from controller.registry.errors import (
     ImageNotFoundError,
     RegistryError,
     RegistryProtocolError,
-    RegistryRateLimitedError,
-    RegistryUnauthorizedError,
-    RegistryUnreachableError,
+    classify_answer,
+    transport_failure,
 )
-from controller.registry.http import TimeoutSession, root_cause
+from controller.registry.http import TimeoutSession
 from controller.registry.listing import docker_hub_repositories, github_packages
 from controller.registry.manifests import (
     ACCEPTED_MANIFESTS,
@@ -334,61 +333,32 @@ class _RegistrySession(oras.provider.Registry):  # type: ignore[misc]
         status = response.status_code
         code, detail = _oci_error(response)
         said = f" ({code}{': ' + detail if detail else ''})" if code else ""
-        what = self._operation.what
-        delay = rate_limit_delay(status, response.headers, time.time())
-        if delay is not None:
-            return RegistryRateLimitedError(
-                f"{what}: registry {self.registry} answered HTTP {status}{said}: rate limited, retry in {delay:.0f} s",
-                registry=self.registry,
-                status=status,
-                code=code,
-                retry_after=delay,
-            )
-        if status in (401, 403):
-            who = f"the credentials of user {self.username!r}" if self.username else "anonymous access"
-            verb = "refused" if status == 401 else "denied"
-            return RegistryUnauthorizedError(
-                f"{what}: registry {self.registry} {verb} {who} (HTTP {status}){said}",
-                registry=self.registry,
-                status=status,
-                code=code,
-            )
-        if status == 404:
-            message = f"{what}: not found in registry {self.registry} (HTTP 404){said}"
-            if self._operation.not_found is RegistryProtocolError:
-                message = f"{what}: registry {self.registry} does not serve this API (HTTP 404){said}"
-            return self._operation.not_found(message, registry=self.registry, status=status, code=code)
-        if status >= 500:
-            return RegistryUnreachableError(
-                f"{what}: registry {self.registry} answered HTTP {status}{said}",
-                registry=self.registry,
-                status=status,
-                code=code,
-            )
-        return RegistryProtocolError(
-            f"{what}: registry {self.registry} answered HTTP {status}{said}",
+        what, server = self._operation.what, f"registry {self.registry}"
+        message = f"{what}: not found in {server} (HTTP 404){said}"
+        if self._operation.not_found is RegistryProtocolError:
+            message = f"{what}: {server} does not serve this API (HTTP 404){said}"
+        return classify_answer(
+            status,
+            rate_limit_delay(status, response.headers, time.time()),
+            what=what,
+            server=server,
             registry=self.registry,
-            status=status,
+            who=f"the credentials of user {self.username!r}" if self.username else "anonymous access",
+            said=said,
             code=code,
+            not_found=self._operation.not_found(message, registry=self.registry, status=status, code=code),
+            other=RegistryProtocolError(
+                f"{what}: {server} answered HTTP {status}{said}", registry=self.registry, status=status, code=code
+            ),
         )
 
     @contextmanager
     def _transport_errors(self) -> Iterator[None]:
         try:
             yield
-        except requests.exceptions.SSLError as error:
-            raise RegistryUnreachableError(
-                f"{self._operation.what}: TLS with registry {self.registry} failed: {root_cause(error)}",
-                registry=self.registry,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise RegistryUnreachableError(
-                f"{self._operation.what}: registry {self.registry} did not answer in time", registry=self.registry
-            ) from None
         except requests.exceptions.RequestException as error:
-            raise RegistryUnreachableError(
-                f"{self._operation.what}: cannot connect to registry {self.registry}: {root_cause(error)}",
-                registry=self.registry,
+            raise transport_failure(
+                error, what=self._operation.what, server=f"registry {self.registry}", registry=self.registry
             ) from None
 
     def _bounded_content(self, response: requests.Response) -> bytes:

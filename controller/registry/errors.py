@@ -16,6 +16,10 @@ Messages name the registry, the repository and the user, never a password or a t
 
 from __future__ import annotations
 
+import requests
+
+from controller.registry.http import root_cause
+
 
 class RegistryError(Exception):
     """Base of every registry failure; `registry` is the host, `status` the HTTP status if any."""
@@ -55,3 +59,57 @@ class RegistryRateLimitedError(RegistryUnreachableError):
 
 class RegistryProtocolError(RegistryError):
     """An answer that does not follow the OCI distribution spec, or content this client cannot read."""
+
+
+def classify_answer(
+    status: int,
+    delay: float | None,
+    *,
+    what: str,
+    server: str,
+    registry: str,
+    who: str,
+    said: str = "",
+    code: str | None = None,
+    not_found: RegistryError,
+    other: RegistryError,
+) -> RegistryError:
+    """The one reading of a refusal, for the distribution API and the listing APIs alike: `delay`
+    (controller.catalog.listing.rate_limit_delay) first, then 401/403, 404 (`not_found`, which the
+    caller words), 5xx, and anything else (`other`). `server` is how messages name the server
+    ("registry ghcr.io", "hub.docker.com"), `who` whose access was refused, `said` the server's
+    own words."""
+    if delay is not None:
+        return RegistryRateLimitedError(
+            f"{what}: {server} answered HTTP {status}{said}: rate limited, retry in {delay:.0f} s",
+            registry=registry,
+            status=status,
+            code=code,
+            retry_after=delay,
+        )
+    if status in (401, 403):
+        verb = "refused" if status == 401 else "denied"
+        return RegistryUnauthorizedError(
+            f"{what}: {server} {verb} {who} (HTTP {status}){said}", registry=registry, status=status, code=code
+        )
+    if status == 404:
+        return not_found
+    if status >= 500:
+        return RegistryUnreachableError(
+            f"{what}: {server} answered HTTP {status}{said}", registry=registry, status=status, code=code
+        )
+    return other
+
+
+def transport_failure(
+    error: requests.exceptions.RequestException, *, what: str, server: str, registry: str
+) -> RegistryUnreachableError:
+    """No usable answer from `server` (TLS, a timeout, no connection), worded once for the
+    distribution and the listing APIs."""
+    if isinstance(error, requests.exceptions.SSLError):
+        message = f"{what}: TLS with {server} failed: {root_cause(error)}"
+    elif isinstance(error, requests.exceptions.Timeout):
+        message = f"{what}: {server} did not answer in time"
+    else:
+        message = f"{what}: cannot connect to {server}: {root_cause(error)}"
+    return RegistryUnreachableError(message, registry=registry)

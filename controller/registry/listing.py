@@ -44,9 +44,10 @@ from controller.registry.errors import (
     ImageNotFoundError,
     RegistryError,
     RegistryProtocolError,
-    RegistryRateLimitedError,
     RegistryUnauthorizedError,
     RegistryUnreachableError,
+    classify_answer,
+    transport_failure,
 )
 from controller.registry.http import TimeoutSession, root_cause
 from controller.registry.settings import RegistrySettings
@@ -182,14 +183,8 @@ class _ListingApi:
             response = self.session.request(
                 method, url, headers=headers, json=json_body, stream=True, verify=self.verify
             )
-        except requests.exceptions.Timeout:
-            raise RegistryUnreachableError(
-                f"{self.what}: {self.host} did not answer in time", registry=self.registry
-            ) from None
         except requests.exceptions.RequestException as error:
-            raise RegistryUnreachableError(
-                f"{self.what}: cannot connect to {self.host}: {root_cause(error)}", registry=self.registry
-            ) from None
+            raise transport_failure(error, what=self.what, server=self.host, registry=self.registry) from None
         log.debug("Listing API answered", extra={"method": method, "url": url, "status": response.status_code})
         if response.status_code != 200:
             failure = self._classify(response)
@@ -200,32 +195,22 @@ class _ListingApi:
     def _classify(self, response: requests.Response) -> RegistryError:
         status = response.status_code
         detail = self._detail(response)
-        delay = rate_limit_delay(status, response.headers, time.time())
-        if delay is not None:
-            return RegistryRateLimitedError(
-                f"{self.what}: {self.host} answered HTTP {status}{detail}: rate limited, retry in {delay:.0f} s",
-                registry=self.registry,
-                status=status,
-                retry_after=delay,
-            )
-        if status in (401, 403):
-            kind = "token" if self.registry == GHCR else "credentials"
-            who = f"the {kind} of user {self.username!r}" if self.username else "anonymous access"
-            verb = "refused" if status == 401 else "denied"
-            return RegistryUnauthorizedError(
-                f"{self.what}: {self.host} {verb} {who} (HTTP {status}){detail}", registry=self.registry, status=status
-            )
-        if status == 404:
-            return ImageNotFoundError(
+        kind = "token" if self.registry == GHCR else "credentials"
+        return classify_answer(
+            status,
+            rate_limit_delay(status, response.headers, time.time()),
+            what=self.what,
+            server=self.host,
+            registry=self.registry,
+            who=f"the {kind} of user {self.username!r}" if self.username else "anonymous access",
+            said=detail,
+            not_found=ImageNotFoundError(
                 f"{self.what}: {self.host} knows no namespace {self.namespace!r} (HTTP 404){detail}",
                 registry=self.registry,
                 status=status,
-            )
-        if status >= 500:
-            return RegistryUnreachableError(
-                f"{self.what}: {self.host} answered HTTP {status}{detail}", registry=self.registry, status=status
-            )
-        return self._protocol(f"{self.host} answered HTTP {status}{detail}", status)
+            ),
+            other=self._protocol(f"{self.host} answered HTTP {status}{detail}", status),
+        )
 
     def _detail(self, response: requests.Response) -> str:
         """The API's own words (`message` on GitHub, `detail` or `message` on Docker Hub)."""
