@@ -4,6 +4,7 @@ how the controller reads a stored object as its API model."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr
@@ -82,8 +83,12 @@ def wire(value: Any) -> Any:
         return value.stored
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, list):
         return [wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items()}
     return value
 
 

@@ -18,9 +18,9 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
 from api.quantity import QuantityError, quantity_bytes
-from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, ArtifactType
-from api.v1alpha1.aimservice import adapters_enabled
+from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, AIMArtifact, ArtifactType
 from api.v1alpha1.common import LifecycleStatus
+from controller.artifact.retention import ServiceUse
 from controller.common.jobs import job_finished
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.objects import child_labels, managed, manifest
@@ -29,26 +29,24 @@ from controller.pipeline.plan import Plan, owner_reference
 ADAPTER_ROOT = "/adapter-disk"
 
 
-def is_adapter(artifact: dict[str, Any]) -> bool:
-    return (artifact.get("spec") or {}).get("type") == ArtifactType.ADAPTER
+def is_adapter(artifact: AIMArtifact) -> bool:
+    return artifact.spec.type == ArtifactType.ADAPTER
 
 
-def has_adapter_disk(artifact: dict[str, Any] | None) -> bool:
-    spec = (artifact or {}).get("spec") or {}
-    return spec.get("type", ArtifactType.MODEL) == ArtifactType.MODEL and spec.get("adapterDisk") is not None
+def has_adapter_disk(artifact: AIMArtifact | None) -> bool:
+    return artifact is not None and artifact.spec.type == ArtifactType.MODEL and artifact.spec.adapter_disk is not None
 
 
-def plan_adapter_artifact(artifact: dict[str, Any], parent: dict[str, Any] | None, now: str) -> Plan:
-    spec = artifact.get("spec") or {}
-    previous = artifact.get("status") or {}
-    parent_name = spec.get("parentArtifact") or ""
-    extra: dict[str, Any] = {"adapterPath": previous.get("adapterPath") or artifact["metadata"]["name"]}
+def plan_adapter_artifact(artifact: AIMArtifact, parent: AIMArtifact | None, now: str) -> Plan:
+    parent_name = artifact.spec.parent_artifact or ""
+    path = artifact.status.adapter_path if artifact.status is not None else None
+    extra: dict[str, Any] = {"adapterPath": path or artifact.name}
     condition = ConditionType.ADAPTER_PARENT_READY
     if parent is None:
         component = Component(
             condition, LifecycleStatus.PENDING, Reason.PARENT_ARTIFACT_NOT_FOUND, f"artifact {parent_name} not found"
         )
-    elif (parent.get("spec") or {}).get("type", ArtifactType.MODEL) != ArtifactType.MODEL:
+    elif parent.spec.type != ArtifactType.MODEL:
         message = f"parent artifact {parent_name} is not a model artifact"
         component = Component(condition, LifecycleStatus.FAILED, Reason.PARENT_ARTIFACT_NOT_MODEL, message)
     elif not has_adapter_disk(parent):
@@ -58,23 +56,20 @@ def plan_adapter_artifact(artifact: dict[str, Any], parent: dict[str, Any] | Non
         message = f"adapter lineage validated against parent {parent_name}"
         component = Component(condition, LifecycleStatus.READY, Reason.ADAPTER_VALIDATED, message)
     if parent is not None:
-        metadata = parent["metadata"]
         extra["resolvedParent"] = {
-            "name": metadata["name"],
-            "namespace": metadata.get("namespace"),
+            "name": parent.name,
+            "namespace": parent.namespace,
             "kind": "AIMArtifact",
-            "uid": metadata.get("uid"),
+            "uid": parent.uid,
         }
-        extra["parentModelId"] = (parent.get("spec") or {}).get("modelId")
+        extra["parentModelId"] = parent.spec.model_id
     return Plan(status=component_status(artifact, [component], now, extra))
 
 
-def adapter_disk_size(artifact: dict[str, Any], config_storage: dict[str, Any]) -> str:
+def adapter_disk_size(artifact: AIMArtifact, config_storage: dict[str, Any]) -> str:
     """spec.adapterDisk.size, else the runtime config's storage.adapterDiskSize, else 50Gi."""
-    for candidate in (
-        ((artifact.get("spec") or {}).get("adapterDisk") or {}).get("size"),
-        config_storage.get("adapterDiskSize"),
-    ):
+    disk = artifact.spec.adapter_disk
+    for candidate in (disk.size if disk is not None else None, config_storage.get("adapterDiskSize")):
         try:
             if candidate is not None and quantity_bytes(candidate) > 0:
                 return str(candidate)
@@ -84,51 +79,45 @@ def adapter_disk_size(artifact: dict[str, Any], config_storage: dict[str, Any]) 
 
 
 def plan_adapter_disk(
-    artifact: dict[str, Any], config_storage: dict[str, Any], storage_class: str | None
+    artifact: AIMArtifact, config_storage: dict[str, Any], storage_class: str | None
 ) -> dict[str, Any]:
-    disk = (artifact.get("spec") or {}).get("adapterDisk") or {}
-    chosen = disk.get("storageClassName") or config_storage.get("adapterDiskStorageClassName") or storage_class
+    disk = artifact.spec.adapter_disk
+    own_class = disk.storage_class_name if disk is not None else None
+    chosen = own_class or config_storage.get("adapterDiskStorageClassName") or storage_class
     spec: dict[str, Any] = {
         "accessModes": ["ReadWriteMany"],
         "resources": {"requests": {"storage": adapter_disk_size(artifact, config_storage)}},
     }
     if chosen:
         spec["storageClassName"] = chosen
-    metadata = artifact["metadata"]
     own = managed(
         {
             labels.COMPONENT: labels.COMPONENT_ADAPTER_DISK,
             labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
-            labels.CACHE_NAME: naming.name_label_value(metadata["name"]),
+            labels.CACHE_NAME: naming.name_label_value(artifact.name),
         }
     )
     return manifest(
         "v1",
         "PersistentVolumeClaim",
-        naming.adapter_disk_name(metadata["name"], metadata["uid"]),
-        metadata["namespace"],
+        naming.adapter_disk_name(artifact.name, artifact.uid),
+        artifact.namespace,
         object_labels=child_labels(artifact, own),
         owner=artifact,
         spec=spec,
     )
 
 
-def live_adapter_services(services: list[dict[str, Any]]) -> list[str]:
+def live_adapter_services(services: list[ServiceUse]) -> list[str]:
     """The uids whose subtrees the reaper keeps: services with adapters that are not being deleted."""
-    return sorted(
-        s["metadata"]["uid"]
-        for s in services
-        if not s["metadata"].get("deletionTimestamp")
-        and (adapters_enabled(s.get("spec") or {}) or (s.get("status") or {}).get("adapters"))
-    )
+    return sorted(s.uid for s in services if not s.deleting and s.adapters)
 
 
-def reap_job_name(artifact: dict[str, Any], keep: list[str], reason: list[str] | str) -> str:
+def reap_job_name(artifact: AIMArtifact, keep: list[str], reason: list[str] | str) -> str:
     """A reaper per (kept set, reason): the services gone since the last one, or the interval's
     sweep (`reason` the interval's number). A new reason is a new Job at once; the same one never
     runs twice."""
-    metadata = artifact["metadata"]
-    return naming.derived_name([metadata["name"], labels.COMPONENT_ADAPTER_REAP], [metadata["uid"], keep, reason])
+    return naming.derived_name([artifact.name, labels.COMPONENT_ADAPTER_REAP], [artifact.uid, keep, reason])
 
 
 @dataclass
@@ -139,9 +128,9 @@ class Reaping:
 
 
 def plan_reaping(
-    artifact: dict[str, Any],
+    artifact: AIMArtifact,
     claim: str,
-    services: list[dict[str, Any]],
+    services: list[ServiceUse],
     jobs: dict[str, dict[str, Any]],
     now: str,
     interval_seconds: float,
@@ -152,7 +141,7 @@ def plan_reaping(
     enough; the sweep takes the younger ones later); otherwise one sweep per interval for what a
     crash left behind."""
     live = live_adapter_services(services)
-    previous = (artifact.get("status") or {}).get("adapterServices") or []
+    previous = (artifact.status.adapter_services if artifact.status is not None else None) or []
     tracked = sorted(set(previous) | set(live))
     gone = [uid for uid in tracked if uid not in live]
     if gone:
@@ -169,17 +158,16 @@ def plan_reaping(
 
 
 def plan_reap_job(
-    artifact: dict[str, Any], name: str, claim: str, keep: list[str], min_age_seconds: float, default_image: str
+    artifact: AIMArtifact, name: str, claim: str, keep: list[str], min_age_seconds: float, default_image: str
 ) -> dict[str, Any]:
-    metadata = artifact["metadata"]
-    image = (artifact.get("spec") or {}).get("modelDownloadImage")
+    image = artifact.spec.model_download_image
     image = default_image if not image or image == DEFAULT_DOWNLOAD_IMAGE else image
     own = managed(
         {
             labels.COMPONENT: labels.COMPONENT_ADAPTER_REAP,
             labels.AIM_COMPONENT: labels.COMPONENT_ADAPTER_REAP,
             labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
-            labels.CACHE_NAME: naming.name_label_value(metadata["name"]),
+            labels.CACHE_NAME: naming.name_label_value(artifact.name),
         }
     )
     env = [
@@ -219,7 +207,7 @@ def plan_reap_job(
         "kind": "Job",
         "metadata": {
             "name": name,
-            "namespace": metadata["namespace"],
+            "namespace": artifact.namespace,
             "labels": child_labels(artifact, own),
             "ownerReferences": [owner_reference(artifact)],
         },

@@ -7,10 +7,12 @@ from typing import Any
 from api import labels
 from api.conditions import JobConditionType
 from api.naming import adapter_disk_name, name_label_value
+from api.stored import read_artifact, read_profile_cache, read_template, read_template_cache
 from controller.artifact import adapters
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
-from controller.artifact.retention import Consumers, QuotaObservation
+from controller.artifact.retention import Consumers, QuotaObservation, service_use
+from controller.common.caching import AnyCache
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube
@@ -21,10 +23,10 @@ def _latest_pod(kube: Kube, namespace: str, job_name: str) -> dict[str, Any] | N
     return max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", default=None)
 
 
-def _caches(kube: Kube, namespace: str | None) -> list[dict[str, Any]]:
-    return kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace) + kube.list(
-        labels.V1ALPHA2, "AIMProfileCache", namespace
-    )
+def _caches(kube: Kube, namespace: str | None) -> list[AnyCache]:
+    template_caches = [read_template_cache(c) for c in kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace)]
+    profile_caches = [read_profile_cache(c) for c in kube.list(labels.V1ALPHA2, "AIMProfileCache", namespace)]
+    return [*template_caches, *profile_caches]
 
 
 def _quota_observation(
@@ -32,39 +34,43 @@ def _quota_observation(
 ) -> QuotaObservation | None:
     """What a quota counts, None without one. With a cluster limit every namespace's artifacts
     count; otherwise the namespace's (its annotation alone is a limit too)."""
-    found = kube.get("v1", "Namespace", namespace)
+    found = kube.get("v1", "Namespace", namespace)  # a Namespace stays as the API server sent it
     annotation = ((found or {}).get("metadata", {}).get("annotations") or {}).get(labels.ARTIFACT_STORAGE_QUOTA)
     if not quota and annotation is None:
         return None
     if quota.get("clusterLimit"):
-        return QuotaObservation(quota, annotation, kube.list(labels.V1ALPHA1, "AIMArtifact"), _caches(kube, None))
-    return QuotaObservation(quota, annotation, kube.list(labels.V1ALPHA1, "AIMArtifact", namespace), consumers.caches)
+        artifacts = [read_artifact(a) for a in kube.list(labels.V1ALPHA1, "AIMArtifact")]
+        return QuotaObservation(quota, annotation, artifacts, _caches(kube, None))
+    artifacts = [read_artifact(a) for a in kube.list(labels.V1ALPHA1, "AIMArtifact", namespace)]
+    return QuotaObservation(quota, annotation, artifacts, consumers.caches)
 
 
 def fetch_artifact(
     kube: Kube,
-    artifact: dict[str, Any],
+    stored: dict[str, Any],
     downloader_image: str,
     pod_annotations: dict[str, str],
     status_role: str,
     reap: tuple[float, float] = (900.0, 1800.0),
 ) -> ArtifactObservation:
-    """`reap`: the adapter reaper's interval and minimum subtree age, in seconds."""
-    namespace = artifact["metadata"]["namespace"]
-    spec = artifact.get("spec") or {}
+    """`reap`: the adapter reaper's interval and minimum subtree age, in seconds. The services of
+    the namespace are read only for the few fields the artifact needs (retention.service_use)."""
+    artifact = read_artifact(stored)
+    namespace = artifact.namespace
+    spec = artifact.spec
     if adapters.is_adapter(artifact):  # lineage only: nothing is downloaded for it
-        parent = kube.get(labels.V1ALPHA1, "AIMArtifact", spec.get("parentArtifact") or "", namespace)
+        parent = kube.get(labels.V1ALPHA1, "AIMArtifact", spec.parent_artifact or "", namespace)
         return ArtifactObservation(
             artifact=artifact,
-            runtime_config=resolve_runtime_config(spec.get("runtimeConfigName"), None, None),
+            runtime_config=resolve_runtime_config(spec.runtime_config_name, None, None),
             downloader_image=downloader_image,
-            parent=parent,
+            parent=None if parent is None else read_artifact(parent),
         )
-    name = config_name(spec.get("runtimeConfigName"))
+    name = config_name(spec.runtime_config_name)
     observed = ArtifactObservation(
         artifact=artifact,
         runtime_config=resolve_runtime_config(
-            spec.get("runtimeConfigName"),
+            spec.runtime_config_name,
             kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", name, namespace),
             kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", name),
         ),
@@ -75,16 +81,17 @@ def fetch_artifact(
         pvc=kube.get("v1", "PersistentVolumeClaim", child_name(artifact, "cache"), namespace),
         download_job=kube.get("batch/v1", "Job", child_name(artifact, labels.COMPONENT_DOWNLOAD), namespace),
     )
-    artifact_labels = artifact["metadata"].get("labels") or {}
-    template_name = artifact_labels.get(labels.TEMPLATE_NAME)
+    template_name = artifact.labels.get(labels.TEMPLATE_NAME)
     if template_name:
-        if artifact_labels.get(labels.TEMPLATE_SCOPE) == "Cluster":
-            template = kube.get(labels.V1ALPHA1, "AIMClusterServiceTemplate", template_name)
+        if artifact.labels.get(labels.TEMPLATE_SCOPE) == "Cluster":
+            found = kube.get(labels.V1ALPHA1, "AIMClusterServiceTemplate", template_name)
         else:
-            template = kube.get(labels.V1ALPHA1, "AIMServiceTemplate", template_name, namespace)
-        observed.node_affinity = ((template or {}).get("status") or {}).get("resolvedNodeAffinity")
+            found = kube.get(labels.V1ALPHA1, "AIMServiceTemplate", template_name, namespace)
+        template = None if found is None else read_template(found)
+        observed.node_affinity = template.status.resolved_node_affinity if template and template.status else None
     observed.consumers = Consumers(
-        caches=_caches(kube, namespace), services=kube.list(labels.V1ALPHA2, "AIMService", namespace)
+        caches=_caches(kube, namespace),
+        services=[service_use(s) for s in kube.list(labels.V1ALPHA2, "AIMService", namespace)],
     )
     if observed.pvc is None:
         observed.quota = _quota_observation(
@@ -92,19 +99,18 @@ def fetch_artifact(
         )
     if adapters.has_adapter_disk(artifact) and observed.pvc is not None:
         observed.adapter_reap_interval, observed.adapter_reap_min_age = reap
-        metadata = artifact["metadata"]
         observed.adapter_disk = kube.get(
-            "v1", "PersistentVolumeClaim", adapter_disk_name(metadata["name"], metadata["uid"]), namespace
+            "v1", "PersistentVolumeClaim", adapter_disk_name(artifact.name, artifact.uid), namespace
         )
         selector = f"{labels.AIM_COMPONENT}={labels.COMPONENT_ADAPTER_REAP}"
         observed.reap_jobs = {
             job["metadata"]["name"]: job
             for job in kube.list("batch/v1", "Job", namespace, label_selector=selector)
-            if (job["metadata"].get("labels") or {}).get(labels.CACHE_NAME) == name_label_value(metadata["name"])
+            if (job["metadata"].get("labels") or {}).get(labels.CACHE_NAME) == name_label_value(artifact.name)
         }
     if job_finished(observed.download_job) == JobConditionType.FAILED:
         observed.download_pod = _latest_pod(kube, namespace, observed.download_job["metadata"]["name"])  # type: ignore[index]
-    if not spec.get("size") and not (artifact.get("status") or {}).get("discoveredSizeBytes"):
+    if not spec.size and not (artifact.status and artifact.status.discovered_size_bytes):
         observed.size_job = kube.get("batch/v1", "Job", child_name(artifact, labels.COMPONENT_CHECK_SIZE), namespace)
         if job_finished(observed.size_job) == JobConditionType.COMPLETE:
             pod = _latest_pod(kube, namespace, child_name(artifact, labels.COMPONENT_CHECK_SIZE))

@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.v1alpha1.aimartifact import AIMArtifact
 from controller.artifact.retention import Consumers, QuotaObservation
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 
 
 @dataclass
 class ArtifactObservation:
-    artifact: dict[str, Any]
+    """The artifact and what it references are typed (AIMArtifact, caches, services' uses); the
+    objects it applies (RoleBinding, PVCs, Jobs) and the download pod stay as the API server sent
+    them: the apply diff compares those wire forms."""
+
+    artifact: AIMArtifact
     """An AIMArtifact (v1alpha1)."""
     runtime_config: ResolvedRuntimeConfig
     downloader_image: str
@@ -20,7 +25,8 @@ class ArtifactObservation:
     status_role: str = "aim-engine-artifact-status-updater"
     """The ClusterRole letting the download pod patch artifact status (installed by the chart)."""
     node_affinity: dict[str, Any] | None = None
-    """Where the GPUs that will serve the model are (the creating template's resolved affinity)."""
+    """Where the GPUs that will serve the model are (the creating template's resolved affinity, a
+    Kubernetes NodeAffinity as the template's status holds it)."""
     role_binding: dict[str, Any] | None = None
     pvc: dict[str, Any] | None = None
     download_job: dict[str, Any] | None = None
@@ -33,7 +39,7 @@ class ArtifactObservation:
     """The caches and services of the namespace (what uses the artifact)."""
     quota: QuotaObservation | None = None
     """What a storage quota counts; only while the volume does not exist and a quota is configured."""
-    parent: dict[str, Any] | None = None
+    parent: AIMArtifact | None = None
     """An adapter's parent artifact (spec.parentArtifact); None when missing."""
     adapter_disk: dict[str, Any] | None = None
     """A model's adapter disk (PVC), once it exists."""

@@ -16,17 +16,18 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, JobConditionType, Reason
 from api.downloads import effective_filter, filter_env
+from api.objects import AnyObject, as_stored, wire
 from api.quantity import QuantityError, display_size, quantity_bytes, whole_gibibytes
-from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
+from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE, AIMArtifact
 from api.v1alpha1.common import LifecycleStatus
 from controller.artifact import adapters, retention
 from controller.artifact.observe import ArtifactObservation
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.pipeline.components import Component, component_status
-from controller.pipeline.conditions import FALSE, Condition, condition_of
+from controller.pipeline.conditions import FALSE, Condition
 from controller.pipeline.objects import child_labels, pod_template_labels
-from controller.pipeline.plan import Event, ObjectRef, Plan, owner_reference
+from controller.pipeline.plan import Event, Plan, object_ref, owner_reference
 
 STATUS_UPDATER = "aim-engine-artifact-status-updater"
 MOUNT_PATH = "/cache"
@@ -53,8 +54,10 @@ NOT_APPLICABLE = "N/A"
 """status.progress.displayPercentage of a failed download."""
 
 
-def child_name(artifact: dict[str, Any], purpose: str) -> str:
-    return naming.artifact_child_name(artifact["metadata"]["name"], artifact["metadata"]["uid"], purpose)
+def child_name(artifact: AnyObject, purpose: str) -> str:
+    """The name of an artifact's PVC or Job (the artifact typed, or as the API server sends it)."""
+    metadata = as_stored(artifact)["metadata"]
+    return naming.artifact_child_name(metadata["name"], metadata["uid"], purpose)
 
 
 def parse_size_output(log: str) -> int | None:
@@ -86,30 +89,29 @@ def plan_role_binding(namespace: str, role: str) -> dict[str, Any]:
     }
 
 
-def _builder_labels(artifact: dict[str, Any], component: str, **extra: str) -> dict[str, str]:
+def _builder_labels(artifact: AIMArtifact, component: str, **extra: str) -> dict[str, str]:
     """The PVC's and the Jobs' own labels: ours (the controller watches them by cache.type) and
     upstream's `aim.eai.amd.com/component` on Jobs."""
     return {
         labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
         labels.COMPONENT: component,
         labels.CACHE_TYPE: labels.CACHE_TYPE_ARTIFACT,
-        labels.CACHE_NAME: naming.name_label_value(artifact["metadata"]["name"]),
+        labels.CACHE_NAME: naming.name_label_value(artifact.name),
     } | extra
 
 
-def _labels(artifact: dict[str, Any], component: str, **extra: str) -> dict[str, str]:
+def _labels(artifact: AIMArtifact, component: str, **extra: str) -> dict[str, str]:
     """With the artifact's propagated labels and its name."""
     return child_labels(artifact, _builder_labels(artifact, component, **extra))
 
 
-def source_without_scheme(artifact: dict[str, Any]) -> str:
-    uri = str((artifact.get("spec") or {}).get("sourceUri") or "")
-    return uri.split("://", 1)[-1]
+def source_without_scheme(artifact: AIMArtifact) -> str:
+    return artifact.spec.source_uri.split("://", 1)[-1]
 
 
 def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
     artifact = observed.artifact
-    storage_class = (artifact.get("spec") or {}).get("storageClassName") or observed.runtime_config.storage_class
+    storage_class = artifact.spec.storage_class_name or observed.runtime_config.storage_class
     spec: dict[str, Any] = {
         "accessModes": ["ReadWriteMany"],
         "resources": {"requests": {"storage": whole_gibibytes(size, observed.runtime_config.pvc_headroom_percent)}},
@@ -121,7 +123,7 @@ def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
         "kind": "PersistentVolumeClaim",
         "metadata": {
             "name": child_name(artifact, "cache"),
-            "namespace": artifact["metadata"]["namespace"],
+            "namespace": artifact.namespace,
             "labels": _labels(
                 artifact, "cache", **{labels.SOURCE_MODEL: naming.label_value(source_without_scheme(artifact))}
             ),
@@ -132,16 +134,15 @@ def plan_pvc(observed: ArtifactObservation, size: int) -> dict[str, Any]:
 
 
 def _image(observed: ArtifactObservation) -> str:
-    image = (observed.artifact.get("spec") or {}).get("modelDownloadImage")
+    image = observed.artifact.spec.model_download_image
     # The CRD default names upstream's shell-script image; ours runs `aim-download` (docs/caching.md).
-    return observed.downloader_image if not image or image == DEFAULT_DOWNLOAD_IMAGE else str(image)
+    return observed.downloader_image if not image or image == DEFAULT_DOWNLOAD_IMAGE else image
 
 
 def _job(
     observed: ArtifactObservation, name: str, component: str, args: list[str], env: list[dict[str, Any]]
 ) -> dict[str, Any]:
     artifact = observed.artifact
-    spec = artifact.get("spec") or {}
     job_labels = _labels(artifact, component, **{labels.AIM_COMPONENT: component})
     pod_labels = pod_template_labels(
         artifact, _builder_labels(artifact, component, **{labels.AIM_COMPONENT: component})
@@ -173,8 +174,8 @@ def _job(
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
-    if spec.get("imagePullSecrets"):
-        pod_spec["imagePullSecrets"] = spec["imagePullSecrets"]
+    if artifact.spec.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = wire(artifact.spec.image_pull_secrets)
     if observed.node_affinity:
         pod_spec["affinity"] = {"nodeAffinity": observed.node_affinity}
     return {
@@ -182,7 +183,7 @@ def _job(
         "kind": "Job",
         "metadata": {
             "name": name,
-            "namespace": artifact["metadata"]["namespace"],
+            "namespace": artifact.namespace,
             "labels": job_labels,
             "ownerReferences": [owner_reference(artifact)],
         },
@@ -214,21 +215,21 @@ def download_env(observed: ArtifactObservation, size: int) -> list[dict[str, Any
         {"name": "MOUNT_PATH", "value": MOUNT_PATH},
         {"name": "TARGET_DIR", "value": MOUNT_PATH},
         {"name": "EXPECTED_SIZE_BYTES", "value": str(size)},
-        {"name": "ARTIFACT_NAME", "value": artifact["metadata"]["name"]},
-        {"name": "ARTIFACT_NAMESPACE", "value": artifact["metadata"]["namespace"]},
+        {"name": "ARTIFACT_NAME", "value": artifact.name},
+        {"name": "ARTIFACT_NAMESPACE", "value": artifact.namespace},
         {"name": "STALL_TIMEOUT", "value": "120"},
         {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
         {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
     ]
     # A user's own AIM_HF_* entries override the filter, as upstream orders them.
     layered = merge_env(defaults + download_filter_env(observed), list(observed.runtime_config.spec.get("env") or []))
-    return merge_env(layered, list((artifact.get("spec") or {}).get("env") or []))
+    return merge_env(layered, wire(artifact.spec.env or []))
 
 
 def download_filter_env(observed: ArtifactObservation) -> list[dict[str, str]]:
     """The same filter for the check-size and the download Job: the size is the bytes written."""
-    spec = observed.artifact.get("spec") or {}
-    chosen = effective_filter(spec.get("downloadFilter"), observed.runtime_config.download_filter, spec["sourceUri"])
+    spec = observed.artifact.spec
+    chosen = effective_filter(wire(spec.download_filter), observed.runtime_config.download_filter, spec.source_uri)
     return filter_env(chosen)
 
 
@@ -238,7 +239,7 @@ def plan_download_job(observed: ArtifactObservation, size: int, pvc_name: str) -
         observed,
         child_name(artifact, labels.COMPONENT_DOWNLOAD),
         labels.COMPONENT_DOWNLOAD,
-        [artifact["spec"]["sourceUri"]],
+        [artifact.spec.source_uri],
         download_env(observed, size),
     )
     pod = job["spec"]["template"]["spec"]
@@ -251,13 +252,13 @@ def plan_size_job(observed: ArtifactObservation) -> dict[str, Any]:
     artifact = observed.artifact
     env = merge_env(
         merge_env(download_filter_env(observed), list(observed.runtime_config.spec.get("env") or [])),
-        list((artifact.get("spec") or {}).get("env") or []),
+        wire(artifact.spec.env or []),
     )
     job = _job(
         observed,
         child_name(artifact, labels.COMPONENT_CHECK_SIZE),
         labels.COMPONENT_CHECK_SIZE,
-        ["--check-size", artifact["spec"]["sourceUri"]],
+        ["--check-size", artifact.spec.source_uri],
         env,
     )
     job["spec"]["ttlSecondsAfterFinished"] = 300
@@ -280,23 +281,23 @@ def failure_reason(pod: dict[str, Any] | None) -> tuple[Reason, str]:
 
 
 def _size(observed: ArtifactObservation) -> tuple[int | None, str]:
-    spec = observed.artifact.get("spec") or {}
+    artifact = observed.artifact
     try:
-        size = quantity_bytes(spec.get("size"))
+        size = quantity_bytes(artifact.spec.size)
     except QuantityError:
-        return None, f"spec.size {spec.get('size')!r} is not a quantity"
+        return None, f"spec.size {artifact.spec.size!r} is not a quantity"
     if size > 0:
         return size, ""
-    discovered = (observed.artifact.get("status") or {}).get("discoveredSizeBytes")
-    return (int(discovered), "") if discovered else (None, "")
+    discovered = artifact.status.discovered_size_bytes if artifact.status is not None else None
+    return (discovered, "") if discovered else (None, "")
 
 
 def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     artifact = observed.artifact
     if adapters.is_adapter(artifact):
         return adapters.plan_adapter_artifact(artifact, observed.parent, now)
-    previous = artifact.get("status") or {}
-    namespace = artifact["metadata"]["namespace"]
+    previous = artifact.status
+    namespace = artifact.namespace
     config = observed.runtime_config
     using = retention.in_use(artifact, observed.consumers)
     last_used = retention.refreshed_last_used(artifact, using, now)
@@ -307,11 +308,12 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
         return plan_reaping(artifact)
     plan = Plan(apply=[plan_role_binding(namespace, observed.status_role)])
     components = [runtime_config_component(config)]
+    # The downloader writes progress and download; the controller keeps them as written.
     extra: dict[str, Any] = {
-        "mode": "Dedicated" if artifact["metadata"].get("ownerReferences") else "Shared",
-        "progress": previous.get("progress"),
-        "download": previous.get("download"),
-        "discoveredSizeBytes": previous.get("discoveredSizeBytes"),
+        "mode": "Shared" if retention.shared(artifact) else "Dedicated",
+        "progress": wire(previous.progress) if previous is not None else None,
+        "download": wire(previous.download) if previous is not None else None,
+        "discoveredSizeBytes": previous.discovered_size_bytes if previous is not None else None,
         "lastUsed": last_used,
     }
     quota_condition = _carried_quota_condition(observed)
@@ -327,16 +329,13 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     if decision is not None:
         quota_condition = decision.condition
         components.append(_quota_component(decision))
-        plan.delete += [
-            ObjectRef(a["apiVersion"], a["kind"], a["metadata"]["name"], a["metadata"]["namespace"])
-            for a in decision.evict
-        ]
+        plan.delete += [object_ref(a) for a in decision.evict]
         plan.events += [
             Event(
                 "Warning",
                 Reason.EVICTED,
-                f"Evicted to free storage quota for artifact {namespace}/{artifact['metadata']['name']}",
-                a,
+                f"Evicted to free storage quota for artifact {namespace}/{artifact.name}",
+                a.stored,
             )
             for a in decision.evict
         ]
@@ -375,14 +374,14 @@ def plan_artifact(observed: ArtifactObservation, now: str) -> Plan:
     plan.status = component_status(
         artifact, components, now, extra, conditions=[quota_condition] if quota_condition else []
     )
-    if plan.status["status"] != previous.get("status") and plan.status["status"] in (
+    if plan.status["status"] != (previous.status if previous is not None else None) and plan.status["status"] in (
         LifecycleStatus.READY,
         LifecycleStatus.FAILED,
     ):
         ready = next(c for c in plan.status["conditions"] if c["type"] == ConditionType.READY)
         if plan.status["status"] == LifecycleStatus.READY:
             # The event is named after the condition that completed.
-            cached = f"{artifact['spec']['sourceUri']} is cached"
+            cached = f"{artifact.spec.source_uri} is cached"
             plan.events.append(Event("Normal", ConditionType.DOWNLOAD_COMPLETE, cached))
         else:
             plan.events.append(Event("Warning", ready["reason"], ready["message"]))
@@ -422,15 +421,11 @@ def _plan_adapter_disk(observed: ArtifactObservation, plan: Plan, extra: dict[st
     plan.requeue_after = _sooner(plan.requeue_after, observed.adapter_reap_interval)
 
 
-def plan_reaping(artifact: dict[str, Any]) -> Plan:
+def plan_reaping(artifact: AIMArtifact) -> Plan:
     """An evictable artifact no cache referenced for the runtime config's grace period deletes itself."""
-    metadata = artifact["metadata"]
     since = retention.last_used(artifact)
     message = f"Deleted: no template or profile cache has referenced it and no service has used it since {since}"
-    return Plan(
-        delete=[ObjectRef(artifact["apiVersion"], artifact["kind"], metadata["name"], metadata["namespace"])],
-        events=[Event("Warning", Reason.REAPED, message)],
-    )
+    return Plan(delete=[object_ref(artifact)], events=[Event("Warning", Reason.REAPED, message)])
 
 
 def _quota_decision(observed: ArtifactObservation, size: int) -> retention.QuotaDecision | None:
@@ -463,7 +458,8 @@ def _carried_quota_condition(observed: ArtifactObservation) -> Condition | None:
     volume is never taken away, whatever the quota becomes)."""
     if observed.pvc is None:
         return None
-    if condition_of(observed.artifact, ConditionType.STORAGE_QUOTA_EXCEEDED) is None:
+    status = observed.artifact.status
+    if not any(c.type == ConditionType.STORAGE_QUOTA_EXCEEDED for c in (status.conditions if status else None) or []):
         return None
     return Condition(ConditionType.STORAGE_QUOTA_EXCEEDED, FALSE, Reason.WITHIN_QUOTA, retention.WITHIN_QUOTA_MESSAGE)
 
@@ -538,16 +534,16 @@ def download_job_components(observed: ArtifactObservation) -> list[Component]:
 
 
 def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], size: int, pvc_name: str) -> Component:
-    previous = observed.artifact.get("status") or {}
+    previous = observed.artifact.status
     job = observed.download_job
     condition = ConditionType.DOWNLOAD_COMPLETE
     finished = job_finished(job)
-    if job is None and previous.get("status") == LifecycleStatus.READY:
+    if job is None and previous is not None and previous.status == LifecycleStatus.READY:
         return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded (the Job has been cleaned up)")
     if job is None:  # a Job's template cannot change: it is created once, never re-applied
         plan.apply.append(plan_download_job(observed, size, pvc_name))
-    progress = previous.get("progress") or {}
-    all_bytes_there = int(progress.get("percentage") or 0) >= 100
+    progress = previous.progress if previous is not None else None
+    all_bytes_there = ((progress.percentage if progress is not None else None) or 0) >= 100
     if finished == JobConditionType.COMPLETE:
         extra["progress"] = {
             "totalBytes": size,
@@ -555,14 +551,15 @@ def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], 
             "percentage": 100,
             "displayPercentage": "100 %",
         }
-        extra["download"] = (previous.get("download") or {}) | {"message": DOWNLOAD_COMPLETE_MESSAGE}
+        download = previous.download if previous is not None else None
+        extra["download"] = (wire(download) or {}) | {"message": DOWNLOAD_COMPLETE_MESSAGE}
         return Component(condition, LifecycleStatus.READY, Reason.VERIFIED, "Downloaded and verified")
     if finished == JobConditionType.FAILED:
         reason, message = failure_reason(observed.download_pod)
         if all_bytes_there and reason == Reason.POD_FAILED:
             reason = Reason.VERIFICATION_FAILED  # it failed after every byte had arrived
         # A percentage would read as progress towards something that will not come.
-        extra["progress"] = progress | {"displayPercentage": NOT_APPLICABLE}
+        extra["progress"] = (wire(progress) or {}) | {"displayPercentage": NOT_APPLICABLE}
         return Component(condition, LifecycleStatus.FAILED, reason, message)
     if all_bytes_there:
         return Component(
@@ -572,5 +569,5 @@ def _download(observed: ArtifactObservation, plan: Plan, extra: dict[str, Any], 
         condition,
         LifecycleStatus.PROGRESSING,
         Reason.DOWNLOADING,
-        f"Downloading {observed.artifact['spec']['sourceUri']}",
+        f"Downloading {observed.artifact.spec.source_uri}",
     )

@@ -34,7 +34,12 @@ from typing import Any
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.quantity import QuantityError, binary_quantity, quantity_bytes, whole_gibibytes
+from api.v1alpha1.aimartifact import AIMArtifact
+from api.v1alpha1.aimservice import adapters_enabled
+from api.v1alpha1.aimtemplatecache import AIMTemplateCache
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimprofilecache import AIMProfileCache
+from controller.common.caching import AnyCache
 from controller.pipeline.conditions import FALSE, TRUE, Condition
 
 BLOCKED_RECHECK_SECONDS = 30.0
@@ -46,12 +51,43 @@ WITHIN_QUOTA_MESSAGE = "Storage usage is within quota limits"
 
 
 @dataclass(frozen=True)
+class ServiceUse:
+    """What the artifacts of a namespace need to know of one of its AIMServices. Read from the
+    stored service (service_use), not through its API model: an artifact's reconcile reads every
+    service of its namespace, and parsing a running service whole takes about 27 µs against 1.5 µs
+    for these fields (a test checks they are the fields the model reads)."""
+
+    uid: str
+    deleting: bool
+    template_cache: str | None = None
+    """status.cache.templateCacheRef.name: the template cache it uses."""
+    profile: str | None = None
+    """spec.profile.name: the profile whose cache it uses."""
+    adapters: bool = False
+    """It serves adapters (spec) or has some on disk (status.adapters)."""
+
+
+def service_use(service: Mapping[str, Any]) -> ServiceUse:
+    """The few fields of an AIMService (as the API server sends it) that the artifacts read."""
+    metadata = service["metadata"]
+    spec = service.get("spec") or {}
+    status = service.get("status") or {}
+    return ServiceUse(
+        uid=str(metadata.get("uid") or ""),
+        deleting=bool(metadata.get("deletionTimestamp")),
+        template_cache=((status.get("cache") or {}).get("templateCacheRef") or {}).get("name"),
+        profile=(spec.get("profile") or {}).get("name"),
+        adapters=adapters_enabled(spec) or bool(status.get("adapters")),
+    )
+
+
+@dataclass(frozen=True)
 class Consumers:
     """What uses the artifacts of one namespace."""
 
-    caches: list[dict[str, Any]] = field(default_factory=list)
+    caches: list[AnyCache] = field(default_factory=list)
     """AIMTemplateCaches and AIMProfileCaches: their status.artifacts list the artifacts they mount."""
-    services: list[dict[str, Any]] = field(default_factory=list)
+    services: list[ServiceUse] = field(default_factory=list)
     """AIMServices: a live one uses the caches it names in its status (template) or spec (profile)."""
 
 
@@ -63,9 +99,9 @@ class QuotaObservation:
     """The cluster runtime config's artifactStorageQuota."""
     namespace_annotation: str | None
     """The artifact's namespace's aim.eai.amd.com/artifact-storage-quota, if any."""
-    artifacts: list[dict[str, Any]]
+    artifacts: list[AIMArtifact]
     """Every artifact that counts: the namespace's, or the cluster's when a cluster limit is set."""
-    caches: list[dict[str, Any]]
+    caches: list[AnyCache]
     """The template and profile caches of the same scope (what they list is never evicted)."""
 
 
@@ -80,7 +116,7 @@ class Limits:
 class QuotaDecision:
     condition: Condition
     """StorageQuotaExceeded."""
-    evict: list[dict[str, Any]] = field(default_factory=list)
+    evict: list[AIMArtifact] = field(default_factory=list)
     blocked: bool = False
 
     @property
@@ -104,13 +140,14 @@ def limits(quota: Mapping[str, Any], annotation: str | None, namespace: str) -> 
         return Limits(default, cluster, warning)
 
 
-def allocated_bytes(artifact: Mapping[str, Any], headroom_percent: int) -> int:
+def allocated_bytes(artifact: AIMArtifact, headroom_percent: int) -> int:
     """The space an artifact's volume takes or will take: its allocatedSize once it has one, else
     its size plus headroom rounded up to whole GiB (as its volume will be requested)."""
-    status = artifact.get("status") or {}
-    if status.get("allocatedSize"):
-        return _bytes(status["allocatedSize"]) or 0
-    size = int(status.get("discoveredSizeBytes") or 0) or (_bytes((artifact.get("spec") or {}).get("size")) or 0)
+    status = artifact.status
+    if status is not None and status.allocated_size:
+        return _bytes(status.allocated_size) or 0
+    discovered = status.discovered_size_bytes if status is not None else None
+    size = (discovered or 0) or (_bytes(artifact.spec.size) or 0)
     return with_headroom(size, headroom_percent) if size else 0
 
 
@@ -119,104 +156,102 @@ def with_headroom(size: int, headroom_percent: int) -> int:
     return quantity_bytes(whole_gibibytes(size, headroom_percent))
 
 
-def retention_priority(artifact: Mapping[str, Any], default: int | None) -> int | None:
-    own = (artifact.get("spec") or {}).get("retentionPriority")
-    return int(own) if own is not None else default
+def retention_priority(artifact: AIMArtifact, default: int | None) -> int | None:
+    own = artifact.spec.retention_priority
+    return own if own is not None else default
 
 
-def protected(artifact: Mapping[str, Any]) -> bool:
-    return (artifact["metadata"].get("annotations") or {}).get(labels.EVICTION_PROTECTED) == "true"
+def protected(artifact: AIMArtifact) -> bool:
+    return artifact.annotations.get(labels.EVICTION_PROTECTED) == "true"
 
 
-def shared(artifact: Mapping[str, Any]) -> bool:
+def shared(artifact: AIMArtifact) -> bool:
     """Not owned by a cache (Dedicated artifacts go with their cache)."""
-    return not artifact["metadata"].get("ownerReferences")
+    return not artifact.metadata.get("ownerReferences")
 
 
-def referenced(caches: Iterable[Mapping[str, Any]]) -> set[str]:
+def deleting(artifact: AIMArtifact) -> bool:
+    return bool(artifact.metadata.get("deletionTimestamp"))
+
+
+def created(artifact: AIMArtifact) -> str:
+    return str(artifact.metadata.get("creationTimestamp") or "")
+
+
+def referenced(caches: Iterable[AnyCache]) -> set[str]:
     """UIDs (and names, for entries without one) of the artifacts the caches list."""
     found: set[str] = set()
     for cache in caches:
-        for name, entry in ((cache.get("status") or {}).get("artifacts") or {}).items():
-            found.add((entry or {}).get("uid") or f"{cache['metadata'].get('namespace', '')}/{name}")
+        listed = cache.status.artifacts if cache.status is not None else None
+        for name, entry in (listed or {}).items():
+            found.add(entry.uid or f"{cache.namespace}/{name}")
     return found
 
 
-def is_referenced(artifact: Mapping[str, Any], refs: set[str]) -> bool:
-    metadata = artifact["metadata"]
-    return metadata.get("uid") in refs or f"{metadata.get('namespace', '')}/{metadata['name']}" in refs
+def is_referenced(artifact: AIMArtifact, refs: set[str]) -> bool:
+    return artifact.uid in refs or f"{artifact.namespace}/{artifact.name}" in refs
 
 
-def in_use(artifact: Mapping[str, Any], consumers: Consumers) -> bool:
+def in_use(artifact: AIMArtifact, consumers: Consumers) -> bool:
     """A live service uses a cache that lists the artifact."""
-    live = [s for s in consumers.services if not s["metadata"].get("deletionTimestamp")]
-    template_caches = {
-        ((s.get("status") or {}).get("cache") or {}).get("templateCacheRef", {}).get("name") for s in live
-    }
-    profiles = {((s.get("spec") or {}).get("profile") or {}).get("name") for s in live}
+    live = [s for s in consumers.services if not s.deleting]
+    template_caches = {s.template_cache for s in live if s.template_cache}
+    profiles = {s.profile for s in live if s.profile}
     used = [
         c
         for c in consumers.caches
-        if (c["kind"] == "AIMTemplateCache" and c["metadata"]["name"] in template_caches)
-        or (c["kind"] == "AIMProfileCache" and (c.get("spec") or {}).get("profileName") in profiles)
+        if (isinstance(c, AIMTemplateCache) and c.name in template_caches)
+        or (isinstance(c, AIMProfileCache) and c.spec.profile_name in profiles)
     ]
     return is_referenced(artifact, referenced(used))
 
 
-def last_used(artifact: Mapping[str, Any]) -> str:
-    return str((artifact.get("status") or {}).get("lastUsed") or artifact["metadata"].get("creationTimestamp") or "")
+def last_used(artifact: AIMArtifact) -> str:
+    used = artifact.status.last_used if artifact.status is not None else None
+    return used or created(artifact)
 
 
 def evictable(
-    candidates: Iterable[dict[str, Any]], artifact: Mapping[str, Any], refs: set[str], default_priority: int | None
-) -> list[dict[str, Any]]:
+    candidates: Iterable[AIMArtifact], artifact: AIMArtifact, refs: set[str], default_priority: int | None
+) -> list[AIMArtifact]:
     """Artifacts that may be deleted to make room for `artifact`, in the order they go."""
-    uid = artifact["metadata"].get("uid")
     eligible = [
         a
         for a in candidates
-        if a["metadata"].get("uid") != uid
-        and not a["metadata"].get("deletionTimestamp")
+        if a.uid != artifact.uid
+        and not deleting(a)
         and not protected(a)
         and retention_priority(a, default_priority) is not None
-        and (a.get("status") or {}).get("status") == LifecycleStatus.READY
+        and a.status is not None
+        and a.status.status == LifecycleStatus.READY
         and shared(a)
         and not is_referenced(a, refs)
     ]
     return sorted(
         eligible,
-        key=lambda a: (
-            retention_priority(a, default_priority),
-            last_used(a),
-            a["metadata"].get("creationTimestamp") or "",
-            a["metadata"].get("namespace", ""),
-            a["metadata"]["name"],
-        ),
+        key=lambda a: (retention_priority(a, default_priority), last_used(a), created(a), a.namespace, a.name),
     )
 
 
 def evaluate_quota(
-    artifact: Mapping[str, Any],
+    artifact: AIMArtifact,
     needed: int,
     headroom_percent: int,
     observed: QuotaObservation,
     default_priority: int | None,
 ) -> QuotaDecision | None:
     """None when no limit applies. `needed` is the new volume's request in bytes."""
-    namespace = artifact["metadata"]["namespace"]
+    namespace = artifact.namespace
     found = limits(observed.quota, observed.namespace_annotation, namespace)
     if found.namespace is None and found.cluster is None:
         return None
-    uid = artifact["metadata"].get("uid")
-    counted = [
-        a for a in observed.artifacts if a["metadata"].get("uid") != uid and not a["metadata"].get("deletionTimestamp")
-    ]
+    counted = [a for a in observed.artifacts if a.uid != artifact.uid and not deleting(a)]
     refs = referenced(observed.caches)
-    chosen: list[dict[str, Any]] = []
+    chosen: list[AIMArtifact] = []
     checks = [
         (
             found.namespace,
-            [a for a in counted if a["metadata"].get("namespace") == namespace],
+            [a for a in counted if a.namespace == namespace],
             "Namespace",
             Reason.NAMESPACE_QUOTA_EXCEEDED,
         ),
@@ -254,7 +289,7 @@ def evaluate_quota(
     return QuotaDecision(Condition(ConditionType.STORAGE_QUOTA_EXCEEDED, FALSE, Reason.WITHIN_QUOTA, message))
 
 
-def _shortest_prefix(ordered: list[dict[str, Any]], deficit: int, headroom_percent: int) -> list[dict[str, Any]] | None:
+def _shortest_prefix(ordered: list[AIMArtifact], deficit: int, headroom_percent: int) -> list[AIMArtifact] | None:
     freed, prefix = 0, []
     for candidate in ordered:
         prefix.append(candidate)
@@ -267,18 +302,18 @@ def _shortest_prefix(ordered: list[dict[str, Any]], deficit: int, headroom_perce
 # --- use and reaping ---------------------------------------------------------------------------------
 
 
-def refreshed_last_used(artifact: Mapping[str, Any], using: bool, now: str) -> str | None:
+def refreshed_last_used(artifact: AIMArtifact, using: bool, now: str) -> str | None:
     """status.lastUsed: now while a service uses the artifact (at most hourly), else as it was."""
-    previous = (artifact.get("status") or {}).get("lastUsed")
+    previous = artifact.status.last_used if artifact.status is not None else None
     if not using:
         return previous
     if previous and parse_time(now) - parse_time(previous) < LAST_USED_REFRESH:
-        return str(previous)
+        return previous
     return now
 
 
 def reap_in(
-    artifact: Mapping[str, Any],
+    artifact: AIMArtifact,
     consumers: Consumers,
     default_priority: int | None,
     reap_after: str | None,
@@ -288,11 +323,11 @@ def reap_in(
     """Seconds until an unreferenced evictable artifact is reaped (0: now); None when it is kept."""
     if reap_after is None or not shared(artifact) or protected(artifact):
         return None
-    if retention_priority(artifact, default_priority) is None or artifact["metadata"].get("deletionTimestamp"):
+    if retention_priority(artifact, default_priority) is None or deleting(artifact):
         return None
     if is_referenced(artifact, referenced(consumers.caches)):
         return None
-    since = max(last_used_at or "", artifact["metadata"].get("creationTimestamp") or "") or now
+    since = max(last_used_at or "", created(artifact)) or now
     due = parse_time(since) + duration(reap_after)
     return max(0.0, (due - parse_time(now)).total_seconds())
 
@@ -319,5 +354,5 @@ def _bytes(value: Any) -> int | None:
         return None
 
 
-def _where(artifact: Mapping[str, Any]) -> str:
-    return f"{artifact['metadata'].get('namespace', '')}/{artifact['metadata']['name']}"
+def _where(artifact: AIMArtifact) -> str:
+    return f"{artifact.namespace}/{artifact.name}"

@@ -15,6 +15,9 @@ from typing import Any
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
+from api.objects import wire
+from api.v1alpha1.aimservicetemplate import AnyServiceTemplate
+from api.v1alpha1.aimtemplatecache import AIMTemplateCache
 from api.v1alpha1.common import LifecycleStatus
 from controller.common.caching import (
     CacheObservation,
@@ -26,27 +29,29 @@ from controller.common.caching import (
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Plan
 
+TemplateCacheObservation = CacheObservation[AIMTemplateCache, AnyServiceTemplate]
 
-def template_artifact_labels(cache: dict[str, Any], template: dict[str, Any], index: int) -> dict[str, str]:
+
+def template_artifact_labels(cache: AIMTemplateCache, template: AnyServiceTemplate, index: int) -> dict[str, str]:
     return {
         labels.TEMPLATE_CREATED: "true",
-        labels.TEMPLATE_NAME: rfc1123(template["metadata"]["name"]),
-        labels.TEMPLATE_SCOPE: (cache.get("spec") or {}).get("templateScope", "Namespace"),
+        labels.TEMPLATE_NAME: rfc1123(template.name),
+        labels.TEMPLATE_SCOPE: wire(cache.spec.template_scope),
         labels.TEMPLATE_INDEX: str(index),
-        labels.TEMPLATE_CACHE: rfc1123(cache["metadata"]["name"]),
+        labels.TEMPLATE_CACHE: rfc1123(cache.name),
     }
 
 
-def _template_component(observed: CacheObservation) -> Component:
-    spec = observed.cache.get("spec") or {}
-    name, scope = spec.get("templateName", ""), spec.get("templateScope", "Namespace")
+def _template_component(observed: TemplateCacheObservation) -> Component:
+    spec = observed.cache.spec
+    name, scope = spec.template_name, spec.template_scope
     template = observed.source
     condition = ConditionType.SERVICE_TEMPLATE_READY
     if template is None:
         return Component(
             condition, LifecycleStatus.FAILED, Reason.REFERENCE_NOT_FOUND, f"{scope} template {name} not found"
         )
-    state = (template.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    state = template.status.status if template.status is not None else LifecycleStatus.PENDING
     if state == LifecycleStatus.READY:
         return Component(condition, LifecycleStatus.READY, Reason.TEMPLATE_READY, f"{scope} template {name} is Ready")
     if state in (LifecycleStatus.FAILED, LifecycleStatus.NOT_AVAILABLE, LifecycleStatus.DEGRADED):
@@ -56,11 +61,10 @@ def _template_component(observed: CacheObservation) -> Component:
     )
 
 
-def plan_template_cache(observed: CacheObservation, now: str) -> Plan:
+def plan_template_cache(observed: TemplateCacheObservation, now: str) -> Plan:
     cache = observed.cache
-    metadata = cache["metadata"]
-    finalizers = list(metadata.get("finalizers") or [])
-    if metadata.get("deletionTimestamp"):
+    finalizers = list(cache.metadata.get("finalizers") or [])
+    if cache.metadata.get("deletionTimestamp"):
         return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, labels.TEMPLATE_CACHE)
     plan = Plan()
     if labels.CACHE_FINALIZER not in finalizers:
@@ -69,9 +73,9 @@ def plan_template_cache(observed: CacheObservation, now: str) -> Plan:
     template = observed.source
     extra: dict[str, Any] = {}
     if template is not None:
-        extra["resolvedTemplateKind"] = template["kind"]
+        extra["resolvedTemplateKind"] = template.kind
     if components[0].state == LifecycleStatus.READY and template is not None:
-        sources = (template.get("status") or {}).get("modelSources") or []
+        sources = (template.status.model_sources if template.status is not None else None) or []
         entries, desired = resolve_artifacts(
             cache, observed.artifacts, sources, lambda index: template_artifact_labels(cache, template, index)
         )

@@ -5,107 +5,121 @@ artifacts a deleted cache created that never became Ready."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
-from api.objects import AnyObject, as_stored
-from api.v1alpha1.aimartifact import ArtifactType
-from api.v1alpha1.common import LifecycleStatus
+from api.objects import AnyObject, as_stored, wire
+from api.v1alpha1 import common as v1alpha1
+from api.v1alpha1.aimartifact import AIMArtifact, ArtifactType
+from api.v1alpha1.aimtemplatecache import AIMTemplateCache
+from api.v1alpha1.common import CacheMode, LifecycleStatus
+from api.v1alpha2 import common as v1alpha2
+from api.v1alpha2.aimprofilecache import AIMProfileCache
 from controller.common.runtimeconfig import merge_env
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
 from controller.pipeline.plan import ObjectRef, Plan, owned_by, severity_rank, worst
 
+AnyCache = AIMTemplateCache | AIMProfileCache
+ModelSource = v1alpha1.ModelSource | v1alpha2.ModelSource
+"""A template's (v1alpha1) or a profile's (v1alpha2) model source."""
+
+CacheT = TypeVar("CacheT", AIMTemplateCache, AIMProfileCache)
+SourceT = TypeVar("SourceT", bound=AnyObject)
+
 
 @dataclass
-class CacheObservation:
-    """What a template or profile cache's reconcile observed (filled by its fetch step)."""
+class CacheObservation(Generic[CacheT, SourceT]):
+    """What a template or profile cache's reconcile observed (filled by its fetch step). The
+    planners see it typed: CacheObservation[AIMTemplateCache, AnyServiceTemplate]
+    or CacheObservation[AIMProfileCache, AnyProfile]."""
 
-    cache: dict[str, Any]
+    cache: CacheT
     """An AIMTemplateCache (v1alpha1) or AIMProfileCache (v1alpha2)."""
-    source: dict[str, Any] | None
+    source: SourceT | None
     """The template or profile whose model sources the cache holds (spec.templateName or
     spec.profileName in its scope), when it exists."""
-    artifacts: list[dict[str, Any]] = field(default_factory=list)
-    """Every AIMArtifact in the cache's namespace."""
+    artifacts: list[AIMArtifact] = field(default_factory=list)
+    """Every AIMArtifact in the cache's namespace: read (their states), and what the artifacts the
+    plan applies are compared with (existing() gives them as stored)."""
     namespace_terminating: bool = False
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         if kind != "AIMArtifact":
             return None
-        return next((a for a in self.artifacts if a["metadata"]["name"] == name), None)
+        stored = (as_stored(a) for a in self.artifacts)
+        return next((dict(a) for a in stored if a["metadata"]["name"] == name), None)
 
 
 artifact_name = naming.artifact_name
 
 
-def _usable(artifact: dict[str, Any], cache: dict[str, Any], source_uri: str) -> bool:
-    spec = cache.get("spec") or {}
-    a_spec = artifact.get("spec") or {}
-    if a_spec.get("sourceUri") != source_uri or not artifact.get("status"):
+def artifact_state(artifact: AIMArtifact | None) -> LifecycleStatus:
+    """Its status.status; Pending until its controller wrote one."""
+    return artifact.status.status if artifact is not None and artifact.status is not None else LifecycleStatus.PENDING
+
+
+def _usable(artifact: AIMArtifact, cache: AnyCache, source_uri: str) -> bool:
+    spec = cache.spec
+    # Its controller has written a status (an artifact just created is applied again until then).
+    if artifact.spec.source_uri != source_uri or artifact.status is None or not artifact.status.model_fields_set:
         return False
-    if a_spec.get("type", ArtifactType.MODEL) != ArtifactType.MODEL:
+    if artifact.spec.type != ArtifactType.MODEL:
         return False  # an adapter is staged per service, never a model's cache
-    if spec.get("storageClassName") and a_spec.get("storageClassName") != spec["storageClassName"]:
+    if spec.storage_class_name and artifact.spec.storage_class_name != spec.storage_class_name:
         return False
-    owners = artifact["metadata"].get("ownerReferences") or []
-    if spec.get("mode") == "Dedicated":
-        return owned_by(artifact, cache["metadata"]["uid"])
-    return not owners
+    if spec.mode == CacheMode.DEDICATED:
+        return owned_by(artifact, cache.uid)
+    return not artifact.metadata.get("ownerReferences")
 
 
-def best_artifact(artifacts: list[dict[str, Any]], cache: dict[str, Any], source_uri: str) -> dict[str, Any] | None:
+def best_artifact(artifacts: list[AIMArtifact], cache: AnyCache, source_uri: str) -> AIMArtifact | None:
     usable = [a for a in artifacts if _usable(a, cache, source_uri)]
-    return max(
-        usable,
-        key=lambda a: (
-            severity_rank((a.get("status") or {}).get("status")),
-            a["metadata"]["name"],
-        ),
-        default=None,
-    )
+    return max(usable, key=lambda a: (severity_rank(artifact_state(a)), a.name), default=None)
 
 
-def plan_artifact(cache: dict[str, Any], source: dict[str, Any], origin: dict[str, str]) -> dict[str, Any]:
+def plan_artifact(cache: AnyCache, source: ModelSource, origin: dict[str, str]) -> dict[str, Any]:
     """The AIMArtifact for one model source of a (template or profile) cache; the `origin` labels
     name where it came from, including the cache whose finalizer cleans it up."""
-    spec = cache.get("spec") or {}
-    dedicated = spec.get("mode") == "Dedicated"
-    env = merge_env(list(spec.get("env") or []), list(source.get("env") or []))
-    storage_class = spec.get("storageClassName") or ""
-    name = artifact_name(source["sourceUri"], env, storage_class, cache["metadata"]["name"] if dedicated else "")
+    spec = cache.spec
+    dedicated = spec.mode == CacheMode.DEDICATED
+    env = merge_env(wire(spec.env or []), wire(source.env or []))
+    storage_class = spec.storage_class_name or ""
+    name = artifact_name(source.source_uri, env, storage_class, cache.name if dedicated else "")
+    # Only a template cache names a runtime config, a download image and pull secrets.
+    template_cache = cache.spec if isinstance(cache, AIMTemplateCache) else None
     artifact_spec = with_present(
-        {"sourceUri": source["sourceUri"], "modelId": source.get("modelId")},
+        {"sourceUri": source.source_uri, "modelId": source.model_id},
         storageClassName=storage_class,
-        size=source.get("size"),
+        size=source.size,
         env=env,
-        runtimeConfigName=spec.get("runtimeConfigName"),
-        modelDownloadImage=spec.get("downloadImage"),
-        imagePullSecrets=spec.get("imagePullSecrets"),
+        runtimeConfigName=template_cache.runtime_config_name if template_cache else None,
+        modelDownloadImage=template_cache.download_image if template_cache else None,
+        imagePullSecrets=wire(template_cache.image_pull_secrets) if template_cache else None,
     )
     return manifest(
         labels.V1ALPHA1,
         "AIMArtifact",
         name,
-        cache["metadata"]["namespace"],
+        cache.namespace,
         object_labels=child_labels(cache, managed(origin)),
         owner=cache if dedicated else None,
         spec=artifact_spec,
     )
 
 
-ArtifactEntry = tuple[dict[str, Any] | None, str]
+ArtifactEntry = tuple[AIMArtifact | None, str]
 """An artifact serving one model source (None until it exists) and the source's modelId."""
 
 
 def resolve_artifacts(
-    cache: dict[str, Any],
-    artifacts: list[dict[str, Any]],
-    sources: list[dict[str, Any]],
+    cache: AnyCache,
+    artifacts: list[AIMArtifact],
+    sources: Sequence[ModelSource],
     origin: Callable[[int], dict[str, str]],
 ) -> tuple[list[ArtifactEntry], list[dict[str, Any]]]:
     """The best usable artifact per source, and the artifacts to apply for sources that have none
@@ -113,12 +127,12 @@ def resolve_artifacts(
     entries: list[ArtifactEntry] = []
     desired: list[dict[str, Any]] = []
     for index, source in enumerate(sources):
-        found = best_artifact(artifacts, cache, source["sourceUri"])
+        found = best_artifact(artifacts, cache, source.source_uri)
         if found is None:
             planned = plan_artifact(cache, source, origin(index))
             desired.append(planned)
-            found = next((a for a in artifacts if a["metadata"]["name"] == planned["metadata"]["name"]), None)
-        entries.append((found, source.get("modelId", "")))
+            found = next((a for a in artifacts if a.name == planned["metadata"]["name"]), None)
+        entries.append((found, source.model_id))
     return entries, desired
 
 
@@ -127,68 +141,43 @@ def artifacts_component(entries: list[ArtifactEntry], owner: str) -> Component:
     condition = ConditionType.ARTIFACTS_READY
     if not entries:
         return Component(condition, LifecycleStatus.FAILED, Reason.NO_CACHES, f"The {owner} has no model sources")
-    if any(artifact is None for artifact, _ in entries):
+    existing = [artifact for artifact, _ in entries if artifact is not None]
+    if len(existing) < len(entries):
         return Component(condition, LifecycleStatus.PROGRESSING, Reason.CREATING_CACHES, "Creating artifacts")
-    states = [((a or {}).get("status") or {}).get("status") or LifecycleStatus.PENDING for a, _ in entries]
+    states: list[str] = [artifact_state(a) for a in existing]
     state = worst(states)
     if state == LifecycleStatus.READY:
         return Component(condition, LifecycleStatus.READY, Reason.ALL_CACHES_READY, f"{len(entries)} artifact(s) ready")
-    artifact = next(
-        a for a, _ in entries if ((a or {}).get("status") or {}).get("status", LifecycleStatus.PENDING) == state
-    )
-    ready: dict[str, Any] = next(
-        (
-            c
-            for c in ((artifact or {}).get("status") or {}).get("conditions") or []
-            if c.get("type") == ConditionType.READY
-        ),
-        {},
-    )
+    artifact = next(a for a in existing if artifact_state(a) == state)
+    conditions = artifact.status.conditions if artifact.status is not None else None
+    ready = next((c for c in conditions or [] if c.type == ConditionType.READY), None)
     state = LifecycleStatus.PROGRESSING if state == LifecycleStatus.PENDING else state
-    message = f"One or more caches are not ready: {(artifact or {})['metadata']['name']} {ready.get('message', '')}"
-    return Component(condition, state, ready.get("reason") or Reason.CACHES_NOT_READY, message.strip())
+    message = f"One or more caches are not ready: {artifact.name} {ready.message if ready else ''}"
+    return Component(condition, state, (ready.reason if ready else "") or Reason.CACHES_NOT_READY, message.strip())
 
 
 def artifacts_status(entries: list[ArtifactEntry]) -> dict[str, Any] | None:
     """status.artifacts: the existing artifacts by name (None when there is none yet)."""
-    return {
-        a["metadata"]["name"]: {
-            "uid": a["metadata"]["uid"],
-            "name": a["metadata"]["name"],
-            "model": model,
-            "status": (a.get("status") or {}).get("status") or LifecycleStatus.PENDING,
-            **(
-                {"persistentVolumeClaim": a["status"]["persistentVolumeClaim"]}
-                if (a.get("status") or {}).get("persistentVolumeClaim")
-                else {}
-            ),
-        }
-        for a, model in entries
-        if a is not None
-    } or None
+    return {a.name: _artifact_entry(a, model) for a, model in entries if a is not None} or None
 
 
-def plan_deletion(
-    cache: dict[str, Any], artifacts: list[dict[str, Any]], namespace_terminating: bool, label: str
-) -> Plan:
+def _artifact_entry(artifact: AIMArtifact, model: str) -> dict[str, Any]:
+    entry = {"uid": artifact.uid, "name": artifact.name, "model": model, "status": artifact_state(artifact)}
+    claim = artifact.status.persistent_volume_claim if artifact.status is not None else None
+    return entry | ({"persistentVolumeClaim": claim} if claim else {})
+
+
+def plan_deletion(cache: AnyCache, artifacts: list[AIMArtifact], namespace_terminating: bool, label: str) -> Plan:
     """Drop the cleanup finalizer, deleting the artifacts labelled `label`=<cache> that are not
     Ready (Ready ones stay for reuse), unless the namespace itself is going away."""
-    finalizers = list(cache["metadata"].get("finalizers") or [])
+    finalizers = list(cache.metadata.get("finalizers") or [])
     plan = Plan(finalizers=[f for f in finalizers if f != labels.CACHE_FINALIZER])
     if namespace_terminating:
         return plan  # everything in the namespace goes anyway; never block its deletion
-    value = rfc1123(cache["metadata"]["name"])
+    value = rfc1123(cache.name)
     for artifact in artifacts:
-        artifact_labels = artifact["metadata"].get("labels") or {}
-        if (
-            artifact_labels.get(label) == value
-            and (artifact.get("status") or {}).get("status") != LifecycleStatus.READY
-        ):
-            plan.delete.append(
-                ObjectRef(
-                    labels.V1ALPHA1, "AIMArtifact", artifact["metadata"]["name"], artifact["metadata"]["namespace"]
-                )
-            )
+        if artifact.labels.get(label) == value and artifact_state(artifact) != LifecycleStatus.READY:
+            plan.delete.append(ObjectRef(labels.V1ALPHA1, "AIMArtifact", artifact.name, artifact.namespace))
     return plan
 
 

@@ -9,19 +9,27 @@ limits separately.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from api.core import EnvVar, ResourceRequirements
+from api.objects import wire
 
 ENGINE_ARGS = "AIM_ENGINE_ARGS"
 
 
-def merge_env_layers(layers: Iterable[list[dict[str, Any]] | None], by_name: bool = True) -> list[dict[str, Any]]:
-    """The merged list, later layers winning: sorted by name (stable output: no spurious updates),
-    or with `by_name=False` in first-seen order, an override keeping the entry's place (upstream's
-    MergeEnvVars, for lists that users compare in order, such as a cache's env)."""
+EnvLayer = Sequence[EnvVar | Mapping[str, Any]] | None
+"""One layer of environment: typed (an API model's env) or in its wire form."""
+
+
+def merge_env_layers(layers: Iterable[EnvLayer], by_name: bool = True) -> list[dict[str, Any]]:
+    """The merged list (wire form), later layers winning: sorted by name (stable output: no
+    spurious updates), or with `by_name=False` in first-seen order, an override keeping the entry's
+    place (upstream's MergeEnvVars, for lists that users compare in order, such as a cache's env)."""
     merged: dict[str, dict[str, Any]] = {}
     for layer in layers:
-        for entry in layer or []:
+        for item in layer or []:
+            entry: Mapping[str, Any] = wire(item)
             name = entry.get("name")
             if not name:
                 continue
@@ -64,10 +72,12 @@ def gpu_default_resources(gpu_count: int, gpu_resource: str = "amd.com/gpu") -> 
     }
 
 
-def merge_resources(layers: Iterable[dict[str, Any] | None]) -> dict[str, dict[str, str]]:
+def merge_resources(layers: Iterable[ResourceRequirements | Mapping[str, Any] | None]) -> dict[str, dict[str, str]]:
+    """Layers typed or in their wire form; quantities as strings."""
     merged: dict[str, dict[str, str]] = {}
     for layer in layers:
+        stored: Mapping[str, Any] = wire(layer) or {}
         for part in ("requests", "limits"):
-            for name, quantity in ((layer or {}).get(part) or {}).items():
+            for name, quantity in (stored.get(part) or {}).items():
                 merged.setdefault(part, {})[name] = str(quantity)
     return {part: dict(sorted(values.items())) for part, values in sorted(merged.items())}

@@ -12,10 +12,12 @@ upstream merges the two filters' lists).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from api.conditions import ConditionType, Reason
-from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME
+from api.objects import AnyObject, as_stored, wire
+from api.v1alpha1.aimruntimeconfig import DEFAULT_CONFIG_NAME, AIMClusterRuntimeConfigSpec
 from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.components import Component
 
@@ -29,37 +31,48 @@ class ResolvedRuntimeConfig:
     scope: str
     """"Namespace", "Cluster", "Merged", or "" when no config exists (fine for `default`)."""
     spec: dict[str, Any] = field(default_factory=dict)
+    """The merged spec in its wire form (camelCase): what label propagation reads."""
     missing: bool = False
     """True when a config named explicitly exists in neither scope: the consumer fails."""
 
+    @cached_property
+    def typed_spec(self) -> AIMClusterRuntimeConfigSpec:
+        """The merged spec as its API model (a namespace config's fields are a subset of a cluster
+        config's). resolve_runtime_config reads it, so a config that does not fit raises
+        pydantic.ValidationError in the fetch step that resolves it."""
+        return AIMClusterRuntimeConfigSpec.model_validate(self.spec, extra="ignore")
+
     @property
     def storage_class(self) -> str | None:
-        return (self.spec.get("storage") or {}).get("defaultStorageClassName") or None
+        storage = self.typed_spec.storage
+        return (storage.default_storage_class_name if storage is not None else None) or None
 
     @property
     def download_filter(self) -> dict[str, Any] | None:
         """storage.downloadFilter; None when unset (`{}` is set: every file)."""
-        value = (self.spec.get("storage") or {}).get("downloadFilter")
-        return None if value is None else dict(value)
+        storage = self.typed_spec.storage
+        value = storage.download_filter if storage is not None else None
+        return None if value is None else dict(wire(value))
 
     @property
     def default_retention_priority(self) -> int | None:
-        value = (self.spec.get("artifact") or {}).get("defaultRetentionPriority")
-        return None if value is None else int(value)
+        artifact = self.typed_spec.artifact
+        return artifact.default_retention_priority if artifact is not None else None
 
     @property
     def reap_unreferenced_after(self) -> str | None:
-        return (self.spec.get("artifact") or {}).get("reapUnreferencedAfter") or None
+        artifact = self.typed_spec.artifact
+        return (artifact.reap_unreferenced_after if artifact is not None else None) or None
 
     @property
     def artifact_storage_quota(self) -> dict[str, Any]:
         """Only cluster configs carry it: the namespace config of the same name cannot lift it."""
-        return dict(self.spec.get("artifactStorageQuota") or {})
+        return dict(wire(self.typed_spec.artifact_storage_quota) or {})
 
     @property
     def pvc_headroom_percent(self) -> int:
-        value = (self.spec.get("storage") or {}).get("pvcHeadroomPercent")
-        return DEFAULT_PVC_HEADROOM_PERCENT if value is None else int(value)
+        storage = self.typed_spec.storage
+        return DEFAULT_PVC_HEADROOM_PERCENT if storage is None else storage.pvc_headroom_percent
 
 
 def config_name(requested: str | None) -> str:
@@ -67,18 +80,23 @@ def config_name(requested: str | None) -> str:
 
 
 def resolve_runtime_config(
-    requested: str | None, namespaced: dict[str, Any] | None, cluster: dict[str, Any] | None
+    requested: str | None, namespaced: AnyObject | None, cluster: AnyObject | None
 ) -> ResolvedRuntimeConfig:
-    """`namespaced`/`cluster` are the fetched objects (None when absent)."""
+    """`namespaced`/`cluster` are the fetched objects (None when absent), merged in their wire
+    form; the result's typed view is read here, so a config that does not fit its API model
+    raises pydantic.ValidationError from the caller's fetch step."""
     name = config_name(requested)
-    specs = [_migrated((o or {}).get("spec") or {}) for o in (cluster, namespaced)]
+    specs = [_migrated(as_stored(o).get("spec") or {}) if o is not None else {} for o in (cluster, namespaced)]
     if namespaced is None and cluster is None:
-        return ResolvedRuntimeConfig(name, "", {}, missing=name != DEFAULT_NAME)
-    if namespaced is None:
-        return ResolvedRuntimeConfig(name, "Cluster", specs[0])
-    if cluster is None:
-        return ResolvedRuntimeConfig(name, "Namespace", specs[1])
-    return ResolvedRuntimeConfig(name, "Merged", merge_specs(specs[0], specs[1]))
+        resolved = ResolvedRuntimeConfig(name, "", {}, missing=name != DEFAULT_NAME)
+    elif namespaced is None:
+        resolved = ResolvedRuntimeConfig(name, "Cluster", specs[0])
+    elif cluster is None:
+        resolved = ResolvedRuntimeConfig(name, "Namespace", specs[1])
+    else:
+        resolved = ResolvedRuntimeConfig(name, "Merged", merge_specs(specs[0], specs[1]))
+    _ = resolved.typed_spec
+    return resolved
 
 
 WHOLE_VALUES = frozenset({"downloadFilter"})

@@ -10,12 +10,22 @@ ambiguous and selects nothing: the message lists the candidates so the user can 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from api.conditions import Reason
-from api.v1alpha1.common import LifecycleStatus, gpu_models
+from api.objects import AnyObject, as_stored
+from api.stored import read_template
+from api.v1alpha1.aimservicetemplate import (
+    AIMClusterServiceTemplate,
+    AIMServiceTemplate,
+    AnyServiceTemplate,
+    ProfileMetadata,
+)
+from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimservice import AIMServiceSpec
+from api.v1alpha2.common import RuntimeParameters
 from controller.common.gpus import normalise_gpu_model
 
 NAMESPACE_KIND = "AIMServiceTemplate"
@@ -52,7 +62,7 @@ class Rejection:
 
 @dataclass
 class Selection:
-    template: dict[str, Any] | None
+    template: AnyServiceTemplate | None
     reason: str
     message: str
     rejected: list[Rejection] = field(default_factory=list)
@@ -66,55 +76,81 @@ class Overrides:
     gpu_count: int | None = None
 
     @classmethod
-    def from_service_spec(cls, spec: Mapping[str, Any]) -> Overrides:
-        overrides = spec.get("overrides") or {}
-        gpu = (overrides.get("hardware") or {}).get("gpu") or {}
-        models = gpu_models(gpu)
+    def from_service_spec(cls, spec: AIMServiceSpec | Mapping[str, Any]) -> Overrides:
+        """From a v1alpha2 service spec, typed or in its wire form (the CLI reads the wire form)."""
+        if isinstance(spec, AIMServiceSpec):
+            overrides = spec.overrides
+        else:
+            overrides = RuntimeParameters.model_validate(spec.get("overrides") or {}, extra="ignore")
+        if overrides is None:
+            return cls()
+        gpu = overrides.hardware.gpu if overrides.hardware is not None else None
+        models = (gpu.models if gpu is not None else None) or []
         return cls(
-            metric=overrides.get("metric"),
-            precision=overrides.get("precision"),
+            metric=_text(overrides.metric),
+            precision=_text(overrides.precision),
             gpu_model=models[0] if models else None,
-            gpu_count=gpu.get("requests"),
+            gpu_count=gpu.requests if gpu is not None else None,
         )
 
     def any(self) -> bool:
         return any(v is not None for v in (self.metric, self.precision, self.gpu_model, self.gpu_count))
 
 
-def describe(template: Mapping[str, Any]) -> str:
-    scope = "cluster" if template.get("kind") == CLUSTER_KIND else "namespace"
-    return f"{scope}/{template['metadata']['name']}"
+def _text(value: str | None) -> str | None:
+    """An enum field's plain string (None stays None)."""
+    return None if value is None else str(value)
 
 
-def template_type(template: Mapping[str, Any]) -> str:
-    profile_type = _profile_metadata(template).get("type") or (template.get("spec") or {}).get("type")
+def describe(template: AnyObject) -> str:
+    stored = as_stored(template)
+    scope = "cluster" if stored.get("kind") == CLUSTER_KIND else "namespace"
+    return f"{scope}/{stored['metadata']['name']}"
+
+
+def _profile_metadata(template: AnyServiceTemplate) -> ProfileMetadata:
+    """What discovery reported about the template's profile (empty before it ran)."""
+    profile = template.status.profile if template.status is not None else None
+    return (profile.metadata if profile is not None else None) or ProfileMetadata()
+
+
+def template_type(template: AnyServiceTemplate) -> str:
+    profile_type = _profile_metadata(template).type or template.spec.type
     return str(profile_type or "unoptimized").lower()
 
 
-def template_metric(template: Mapping[str, Any]) -> str:
-    return str(_profile_metadata(template).get("metric") or (template.get("spec") or {}).get("metric") or "").lower()
+def template_metric(template: AnyServiceTemplate) -> str:
+    return str(_profile_metadata(template).metric or template.spec.metric or "").lower()
 
 
-def template_precision(template: Mapping[str, Any]) -> str:
-    metadata = _profile_metadata(template)
-    return str(metadata.get("precision") or (template.get("spec") or {}).get("precision") or "").lower()
+def template_precision(template: AnyServiceTemplate) -> str:
+    return str(_profile_metadata(template).precision or template.spec.precision or "").lower()
 
 
-def template_gpu(template: Mapping[str, Any]) -> tuple[str, int]:
+def template_gpu(template: AnyServiceTemplate) -> tuple[str, int]:
     """(normalised GPU model or "", GPU count or 0): discovery results win over the spec."""
-    status = template.get("status") or {}
-    for hardware in (status.get("resolvedHardware"), (template.get("spec") or {}).get("hardware")):
-        gpu = (hardware or {}).get("gpu") or {}
-        models = gpu_models(gpu)
-        if models or gpu.get("requests"):
-            return (normalise_gpu_model(models[0]) if models else "", int(gpu.get("requests") or 0))
+    resolved = template.status.resolved_hardware if template.status is not None else None
+    for hardware in (resolved, template.spec.hardware):
+        gpu = hardware.gpu if hardware is not None else None
+        if gpu is None:
+            continue
+        models = gpu.allowed_models()
+        if models or gpu.requests:
+            return (normalise_gpu_model(models[0]) if models else "", int(gpu.requests or 0))
     metadata = _profile_metadata(template)
-    model = metadata.get("gpu") or ""
-    return (normalise_gpu_model(model) if model else "", int(metadata.get("gpuCount") or 0))
+    model = metadata.gpu or ""
+    return (normalise_gpu_model(model) if model else "", int(metadata.gpu_count or 0))
+
+
+def _templates(candidates: Sequence[AnyServiceTemplate | Mapping[str, Any]]) -> list[AnyServiceTemplate]:
+    """Candidates as their API models (the fetch step reads them; the CLI passes them as stored)."""
+    return [
+        t if isinstance(t, AIMServiceTemplate | AIMClusterServiceTemplate) else read_template(t) for t in candidates
+    ]
 
 
 def select_template(
-    candidates: list[dict[str, Any]],
+    candidates: Sequence[AnyServiceTemplate | Mapping[str, Any]],
     model_name: str,
     allow_unoptimized: bool,
     overrides: Overrides,
@@ -122,19 +158,19 @@ def select_template(
 ) -> Selection:
     """`candidates`: the namespace's AIMServiceTemplates and all AIMClusterServiceTemplates (with
     `kind` set); `cluster_gpus`: normalised GPU models present on schedulable nodes."""
-    pool = [t for t in candidates if (t.get("spec") or {}).get("modelName") == model_name]
+    pool = [t for t in _templates(candidates) if t.spec.model_name == model_name]
     if not pool:
         return Selection(None, Reason.TEMPLATE_NOT_FOUND, f'no templates found for model "{model_name}"')
     rejected: list[Rejection] = []
 
     ready = []
     for template in pool:
-        status = (template.get("status") or {}).get("status") or LifecycleStatus.PENDING
+        status = template.status.status if template.status is not None else LifecycleStatus.PENDING
         if status == LifecycleStatus.READY:
             ready.append(template)
         else:
             reason = _NOT_READY_REASONS.get(status, Reason.TEMPLATE_NOT_READY)
-            rejected.append(Rejection(describe(template), reason, status))
+            rejected.append(Rejection(describe(template), reason, str(status)))
     if not ready:
         return Selection(
             None,
@@ -188,10 +224,10 @@ def select_template(
             rejected,
         )
 
-    namespaced = [t for t in available if t.get("kind") != CLUSTER_KIND]
+    namespaced: list[AnyServiceTemplate] = [t for t in available if not isinstance(t, AIMClusterServiceTemplate)]
     if namespaced:
         for template in available:
-            if template.get("kind") == CLUSTER_KIND:
+            if isinstance(template, AIMClusterServiceTemplate):
                 rejected.append(Rejection(describe(template), Reason.NAMESPACE_TEMPLATE_PREFERRED))
         available = namespaced
 
@@ -212,7 +248,7 @@ def select_template(
     return Selection(best, Reason.RESOLVED, f"selected {describe(best)} (best match)", rejected)
 
 
-def _rank(template: Mapping[str, Any]) -> tuple[int, int, int, int]:
+def _rank(template: AnyServiceTemplate) -> tuple[int, int, int, int]:
     gpu_model, _ = template_gpu(template)
     return (
         _position(TYPE_RANK, template_type(template)),
@@ -226,7 +262,7 @@ def _position(order: tuple[str, ...], value: str) -> int:
     return order.index(value) if value in order else len(order) + 1000
 
 
-def _override_mismatch(template: Mapping[str, Any], overrides: Overrides) -> str:
+def _override_mismatch(template: AnyServiceTemplate, overrides: Overrides) -> str:
     if overrides.metric and template_metric(template) and template_metric(template) != overrides.metric.lower():
         return f"metric {template_metric(template)} != {overrides.metric}"
     precision = template_precision(template)
@@ -238,10 +274,6 @@ def _override_mismatch(template: Mapping[str, Any], overrides: Overrides) -> str
     if overrides.gpu_count and gpu_count and gpu_count != overrides.gpu_count:
         return f"{gpu_count} GPUs != {overrides.gpu_count}"
     return ""
-
-
-def _profile_metadata(template: Mapping[str, Any]) -> dict[str, Any]:
-    return ((template.get("status") or {}).get("profile") or {}).get("metadata") or {}
 
 
 def _list(rejected: list[Rejection]) -> str:

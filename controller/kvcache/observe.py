@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from api.v1alpha1.aimkvcache import AIMKVCache
+
 
 @dataclass
 class KVCacheObservation:
-    kv_cache: dict[str, Any]
+    """The cache as its API model; its StatefulSet and Service as the API server sent them, because
+    they are compared with the ones the plan applies."""
+
+    kv_cache: AIMKVCache
     stateful_set: dict[str, Any] | None = None
     """The backend's StatefulSet, None while it does not exist."""
     service: dict[str, Any] | None = None

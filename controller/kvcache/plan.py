@@ -16,11 +16,13 @@ from typing import Any
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import kv_cache_service_name, kv_cache_stateful_set_name, name_label_value
+from api.objects import wire
 from api.v1alpha1.aimkvcache import (
     DEFAULT_ACCESS_MODES,
     DEFAULT_IMAGES,
     DEFAULT_STORAGE_SIZE,
     REDIS_PORT,
+    AIMKVCache,
     KVCacheType,
 )
 from api.v1alpha1.common import LifecycleStatus
@@ -48,60 +50,60 @@ REDIS_COMMAND = [
 ]
 
 
-def backend(kv_cache: dict[str, Any]) -> str:
-    return str((kv_cache.get("spec") or {}).get("kvCacheType") or KVCacheType.REDIS)
+def backend(kv_cache: AIMKVCache) -> str:
+    return str(kv_cache.spec.kv_cache_type)
 
 
-def backend_names(kv_cache: dict[str, Any]) -> tuple[str, str]:
+def backend_names(kv_cache: AIMKVCache) -> tuple[str, str]:
     """(StatefulSet, Service) names of the cache's backend."""
-    metadata = kv_cache["metadata"]
-    name, namespace, kind = metadata["name"], metadata["namespace"], backend(kv_cache)
+    name, namespace, kind = kv_cache.name, kv_cache.namespace, backend(kv_cache)
     return kv_cache_stateful_set_name(name, namespace, kind), kv_cache_service_name(name, namespace, kind)
 
 
-def endpoint(kv_cache: dict[str, Any]) -> str:
-    return f"redis://{backend_names(kv_cache)[1]}.{kv_cache['metadata']['namespace']}:{REDIS_PORT}"
+def endpoint(kv_cache: AIMKVCache) -> str:
+    return f"redis://{backend_names(kv_cache)[1]}.{kv_cache.namespace}:{REDIS_PORT}"
 
 
-def storage_size(kv_cache: dict[str, Any]) -> str:
-    return str(((kv_cache.get("spec") or {}).get("storage") or {}).get("size") or DEFAULT_STORAGE_SIZE)
+def storage_size(kv_cache: AIMKVCache) -> str:
+    storage = kv_cache.spec.storage
+    return str((storage.size if storage else None) or DEFAULT_STORAGE_SIZE)
 
 
-def selector(kv_cache: dict[str, Any]) -> dict[str, str]:
+def selector(kv_cache: AIMKVCache) -> dict[str, str]:
     """The pods' labels the Service and StatefulSet select (fixed for the cache's life)."""
     return {
         labels.COMPONENT: labels.COMPONENT_KV_CACHE,
-        labels.OWNER_NAME["AIMKVCache"]: name_label_value(kv_cache["metadata"]["name"]),
+        labels.OWNER_NAME["AIMKVCache"]: name_label_value(kv_cache.name),
     }
 
 
-def plan_service(kv_cache: dict[str, Any]) -> dict[str, Any]:
+def plan_service(kv_cache: AIMKVCache) -> dict[str, Any]:
     port = {"name": "redis", "port": REDIS_PORT, "targetPort": REDIS_PORT, "protocol": "TCP"}
     return manifest(
         "v1",
         "Service",
         backend_names(kv_cache)[1],
-        kv_cache["metadata"]["namespace"],
+        kv_cache.namespace,
         object_labels=child_labels(kv_cache, managed(selector(kv_cache))),
         owner=kv_cache,
         spec={"selector": selector(kv_cache), "ports": [port]},
     )
 
 
-def plan_stateful_set(kv_cache: dict[str, Any]) -> dict[str, Any]:
-    spec = kv_cache.get("spec") or {}
-    storage = spec.get("storage") or {}
+def plan_stateful_set(kv_cache: AIMKVCache) -> dict[str, Any]:
+    spec = kv_cache.spec
+    storage = spec.storage
     claim_spec: dict[str, Any] = {
-        "accessModes": list(storage.get("accessModes") or DEFAULT_ACCESS_MODES),
+        "accessModes": list((storage.access_modes if storage else None) or DEFAULT_ACCESS_MODES),
         "resources": {"requests": {"storage": storage_size(kv_cache)}},
     }
-    if storage.get("storageClassName"):
-        claim_spec["storageClassName"] = storage["storageClassName"]
+    if storage and storage.storage_class_name:
+        claim_spec["storageClassName"] = storage.storage_class_name
     container: dict[str, Any] = {
         "name": "redis",
-        "image": spec.get("image") or DEFAULT_IMAGES[KVCacheType.REDIS],
+        "image": spec.image or DEFAULT_IMAGES[KVCacheType.REDIS],
         "command": REDIS_COMMAND,
-        "resources": spec.get("resources") or DEFAULT_RESOURCES,
+        "resources": wire(spec.resources) or DEFAULT_RESOURCES,
         "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
         "volumeMounts": [{"name": DATA_VOLUME, "mountPath": "/data"}],
         "livenessProbe": {
@@ -119,14 +121,14 @@ def plan_stateful_set(kv_cache: dict[str, Any]) -> dict[str, Any]:
             "failureThreshold": 3,
         },
     }
-    if spec.get("env"):
-        container["env"] = spec["env"]
+    if spec.env:
+        container["env"] = wire(spec.env)
     pod_labels = managed(selector(kv_cache))
     return manifest(
         "apps/v1",
         "StatefulSet",
         backend_names(kv_cache)[0],
-        kv_cache["metadata"]["namespace"],
+        kv_cache.namespace,
         object_labels=child_labels(kv_cache, managed(selector(kv_cache))),
         owner=kv_cache,
         spec={
@@ -142,7 +144,8 @@ def plan_stateful_set(kv_cache: dict[str, Any]) -> dict[str, Any]:
 
 
 def stateful_set_component(stateful_set: dict[str, Any] | None) -> tuple[Component, int, int]:
-    """StatefulSetReady, and the (replicas, ready replicas) it reports."""
+    """StatefulSetReady, and the (replicas, ready replicas) the StatefulSet (as the API server sent
+    it) reports."""
     condition = ConditionType.STATEFUL_SET_READY
     if stateful_set is None:
         message = "creating the StatefulSet"

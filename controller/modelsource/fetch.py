@@ -15,7 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from api import labels
+from api.stored import read_model_source
 from controller.catalog.credentials import RegistryCredentials, credentials_for_registry
+from controller.catalog.sources import plan_filters
 from controller.clock import utc_now
 from controller.kube.client import Kube
 from controller.modelsource.observe import (
@@ -24,7 +26,7 @@ from controller.modelsource.observe import (
     ModelSourceObservation,
     SyncResult,
 )
-from controller.modelsource.plan import is_source_model, pull_secret_names, source_filters, sync_due
+from controller.modelsource.plan import is_source_model, pull_secret_names, sync_due
 from controller.registry import (
     ImageNotFoundError,
     RegistryClient,
@@ -63,12 +65,13 @@ def _pull_secrets(kube: Kube, names: list[str], namespace: str) -> tuple[list[di
 
 def fetch_model_source(
     kube: Kube,
-    source: dict[str, Any],
+    stored: dict[str, Any],
     client: RegistryClient,
     operator_namespace: str,
     clock: Callable[[], str] = utc_now,
 ) -> ModelSourceObservation:
-    name = source["metadata"]["name"]
+    source = read_model_source(stored)
+    name = source.name
     if not sync_due(source, clock()):
         models = kube.list(labels.V1ALPHA2, "AIMClusterModel", label_selector=f"{labels.MODEL_SOURCE}={name}")
         return ModelSourceObservation(source, models)
@@ -80,9 +83,8 @@ def fetch_model_source(
         for m in every
         if not is_source_model(m, name)
     }
-    spec = source.get("spec") or {}
-    filters, spec_problems = source_filters(spec)
-    secrets, secret_problems = _pull_secrets(kube, pull_secret_names(spec), operator_namespace)
+    filters = plan_filters(source.spec)
+    secrets, secret_problems = _pull_secrets(kube, pull_secret_names(source.spec), operator_namespace)
     credential_sources: dict[str, str] = {}
 
     def credentials_for(registry: str) -> RegistryCredentials | None:
@@ -116,7 +118,6 @@ def fetch_model_source(
         models,
         SyncResult(
             filters=filters,
-            spec_problems=spec_problems,
             images=listing.images,
             problems=problems,
             secret_problems=secret_problems,

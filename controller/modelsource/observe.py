@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from api.v1alpha1.aimclustermodelsource import AIMClusterModelSource
 from controller.catalog.sources import FilterPlan, RegistryImage
 
 
@@ -48,8 +49,6 @@ class SyncResult:
     """One registry sync: what the filters asked for and what the registries answered."""
 
     filters: list[FilterPlan]
-    spec_problems: list[str] = field(default_factory=list)
-    """Why the spec could not be read at all (then `filters` is empty)."""
     images: list[RegistryImage] = field(default_factory=list)
     """Accepted images of every filter, in filter order (duplicates possible)."""
     problems: list[ListingProblem] = field(default_factory=list)
@@ -64,10 +63,10 @@ class SyncResult:
 
 @dataclass
 class ModelSourceObservation:
-    source: dict[str, Any]
-    """An AIMClusterModelSource (v1alpha1)."""
+    source: AIMClusterModelSource
     models: list[dict[str, Any]] = field(default_factory=list)
-    """The AIMClusterModels labelled with this source's name (v1alpha2)."""
+    """The AIMClusterModels labelled with this source's name (v1alpha2), as stored: the source
+    applies them and the apply diff compares them with what it plans."""
     sync: SyncResult | None = None
     """The registry sync of this reconcile; None when no sync was due (the registry was not asked)."""
 

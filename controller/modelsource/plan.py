@@ -23,23 +23,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import durationpy
-from pydantic import ValidationError
 
 from api import labels
 from api.conditions import ConditionType, Reason
-from api.v1alpha1.aimclustermodelsource import AIMClusterModelSourceSpec
+from api.core import Condition as StoredCondition
+from api.core import ConditionStatus
+from api.objects import wire
+from api.v1alpha1.aimclustermodelsource import AIMClusterModelSource, AIMClusterModelSourceSpec
 from api.v1alpha1.common import LifecycleStatus
 from controller.catalog.sources import (
-    FilterPlan,
     ModelSelection,
     cluster_model_name,
     plan_cluster_model,
-    plan_filters,
     select_models,
 )
 from controller.modelsource.observe import ListingFailureCategory, ModelSourceObservation, SyncResult
 from controller.pipeline.components import Component, overall_state, ready_condition
-from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, merge_conditions
+from controller.pipeline.conditions import FALSE, TRUE, Condition, merge_conditions
 from controller.pipeline.plan import Event, Plan, owner_reference
 
 KIND = "AIMClusterModelSource"
@@ -49,7 +49,6 @@ MIN_SYNC_INTERVAL_SECONDS = 10.0
 """Shorter intervals are raised to this: a registry is not polled in a tight loop."""
 FAILED_SYNC_RETRY_SECONDS = 60.0
 """A sync that could not list everything is retried this soon (or after syncInterval if shorter)."""
-DEFAULT_MAX_MODELS = 100
 
 _GO_DURATION = re.compile(r"^(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
 _LISTED_IN_MESSAGES = 5
@@ -104,58 +103,45 @@ def _parse_time(text: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _last_sync_failed(source: Mapping[str, Any]) -> bool:
-    return any(
-        (condition_of(dict(source), kind) or {}).get("status") == FALSE
-        for kind in (ConditionType.AUTH_VALID, ConditionType.REGISTRY_REACHABLE)
-    )
+def _previous_condition(source: AIMClusterModelSource, condition_type: str) -> StoredCondition | None:
+    conditions = source.status.conditions if source.status is not None else None
+    return next((c for c in conditions or [] if c.type == condition_type), None)
 
 
-def seconds_until_sync(source: Mapping[str, Any], now: str) -> float:
+def _said_false(source: AIMClusterModelSource, condition_type: str) -> bool:
+    previous = _previous_condition(source, condition_type)
+    return previous is not None and previous.status == ConditionStatus.FALSE
+
+
+def _last_sync_failed(source: AIMClusterModelSource) -> bool:
+    return any(_said_false(source, kind) for kind in (ConditionType.AUTH_VALID, ConditionType.REGISTRY_REACHABLE))
+
+
+def seconds_until_sync(source: AIMClusterModelSource, now: str) -> float:
     """Seconds until the next sync is due; 0 when it is due now."""
-    metadata = source.get("metadata") or {}
-    status = source.get("status") or {}
-    if metadata.get("deletionTimestamp"):
+    status = source.status
+    if source.metadata.get("deletionTimestamp"):
         return float("inf")
-    if metadata.get("generation") != status.get("observedGeneration"):
+    if source.metadata.get("generation") != (status.observed_generation if status is not None else None):
         return 0.0
-    last, current = _parse_time(status.get("lastSyncTime")), _parse_time(now)
+    last, current = _parse_time(status.last_sync_time if status is not None else None), _parse_time(now)
     if last is None or current is None:
         return 0.0
-    interval = parse_sync_interval((source.get("spec") or {}).get("syncInterval")).seconds
+    interval = parse_sync_interval(source.spec.sync_interval).seconds
     if _last_sync_failed(source):
         interval = min(interval, FAILED_SYNC_RETRY_SECONDS)
     return max(0.0, (last - current).total_seconds() + interval)
 
 
-def sync_due(source: Mapping[str, Any], now: str) -> bool:
+def sync_due(source: AIMClusterModelSource, now: str) -> bool:
     return seconds_until_sync(source, now) <= 0
 
 
 # --- what to list -------------------------------------------------------------------------------
 
 
-def read_spec(spec: Mapping[str, Any] | None) -> tuple[AIMClusterModelSourceSpec | None, str | None]:
-    """The spec as the API model, or why it cannot be read (the API server's schema normally
-    prevents this; a stored object from another version of the CRD might not)."""
-    try:
-        return AIMClusterModelSourceSpec.model_validate(dict(spec or {})), None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return None, f"spec.{where}: {first['msg']}" if where else f"spec: {first['msg']}"
-
-
-def source_filters(spec: Mapping[str, Any] | None) -> tuple[list[FilterPlan], list[str]]:
-    """The filter plans to list (controller.catalog.sources), or the spec's problems."""
-    parsed, problem = read_spec(spec)
-    if parsed is None:
-        return [], [problem or "spec: unreadable"]
-    return plan_filters(parsed), []
-
-
-def pull_secret_names(spec: Mapping[str, Any] | None) -> list[str]:
-    return [ref["name"] for ref in (spec or {}).get("imagePullSecrets") or [] if ref.get("name")]
+def pull_secret_names(spec: AIMClusterModelSourceSpec) -> list[str]:
+    return [ref.name for ref in spec.image_pull_secrets or [] if ref.name]
 
 
 # --- what the sync found ------------------------------------------------------------------------
@@ -169,7 +155,7 @@ def _listed(names: Iterable[str]) -> str:
 
 
 def _filters_component(sync: SyncResult) -> Component:
-    problems = sync.spec_problems + [f.problem for f in sync.filters if f.problem]
+    problems = [f.problem for f in sync.filters if f.problem]
     if not problems:
         return Component(
             ConditionType.FILTERS_VALID, LifecycleStatus.READY, Reason.FILTERS_VALID, f"{len(sync.filters)} filter(s)"
@@ -265,39 +251,39 @@ def available_models(models: Iterable[Mapping[str, Any]]) -> int:
     return sum(1 for m in models if (m.get("status") or {}).get("status") == LifecycleStatus.READY)
 
 
-def _owned(model: dict[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+def _owned(model: dict[str, Any], source: AIMClusterModelSource) -> dict[str, Any]:
     # Not blocking the owner's deletion, as upstream: a foreground deletion of the source need not
     # wait for its models, and the API server then asks for no finalizers permission on sources.
-    reference = owner_reference(dict(source)) | {"blockOwnerDeletion": False}
+    reference = owner_reference(source) | {"blockOwnerDeletion": False}
     model["metadata"]["ownerReferences"] = [reference]
     return model
 
 
-def _failure_events(source: Mapping[str, Any], components: list[Component], limit: Condition) -> list[Event]:
+def _failure_events(source: AIMClusterModelSource, components: list[Component], limit: Condition) -> list[Event]:
     """A Warning when a problem appears or changes its reason, not on every failed retry."""
     events = []
     for component in components:
         if component.state == LifecycleStatus.READY or component.state == LifecycleStatus.PENDING:
             continue
-        before = condition_of(dict(source), component.condition) or {}
-        if before.get("status") != FALSE or before.get("reason") != component.reason:
+        before = _previous_condition(source, component.condition)
+        if before is None or before.status != ConditionStatus.FALSE or before.reason != component.reason:
             events.append(Event("Warning", component.reason, component.message))
-    before = condition_of(dict(source), ConditionType.MAX_MODELS_LIMIT_REACHED) or {}
-    if limit.status == TRUE and before.get("status") != TRUE:
+    before = _previous_condition(source, ConditionType.MAX_MODELS_LIMIT_REACHED)
+    if limit.status == TRUE and (before is None or before.status != ConditionStatus.TRUE):
         events.append(Event("Warning", ConditionType.MAX_MODELS_LIMIT_REACHED, limit.message))
     return events
 
 
 def plan_model_source(observed: ModelSourceObservation, now: str) -> Plan:
     source = observed.source
-    metadata = source["metadata"]
-    if metadata.get("deletionTimestamp"):
+    if source.metadata.get("deletionTimestamp"):
         return Plan()  # the garbage collector removes the models with their owner
-    previous: dict[str, Any] = dict(source.get("status") or {})
     counts = {"discoveredModels": len(observed.models), "availableModels": available_models(observed.models)}
     if observed.sync is None:
+        # The status as stored, only the counts changed: nothing else is known without a sync.
+        previous: dict[str, Any] = dict(source.stored.get("status") or {})
         return Plan(
-            status=previous | counts if previous.get("lastSyncTime") else None,
+            status=previous | counts if _last_sync_time(source) else None,
             requeue_after=max(1.0, seconds_until_sync(source, now)),
         )
     return _plan_sync(observed, observed.sync, now)
@@ -305,11 +291,9 @@ def plan_model_source(observed: ModelSourceObservation, now: str) -> Plan:
 
 def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> Plan:
     source = observed.source
-    name = source["metadata"]["name"]
-    raw_spec = source.get("spec") or {}
-    parsed, _ = read_spec(raw_spec)
-    max_models = parsed.max_models if parsed is not None else DEFAULT_MAX_MODELS
-    written_interval = str(raw_spec.get("syncInterval") or DEFAULT_SYNC_INTERVAL)
+    name = source.name
+    max_models = source.spec.max_models
+    written_interval = source.spec.sync_interval or DEFAULT_SYNC_INTERVAL
     interval = parse_sync_interval(written_interval)
 
     # An image whose model name another source (or a person) already uses is left to that model.
@@ -319,7 +303,7 @@ def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> 
     selection = select_models(candidates, [(m.get("spec") or {}).get("image", "") for m in observed.models], max_models)
 
     plan = Plan()
-    pull_secrets = [{"name": secret} for secret in pull_secret_names(raw_spec)]
+    pull_secrets = [{"name": secret} for secret in pull_secret_names(source.spec)]
     existing_names = {m["metadata"]["name"] for m in observed.models}
     created: list[str] = []
     for image in (*selection.create, *selection.existing):
@@ -352,7 +336,7 @@ def _plan_sync(observed: ModelSourceObservation, sync: SyncResult, now: str) -> 
         plan.events.append(
             Event("Normal", Reason.MODELS_CREATED, f"Created {len(created)} AIMClusterModel(s): {_listed(created)}")
         )
-    if not (source.get("status") or {}).get("lastSyncTime") and overall_state(components) == LifecycleStatus.READY:
+    if not _last_sync_time(source) and overall_state(components) == LifecycleStatus.READY:
         plan.events.append(
             Event("Normal", Reason.SYNCED, f"First sync: {len(accepted)} matching image(s), {models} model(s)")
         )
@@ -371,11 +355,16 @@ def _next_sync_after(sync: SyncResult, interval: SyncInterval) -> float:
     return max([retry, *waits])
 
 
-def _status(source: Mapping[str, Any], components: list[Component], limit: Condition, now: str) -> dict[str, Any]:
+def _last_sync_time(source: AIMClusterModelSource) -> str | None:
+    return source.status.last_sync_time if source.status is not None else None
+
+
+def _status(source: AIMClusterModelSource, components: list[Component], limit: Condition, now: str) -> dict[str, Any]:
     conditions = [c.as_condition() for c in components] + [ready_condition(components), limit]
-    generation = source["metadata"].get("generation")
+    generation = source.metadata.get("generation")
+    previous = wire(source.status.conditions) if source.status is not None else None
     status: dict[str, Any] = {
-        "conditions": merge_conditions((source.get("status") or {}).get("conditions"), conditions, generation, now),
+        "conditions": merge_conditions(previous, conditions, generation, now),
         "status": overall_state(components),
     }
     if generation is not None:

@@ -15,8 +15,10 @@ from typing import Any
 
 from api import labels
 from api.conditions import ConditionType, Reason
+from api.objects import wire
 from api.quantity import QuantityError, quantity_value
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimprofile import AcceleratorType, AIMProfile, AIMProfileSpecCommon
 from controller.catalog.imageref import InvalidImageReferenceError, parse_image_reference
 from controller.common.caching import owned_cache
 from controller.common.merge import merge_resources
@@ -28,17 +30,17 @@ GPU_RESOURCE = "amd.com/gpu"
 _BASIC_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 
-def profile_resources(spec: dict[str, Any]) -> dict[str, Any] | None:
+def profile_resources(spec: AIMProfileSpecCommon) -> dict[str, Any] | None:
     """The resources one replica requests: the accelerator count as `amd.com/gpu` (requests and
     limits: extended resources cannot be overcommitted) or as `cpu` (requests only), with
     spec.resources merged over them per resource name."""
-    count = int(spec.get("acceleratorCount") or 0)
+    count = spec.accelerator_count or 0
     derived: dict[str, Any] = {}
-    if count > 0 and spec.get("acceleratorType") == "gpu":
+    if count > 0 and spec.accelerator_type == AcceleratorType.GPU:
         derived = {"requests": {GPU_RESOURCE: str(count)}, "limits": {GPU_RESOURCE: str(count)}}
-    elif count > 0 and spec.get("acceleratorType") == "cpu":
+    elif count > 0 and spec.accelerator_type == AcceleratorType.CPU:
         derived = {"requests": {"cpu": str(count)}}
-    return merge_resources([derived, spec.get("resources")]) or None
+    return merge_resources([derived, wire(spec.resources)]) or None
 
 
 def accelerator_label(model: str) -> str:
@@ -63,8 +65,9 @@ def requested(resources: dict[str, Any] | None) -> dict[str, str]:
 
 
 def node_fits(node: dict[str, Any], model: str | None, requests: dict[str, str]) -> bool:
-    """Schedulable, labelled with the accelerator (when one is named), and every requested resource
-    allocatable in at least the requested amount (a resource the node does not report is missing)."""
+    """A Node (as the API server sends it) that is schedulable, labelled with the accelerator (when
+    one is named), and with every requested resource allocatable in at least the requested amount
+    (a resource the node does not report is missing)."""
     if (node.get("spec") or {}).get("unschedulable"):
         return False
     if model and accelerator_label(model) not in ((node.get("metadata") or {}).get("labels") or {}):
@@ -79,15 +82,15 @@ def node_fits(node: dict[str, Any], model: str | None, requests: dict[str, str])
         return False
 
 
-def has_accelerator_requirement(spec: dict[str, Any]) -> bool:
+def has_accelerator_requirement(spec: AIMProfileSpecCommon) -> bool:
     """A named accelerator, an accelerator count, or an extended resource (such as `amd.com/gpu`)."""
-    if spec.get("acceleratorModel") or (spec.get("acceleratorCount") or 0) > 0:
+    if spec.accelerator_model or (spec.accelerator_count or 0) > 0:
         return True
-    return any(name not in _BASIC_RESOURCES for name in requested(spec.get("resources")))
+    return any(name not in _BASIC_RESOURCES for name in requested(wire(spec.resources)))
 
 
-def hardware_summary(spec: dict[str, Any]) -> str:
-    model, count = spec.get("acceleratorModel"), spec.get("acceleratorCount") or 0
+def hardware_summary(spec: AIMProfileSpecCommon) -> str:
+    model, count = spec.accelerator_model, spec.accelerator_count or 0
     if not model:
         return "CPU"
     return f"{count} x {model}" if count else str(model)
@@ -101,13 +104,13 @@ def image_version(image: str) -> str | None:
         return None
 
 
-def hardware_component(spec: dict[str, Any], matching: int, requests: dict[str, str]) -> Component:
+def hardware_component(spec: AIMProfileSpecCommon, matching: int, requests: dict[str, str]) -> Component:
     condition = ConditionType.HARDWARE_AVAILABLE
     if not has_accelerator_requirement(spec):
         return Component(condition, LifecycleStatus.READY, Reason.NO_ACCELERATOR_SPECIFIED, "No accelerator required")
     wanted = []
-    if spec.get("acceleratorModel"):
-        wanted.append(f"label {accelerator_label(spec['acceleratorModel'])}")
+    if spec.accelerator_model:
+        wanted.append(f"label {accelerator_label(spec.accelerator_model)}")
     if requests:
         wanted.append("allocatable " + ", ".join(f"{k}={v}" for k, v in sorted(requests.items())))
     described = " and ".join(wanted)
@@ -122,31 +125,33 @@ def hardware_component(spec: dict[str, Any], matching: int, requests: dict[str, 
 
 def plan_profile(observed: ProfileObservation, now: str) -> Plan:
     profile = observed.profile
-    spec = profile.get("spec") or {}
-    previous = profile.get("status") or {}
-    model = spec.get("acceleratorModel")
+    spec = profile.spec
+    previous = profile.status.status if profile.status else None
+    model = spec.accelerator_model
     resources = profile_resources(spec)
     requests = requested(resources)
     matching = sum(1 for node in observed.nodes if node_fits(node, model, requests))
     component = hardware_component(spec, matching, requests)
     plan = Plan()
     extra = {
-        "version": image_version(spec.get("image") or ""),
+        "version": image_version(spec.image),
         "matchingNodes": matching,
         "hardwareSummary": hardware_summary(spec),
         "resources": resources,
         "resolvedNodeAffinity": profile_node_affinity(model),
     }
     plan.status = component_status(profile, [component], now, extra)
-    if not observed.cluster_scoped and (spec.get("caching") or {}).get("enabled") and spec.get("modelSources"):
+    if isinstance(profile, AIMProfile) and profile.spec.caching and profile.spec.caching.enabled and spec.model_sources:
         plan.apply.append(plan_owned_profile_cache(profile))
-    if plan.status["status"] != previous.get("status") and plan.status["status"] == LifecycleStatus.NOT_AVAILABLE:
+    if plan.status["status"] != previous and plan.status["status"] == LifecycleStatus.NOT_AVAILABLE:
         plan.events.append(Event("Warning", component.reason, component.message))
     return plan
 
 
-def plan_owned_profile_cache(profile: dict[str, Any]) -> dict[str, Any]:
+def plan_owned_profile_cache(profile: AIMProfile) -> dict[str, Any]:
     """The AIMProfileCache a namespaced profile with caching.enabled owns: same name, Shared
     artifacts (they outlive the profile for reuse), the profile's caching.env for the downloads."""
-    caching = (profile.get("spec") or {}).get("caching") or {}
-    return owned_cache(profile, labels.V1ALPHA2, "AIMProfileCache", "profile", env=caching.get("env"))
+    caching = profile.spec.caching
+    return owned_cache(
+        profile, labels.V1ALPHA2, "AIMProfileCache", "profile", env=wire(caching.env) if caching else None
+    )

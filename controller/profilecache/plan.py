@@ -14,7 +14,10 @@ from typing import Any
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
+from api.objects import wire
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimprofile import AnyProfile
+from api.v1alpha2.aimprofilecache import AIMProfileCache, ProfileScope
 from controller.common.caching import (
     CacheObservation,
     artifacts_component,
@@ -25,35 +28,37 @@ from controller.common.caching import (
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Plan
 
+ProfileCacheObservation = CacheObservation[AIMProfileCache, AnyProfile]
 
-def profile_artifact_labels(cache: dict[str, Any], index: int) -> dict[str, str]:
-    spec = cache.get("spec") or {}
+
+def profile_artifact_labels(cache: AIMProfileCache, index: int) -> dict[str, str]:
     return {
-        labels.PROFILE_NAME: rfc1123(spec.get("profileName", "")),
-        labels.PROFILE_SCOPE: spec.get("profileScope", "Namespace"),
+        labels.PROFILE_NAME: rfc1123(cache.spec.profile_name),
+        labels.PROFILE_SCOPE: wire(cache.spec.profile_scope),
         labels.PROFILE_INDEX: str(index),
-        labels.PROFILE_CACHE: rfc1123(cache["metadata"]["name"]),
+        labels.PROFILE_CACHE: rfc1123(cache.name),
     }
 
 
-def profile_component(observed: CacheObservation) -> Component:
-    spec = observed.cache.get("spec") or {}
-    name, scope = spec.get("profileName", ""), spec.get("profileScope", "Namespace")
-    kind = "AIMClusterProfile" if scope == "Cluster" else "AIMProfile"
+def profile_component(observed: ProfileCacheObservation) -> Component:
+    spec = observed.cache.spec
+    name = spec.profile_name
+    kind = "AIMClusterProfile" if spec.profile_scope == ProfileScope.CLUSTER else "AIMProfile"
     if observed.source is None:
         return Component(
             ConditionType.PROFILE_FOUND, LifecycleStatus.FAILED, Reason.PROFILE_NOT_FOUND, f"{kind} {name} not found"
         )
-    state = (observed.source.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    status = observed.source.status
+    state = status.status if status is not None else LifecycleStatus.PENDING
     return Component(
         ConditionType.PROFILE_FOUND, LifecycleStatus.READY, Reason.PROFILE_RESOLVED, f"{kind} {name} ({state})"
     )
 
 
-def plan_profile_cache(observed: CacheObservation, now: str) -> Plan:
+def plan_profile_cache(observed: ProfileCacheObservation, now: str) -> Plan:
     cache = observed.cache
-    finalizers = list(cache["metadata"].get("finalizers") or [])
-    if cache["metadata"].get("deletionTimestamp"):
+    finalizers = list(cache.metadata.get("finalizers") or [])
+    if cache.metadata.get("deletionTimestamp"):
         return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, labels.PROFILE_CACHE)
     plan = Plan()
     if labels.CACHE_FINALIZER not in finalizers:
@@ -61,9 +66,11 @@ def plan_profile_cache(observed: CacheObservation, now: str) -> Plan:
     components = [profile_component(observed)]
     extra: dict[str, Any] = {}
     if observed.source is not None:
-        sources = (observed.source.get("spec") or {}).get("modelSources") or []
         entries, desired = resolve_artifacts(
-            cache, observed.artifacts, sources, lambda index: profile_artifact_labels(cache, index)
+            cache,
+            observed.artifacts,
+            observed.source.spec.model_sources or [],
+            lambda index: profile_artifact_labels(cache, index),
         )
         plan.apply += desired
         components.append(artifacts_component(entries, "profile"))

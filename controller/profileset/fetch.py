@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from api import labels
+from api.stored import read_profile, read_profile_set
 from controller.kube.client import Kube
 from controller.profileset.observe import ProfileSetObservation
 
 
-def fetch_profile_set(kube: Kube, profile_set: dict[str, Any]) -> ProfileSetObservation:
-    observed = ProfileSetObservation(profile_set=profile_set)
+def fetch_profile_set(kube: Kube, stored: dict[str, Any]) -> ProfileSetObservation:
+    observed = ProfileSetObservation(profile_set=read_profile_set(stored))
     if not observed.cluster_scoped:
-        observed.profiles = kube.list(labels.V1ALPHA2, "AIMProfile", profile_set["metadata"]["namespace"])
-    observed.cluster_profiles = kube.list(labels.V1ALPHA2, "AIMClusterProfile")
+        found = kube.list(labels.V1ALPHA2, "AIMProfile", observed.profile_set.namespace)
+        observed.profiles = [read_profile(profile) for profile in found]
+    observed.cluster_profiles = [read_profile(profile) for profile in kube.list(labels.V1ALPHA2, "AIMClusterProfile")]
     return observed

@@ -18,16 +18,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pydantic import BaseModel
+
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import derived_profile_name
+from api.objects import wire
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimprofile import AIMProfileSpecCommon, AnyProfile
 from api.v1alpha2.aimprofileset import (
     PROFILE_FIELDS,
     SELECTOR_SCALAR_FIELDS,
+    AIMProfileSetSpec,
     ModelRefScope,
     ProfileOrigin,
+    ProfileOverrides,
     ProfileRole,
+    ProfileSelector,
     ProfileTypeFloor,
     ProfileVersionPolicy,
     SourceModelScope,
@@ -53,33 +60,41 @@ TYPE_RANK: dict[str, int] = {
 """Lower is better; a profile without a type counts as unoptimized, an unknown type below that."""
 
 
+def _attributes(model: type[BaseModel]) -> dict[str, str]:
+    """A model's attribute names by their wire names."""
+    return {field.alias or name: name for name, field in model.model_fields.items()}
+
+
+_SELECTOR_ATTRIBUTES = _attributes(ProfileSelector)
+_PROFILE_ATTRIBUTES = _attributes(AIMProfileSpecCommon)
+
+
 # --- selection -------------------------------------------------------------------------------------
 
 
-def is_copyable(profile: dict[str, Any]) -> bool:
-    return (profile["metadata"].get("annotations") or {}).get(labels.PROFILE_COPYABLE) in TRUE_WORDS
+def is_copyable(profile: AnyProfile) -> bool:
+    return profile.annotations.get(labels.PROFILE_COPYABLE) in TRUE_WORDS
 
 
-def provenance_matches(profile: dict[str, Any], selector: dict[str, Any]) -> bool:
+def provenance_matches(profile: AnyProfile, selector: ProfileSelector) -> bool:
     """role, modelRef and origin, read from the profile's labels: role base requires the label
     `base`, deployable (the default) excludes it (unlabelled profiles match); modelRef requires the
     source-model label (and the scope label unless Auto); origin requires the origin label."""
-    found = profile["metadata"].get("labels") or {}
+    found = profile.labels
     is_base = found.get(labels.PROFILE_ROLE) == ProfileRole.BASE
-    if is_base != (selector.get("role") == ProfileRole.BASE):
+    if is_base != (selector.role == ProfileRole.BASE):
         return False
-    model_ref = selector.get("modelRef") or {}
-    if model_ref.get("name"):
-        if found.get(labels.SOURCE_MODEL) != model_ref["name"]:
+    model_ref = selector.model_ref
+    if model_ref is not None and model_ref.name:
+        if found.get(labels.SOURCE_MODEL) != model_ref.name:
             return False
-        scope = model_ref.get("scope") or ModelRefScope.AUTO
         wanted = {
             ModelRefScope.NAMESPACE: SourceModelScope.NAMESPACE,
             ModelRefScope.CLUSTER: SourceModelScope.CLUSTER,
-        }.get(scope)
+        }.get(model_ref.scope)
         if wanted is not None and found.get(labels.SOURCE_MODEL_SCOPE) != wanted:
             return False
-    return not selector.get("origin") or found.get(labels.PROFILE_ORIGIN) == selector["origin"]
+    return not selector.origin or found.get(labels.PROFILE_ORIGIN) == selector.origin
 
 
 def partitioning_matches(wanted: str | None, mode: str | None) -> bool:
@@ -101,38 +116,53 @@ def meets_minimum_type(profile_type: str | None, minimum: str | None) -> bool:
     return TYPE_RANK.get(profile_type or ProfileType.UNOPTIMIZED, len(TYPE_RANK)) <= TYPE_RANK[minimum]
 
 
-def engine_args_match(source: Any, wanted: dict[str, Any] | None) -> bool:
+def engine_args_match(source: dict[str, Any] | None, wanted: dict[str, Any] | None) -> bool:
     """Every top-level key of `wanted` is in the source's engineArgs with an equal value."""
     if not wanted:
         return True
-    source = source if isinstance(source, dict) else {}
+    source = source or {}
     return all(key in source and source[key] == value for key, value in wanted.items())
 
 
-def selector_matches(profile: dict[str, Any], selector: dict[str, Any]) -> bool:
+def spec_field(profile: AnyProfile, name: str) -> Any:
+    """The profile's spec field of wire name `name`. Fields of upstream's profiles that AIMProfile
+    has no place for yet (acceleratorVendor, acceleratorPartitioningMode) are not on the model: they
+    are read from the object as stored, where the API server's pruning leaves them None until
+    AIMProfile gains them (then they are read as fields)."""
+    attribute = _PROFILE_ATTRIBUTES.get(name)
+    if attribute is None:
+        return (profile.stored.get("spec") or {}).get(name)
+    return getattr(profile.spec, attribute)
+
+
+def selector_matches(profile: AnyProfile, selector: ProfileSelector) -> bool:
     """Every selector field that is set equals the profile's (an unset one matches anything)."""
-    spec = profile.get("spec") or {}
-    if any(selector.get(f) and spec.get(f) != selector[f] for f in SELECTOR_SCALAR_FIELDS):
-        return False
-    if selector.get("acceleratorCount") is not None and spec.get("acceleratorCount") != selector["acceleratorCount"]:
+    spec = profile.spec
+    for name in SELECTOR_SCALAR_FIELDS:
+        wanted = getattr(selector, _SELECTOR_ATTRIBUTES[name])
+        if wanted and spec_field(profile, name) != wanted:
+            return False
+    if selector.accelerator_count is not None and spec.accelerator_count != selector.accelerator_count:
         return False
     return (
-        meets_minimum_type(spec.get("type"), selector.get("minimumType"))
-        and partitioning_matches(selector.get("acceleratorPartitioningMode"), spec.get("acceleratorPartitioningMode"))
-        and engine_args_match(spec.get("engineArgs"), selector.get("engineArgs"))
+        meets_minimum_type(spec.type, selector.minimum_type)
+        and partitioning_matches(
+            selector.accelerator_partitioning_mode, spec_field(profile, "acceleratorPartitioningMode")
+        )
+        and engine_args_match(spec.engine_args, selector.engine_args)
         and provenance_matches(profile, selector)
     )
 
 
-def select_sources(observed: ProfileSetObservation) -> list[dict[str, Any]]:
+def select_sources(observed: ProfileSetObservation) -> list[AnyProfile]:
     """The copyable profiles the selector matches, of the scope the set reads (see the module doc)."""
-    selector = (observed.profile_set.get("spec") or {}).get("selector") or {}
+    selector = observed.profile_set.spec.selector
 
-    def matching(profiles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def matching(profiles: list[AnyProfile]) -> list[AnyProfile]:
         found = [p for p in profiles if is_copyable(p) and selector_matches(p, selector)]
-        return sorted(found, key=lambda p: str(p["metadata"]["name"]))
+        return sorted(found, key=lambda p: p.name)
 
-    scope = (selector.get("modelRef") or {}).get("scope") or ModelRefScope.AUTO
+    scope = selector.model_ref.scope if selector.model_ref is not None else ModelRefScope.AUTO
     if observed.cluster_scoped or scope == ModelRefScope.CLUSTER:
         return matching(observed.cluster_profiles)
     in_namespace = matching(observed.profiles)
@@ -141,13 +171,11 @@ def select_sources(observed: ProfileSetObservation) -> list[dict[str, Any]]:
     return matching(observed.cluster_profiles)
 
 
-def profile_version(profile: dict[str, Any]) -> str:
-    return str((profile.get("status") or {}).get("version") or "")
+def profile_version(profile: AnyProfile) -> str:
+    return (profile.status.version if profile.status else None) or ""
 
 
-def apply_version_policy(
-    sources: list[dict[str, Any]], policy: str | None, version: str | None
-) -> list[dict[str, Any]]:
+def apply_version_policy(sources: list[AnyProfile], policy: str | None, version: str | None) -> list[AnyProfile]:
     """pinned: status.version equals `version`; latest: the highest semantic version among the
     sources (versions that are not one, such as `latest`, never are); all: every source."""
     if policy == ProfileVersionPolicy.ALL:
@@ -182,37 +210,37 @@ def merge_features(base: list[str] | None, overrides: list[str] | None) -> list[
     return list(dict.fromkeys([*(base or []), *(overrides or [])])) or None
 
 
-def derive_spec(source_spec: dict[str, Any], set_spec: dict[str, Any]) -> dict[str, Any]:
+def derive_spec(source: AIMProfileSpecCommon, set_spec: AIMProfileSetSpec) -> dict[str, Any]:
     """The source's spec (the fields every profile has; not a namespaced profile's caching) with
-    the set's overrides written over it. Image: overrides.image, else spec.image, else the
-    source's (upstream's rebasing onto the source's base image is not done). Pull secrets and
-    service account: the set's when given, else the source's."""
-    spec = {key: copy.deepcopy(value) for key, value in source_spec.items() if key in PROFILE_FIELDS}
-    overrides = set_spec.get("overrides") or {}
-    spec["image"] = overrides.get("image") or set_spec.get("image") or source_spec.get("image")
-    for key in (
-        "aimId",
-        "modelId",
-        "profileId",
-        "acceleratorModel",
-        "acceleratorVendor",
-        "acceleratorPartitioningMode",
+    the set's overrides written over it, in wire form (the derived profile's spec). Image:
+    overrides.image, else spec.image, else the source's (upstream's rebasing onto the source's base
+    image is not done). Pull secrets and service account: the set's when given, else the source's."""
+    spec = {key: value for key, value in wire(source).items() if key in PROFILE_FIELDS}
+    overrides = set_spec.overrides or ProfileOverrides()
+    spec["image"] = overrides.image or set_spec.image or source.image
+    for key, value in (
+        ("aimId", overrides.aim_id),
+        ("modelId", overrides.model_id),
+        ("profileId", overrides.profile_id),
+        ("acceleratorModel", overrides.accelerator_model),
+        ("acceleratorVendor", overrides.accelerator_vendor),
+        ("acceleratorPartitioningMode", overrides.accelerator_partitioning_mode),
     ):
-        if overrides.get(key):
-            spec[key] = overrides[key]
-    if overrides.get("modelSources") is not None:
-        spec["modelSources"] = copy.deepcopy(overrides["modelSources"])
-        if not overrides.get("modelId") and spec["modelSources"]:
-            spec["modelId"] = spec["modelSources"][0]["modelId"]
-    if overrides.get("acceleratorCount") is not None:
-        spec["acceleratorCount"] = overrides["acceleratorCount"]
-    if overrides.get("features"):
-        spec["features"] = merge_features(spec.get("features"), overrides["features"])
-    spec["containerEnv"] = merge_env(spec.get("containerEnv"), overrides.get("containerEnv"))
-    spec["engineEnv"] = (spec.get("engineEnv") or {}) | (overrides.get("engineEnv") or {}) or None
-    spec["engineArgs"] = (spec.get("engineArgs") or {}) | (overrides.get("engineArgs") or {}) or None
-    spec["imagePullSecrets"] = copy.deepcopy(set_spec.get("imagePullSecrets") or spec.get("imagePullSecrets"))
-    spec["serviceAccountName"] = set_spec.get("serviceAccountName") or spec.get("serviceAccountName")
+        if value:
+            spec[key] = str(value)
+    if overrides.model_sources is not None:
+        spec["modelSources"] = wire(overrides.model_sources)
+        if not overrides.model_id and overrides.model_sources:
+            spec["modelId"] = overrides.model_sources[0].model_id
+    if overrides.accelerator_count is not None:
+        spec["acceleratorCount"] = overrides.accelerator_count
+    if overrides.features:
+        spec["features"] = merge_features(spec.get("features"), overrides.features)
+    spec["containerEnv"] = merge_env(wire(source.container_env), wire(overrides.container_env))
+    spec["engineEnv"] = (source.engine_env or {}) | (overrides.engine_env or {}) or None
+    spec["engineArgs"] = copy.deepcopy(source.engine_args or {}) | (overrides.engine_args or {}) or None
+    spec["imagePullSecrets"] = wire(set_spec.image_pull_secrets or source.image_pull_secrets)
+    spec["serviceAccountName"] = set_spec.service_account_name or source.service_account_name
     return {key: value for key, value in spec.items() if value is not None}
 
 
@@ -221,31 +249,30 @@ def is_deployable(spec: dict[str, Any]) -> bool:
     return bool(spec.get("aimId") and spec.get("modelSources"))
 
 
-def plan_derived_profile(observed: ProfileSetObservation, source: dict[str, Any]) -> dict[str, Any]:
+def plan_derived_profile(observed: ProfileSetObservation, source: AnyProfile) -> dict[str, Any]:
     profile_set = observed.profile_set
-    metadata = profile_set["metadata"]
-    spec = derive_spec(source.get("spec") or {}, profile_set.get("spec") or {})
+    spec = derive_spec(source.spec, profile_set.spec)
     name = derived_profile_name(
-        metadata["name"],
-        source["kind"],
-        source["metadata"]["name"],
-        str(source.get("spec", {}).get("profileId") or ""),
+        profile_set.name,
+        source.kind or "",
+        source.name,
+        source.spec.profile_id or "",
         str(spec.get("aimId") or ""),
     )
     annotations = {
-        labels.PROFILE_SET_UID: metadata.get("uid") or "",
-        labels.PROFILE_SET_NAME: metadata["name"],
+        labels.PROFILE_SET_UID: profile_set.uid,
+        labels.PROFILE_SET_NAME: profile_set.name,
         labels.PROFILE_SOURCE: labels.PROFILE_SOURCE_COPY,
     }
     if not observed.cluster_scoped:
-        annotations[labels.PROFILE_SET_NAMESPACE] = metadata["namespace"]
+        annotations[labels.PROFILE_SET_NAMESPACE] = profile_set.namespace
     role = ProfileRole.DEPLOYABLE if is_deployable(spec) else ProfileRole.BASE
     provenance = {labels.PROFILE_ORIGIN: str(ProfileOrigin.DERIVED), labels.PROFILE_ROLE: str(role)}
     return manifest(
         labels.V1ALPHA2,
         observed.derived_kind,
         name,
-        None if observed.cluster_scoped else metadata["namespace"],
+        None if observed.cluster_scoped else profile_set.namespace,
         object_labels=child_labels(profile_set, managed(provenance)),
         annotations=annotations,
         owner=profile_set,
@@ -256,12 +283,12 @@ def plan_derived_profile(observed: ProfileSetObservation, source: dict[str, Any]
 # --- status ----------------------------------------------------------------------------------------
 
 
-def managed_counts(desired: list[dict[str, Any]], existing: list[dict[str, Any]]) -> tuple[dict[str, int], int]:
-    """status.managedProfiles, and how many of the desired profiles exist and have reported a
-    state (a profile created a moment ago is still being created, not NotAvailable)."""
-    by_name = {p["metadata"]["name"]: p for p in existing}
+def managed_counts(desired: list[dict[str, Any]], existing: list[AnyProfile]) -> tuple[dict[str, int], int]:
+    """status.managedProfiles, and how many of the desired profiles (as planned) exist and have
+    reported a state (a profile created a moment ago is still being created, not NotAvailable)."""
+    by_name = {p.name: p for p in existing}
     found = [by_name[d["metadata"]["name"]] for d in desired if d["metadata"]["name"] in by_name]
-    states = [(p.get("status") or {}).get("status") for p in found]
+    states = [p.status.status if p.status else None for p in found]
     settled = sum(1 for state in states if state not in (None, LifecycleStatus.PENDING))
     deployable = sum(1 for d in desired if is_deployable(d["spec"]))
     counts = {
@@ -292,23 +319,21 @@ def derivation_component(counts: dict[str, int], existing: int, where: str) -> C
     return Component(condition, LifecycleStatus.NOT_AVAILABLE, Reason.MANAGED_PROFILES_NOT_AVAILABLE, message)
 
 
-def unusable_spec(spec: dict[str, Any]) -> Component | None:
+def unusable_spec(spec: AIMProfileSetSpec) -> Component | None:
     """A spec the derivation cannot carry out: a discovery-cache source (no such format exists in
     this project), overrides of fields AIMProfile has no place for, pinned without a version."""
     condition = ConditionType.DERIVATION_READY
-    source_ref = spec.get("sourceRef")
-    if source_ref:
+    if spec.source_ref is not None:
         message = (
-            f"spec.sourceRef ({source_ref.get('name')}) is not supported: this AIM Engine has no discovery-cache"
+            f"spec.sourceRef ({spec.source_ref.name}) is not supported: this AIM Engine has no discovery-cache"
             " ConfigMap format; remove spec.sourceRef to derive from the visible AIMProfiles and AIMClusterProfiles"
         )
         return Component(condition, LifecycleStatus.FAILED, Reason.SOURCE_LOAD_FAILED, message)
-    unsupported = unsupported_overrides(spec)
+    unsupported = unsupported_overrides(wire(spec))
     if unsupported:
         message = f"{', '.join(unsupported)}: not supported, AIMProfile has no such field to write it to"
         return Component(condition, LifecycleStatus.FAILED, Reason.INVALID_PROFILE_SELECTION, message)
-    policy = spec.get("versionPolicy") or ProfileVersionPolicy.PINNED
-    if policy == ProfileVersionPolicy.PINNED and not spec.get("version"):
+    if spec.version_policy == ProfileVersionPolicy.PINNED and not spec.version:
         message = "spec.version is required when versionPolicy is pinned"
         return Component(condition, LifecycleStatus.FAILED, Reason.INVALID_PROFILE_SELECTION, message)
     return None
@@ -316,22 +341,21 @@ def unusable_spec(spec: dict[str, Any]) -> Component | None:
 
 def plan_profile_set(observed: ProfileSetObservation, now: str) -> Plan:
     profile_set = observed.profile_set
-    spec = profile_set.get("spec") or {}
-    previous = (profile_set.get("status") or {}).get("status")
+    spec = profile_set.spec
+    previous = profile_set.status.status if profile_set.status else None
     existing = observed.managed()
     plan = Plan()
     desired: list[dict[str, Any]] = []
     component = unusable_spec(spec)
     if component is None:
-        sources = apply_version_policy(select_sources(observed), spec.get("versionPolicy"), spec.get("version"))
+        sources = apply_version_policy(select_sources(observed), spec.version_policy, spec.version)
         desired = [plan_derived_profile(observed, source) for source in sources]
         plan.apply = desired
         wanted = {d["metadata"]["name"] for d in desired}
-        plan.delete = [_ref(p, observed.derived_kind) for p in existing if p["metadata"]["name"] not in wanted]
+        plan.delete = [_ref(p, observed.derived_kind) for p in existing if p.name not in wanted]
     counts, found = managed_counts(desired, existing)
     if component is None:
-        namespace = profile_set["metadata"].get("namespace")
-        where = "in the cluster" if observed.cluster_scoped else f"in namespace {namespace} or the cluster"
+        where = "in the cluster" if observed.cluster_scoped else f"in namespace {profile_set.namespace} or the cluster"
         component = derivation_component(counts, found, where)
     plan.status = component_status(profile_set, [component], now, {"managedProfiles": counts})
     state = plan.status["status"]
@@ -340,6 +364,6 @@ def plan_profile_set(observed: ProfileSetObservation, now: str) -> Plan:
     return plan
 
 
-def _ref(profile: dict[str, Any], kind: str) -> ObjectRef:
+def _ref(profile: AnyProfile, kind: str) -> ObjectRef:
     """Listed items may come without apiVersion and kind (they are those of the list)."""
-    return object_ref({"apiVersion": labels.V1ALPHA2, "kind": kind, **profile})
+    return object_ref({"apiVersion": labels.V1ALPHA2, "kind": kind, **profile.stored})

@@ -19,15 +19,19 @@ from typing import Any
 
 from api import labels
 from api.conditions import ConditionType, JobConditionType, Reason
+from api.core import EnvVar
 from api.naming import adapter_stage_job_name, adapter_sync_job_name, adapter_sync_key, derived_name, rfc1123
-from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE, ArtifactType
-from api.v1alpha1.aimservice import AdapterMode, AdapterState, ServiceStatusValue, adapters_enabled
+from api.objects import wire
+from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE, AIMArtifact, ArtifactType
+from api.v1alpha1.aimservice import AdapterMode, AdapterState, ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimservice import AIMService, AIMServiceSpec
 from controller.common.jobs import job_failure_message, job_finished
 from controller.common.merge import merge_env_layers
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels, managed, manifest
 from controller.pipeline.plan import ObjectRef
+from controller.service.common import ModelCache, SourcesOf, cache_artifacts, source_model_ids
 
 ADAPTER_ROOT = "/adapter-disk"
 ADAPTER_VOLUME = labels.COMPONENT_ADAPTER_DISK  # the volume is named after what it holds, as upstream
@@ -49,13 +53,13 @@ PERMANENT_EXIT_CODES = [2, 3, 4, 5]
 class AdapterInputs:
     """What the planner needs beyond the service (filled by the fetch step)."""
 
-    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    artifacts: dict[str, AIMArtifact] = field(default_factory=dict)
     """The namespace's AIMArtifacts by name."""
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """The service's adapter Jobs by name."""
+    """The service's adapter Jobs by name (as the API server sent them)."""
     image: str = ""
     """The operator's image (runs aim-adapter) when an artifact names no download image."""
-    runtime_env: list[dict[str, Any]] = field(default_factory=list)
+    runtime_env: list[EnvVar] = field(default_factory=list)
     """The runtime config's env (a mirror's HF_ENDPOINT, credentials), under the artifact's own."""
 
 
@@ -70,32 +74,36 @@ class AdapterUse:
     """The adapter disk to mount ("" for none)."""
 
 
-def adapters_active(service: dict[str, Any]) -> bool:
+def adapters_enabled(spec: AIMServiceSpec) -> bool:
+    """A service serves adapters when it declares some or is in dynamic mode (mounted even at
+    zero): api.v1alpha1.aimservice.adapters_enabled, on the typed spec."""
+    return bool(spec.adapters) or spec.adapter_mode == AdapterMode.DYNAMIC
+
+
+def adapters_active(service: AIMService) -> bool:
     """Enabled, or adapters removed from spec still to prune."""
-    return adapters_enabled(service.get("spec") or {}) or bool((service.get("status") or {}).get("adapters"))
+    return adapters_enabled(service.spec) or bool(service.status is not None and service.status.adapters)
 
 
-def declared(spec: dict[str, Any]) -> list[str]:
-    return [a["name"] for a in spec.get("adapters") or []]
+def declared(spec: AIMServiceSpec) -> list[str]:
+    return [a.name for a in spec.adapters or []]
 
 
-def sync_job_name(service: dict[str, Any]) -> str:
-    metadata = service["metadata"]
-    key = adapter_sync_key(declared(service.get("spec") or {}))
-    return adapter_sync_job_name(metadata["name"], metadata["uid"], key)
+def sync_job_name(service: AIMService) -> str:
+    return adapter_sync_job_name(service.name, service.uid, adapter_sync_key(declared(service.spec)))
 
 
-def stage_job_name(service: dict[str, Any], adapter: str) -> str:
-    return adapter_stage_job_name(service["metadata"]["name"], adapter, service["metadata"]["uid"])
+def stage_job_name(service: AIMService, adapter: str) -> str:
+    return adapter_stage_job_name(service.name, adapter, service.uid)
 
 
 def plan_adapters(
-    service: dict[str, Any], template: dict[str, Any] | None, cache: dict[str, Any] | None, inputs: AdapterInputs
+    service: AIMService, template: SourcesOf | None, cache: ModelCache | None, inputs: AdapterInputs
 ) -> AdapterUse | None:
     if not adapters_active(service):
         return None
-    spec = service.get("spec") or {}
-    previous = service.get("status") or {}
+    spec = service.spec
+    previous = service.status
     condition = ConditionType.ADAPTERS_READY
     names = declared(spec)
     key = adapter_sync_key(names)
@@ -104,13 +112,13 @@ def plan_adapters(
     error = error or _config_error(names, inputs.artifacts, parent_name)
     entries = _entries(service, names, inputs)
     status: dict[str, Any] = {"adapters": entries or None}
-    claim = ((parent or {}).get("status") or {}).get("adapterPersistentVolumeClaim") or previous.get(
-        "adapterDiskPersistentVolumeClaim", ""
+    claim = (parent.status.adapter_persistent_volume_claim if parent and parent.status else None) or (
+        (previous.adapter_disk_persistent_volume_claim if previous else None) or ""
     )
     if claim:
         status["adapterDiskPersistentVolumeClaim"] = claim
-    if previous.get("adapterSubtreeSyncKey"):
-        status["adapterSubtreeSyncKey"] = previous["adapterSubtreeSyncKey"]
+    if previous is not None and previous.adapter_subtree_sync_key:
+        status["adapterSubtreeSyncKey"] = previous.adapter_subtree_sync_key
     if error:
         return AdapterUse(
             Component(condition, ServiceStatusValue.FAILED, Reason.ADAPTER_CONFIG_INVALID, error), status=status
@@ -140,9 +148,8 @@ def plan_adapters(
         status["adapterSubtreeSyncKey"] = key
     elif status.get("adapterSubtreeSyncKey") != key and sync is None:
         use.apply.append(plan_sync_job(service, claim, names, parent, inputs.image))
-    namespace = service["metadata"]["namespace"]
     use.delete = [
-        ObjectRef("batch/v1", "Job", stage_job_name(service, e["name"]), namespace)
+        ObjectRef("batch/v1", "Job", stage_job_name(service, e["name"]), service.namespace)
         for e in entries
         if e["state"] == AdapterState.DELETING and stage_job_name(service, e["name"]) in inputs.jobs
     ]
@@ -158,34 +165,30 @@ def plan_adapters(
     return use
 
 
-def _parent_name(template: dict[str, Any] | None, cache: dict[str, Any] | None) -> tuple[str | None, str]:
+def _parent_name(template: SourcesOf | None, cache: ModelCache | None) -> tuple[str | None, str]:
     """The cache's artifact of the template's single model source, or why there is none."""
     if template is None:
         return None, ""
-    sources = (
-        (template.get("status") or {}).get("modelSources") or (template.get("spec") or {}).get("modelSources") or []
-    )
-    if len(sources) != 1:
-        return None, f"adapters require a single base model, but the resolved template has {len(sources)} model sources"
-    model_id = sources[0].get("modelId")
-    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
-    found = next((a for a in artifacts.values() if a.get("model") == model_id and a.get("name")), None)
-    return (found["name"] if found else None), ""
+    model_ids = source_model_ids(template)
+    if len(model_ids) != 1:
+        count = len(model_ids)
+        return None, f"adapters require a single base model, but the resolved template has {count} model sources"
+    found = next((a for a in cache_artifacts(cache).values() if a.model == model_ids[0] and a.name), None)
+    return (found.name if found else None), ""
 
 
-def _config_error(names: list[str], artifacts: dict[str, dict[str, Any]], parent: str | None) -> str:
+def _config_error(names: list[str], artifacts: dict[str, AIMArtifact], parent: str | None) -> str:
     paths: dict[str, str] = {}
     for name in names:
         artifact = artifacts.get(name)
         if artifact is None:
             continue  # Pending with AdapterArtifactNotFound: it may be created later
-        spec = artifact.get("spec") or {}
-        kind = str(spec.get("type") or ArtifactType.MODEL.value)
+        kind = str(artifact.spec.type)
         if kind != ArtifactType.ADAPTER:
             return f'artifact {name} referenced as an adapter is type "{kind}"'
-        if parent is not None and spec.get("parentArtifact") != parent:
+        if parent is not None and artifact.spec.parent_artifact != parent:
             return (
-                f"adapter {name}.parentArtifact ({spec.get('parentArtifact')}) does not match the service's"
+                f"adapter {name}.parentArtifact ({artifact.spec.parent_artifact}) does not match the service's"
                 f" resolved base model {parent}"
             )
         path = _adapter_path(artifact)
@@ -195,18 +198,19 @@ def _config_error(names: list[str], artifacts: dict[str, dict[str, Any]], parent
     return ""
 
 
-def _adapter_path(artifact: dict[str, Any]) -> str:
-    return str((artifact.get("status") or {}).get("adapterPath") or artifact["metadata"]["name"])
+def _adapter_path(artifact: AIMArtifact) -> str:
+    return str((artifact.status.adapter_path if artifact.status is not None else None) or artifact.name)
 
 
-def _ready(artifact: dict[str, Any] | None) -> bool:
-    return ((artifact or {}).get("status") or {}).get("status") == LifecycleStatus.READY
+def _ready(artifact: AIMArtifact) -> bool:
+    return artifact.status is not None and artifact.status.status == LifecycleStatus.READY
 
 
-def _entries(service: dict[str, Any], names: list[str], inputs: AdapterInputs) -> list[dict[str, Any]]:
+def _entries(service: AIMService, names: list[str], inputs: AdapterInputs) -> list[dict[str, Any]]:
     """status.adapters: each declared adapter's state from its artifact and staging Job; removed
     ones Deleting (dropped by the caller once the prune is confirmed)."""
-    previous = {e.get("name"): e for e in (service.get("status") or {}).get("adapters") or []}
+    listed = (service.status.adapters if service.status is not None else None) or []
+    previous = {e.name: e for e in listed}
     entries = []
     for name in names:
         artifact = inputs.artifacts.get(name)
@@ -214,11 +218,12 @@ def _entries(service: dict[str, Any], names: list[str], inputs: AdapterInputs) -
         if artifact is None:
             entries.append(entry | {"state": AdapterState.PENDING, "lastError": Reason.ADAPTER_ARTIFACT_NOT_FOUND})
             continue
-        entry |= {"adapterPath": _adapter_path(artifact), "modelId": (artifact.get("spec") or {}).get("modelId")}
+        entry |= {"adapterPath": _adapter_path(artifact), "modelId": artifact.spec.model_id}
         job = inputs.jobs.get(stage_job_name(service, name))
         finished = job_finished(job)
+        before = previous.get(name)
         if finished == JobConditionType.COMPLETE or (
-            job is None and (previous.get(name) or {}).get("state") == AdapterState.DOWNLOADED
+            job is None and before is not None and before.state == AdapterState.DOWNLOADED
         ):
             entry["state"] = AdapterState.DOWNLOADED
         elif finished == JobConditionType.FAILED:
@@ -229,14 +234,14 @@ def _entries(service: dict[str, Any], names: list[str], inputs: AdapterInputs) -
             entry["state"] = AdapterState.PENDING
         entries.append({k: v for k, v in entry.items() if v is not None})
     entries += [
-        {k: v for k, v in (old | {"state": AdapterState.DELETING}).items() if k != "lastError"}
+        {k: v for k, v in (wire(old) | {"state": AdapterState.DELETING}).items() if k != "lastError"}
         for name, old in previous.items()
         if name not in names and name
     ]
     return entries
 
 
-def _component(spec: dict[str, Any], entries: list[dict[str, Any]], subtree: bool) -> Component:
+def _component(spec: AIMServiceSpec, entries: list[dict[str, Any]], subtree: bool) -> Component:
     condition = ConditionType.ADAPTERS_READY
     if not subtree:
         message = "Provisioning the service adapter subtree"
@@ -256,7 +261,7 @@ def _component(spec: dict[str, Any], entries: list[dict[str, Any]], subtree: boo
             condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGED, f"All {len(active)} adapter(s) staged"
         )
     message = f"Adapter subtree ready; {len(staged)}/{len(active)} adapter(s) staged"
-    if spec.get("adapterMode") == AdapterMode.DYNAMIC:
+    if spec.adapter_mode == AdapterMode.DYNAMIC:
         # The engine loads them as they land: serving does not wait.
         return Component(
             condition, ServiceStatusValue.RUNNING, Reason.ADAPTERS_STAGING, message + " (loading asynchronously)"
@@ -265,13 +270,13 @@ def _component(spec: dict[str, Any], entries: list[dict[str, Any]], subtree: boo
     return Component(condition, ServiceStatusValue.STARTING, Reason.ADAPTERS_STAGING, message, healthy=True)
 
 
-def _image(artifact: dict[str, Any] | None, default: str) -> str:
-    image = ((artifact or {}).get("spec") or {}).get("modelDownloadImage")
+def _image(artifact: AIMArtifact | None, default: str) -> str:
+    image = artifact.spec.model_download_image if artifact is not None else None
     return default if not image or image == DEFAULT_DOWNLOAD_IMAGE else str(image)
 
 
 def _job(
-    service: dict[str, Any],
+    service: AIMService,
     name: str,
     component: str,
     args: list[str],
@@ -281,10 +286,7 @@ def _job(
     ttl: int,
 ) -> dict[str, Any]:
     """A Job of the service's on its adapter disk, as restricted as the download Jobs."""
-    metadata = service["metadata"]
-    own = managed(
-        {labels.COMPONENT: component, labels.AIM_COMPONENT: component, labels.SERVICE: rfc1123(metadata["name"])}
-    )
+    own = managed({labels.COMPONENT: component, labels.AIM_COMPONENT: component, labels.SERVICE: rfc1123(service.name)})
     container = {
         "name": component,
         "image": image,
@@ -318,13 +320,13 @@ def _job(
             {"name": "tmp", "emptyDir": {}},
         ],
     }
-    if (service.get("spec") or {}).get("imagePullSecrets"):
-        pod_spec["imagePullSecrets"] = service["spec"]["imagePullSecrets"]
+    if service.spec.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = wire(service.spec.image_pull_secrets)
     return manifest(
         "batch/v1",
         "Job",
         name,
-        metadata["namespace"],
+        service.namespace,
         object_labels=child_labels(service, own),
         owner=service,
         spec={
@@ -344,11 +346,11 @@ def _job(
 
 
 def plan_sync_job(
-    service: dict[str, Any], claim: str, names: list[str], parent: dict[str, Any] | None, image: str
+    service: AIMService, claim: str, names: list[str], parent: AIMArtifact | None, image: str
 ) -> dict[str, Any]:
     env = [
         {"name": "ADAPTER_PVC_ROOT", "value": ADAPTER_ROOT},
-        {"name": "SERVICE_ID", "value": service["metadata"]["uid"]},
+        {"name": "SERVICE_ID", "value": service.uid},
         {"name": "KEEP_ADAPTER_PATHS", "value": ",".join(sorted(names))},
     ]
     return _job(
@@ -364,30 +366,30 @@ def plan_sync_job(
 
 
 def plan_stage_job(
-    service: dict[str, Any], claim: str, entry: dict[str, Any], artifact: dict[str, Any], inputs: AdapterInputs
+    service: AIMService, claim: str, entry: dict[str, Any], artifact: AIMArtifact, inputs: AdapterInputs
 ) -> dict[str, Any]:
-    uid = service["metadata"]["uid"]
-    spec = artifact.get("spec") or {}
+    uid = service.uid
+    spec = artifact.spec
     path = entry["adapterPath"]
     own = [
         {"name": "ADAPTER_PVC_ROOT", "value": ADAPTER_ROOT},
         {"name": "SERVICE_ID", "value": uid},
         {"name": "ADAPTER_PATH", "value": path},
         {"name": "JOB_ID", "value": derived_name([path], [uid, path])},
-        {"name": "ADAPTER_BASE_MODEL_ID", "value": spec.get("modelId") or ""},
-        {"name": "ADAPTER_RANK", "value": str(spec.get("rank") or DEFAULT_RANK)},
+        {"name": "ADAPTER_BASE_MODEL_ID", "value": spec.model_id or ""},
+        {"name": "ADAPTER_RANK", "value": str(spec.rank or DEFAULT_RANK)},
         {"name": "AIM_DOWNLOADER_PROTOCOL", "value": "XET,HF_TRANSFER"},
         {"name": "STALL_TIMEOUT", "value": "120"},
         {"name": "TMPDIR", "value": "/tmp/"},  # noqa: S108 - the pod's own emptyDir
         {"name": "HF_HOME", "value": "/tmp/.hf"},  # noqa: S108 - the pod's own emptyDir
     ]
-    env = merge_env_layers([own, inputs.runtime_env, spec.get("env")])
+    env = merge_env_layers([own, inputs.runtime_env, spec.env])
     name = stage_job_name(service, entry["name"])
     return _job(
         service,
         name,
         labels.COMPONENT_ADAPTER_STAGE,
-        ["stage", spec["sourceUri"]],
+        ["stage", spec.source_uri],
         env,
         claim,
         _image(artifact, inputs.image),
@@ -395,10 +397,9 @@ def plan_stage_job(
     )
 
 
-def mount_adapters(isvc: dict[str, Any], service: dict[str, Any], claim: str) -> None:
+def mount_adapters(isvc: dict[str, Any], service: AIMService, claim: str) -> None:
     """The service's subtree read-only at /adapters and the AIM_ADAPTER_* environment."""
-    spec = service.get("spec") or {}
-    mode = spec.get("adapterMode") or AdapterMode.STATIC
+    mode = service.spec.adapter_mode
     predictor = isvc["spec"]["predictor"]
     volume = {"name": ADAPTER_VOLUME, "persistentVolumeClaim": {"claimName": claim, "readOnly": True}}
     predictor["volumes"] = [*predictor.get("volumes", []), volume]
@@ -406,13 +407,13 @@ def mount_adapters(isvc: dict[str, Any], service: dict[str, Any], claim: str) ->
     mount = {
         "name": ADAPTER_VOLUME,
         "mountPath": ADAPTER_MOUNT,
-        "subPath": service["metadata"]["uid"],
+        "subPath": service.uid,
         "readOnly": True,
     }
     container["volumeMounts"] = [*container.get("volumeMounts", []), mount]
     env = [
         {"name": "AIM_ADAPTER_SOURCE", "value": ADAPTER_MOUNT},
-        {"name": "AIM_ADAPTER_MODE", "value": str(mode)},
+        {"name": "AIM_ADAPTER_MODE", "value": mode.value},
         *ADAPTER_CAPS,
     ]
     if mode == AdapterMode.DYNAMIC:
@@ -427,11 +428,10 @@ def mounted_claim(isvc: dict[str, Any] | None) -> str:
     return str(((found or {}).get("persistentVolumeClaim") or {}).get("claimName") or "")
 
 
-def should_mount(service: dict[str, Any], use: AdapterUse | None, existing: dict[str, Any] | None) -> str:
+def should_mount(service: AIMService, use: AdapterUse | None, existing: dict[str, Any] | None) -> str:
     """The claim to mount: static mode only with adapters, dynamic always; once the subtree exists
-    (or the running InferenceService has it already)."""
-    spec = service.get("spec") or {}
-    if use is None or not adapters_enabled(spec):
+    (or the running InferenceService has it already: `existing`, as the API server sent it)."""
+    if use is None or not adapters_enabled(service.spec):
         return ""
     if (use.status.get("adapterSubtreeSyncKey") or mounted_claim(existing)) and use.claim:
         return use.claim

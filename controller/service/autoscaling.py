@@ -17,13 +17,15 @@ sum, an `AverageValue` target the sum per replica.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import keda_hpa_name, predictor_name, rfc1123
-from api.v1alpha1.aimservice import MetricsBackend, ServiceStatusValue
+from api.v1alpha1.aimservice import MetricsBackend, MetricSource, MetricTarget, ServiceStatusValue
+from api.v1alpha2.aimservice import AIMService, AIMServiceSpec
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference
@@ -41,65 +43,67 @@ SERVING_PORT = 8000
 """The model server's port in the predictor pods (the inference container's `http` port)."""
 
 
-def autoscaling(spec: dict[str, Any]) -> bool:
+def autoscaling(spec: AIMServiceSpec) -> bool:
     """Bounds or metrics set: KEDA scales the predictor (otherwise spec.replicas, fixed)."""
-    return any(spec.get(k) is not None for k in ("autoScaling", "minReplicas", "maxReplicas"))
+    return any(v is not None for v in (spec.auto_scaling, spec.min_replicas, spec.max_replicas))
 
 
-def replica_bounds(spec: dict[str, Any]) -> tuple[int, int]:
+def replica_bounds(spec: AIMServiceSpec) -> tuple[int, int]:
     """(min, max) as upstream resolves them: min defaults to 1; max to maxReplicas, else to
     minReplicas but never below 1."""
-    minimum = spec.get("minReplicas")
-    lower = 1 if minimum is None else int(minimum)
-    maximum = spec.get("maxReplicas")
-    upper = int(maximum) if maximum is not None else max(lower, 1)
+    lower = 1 if spec.min_replicas is None else spec.min_replicas
+    upper = spec.max_replicas if spec.max_replicas is not None else max(lower, 1)
     return lower, upper
 
 
-def _target_value(target: dict[str, Any]) -> str:
-    for key in ("value", "averageValue", "averageUtilization"):
-        if target.get(key) is not None:
-            return str(target[key])
+def _target_value(target: MetricTarget) -> str:
+    for value in (target.value, target.average_value, target.average_utilization):
+        if value is not None:
+            return str(value)
     return "0"
 
 
-def _otel_query(metric: dict[str, Any], namespace: str, predictor: str) -> str:
-    query = str(metric.get("query") or (metric.get("metricNames") or [""])[0])
+def _metric_name(metric: MetricSource) -> str:
+    """The query, else the first metric name."""
+    return str(metric.query or (metric.metric_names or [""])[0])
+
+
+def _otel_query(metric: MetricSource, namespace: str, predictor: str) -> str:
+    query = _metric_name(metric)
     if "{" not in query:  # a bare name: this service's predictor only, summed over its pods
         query = f'sum({query}{{namespace="{namespace}",deployment="{predictor}"}})'
     return query
 
 
-def metric_triggers(spec: dict[str, Any], namespace: str, predictor: str) -> list[dict[str, Any]]:
-    """One KEDA trigger per PodMetric that names its metric and target (others cannot be asked)."""
+def metric_triggers(spec: AIMServiceSpec, namespace: str, predictor: str) -> list[dict[str, Any]]:
+    """One KEDA trigger per PodMetric (its schema requires the metric and its target)."""
     triggers = []
-    for entry in (spec.get("autoScaling") or {}).get("metrics") or []:
-        pod_metric = entry.get("podmetric") or {}
-        metric, target = pod_metric.get("metric"), pod_metric.get("target")
-        if entry.get("type") != "PodMetric" or not metric or not target:
+    for entry in (spec.auto_scaling.metrics if spec.auto_scaling is not None else None) or []:
+        if entry.type != "PodMetric" or entry.podmetric is None:
             continue
-        if metric.get("backend") == MetricsBackend.METRICS_API:
-            given = metric.get("serverAddress")
+        metric, target = entry.podmetric.metric, entry.podmetric.target
+        if metric.backend == MetricsBackend.METRICS_API:
+            given = metric.server_address
             details: dict[str, str] = {
                 # `.svc` and the pod's DNS search list: any cluster domain. The port is the model
                 # server's: KEDA matches it against the Service's endpoints, which it reads one by one.
                 "url": given or f"http://{predictor}.{namespace}.svc:{SERVING_PORT}{METRICS_PATH}",
                 "format": "prometheus",
-                "valueLocation": str(metric.get("query") or (metric.get("metricNames") or [""])[0]),
+                "valueLocation": _metric_name(metric),
                 "targetValue": _target_value(target),
             }
             if not given:  # the sum over the predictor's ready pods, not one pod's value
                 details |= {"aggregateFromKubeServiceEndpoints": "true", "aggregationType": "sum"}
-            metric_type = "AverageValue" if target.get("type") == "AverageValue" else "Value"
+            metric_type = "AverageValue" if target.type == "AverageValue" else "Value"
             triggers.append({"type": "metrics-api", "metricType": metric_type, "metadata": details})
             continue
         metadata = {
-            "scalerAddress": metric.get("serverAddress") or DEFAULT_OTEL_SCALER_ADDRESS,
+            "scalerAddress": metric.server_address or DEFAULT_OTEL_SCALER_ADDRESS,
             "metricQuery": _otel_query(metric, namespace, predictor),
             "targetValue": _target_value(target),
         }
-        if metric.get("operationOverTime"):
-            metadata["operationOverTime"] = metric["operationOverTime"]
+        if metric.operation_over_time:
+            metadata["operationOverTime"] = metric.operation_over_time
         triggers.append({"type": "external", "metadata": metadata})
     return triggers
 
@@ -127,20 +131,23 @@ def activation_trigger(activator_url: str, namespace: str, service_name: str) ->
 
 
 def plan_scaled_object(
-    service: dict[str, Any], inference_service_name: str, config: dict[str, Any] | None = None, activator_url: str = ""
+    service: AIMService,
+    inference_service_name: str,
+    config: Mapping[str, Any] | None = None,
+    activator_url: str = "",
 ) -> dict[str, Any] | None:
     """The service's ScaledObject; None when no trigger resolves (KEDA refuses one without). With
     minReplicas 0 and an activator, the activation trigger comes first (so 0 → 1 works even with
     no metric, as upstream's gateway trigger). Its
     labels are every child's (controller.pipeline.objects.child_labels); KEDA copies them to the
-    HPA it makes, which is how the HPA's changes find the service."""
-    spec = service.get("spec") or {}
-    metadata = service["metadata"]
+    HPA it makes, which is how the HPA's changes find the service. `config`: the runtime config's
+    spec (its label propagation)."""
+    spec = service.spec
     name = predictor_name(inference_service_name)
     lower, upper = replica_bounds(spec)
-    triggers = metric_triggers(spec, metadata["namespace"], name)
+    triggers = metric_triggers(spec, service.namespace, name)
     if lower == 0 and activator_url:  # first, as upstream puts its activation trigger
-        triggers.insert(0, activation_trigger(activator_url, metadata["namespace"], metadata["name"]))
+        triggers.insert(0, activation_trigger(activator_url, service.namespace, service.name))
     if not triggers:
         return None
     scaled: dict[str, Any] = {
@@ -149,10 +156,11 @@ def plan_scaled_object(
         "maxReplicaCount": upper,
         "triggers": triggers,
     }
-    settings = spec.get("autoScaling") or {}
-    for field, key in (("pollingInterval", "pollingInterval"), ("cooldownPeriod", "cooldownPeriod")):
-        if settings.get(field) is not None:
-            scaled[key] = settings[field]
+    settings = spec.auto_scaling
+    if settings is not None and settings.polling_interval is not None:
+        scaled["pollingInterval"] = settings.polling_interval
+    if settings is not None and settings.cooldown_period is not None:
+        scaled["cooldownPeriod"] = settings.cooldown_period
     if lower == 0:  # waking from zero waits for a poll: upstream polls every 5 s then, not KEDA's 30
         scaled.setdefault("pollingInterval", SCALE_FROM_ZERO_POLLING_SECONDS)
     return {
@@ -160,13 +168,13 @@ def plan_scaled_object(
         "kind": SCALED_OBJECT,
         "metadata": {
             "name": name,
-            "namespace": metadata["namespace"],
+            "namespace": service.namespace,
             "labels": child_labels(
                 service,
                 {
                     labels.COMPONENT: labels.COMPONENT_AUTOSCALING,
                     labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                    labels.SERVICE: rfc1123(metadata["name"]),
+                    labels.SERVICE: rfc1123(service.name),
                 },
                 config,
             ),
@@ -178,7 +186,8 @@ def plan_scaled_object(
 
 @dataclass(frozen=True)
 class ScalingObservation:
-    """What KEDA and its HPA report for one service (fetched only for autoscaled services)."""
+    """What KEDA and its HPA report for one service (fetched only for autoscaled services): third-party
+    objects, as the API server sent them."""
 
     keda_installed: bool
     scaled_object: dict[str, Any] | None = None
@@ -193,7 +202,7 @@ def _condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     return next((c for c in ((obj or {}).get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
 
 
-def scaled_to_zero(spec: dict[str, Any], observed: ScalingObservation) -> bool:
+def scaled_to_zero(spec: AIMServiceSpec, observed: ScalingObservation) -> bool:
     """KEDA has idled the predictor: minReplicas 0 and the HPA disabled because its target has no
     replicas. (The ScaledObject turns not Active as soon as the triggers go quiet, while the pods
     still run out the cooldown: that is not zero yet.)"""
@@ -202,7 +211,7 @@ def scaled_to_zero(spec: dict[str, Any], observed: ScalingObservation) -> bool:
     return _condition(observed.hpa, "ScalingActive").get("reason") == "ScalingDisabled"
 
 
-def scaling_component(spec: dict[str, Any], planned: bool, observed: ScalingObservation) -> Component:
+def scaling_component(spec: AIMServiceSpec, planned: bool, observed: ScalingObservation) -> Component:
     """HPAReady, as upstream reports it (its reasons), plus this project's KEDANotInstalled."""
     condition = ConditionType.HPA_READY
     if not observed.keda_installed:
@@ -249,14 +258,14 @@ def scaling_component(spec: dict[str, Any], planned: bool, observed: ScalingObse
 
 
 def runtime_status(
-    spec: dict[str, Any], running: int | None, observed: ScalingObservation | None = None
+    spec: AIMServiceSpec, running: int | None, observed: ScalingObservation | None = None
 ) -> dict[str, Any]:
     """status.runtime. currentReplicas: the predictor pods that run (`running`; the desired count
     when the pods were not read). Autoscaled: desiredReplicas from the HPA (0 when scaled to zero),
     the bounds from the spec; the display "current/desired (min-max)", or just the count when the
     bounds are equal (upstream's format)."""
     if not autoscaling(spec):
-        replicas = spec.get("replicas", 1)
+        replicas = spec.replicas
         current = replicas if running is None else running
         return {
             "minReplicas": replicas,

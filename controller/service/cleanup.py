@@ -9,6 +9,10 @@ caches' own finalizer then deletes their non-Ready artifacts (controller.cache.p
 differ from upstream: a cache another live service of the namespace uses is kept whatever its
 state (deleting it would only make that service create it again), and profile caches are cleaned
 up the same way. Dedicated caches are owned by the service and go with it regardless.
+
+The objects are read as the API server stored them, not as their API models: a deletion must not
+wait on an object the model refuses (no reconcile step turns that into a condition on this path,
+and a finalizer that is never removed blocks the service's deletion).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from controller.service.observe import ServiceObservation
 
 @dataclass(frozen=True)
 class CleanupObservation:
+    """Everything as stored (see the module's docstring)."""
+
     service: dict[str, Any]
     """The AIMService being deleted, with our finalizer."""
     namespace_terminating: bool
@@ -110,15 +116,16 @@ def clean_up_needed(observed: ServiceObservation, plan: Plan) -> bool:
     the finalizer to every service."""
     if any(obj.get("kind") in CACHE_KINDS for obj in plan.apply):
         return True
-    service = observed.service
-    label = rfc1123(service["metadata"]["name"])
+    # The same tests as the clean-up's, on the same (stored) forms.
+    service = observed.service.stored
+    label = rfc1123(observed.service.name)
     status = plan.status if plan.status is not None else service.get("status") or {}
     used_cache = _template_caches_in_use([{"status": status}])
     used_profiles = _profiles_in_use([service])
     return any(
         _ours(c) and not _ready(c) and (_created_by(c, label) or c["metadata"]["name"] in used_cache)
-        for c in observed.caches
+        for c in (cache.stored for cache in observed.caches)
     ) or any(
         _ours(c) and not _ready(c) and (_created_by(c, label) or _profile_of(c) in used_profiles)
-        for c in observed.profile_caches
+        for c in (cache.stored for cache in observed.profile_caches)
     )

@@ -8,18 +8,24 @@ autoscaling, labels, owner) built here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from api import labels
 from api.conditions import ConditionType, Reason
+from api.core import Condition, Conditions
 from api.naming import predictor_name, rfc1123
+from api.objects import ObjectRoot, wire
 from api.v1alpha1.aimservice import MetricsBackend, ServiceStatusValue
+from api.v1alpha1.aimservicetemplate import AIMClusterServiceTemplate, AIMServiceTemplate
+from api.v1alpha1.aimtemplatecache import AIMTemplateCache, ResolvedArtifact
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimprofile import AIMClusterProfile, AIMProfile
+from api.v1alpha2.aimprofilecache import AIMProfileCache
+from api.v1alpha2.aimservice import AIMService
 from controller.catalog.imageref import pull_policy
 from controller.pipeline.components import Component
-from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import ObjectRef, owner_reference, severity_rank
 from controller.service.autoscaling import SERVING_PORT, autoscaling, replica_bounds
@@ -32,6 +38,12 @@ RUNNING, STARTING, DEGRADED, FAILED = (
 )
 
 CACHE_MOUNT_ROOT = "/workspace/cache"
+
+SourcesOf = AIMServiceTemplate | AIMClusterServiceTemplate | AIMProfile | AIMClusterProfile
+"""What a pipeline deploys from: the resolved template or profile (its model sources name the
+adapters' base model)."""
+ModelCache = AIMTemplateCache | AIMProfileCache
+"""The template or profile cache a service mounts."""
 
 
 @dataclass
@@ -47,36 +59,59 @@ class Resolution:
     build: Callable[[str], dict[str, Any]] | None = None
     waiting_for: str = "the model and template"
     """What the InferenceService waits for while it cannot be built, for its condition message."""
-    sources_of: dict[str, Any] | None = None
+    sources_of: SourcesOf | None = None
     """The resolved template or profile (its model sources name the adapters' base model)."""
-    cache: dict[str, Any] | None = None
+    cache: ModelCache | None = None
     """The template or profile cache in use."""
 
 
-def reference(obj: dict[str, Any], scope: str) -> dict[str, Any]:
-    metadata = obj["metadata"]
-    found = {"name": metadata["name"], "scope": scope, "kind": obj.get("kind"), "uid": metadata.get("uid")}
-    if metadata.get("namespace"):
-        found["namespace"] = metadata["namespace"]
+def source_model_ids(sources_of: SourcesOf) -> list[str]:
+    """The model ids of a template's model sources (discovered ones first, else its spec's) or
+    of a profile's."""
+    discovered = None
+    if isinstance(sources_of, AIMServiceTemplate | AIMClusterServiceTemplate) and sources_of.status is not None:
+        discovered = sources_of.status.model_sources
+    return [source.model_id for source in discovered or sources_of.spec.model_sources or []]
+
+
+def plain(value: str | None) -> str | None:
+    """An enum field's value as a plain string, for documents that are not JSON (YAML files)."""
+    return None if value is None else str(value)
+
+
+def reference(obj: ObjectRoot, scope: str) -> dict[str, Any]:
+    found = {"name": obj.name, "scope": scope, "kind": obj.kind, "uid": obj.uid, "namespace": obj.namespace}
     return {k: v for k, v in found.items() if v}
 
 
-def best_cache(caches: list[dict[str, Any]]) -> dict[str, Any] | None:
+def condition_message(conditions: Conditions | None, condition_type: str) -> str:
+    """The message of an AIM object's condition of `condition_type` ("" without one)."""
+    found: Condition | None = next((c for c in conditions or [] if c.type == condition_type), None)
+    return found.message if found is not None else ""
+
+
+def cache_state(cache: ModelCache) -> LifecycleStatus:
+    return cache.status.status if cache.status is not None else LifecycleStatus.PENDING
+
+
+def cache_artifacts(cache: ModelCache | None) -> dict[str, ResolvedArtifact]:
+    """The artifacts a cache lists, by name (none before it resolved them)."""
+    return (cache.status.artifacts if cache is not None and cache.status is not None else None) or {}
+
+
+def best_cache(caches: list[ModelCache]) -> ModelCache | None:
     """The healthiest of some usable caches (by status, then name, so the choice is stable)."""
-    return max(
-        caches,
-        key=lambda c: (severity_rank((c.get("status") or {}).get("status")), c["metadata"]["name"]),
-        default=None,
-    )
+    return max(caches, key=lambda c: (severity_rank(cache_state(c)), c.name), default=None)
 
 
-def cache_component(cache: dict[str, Any], label: str) -> Component:
+def cache_component(cache: ModelCache, label: str) -> Component:
     """CacheReady for an existing cache; `label` names it, e.g. "template cache x"."""
-    state = (cache.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    state = cache_state(cache)
     if state == LifecycleStatus.READY:
         return Component(ConditionType.CACHE_READY, RUNNING, Reason.CACHE_READY, f"{label} is Ready")
     if state == LifecycleStatus.FAILED:
-        why = (condition_of(cache, ConditionType.READY) or {}).get("message") or "see its status"
+        conditions = cache.status.conditions if cache.status is not None else None
+        why = condition_message(conditions, ConditionType.READY) or "see its status"
         return Component(ConditionType.CACHE_READY, FAILED, Reason.CACHE_FAILED, f"{label} failed: {why}")
     return Component(ConditionType.CACHE_READY, STARTING, Reason.CACHE_NOT_READY, f"{label} is {state}")
 
@@ -91,20 +126,21 @@ def missing_cache_component(existing: dict[str, Any] | None, shared: bool, messa
 
 
 def use_cache(
-    usable: list[dict[str, Any]],
+    usable: list[ModelCache],
     existing: dict[str, Any] | None,
     noun: str,
     create: Callable[[], dict[str, Any]],
     shared: bool,
-) -> tuple[Component, dict[str, Any] | None, dict[str, Any] | None]:
+) -> tuple[Component, ModelCache | None, dict[str, Any] | None]:
     """CacheReady, the cache to mount (the healthiest usable one) and, when there is none, the
-    cache to create (`create()`); `noun` names the kind in messages, e.g. "template cache"."""
+    cache to create (`create()`); `noun` names the kind in messages, e.g. "template cache".
+    `existing`: the service's InferenceService as the API server sent it."""
     cache = best_cache(usable)
     if cache is None:
         planned = create()
         message = f"Creating {noun} {planned['metadata']['name']}"
         return missing_cache_component(existing, shared, message), None, planned
-    return cache_component(cache, f"{noun} {cache['metadata']['name']}"), cache, None
+    return cache_component(cache, f"{noun} {cache.name}"), cache, None
 
 
 def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -112,27 +148,20 @@ def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [v for v in volumes if str(v.get("name", "")).startswith("cache-")]
 
 
-def mount_cache(isvc: dict[str, Any], cache: dict[str, Any] | None, existing: dict[str, Any] | None) -> None:
+def mount_cache(isvc: dict[str, Any], cache: ModelCache | None, existing: dict[str, Any] | None) -> None:
     """Mount each artifact's PVC at /workspace/cache/<modelId> (AIM_CACHE_PATH). While a lost cache
     is recreated, until the new one lists its volumes, the running InferenceService keeps the
     volumes it has (the predictor is not rolled twice)."""
-    artifacts = ((cache or {}).get("status") or {}).get("artifacts") or {}
+    ordered = sorted(cache_artifacts(cache).values(), key=lambda a: a.model or a.name)
+    # Numbered among all artifacts, volume or not: the names stay as the running predictor has them.
     volumes = [
-        {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a["persistentVolumeClaim"]}}
-        for i, a in enumerate(sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"]))
-        if a.get("persistentVolumeClaim")
+        {"name": f"cache-{i}", "persistentVolumeClaim": {"claimName": a.persistent_volume_claim}}
+        for i, a in enumerate(ordered)
+        if a.persistent_volume_claim
     ]
     mounts = [
-        {"name": v["name"], "mountPath": f"{CACHE_MOUNT_ROOT}/{a.get('model') or a['name']}"}
-        for v, a in zip(
-            volumes,
-            [
-                a
-                for a in sorted(artifacts.values(), key=lambda a: a.get("model") or a["name"])
-                if a.get("persistentVolumeClaim")
-            ],
-            strict=True,
-        )
+        {"name": v["name"], "mountPath": f"{CACHE_MOUNT_ROOT}/{a.model or a.name}"}
+        for v, a in zip(volumes, [a for a in ordered if a.persistent_volume_claim], strict=True)
     ]
     if not volumes:  # no cache yet, or a recreated one whose artifacts are not Ready yet
         volumes = cache_volumes(existing)
@@ -163,8 +192,8 @@ def serving_container(image: str | None, env: list[dict[str, Any]], resources: d
 
 
 def plan_workload(
-    service: dict[str, Any],
-    config: dict[str, Any],
+    service: AIMService,
+    config: Mapping[str, Any],
     name: str,
     container: dict[str, Any],
     *,
@@ -175,8 +204,9 @@ def plan_workload(
 ) -> dict[str, Any]:
     """The InferenceService `name` running `container` for `service`: node affinity, pull secrets
     and service account as given, the service's priority class, fixed replicas or KEDA autoscaling,
-    and the common labels (the pipeline's `extra_labels` added), owned by the service."""
-    spec = service.get("spec") or {}
+    and the common labels (the pipeline's `extra_labels` added), owned by the service. `config`:
+    the runtime config's spec (its label propagation)."""
+    spec = service.spec
     predictor: dict[str, Any] = {
         "containers": [container],
         "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}}],
@@ -187,8 +217,8 @@ def plan_workload(
         predictor["imagePullSecrets"] = pull_secrets
     if service_account:
         predictor["serviceAccountName"] = service_account
-    if spec.get("priorityClassName"):
-        predictor["priorityClassName"] = spec["priorityClassName"]
+    if spec.priority_class_name:
+        predictor["priorityClassName"] = spec.priority_class_name
 
     annotations: dict[str, str] = {}
     if autoscaling(spec):
@@ -197,10 +227,9 @@ def plan_workload(
         # KServe sizes an injected OpenTelemetry collector from these (upstream copies them); its
         # schema knows only the opentelemetry backend, so metrics-api ones stay with the ScaledObject.
         metrics = [
-            m
-            for m in (spec.get("autoScaling") or {}).get("metrics") or []
-            if ((m.get("podmetric") or {}).get("metric") or {}).get("backend", MetricsBackend.OPENTELEMETRY)
-            == MetricsBackend.OPENTELEMETRY
+            wire(m)
+            for m in (spec.auto_scaling.metrics if spec.auto_scaling is not None else None) or []
+            if m.podmetric is None or m.podmetric.metric.backend == MetricsBackend.OPENTELEMETRY
         ]
         if metrics:
             predictor["autoScaling"] = {"metrics": metrics}
@@ -208,7 +237,7 @@ def plan_workload(
         annotations[labels.OTEL_SIDECAR_INJECT] = predictor_name(name)
         annotations[labels.PROMETHEUS_PORT] = str(SERVING_PORT)
     else:
-        replicas = spec.get("replicas", 1)
+        replicas = spec.replicas
         predictor["minReplicas"] = replicas
         predictor["maxReplicas"] = replicas
         annotations[labels.AUTOSCALER_CLASS] = "none"  # KServe makes no autoscaler: the count is fixed
@@ -216,7 +245,7 @@ def plan_workload(
     builder = {
         labels.COMPONENT: labels.COMPONENT_INFERENCE,
         labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-        labels.SERVICE: rfc1123(service["metadata"]["name"]),
+        labels.SERVICE: rfc1123(service.name),
     }
     all_labels = child_labels(service, builder | extra_labels, config)
     return {
@@ -224,7 +253,7 @@ def plan_workload(
         "kind": "InferenceService",
         "metadata": {
             "name": name,
-            "namespace": service["metadata"]["namespace"],
+            "namespace": service.namespace,
             "labels": all_labels,
             "annotations": annotations,
             "ownerReferences": [owner_reference(service)],

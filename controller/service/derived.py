@@ -8,10 +8,13 @@ so two services with the same overrides share one copy (the first one owns it).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from api import labels, naming
+from api.objects import wire
+from api.v1alpha1.aimservicetemplate import AnyServiceTemplate
+from api.v1alpha2.aimservice import AIMService
+from api.v1alpha2.common import CacheMode
 from controller.common.gpus import normalise_gpu_model
 from controller.common.selection import Overrides, template_gpu, template_metric, template_precision
 from controller.pipeline.objects import child_labels
@@ -29,7 +32,7 @@ def derived_template_name(base: str, overrides: Overrides) -> str:
     )
 
 
-def overrides_differ(template: dict[str, Any], overrides: Overrides) -> bool:
+def overrides_differ(template: AnyServiceTemplate, overrides: Overrides) -> bool:
     gpu_model, gpu_count = template_gpu(template)
     return bool(
         (overrides.metric and overrides.metric.lower() != template_metric(template))
@@ -40,18 +43,20 @@ def overrides_differ(template: dict[str, Any], overrides: Overrides) -> bool:
 
 
 def plan_derived_template(
-    service: dict[str, Any], base: dict[str, Any], model_name: str, overrides: Overrides, owner: dict[str, Any]
+    service: AIMService, base: AnyServiceTemplate, model_name: str, overrides: Overrides, owner: dict[str, Any]
 ) -> dict[str, Any]:
-    spec = copy.deepcopy({k: v for k, v in (base.get("spec") or {}).items() if k != "caching"})
-    service_spec = service.get("spec") or {}
+    """The namespaced copy of `base` (its spec in wire form, without caching) with the overrides."""
+    spec: dict[str, Any] = {k: v for k, v in wire(base.spec).items() if k != "caching"}
+    service_spec = service.spec
     spec["modelName"] = model_name
-    spec["runtimeConfigName"] = (service_spec.get("runtimeConfigName") or "").strip() or "default"
+    spec["runtimeConfigName"] = (service_spec.runtime_config_name or "").strip() or "default"
     if overrides.metric:
         spec["metric"] = overrides.metric
     if overrides.precision:
         spec["precision"] = overrides.precision
     if overrides.gpu_model or overrides.gpu_count:
-        gpu = dict(((spec.get("hardware") or {}).get("gpu")) or {})
+        base_gpu = base.spec.hardware.gpu if base.spec.hardware is not None else None
+        gpu = dict(wire(base_gpu) or {})
         gpu.pop("model", None)
         if overrides.gpu_model:
             gpu["models"] = [normalise_gpu_model(overrides.gpu_model)]
@@ -59,17 +64,20 @@ def plan_derived_template(
         if overrides.gpu_count:
             gpu["requests"] = overrides.gpu_count
         spec["hardware"] = {"gpu": gpu}
-    for key in ("imagePullSecrets", "resources"):
-        if service_spec.get(key):
-            spec[key] = service_spec[key]
-    if ((service_spec.get("caching") or {}).get("mode") or "Shared") == "Shared":
+    if service_spec.image_pull_secrets:
+        spec["imagePullSecrets"] = wire(service_spec.image_pull_secrets)
+    resources = wire(service_spec.resources)
+    if resources:
+        spec["resources"] = resources
+    caching = service_spec.caching
+    if caching is None or caching.mode == CacheMode.SHARED:
         spec["caching"] = {"enabled": True}
     return {
         "apiVersion": labels.V1ALPHA1,
         "kind": "AIMServiceTemplate",
         "metadata": {
-            "name": derived_template_name(base["metadata"]["name"], overrides),
-            "namespace": service["metadata"]["namespace"],
+            "name": derived_template_name(base.name, overrides),
+            "namespace": service.namespace,
             "labels": child_labels(
                 service, {labels.ORIGIN: labels.ORIGIN_DERIVED, labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
             ),

@@ -6,7 +6,8 @@ recorded as data; API errors propagate and are retried by the work queue.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from api import labels
 from api.conditions import ConditionType
@@ -18,7 +19,20 @@ from api.naming import (
     predictor_name,
     rfc1123,
 )
+from api.objects import ObjectRoot
+from api.stored import (
+    read_artifact,
+    read_kv_cache,
+    read_model,
+    read_profile,
+    read_profile_cache,
+    read_service,
+    read_template,
+    read_template_cache,
+)
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimmodel import AnyModel
+from api.v1alpha2.aimservice import AIMService
 from controller.common.kserve_events import KServeWarnings
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
@@ -44,62 +58,85 @@ from controller.service.plan import custom_model_name
 from controller.service.pods import served_by_kserve
 from controller.service.profile import CUSTOM_PROFILE_VOLUME, custom_profile_config_map_name, profile_config_map_name
 
+Typed = TypeVar("Typed", bound=ObjectRoot)
+
 
 def _first(
-    kube: Kube, namespaced: tuple[str, str], cluster: tuple[str, str], name: str, namespace: str
-) -> Found[dict[str, Any]]:
+    kube: Kube,
+    namespaced: tuple[str, str],
+    cluster: tuple[str, str],
+    name: str,
+    namespace: str,
+    read: Callable[[Mapping[str, Any]], Typed],
+) -> Found[Typed]:
     obj = kube.get(*namespaced, name, namespace)
     if obj is not None:
-        return Found(obj, NAMESPACE)
+        return Found(read(obj), NAMESPACE)
     obj = kube.get(*cluster, name)
-    return Found(obj, CLUSTER) if obj is not None else Found(None)
+    return Found(read(obj), CLUSTER) if obj is not None else Found(None)
+
+
+def _spec_field(stored: Mapping[str, Any], key: str) -> Any:
+    """One field of a listed object's spec, read before the object is: a list is narrowed to the
+    objects the service can use, so only those are parsed (a namespace's and the cluster's
+    templates or models may be many) and only those can fail its fetch."""
+    return (stored.get("spec") or {}).get(key)
 
 
 def fetch_service(
     kube: Kube,
-    service: dict[str, Any],
+    stored: dict[str, Any],
     kserve_warnings: KServeWarnings | None = None,
     job_image: str = "",
     activator_url: str = "",
 ) -> ServiceObservation:
-    metadata = service["metadata"]
-    namespace = metadata["namespace"]
-    spec = service.get("spec") or {}
-    config = config_name(spec.get("runtimeConfigName"))
+    service = read_service(stored)
+    namespace = service.namespace
+    spec = service.spec
+    config = config_name(spec.runtime_config_name)
     runtime_config = resolve_runtime_config(
-        spec.get("runtimeConfigName"),
+        spec.runtime_config_name,
         kube.get(labels.V1ALPHA1, "AIMRuntimeConfig", config, namespace),
         kube.get(labels.V1ALPHA1, "AIMClusterRuntimeConfig", config),
     )
     observed = ServiceObservation(service=service, runtime_config=runtime_config, activator_url=activator_url)
-    profile_name = (spec.get("profile") or {}).get("name")
-    if profile_name:
+    profile = spec.profile
+    if profile is not None:
         observed.profile = _first(
-            kube, (labels.V1ALPHA2, "AIMProfile"), (labels.V1ALPHA2, "AIMClusterProfile"), profile_name, namespace
+            kube,
+            (labels.V1ALPHA2, "AIMProfile"),
+            (labels.V1ALPHA2, "AIMClusterProfile"),
+            profile.name,
+            namespace,
+            read_profile,
         )
-        observed.profile_caches = kube.list(labels.V1ALPHA2, "AIMProfileCache", namespace)
-        observed.profile_config_map = kube.get("v1", "ConfigMap", profile_config_map_name(metadata["name"]), namespace)
+        caches = kube.list(labels.V1ALPHA2, "AIMProfileCache", namespace)
+        observed.profile_caches = [read_profile_cache(c) for c in caches]
+        observed.profile_config_map = kube.get("v1", "ConfigMap", profile_config_map_name(service.name), namespace)
     else:
-        _fetch_model_and_template(kube, observed, spec, namespace)
+        _fetch_model_and_template(kube, observed, namespace)
     kv_cache = kv_cache_name(service)
     if kv_cache is not None:
-        observed.kv_cache = kube.get(labels.V1ALPHA1, "AIMKVCache", kv_cache, namespace)
-        if (observed.kv_cache or {}).get("status", {}).get("status") == LifecycleStatus.READY:
-            name = lmcache_config_map_name(metadata["name"], namespace)
+        found = kube.get(labels.V1ALPHA1, "AIMKVCache", kv_cache, namespace)
+        observed.kv_cache = read_kv_cache(found) if found is not None else None
+        status = observed.kv_cache.status if observed.kv_cache is not None else None
+        if status is not None and status.status == LifecycleStatus.READY:
+            name = lmcache_config_map_name(service.name, namespace)
             observed.lmcache_config_map = kube.get("v1", "ConfigMap", name, namespace)
     if adapters_active(service):
+        artifacts = [read_artifact(a) for a in kube.list(labels.V1ALPHA1, "AIMArtifact", namespace)]
         observed.adapters = AdapterInputs(
-            artifacts={a["metadata"]["name"]: a for a in kube.list(labels.V1ALPHA1, "AIMArtifact", namespace)},
+            artifacts={a.name: a for a in artifacts},
             jobs={
                 j["metadata"]["name"]: j
                 for j in _owned(kube, "batch/v1", "Job", service)
                 if (j["metadata"].get("labels") or {}).get(labels.COMPONENT) in ADAPTER_JOB_COMPONENTS
             },
             image=job_image,
-            runtime_env=list(runtime_config.spec.get("env") or []),
+            runtime_env=list(runtime_config.typed_spec.env or []),
         )
     try:
-        isvc_name = inference_service_name(metadata["name"], namespace)
+        isvc_name = inference_service_name(service.name, namespace)
     except NameTooLongError:
         isvc_name = ""
     observed.inference_service, stale_isvcs = adopt_owned(
@@ -115,23 +152,23 @@ def fetch_service(
         observed.predictor_pods = kube.list("v1", "Pod", namespace, label_selector=selector)
     if isvc_name and (autoscaling(spec) or _autoscaled(isvc) or _reported_scaling(service)):
         observed.scaling = _fetch_scaling(kube, isvc["metadata"]["name"] if isvc else isvc_name, namespace)
-    route_name = http_route_name(metadata["name"], namespace)
+    route_name = http_route_name(service.name, namespace)
     observed.http_route, stale_routes = adopt_owned(
         _owned(kube, labels.HTTP_ROUTE_API, "HTTPRoute", service), route_name
     )
     observed.stale = stale_isvcs + stale_routes
-    if not profile_name and _may_have_custom_profile(observed):
+    if profile is None and _may_have_custom_profile(observed):
         observed.profile_config_map = kube.get(
-            "v1", "ConfigMap", custom_profile_config_map_name(metadata["name"]), namespace
+            "v1", "ConfigMap", custom_profile_config_map_name(service.name), namespace
         )
     return observed
 
 
-def _reported_scaling(service: dict[str, Any]) -> bool:
+def _reported_scaling(service: AIMService) -> bool:
     """The service's status still reports HPAReady: the reconcile that turned autoscaling off has
     not finished (a failed delete of the ScaledObject), so it is looked at again."""
-    conditions = (service.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == ConditionType.HPA_READY for c in conditions)
+    conditions = (service.status.conditions if service.status is not None else None) or []
+    return any(c.type == ConditionType.HPA_READY for c in conditions)
 
 
 def _autoscaled(inference_service: dict[str, Any] | None) -> bool:
@@ -155,48 +192,56 @@ def _may_have_custom_profile(observed: ServiceObservation) -> bool:
     """Whether the service may deploy a template's customProfile or did: a template it may deploy
     carries one, or its InferenceService mounts one. Services without custom profiles read no
     ConfigMap (ConfigMaps are not kept in memory)."""
-    model = (observed.model.obj or {}).get("metadata", {}).get("name")
+    model = observed.model.obj.name if observed.model.obj is not None else None
     templates = [found.obj for found in (observed.template, observed.derived_template) if found and found.obj]
-    templates += [t for t in observed.template_candidates if (t.get("spec") or {}).get("modelName") == model]
-    if any((t.get("spec") or {}).get("customProfile") is not None for t in templates):
+    templates += [t for t in observed.template_candidates if t.spec.model_name == model]
+    if any(t.spec.custom_profile is not None for t in templates):
         return True
     volumes = (((observed.inference_service or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
     return any(v.get("name") == CUSTOM_PROFILE_VOLUME for v in volumes)
 
 
-def _owned(kube: Kube, api_version: str, kind: str, service: dict[str, Any]) -> list[dict[str, Any]]:
+def _owned(kube: Kube, api_version: str, kind: str, service: AIMService) -> list[dict[str, Any]]:
     """The service's children of `kind`: labelled with it (as this project and upstream label
     them) and owned by it."""
-    metadata = service["metadata"]
     # managed-by as the children's watch filters on it: the list is then served from memory.
-    selector = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.SERVICE}={rfc1123(metadata['name'])}"
-    children = kube.list(api_version, kind, metadata["namespace"], label_selector=selector)
-    return [child for child in children if owned_by(child, metadata["uid"])]
+    selector = f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE},{labels.SERVICE}={rfc1123(service.name)}"
+    children = kube.list(api_version, kind, service.namespace, label_selector=selector)
+    return [child for child in children if owned_by(child, service.uid)]
 
 
-def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, spec: dict[str, Any], namespace: str) -> None:
-    model_spec = spec.get("model") or {}
-    if model_spec.get("name"):
+def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, namespace: str) -> None:
+    spec = observed.service.spec
+    model_spec = spec.model
+    if model_spec is not None and model_spec.name:
         observed.model = _first(
-            kube, (labels.V1ALPHA2, "AIMModel"), (labels.V1ALPHA2, "AIMClusterModel"), model_spec["name"], namespace
+            kube,
+            (labels.V1ALPHA2, "AIMModel"),
+            (labels.V1ALPHA2, "AIMClusterModel"),
+            model_spec.name,
+            namespace,
+            read_model,
         )
-    elif model_spec.get("image"):
-        matches = [
-            Found(m, NAMESPACE)
+    elif model_spec is not None and model_spec.image:
+        image = model_spec.image
+        in_namespace: list[Found[AnyModel]] = [
+            Found(read_model(m), NAMESPACE)
             for m in kube.list(labels.V1ALPHA2, "AIMModel", namespace)
-            if (m.get("spec") or {}).get("image") == model_spec["image"]
-        ] + [
-            Found(m, CLUSTER)
-            for m in kube.list(labels.V1ALPHA2, "AIMClusterModel")
-            if (m.get("spec") or {}).get("image") == model_spec["image"]
+            if _spec_field(m, "image") == image
         ]
+        in_cluster: list[Found[AnyModel]] = [
+            Found(read_model(m), CLUSTER)
+            for m in kube.list(labels.V1ALPHA2, "AIMClusterModel")
+            if _spec_field(m, "image") == image
+        ]
+        matches = in_namespace + in_cluster
         observed.models_with_image = len(matches)
         if len(matches) == 1:
             observed.model = matches[0]
-    elif model_spec.get("custom"):
-        found = kube.get(labels.V1ALPHA2, "AIMModel", custom_model_name(model_spec["custom"]), namespace)
-        observed.model = Found(found, NAMESPACE) if found is not None else Found(None)
-    template_name = (spec.get("template") or {}).get("name")
+    elif model_spec is not None and model_spec.custom is not None:
+        found = kube.get(labels.V1ALPHA2, "AIMModel", custom_model_name(model_spec.custom), namespace)
+        observed.model = Found(read_model(found), NAMESPACE) if found is not None else Found(None)
+    template_name = spec.template.name if spec.template is not None else None
     if template_name:
         observed.template = _first(
             kube,
@@ -204,24 +249,28 @@ def _fetch_model_and_template(kube: Kube, observed: ServiceObservation, spec: di
             (labels.V1ALPHA1, "AIMClusterServiceTemplate"),
             template_name,
             namespace,
+            read_template,
         )
         overrides = Overrides.from_service_spec(spec)
         if overrides.any():
             derived = kube.get(
                 labels.V1ALPHA1, "AIMServiceTemplate", derived_template_name(template_name, overrides), namespace
             )
-            observed.derived_template = Found(derived, NAMESPACE)
+            observed.derived_template = Found(read_template(derived) if derived is not None else None, NAMESPACE)
     elif observed.model.obj is not None:
-        observed.template_candidates = kube.list(labels.V1ALPHA1, "AIMServiceTemplate", namespace) + kube.list(
+        model_name = observed.model.obj.name
+        listed = kube.list(labels.V1ALPHA1, "AIMServiceTemplate", namespace) + kube.list(
             labels.V1ALPHA1, "AIMClusterServiceTemplate"
         )
+        observed.template_candidates = [read_template(t) for t in listed if _spec_field(t, "modelName") == model_name]
         observed.nodes = kube.list("v1", "Node")
-    observed.caches = kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace)
+    observed.caches = [read_template_cache(c) for c in kube.list(labels.V1ALPHA1, "AIMTemplateCache", namespace)]
 
 
 def fetch_service_cleanup(kube: Kube, service: dict[str, Any]) -> CleanupObservation:
     """What deleting `service` may leave behind: its namespace's caches and services (nothing is
-    read while the namespace itself is deleted: everything goes with it)."""
+    read while the namespace itself is deleted: everything goes with it). Read as stored, not as
+    API models: a deletion never waits on an object the model refuses (controller.service.cleanup)."""
     namespace = service["metadata"]["namespace"]
     if kube.namespace_terminating(namespace):
         return CleanupObservation(service, namespace_terminating=True)

@@ -20,13 +20,15 @@ from typing import Any
 from api import labels
 from api.conditions import ConditionType, Reason
 from api.naming import default_kv_cache_name, lmcache_config_map_name
-from api.v1alpha1.aimkvcache import KVCacheType
+from api.objects import wire
+from api.v1alpha1.aimkvcache import AIMKVCache, ServiceKVCache
 from api.v1alpha1.aimservice import ServiceStatusValue
 from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha2.aimservice import AIMService
 from controller.common.merge import merge_env_layers
 from controller.pipeline.components import Component
-from controller.pipeline.conditions import condition_of
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
+from controller.service.common import condition_message
 
 LMCACHE_FILE = "lmcache_config.yaml"
 LMCACHE_VOLUME = "lmcache-config"
@@ -47,15 +49,15 @@ class KVCacheUse:
     """The LMCache ConfigMap to mount, once the cache is Ready."""
 
 
-def kv_cache_name(service: dict[str, Any]) -> str | None:
+def kv_cache_name(service: AIMService) -> str | None:
     """The AIMKVCache the service uses, or None without spec.kvCache."""
-    kv_cache = (service.get("spec") or {}).get("kvCache")
+    kv_cache = service.spec.kv_cache
     if kv_cache is None:
         return None
-    return kv_cache.get("name") or default_kv_cache_name(service["metadata"]["namespace"])
+    return kv_cache.name or default_kv_cache_name(service.namespace)
 
 
-def plan_kv_cache_use(service: dict[str, Any], kv_cache: dict[str, Any] | None) -> KVCacheUse | None:
+def plan_kv_cache_use(service: AIMService, kv_cache: AIMKVCache | None) -> KVCacheUse | None:
     name = kv_cache_name(service)
     if name is None:
         return None
@@ -64,17 +66,17 @@ def plan_kv_cache_use(service: dict[str, Any], kv_cache: dict[str, Any] | None) 
         message = f"creating AIMKVCache {name}"
         component = Component(condition, ServiceStatusValue.STARTING, Reason.WAITING_FOR_KV_CACHE, message)
         return KVCacheUse(component, apply=[plan_kv_cache(service, name)])
-    status = kv_cache.get("status") or {}
-    resolved = {"name": name, "kind": "AIMKVCache", "namespace": kv_cache["metadata"].get("namespace")}
-    resolved = {k: v for k, v in (resolved | {"uid": kv_cache["metadata"].get("uid")}).items() if v}
-    state = status.get("status") or LifecycleStatus.PENDING
-    ready = condition_of(kv_cache, ConditionType.READY) or {}
-    if state == LifecycleStatus.READY and status.get("endpoint"):
-        message = f"AIMKVCache {name} at {status['endpoint']}"
+    resolved = {"name": name, "kind": "AIMKVCache", "namespace": kv_cache.namespace, "uid": kv_cache.uid}
+    resolved = {k: v for k, v in resolved.items() if v}
+    state = kv_cache.status.status if kv_cache.status is not None else LifecycleStatus.PENDING
+    endpoint = kv_cache.status.endpoint if kv_cache.status is not None else None
+    if state == LifecycleStatus.READY and endpoint:
+        message = f"AIMKVCache {name} at {endpoint}"
         component = Component(condition, ServiceStatusValue.RUNNING, Reason.KV_CACHE_READY, message)
-        config_map = plan_lmcache_config_map(service, status["endpoint"])
+        config_map = plan_lmcache_config_map(service, endpoint)
         return KVCacheUse(component, [config_map], {"resolvedKVCache": resolved}, config_map["metadata"]["name"])
-    detail = ready.get("message") or state
+    conditions = kv_cache.status.conditions if kv_cache.status is not None else None
+    detail = condition_message(conditions, ConditionType.READY) or state
     if state in (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED):
         message = f"AIMKVCache {name} is {state}: {detail}"
         component = Component(condition, ServiceStatusValue.FAILED, Reason.KV_CACHE_FAILED, message)
@@ -84,31 +86,32 @@ def plan_kv_cache_use(service: dict[str, Any], kv_cache: dict[str, Any] | None) 
     return KVCacheUse(component, status={"resolvedKVCache": resolved})
 
 
-def plan_kv_cache(service: dict[str, Any], name: str) -> dict[str, Any]:
+def plan_kv_cache(service: AIMService, name: str) -> dict[str, Any]:
     """A new AIMKVCache from the service's kvCache fields. Owned by no one: services of the
     namespace share it by name (upstream's choice); it stays when the service goes."""
-    kv_cache = (service.get("spec") or {}).get("kvCache") or {}
+    kv_cache = service.spec.kv_cache or ServiceKVCache()
     spec = with_present(
-        {"kvCacheType": kv_cache.get("type") or KVCacheType.REDIS},
-        image=kv_cache.get("image"),
-        env=kv_cache.get("env"),
-        storage=kv_cache.get("storage"),
-        resources=kv_cache.get("resources"),
+        {"kvCacheType": kv_cache.type.value},
+        image=kv_cache.image,
+        env=wire(kv_cache.env),
+        storage=wire(kv_cache.storage),
+        resources=wire(kv_cache.resources),
     )
     return manifest(
         labels.V1ALPHA1,
         "AIMKVCache",
         name,
-        service["metadata"]["namespace"],
+        service.namespace,
         object_labels=managed({labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED}),
         spec=spec,
     )
 
 
-def lmcache_config(service: dict[str, Any], endpoint: str) -> str:
+def lmcache_config(service: AIMService, endpoint: str) -> str:
     """The service's LMCache file: its own with `{SERVICE_URL}` as host:port, else the cache as
     LMCache's remote backend with a small local CPU tier (upstream's defaults)."""
-    custom = ((service.get("spec") or {}).get("kvCache") or {}).get("lmCacheConfig")
+    kv_cache = service.spec.kv_cache
+    custom = kv_cache.lm_cache_config if kv_cache is not None else None
     host_port = endpoint.split("://", 1)[-1]
     if custom:
         return str(custom).replace(SERVICE_URL_PLACEHOLDER, host_port)
@@ -121,13 +124,12 @@ def lmcache_config(service: dict[str, Any], endpoint: str) -> str:
     )
 
 
-def plan_lmcache_config_map(service: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    metadata = service["metadata"]
+def plan_lmcache_config_map(service: AIMService, endpoint: str) -> dict[str, Any]:
     return manifest(
         "v1",
         "ConfigMap",
-        lmcache_config_map_name(metadata["name"], metadata["namespace"]),
-        metadata["namespace"],
+        lmcache_config_map_name(service.name, service.namespace),
+        service.namespace,
         object_labels=child_labels(service, managed({labels.COMPONENT: labels.COMPONENT_KV_CACHE})),
         owner=service,
         data={LMCACHE_FILE: lmcache_config(service, endpoint)},

@@ -15,14 +15,24 @@ from typing import Any
 from api import labels, naming
 from api.conditions import ConditionType, HTTPRouteConditionType, Reason
 from api.naming import NameTooLongError, http_route_name, inference_service_name, predictor_name, rfc1123
+from api.objects import wire
 from api.routing import RouteTemplateError, default_route_path, render_route_path
-from api.v1alpha1.aimservice import DEFAULT_BASE_IMAGE, ServiceStatusValue
-from api.v1alpha1.common import LifecycleStatus
+from api.v1alpha1.aimservice import ServiceStatusValue
+from api.v1alpha1.aimservicetemplate import (
+    AIMClusterServiceTemplate,
+    AIMServiceTemplate,
+    AnyServiceTemplate,
+    ProfileMetadata,
+)
+from api.v1alpha1.common import LifecycleStatus, RoutingConfig
+from api.v1alpha2.aimmodel import AnyModel
+from api.v1alpha2.aimservice import AIMService, CustomModel
+from api.v1alpha2.common import CacheMode, ServiceRouting
 from controller.common.gpus import cluster_gpu_models, device_ids_for
 from controller.common.kserve_events import KServeWarning
-from controller.common.lookup import CLUSTER, Found
+from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.merge import gpu_default_resources, merge_env_layers, merge_resources
-from controller.common.selection import CLUSTER_KIND, Overrides, select_template, template_gpu
+from controller.common.selection import Overrides, select_template, template_gpu
 from controller.pipeline.components import Component, overall_state, ready_condition
 from controller.pipeline.conditions import FALSE, TRUE, Condition, condition_of, is_true, merge_conditions
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
@@ -39,11 +49,14 @@ from controller.service.autoscaling import (
     scaling_component,
 )
 from controller.service.common import (
+    ModelCache,
     Resolution,
     mount_cache,
+    plain,
     plan_workload,
     reference,
     serving_container,
+    source_model_ids,
     use_cache,
 )
 from controller.service.derived import overrides_differ, plan_derived_template
@@ -69,9 +82,9 @@ PREDICTOR_SERVICE_PORT = PREDICTOR_PORT
 
 def plan_service(observed: ServiceObservation, now: str) -> Plan:
     service = observed.service
-    spec = service.get("spec") or {}
-    metadata = service["metadata"]
-    previous_status = service.get("status") or {}
+    spec = service.spec
+    # The status as stored: conditions are merged field by field and transitions compared with it.
+    previous_status = service.stored.get("status") or {}
     plan = Plan()
     components: list[Component] = []
     status: dict[str, Any] = {}
@@ -101,7 +114,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
         if found:
             status["resolvedRuntimeConfig"] = {"name": config.name, "scope": config.scope}
 
-    resolution = resolve_profile(observed) if spec.get("profile") else _resolve_model_and_template(observed)
+    resolution = resolve_profile(observed) if spec.profile is not None else _resolve_model_and_template(observed)
     components += resolution.components
     status |= resolution.status
     plan.apply += resolution.apply
@@ -128,7 +141,7 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     inference_service = None
     isvc_name = ""
     try:
-        isvc_name = inference_service_name(metadata["name"], metadata["namespace"])
+        isvc_name = inference_service_name(service.name, service.namespace)
         if observed.inference_service is not None:  # adopted under the name it has
             isvc_name = observed.inference_service["metadata"]["name"]
     except NameTooLongError as error:
@@ -186,10 +199,9 @@ def plan_service(observed: ServiceObservation, now: str) -> Plan:
     conditions = [c.as_condition() for c in components]
     conditions.append(ready_condition(components, ServiceStatusValue.RUNNING, "the service is serving"))
     conditions.append(_config_valid(components))
-    status["conditions"] = merge_conditions(
-        previous_status.get("conditions"), conditions, metadata.get("generation"), now
-    )
-    status["observedGeneration"] = metadata.get("generation")
+    generation = service.metadata.get("generation")
+    status["conditions"] = merge_conditions(previous_status.get("conditions"), conditions, generation, now)
+    status["observedGeneration"] = generation
     plan.status = status
     plan.events = _transition_events(previous_status, status, components)
     return plan
@@ -205,7 +217,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
     if model is not None and model_component.state == ServiceStatusValue.RUNNING:
         resolution.status["resolvedModel"] = reference(model, observed.model.scope)
 
-    template: dict[str, Any] | None = None
+    template: AnyServiceTemplate | None = None
     if model is not None:
         template, template_component, derived = _resolve_template(observed, model)
         if derived is not None:
@@ -213,7 +225,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
         resolution.components.append(template_component)
         if template is not None and template_component.state == ServiceStatusValue.RUNNING:
             resolution.status["resolvedTemplate"] = reference(
-                template, CLUSTER if template["kind"] == CLUSTER_KIND else "Namespace"
+                template, CLUSTER if isinstance(template, AIMClusterServiceTemplate) else NAMESPACE
             )
     else:
         resolution.components.append(
@@ -225,7 +237,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
             )
         )
 
-    cache: dict[str, Any] | None = None
+    cache: ModelCache | None = None
     if template is not None and resolution.status.get("resolvedTemplate"):
         cache_component, cache, cache_to_create = _resolve_cache(observed, template)
         if cache_component is not None:
@@ -233,9 +245,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
         if cache_to_create is not None:
             resolution.apply.append(cache_to_create)
         if cache is not None:
-            resolution.status["cache"] = {
-                "templateCacheRef": {"name": cache["metadata"]["name"], "kind": "AIMTemplateCache"}
-            }
+            resolution.status["cache"] = {"templateCacheRef": {"name": cache.name, "kind": "AIMTemplateCache"}}
     if model is not None and template is not None:
         _plan_custom_profile(observed, template, resolution)
         resolution.build = partial(_template_inference_service, observed, model, template, cache)
@@ -244,7 +254,7 @@ def _resolve_model_and_template(observed: ServiceObservation) -> Resolution:
     return resolution
 
 
-def _plan_custom_profile(observed: ServiceObservation, template: dict[str, Any], resolution: Resolution) -> None:
+def _plan_custom_profile(observed: ServiceObservation, template: AnyServiceTemplate, resolution: Resolution) -> None:
     """The ConfigMap with the deployed template's customProfile file; without one, the ConfigMap an
     earlier template's profile left (the InferenceService planned with it no longer mounts it)."""
     config_map = plan_template_profile_config_map(observed.service, template)
@@ -252,15 +262,15 @@ def _plan_custom_profile(observed: ServiceObservation, template: dict[str, Any],
         resolution.apply.append(config_map)
         return
     left = observed.profile_config_map
-    if left is not None and owned_by(left, observed.service["metadata"]["uid"]):
+    if left is not None and owned_by(left, observed.service.uid):
         resolution.delete.append(ObjectRef("v1", "ConfigMap", left["metadata"]["name"], left["metadata"]["namespace"]))
 
 
 def _template_inference_service(
     observed: ServiceObservation,
-    model: dict[str, Any],
-    template: dict[str, Any],
-    cache: dict[str, Any] | None,
+    model: AnyModel,
+    template: AnyServiceTemplate,
+    cache: ModelCache | None,
     name: str,
 ) -> dict[str, Any]:
     inference_service = plan_inference_service(observed, model, template, name)
@@ -273,31 +283,32 @@ def _template_inference_service(
 
 def _resolve_model(
     observed: ServiceObservation,
-) -> tuple[dict[str, Any] | None, Component, dict[str, Any] | None]:
-    spec = observed.service.get("spec") or {}
-    model_spec = spec.get("model") or {}
+) -> tuple[AnyModel | None, Component, dict[str, Any] | None]:
+    model_spec = observed.service.spec.model
+    image = model_spec.image if model_spec is not None else None
+    custom = model_spec.custom if model_spec is not None else None
     condition = ConditionType.MODEL_READY
-    if model_spec.get("image") and observed.model.obj is None:
+    if image and observed.model.obj is None:
         if observed.models_with_image > 1:
-            message = f"spec.model.image: {observed.models_with_image} models use image {model_spec['image']}; name one"
+            message = f"spec.model.image: {observed.models_with_image} models use image {image}; name one"
             return None, Component(condition, ServiceStatusValue.FAILED, Reason.MODEL_NOT_FOUND, message), None
         try:
-            created = plan_model_for_image(observed.service)
+            created = plan_model_for_image(observed.service, image)
         except ValueError as error:
             return (
                 None,
                 Component(condition, ServiceStatusValue.FAILED, Reason.INVALID_IMAGE_REFERENCE, str(error)),
                 None,
             )
-        message = f"creating AIMModel {created['metadata']['name']} for image {model_spec['image']}"
+        message = f"creating AIMModel {created['metadata']['name']} for image {image}"
         return None, Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_MODEL, message), created
-    if model_spec.get("custom") and observed.model.obj is None:
-        created = plan_custom_model(observed.service)
-        source = model_spec["custom"]["modelSources"][0]["sourceUri"]
+    if custom is not None and observed.model.obj is None:
+        created = plan_custom_model(observed.service, custom)
+        source = custom.model_sources[0].source_uri
         message = f"creating custom AIMModel {created['metadata']['name']} from {source}"
         return None, Component(condition, ServiceStatusValue.PENDING, Reason.CREATING_MODEL, message), created
     if observed.model.obj is None:
-        name = model_spec.get("name", "")
+        name = (model_spec.name if model_spec is not None else None) or ""
         message = f"spec.model.name: no AIMModel or AIMClusterModel named {name!r}"
         return None, Component(condition, ServiceStatusValue.FAILED, Reason.MODEL_NOT_FOUND, message), None
     failing = (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED)
@@ -307,7 +318,7 @@ def _resolve_model(
 
 def _dependency(
     condition: str,
-    found: Found[dict[str, Any]],
+    found: Found[AnyModel] | Found[AnyServiceTemplate],
     noun: str,
     resolved: Reason,
     not_ready: Reason,
@@ -315,7 +326,8 @@ def _dependency(
 ) -> Component:
     """A dependency the service found (its model or template): Running once it is Ready, Failed
     while in one of the `failing` states, Pending otherwise."""
-    state = ((found.obj or {}).get("status") or {}).get("status") or LifecycleStatus.PENDING
+    status = found.obj.status if found.obj is not None else None
+    state = status.status if status is not None else LifecycleStatus.PENDING
     described = f"{found.scope.lower()} {noun} {found.name}"
     if state == LifecycleStatus.READY:
         return Component(condition, ServiceStatusValue.RUNNING, resolved, f"{described} is Ready")
@@ -328,28 +340,34 @@ _IMAGE = re.compile(
 )
 
 
-def plan_model_for_image(service: dict[str, Any]) -> dict[str, Any]:
-    """A namespaced AIMModel for `spec.model.image`, shared (no owner): other services using the
-    same image find and reuse it."""
-    spec = service["spec"]
-    image = spec["model"]["image"]
+def plan_model_for_image(service: AIMService, image: str) -> dict[str, Any]:
+    """A namespaced AIMModel for `spec.model.image` (`image`), shared (no owner): other services
+    using the same image find and reuse it."""
     match = _IMAGE.match(image)
     if match is None:
         raise ValueError(f"spec.model.image: {image!r} is not an image reference")
     image_name = match.group("path").rsplit("/", 1)[-1]
     tag = match.group("tag") or "latest"
     name = naming.image_model_name(image_name, tag, image)
-    return _auto_model(service, name, {"image": image}, ("runtimeConfigName", "imagePullSecrets", "serviceAccountName"))
+    return _auto_model(service, name, {"image": image})
 
 
 def _auto_model(
-    service: dict[str, Any], name: str, model_spec: dict[str, Any], inherited: tuple[str, ...], **extra_labels: str
+    service: AIMService, name: str, model_spec: dict[str, Any], with_env: bool = False, **extra_labels: str
 ) -> dict[str, Any]:
-    """A namespaced AIMModel created for a service, not owned by it (other services share it)."""
-    spec = service["spec"]
-    model_spec = model_spec | {key: spec[key] for key in inherited if spec.get(key)}
+    """A namespaced AIMModel created for a service, not owned by it (other services share it). It
+    inherits the service's runtime config, pull secrets and service account, and with `with_env`
+    its env (those that are set)."""
+    spec = service.spec
+    model_spec = with_present(
+        model_spec,
+        env=wire(spec.env) if with_env else None,
+        runtimeConfigName=spec.runtime_config_name,
+        imagePullSecrets=wire(spec.image_pull_secrets),
+        serviceAccountName=spec.service_account_name,
+    )
     origin = {labels.ORIGIN: labels.ORIGIN_AUTO_GENERATED} | extra_labels
-    namespace = service["metadata"]["namespace"]
+    namespace = service.namespace
     return manifest(
         labels.V1ALPHA2,
         "AIMModel",
@@ -360,47 +378,45 @@ def _auto_model(
     )
 
 
-def custom_model_name(custom: dict[str, Any]) -> str:
+def custom_model_name(custom: CustomModel) -> str:
     """Identical inline custom models (same base image and sources, including the S3 endpoint)
-    from any number of services share one AIMModel: the name is a hash of that identity."""
-    return naming.custom_model_name(custom.get("baseImage") or DEFAULT_BASE_IMAGE, custom.get("modelSources") or [])
+    from any number of services share one AIMModel: the name is a hash of that identity (of the
+    sources in their wire form)."""
+    return naming.custom_model_name(custom.base_image, wire(custom.model_sources))
 
 
-def plan_custom_model(service: dict[str, Any]) -> dict[str, Any]:
-    custom = service["spec"]["model"]["custom"]
+def plan_custom_model(service: AIMService, custom: CustomModel) -> dict[str, Any]:
+    """The AIMModel of the service's `spec.model.custom`."""
     model_spec = {
-        "image": custom.get("baseImage") or DEFAULT_BASE_IMAGE,
-        "modelSources": custom["modelSources"],
-        "custom": {"hardware": custom["hardware"]},
+        "image": custom.base_image,
+        "modelSources": wire(custom.model_sources),
+        "custom": {"hardware": wire(custom.hardware)},
     }
-    inherited = ("env", "runtimeConfigName", "imagePullSecrets", "serviceAccountName")
     # Upstream labels the model with the first service that made it (aim.eai.amd.com/service).
-    extra = {labels.CUSTOM_MODEL: "true", labels.SERVICE: rfc1123(service["metadata"]["name"])}
-    return _auto_model(service, custom_model_name(custom), model_spec, inherited, **extra)
+    extra = {labels.CUSTOM_MODEL: "true", labels.SERVICE: rfc1123(service.name)}
+    return _auto_model(service, custom_model_name(custom), model_spec, with_env=True, **extra)
 
 
 # -- template ------------------------------------------------------------------------------------
 
 
 def _resolve_template(
-    observed: ServiceObservation, model: dict[str, Any]
-) -> tuple[dict[str, Any] | None, Component, dict[str, Any] | None]:
+    observed: ServiceObservation, model: AnyModel
+) -> tuple[AnyServiceTemplate | None, Component, dict[str, Any] | None]:
     """The template to deploy, its component, and a derived template to apply (or None)."""
-    spec = observed.service.get("spec") or {}
-    selector = spec.get("template") or {}
+    spec = observed.service.spec
+    selector = spec.template
     condition = ConditionType.TEMPLATE_READY
-    if selector.get("name"):
+    if selector is not None and selector.name:
         found = observed.template
         if found is None or found.obj is None:
-            message = (
-                f"spec.template.name: no AIMServiceTemplate or AIMClusterServiceTemplate named {selector['name']!r}"
-            )
+            message = f"spec.template.name: no AIMServiceTemplate or AIMClusterServiceTemplate named {selector.name!r}"
             return None, Component(condition, ServiceStatusValue.FAILED, Reason.TEMPLATE_NOT_FOUND, message), None
         overrides = Overrides.from_service_spec(spec)
         derived = None
         if overrides.any() and overrides_differ(found.obj, overrides):
             derived = plan_derived_template(
-                observed.service, found.obj, model["metadata"]["name"], overrides, owner_reference(observed.service)
+                observed.service, found.obj, model.name, overrides, owner_reference(observed.service)
             )
             existing = observed.derived_template.obj if observed.derived_template else None
             if existing is None:
@@ -412,7 +428,7 @@ def _resolve_template(
                     Component(condition, ServiceStatusValue.PENDING, Reason.TEMPLATE_NOT_READY, message),
                     derived,
                 )
-            found = Found(existing, "Namespace")
+            found = Found(existing, NAMESPACE)
         failing = (LifecycleStatus.FAILED, LifecycleStatus.DEGRADED, LifecycleStatus.NOT_AVAILABLE)
         component = _dependency(condition, found, "template", Reason.RESOLVED, Reason.TEMPLATE_NOT_READY, failing)
         ready = component.state == ServiceStatusValue.RUNNING
@@ -420,8 +436,8 @@ def _resolve_template(
     gpus = set(cluster_gpu_models(observed.nodes))
     selection = select_template(
         observed.template_candidates,
-        model["metadata"]["name"],
-        bool(selector.get("allowUnoptimized")),
+        model.name,
+        bool(selector is not None and selector.allow_unoptimized),
         Overrides.from_service_spec(spec),
         gpus,
     )
@@ -441,42 +457,35 @@ def _resolve_template(
 # -- cache ---------------------------------------------------------------------------------------
 
 
-def cache_mode(spec: dict[str, Any]) -> str:
-    return "Dedicated" if (spec.get("caching") or {}).get("mode") == "Dedicated" else "Shared"
+def cache_mode(service: AIMService) -> str:
+    caching = service.spec.caching
+    return "Dedicated" if caching is not None and caching.mode == CacheMode.DEDICATED else "Shared"
 
 
-def template_cache_name(template: dict[str, Any], service: dict[str, Any]) -> str:
-    metadata = service["metadata"]
-    dedicated = cache_mode(service.get("spec") or {}) == "Dedicated"
-    template_name = template["metadata"]["name"]
-    return naming.template_cache_name(
-        template_name, metadata["name"], metadata["namespace"], metadata["uid"], dedicated
-    )
+def template_cache_name(template: AnyServiceTemplate, service: AIMService) -> str:
+    dedicated = cache_mode(service) == "Dedicated"
+    return naming.template_cache_name(template.name, service.name, service.namespace, service.uid, dedicated)
 
 
 def _resolve_cache(
-    observed: ServiceObservation, template: dict[str, Any]
-) -> tuple[Component | None, dict[str, Any] | None, dict[str, Any] | None]:
+    observed: ServiceObservation, template: AnyServiceTemplate
+) -> tuple[Component | None, ModelCache | None, dict[str, Any] | None]:
     """(CacheReady component, the cache in use, a cache to create). Nothing to cache without
     model sources: such a template's runtime downloads by itself."""
     service = observed.service
-    spec = service.get("spec") or {}
-    if not (template.get("status") or {}).get("modelSources"):
+    if not (template.status is not None and template.status.model_sources):
         return None, None, None
-    mode = cache_mode(spec)
-    scope = "Cluster" if template["kind"] == CLUSTER_KIND else "Namespace"
+    mode = cache_mode(service)
+    scope = CLUSTER if isinstance(template, AIMClusterServiceTemplate) else NAMESPACE
     name = template_cache_name(template, service)
+    usable: list[ModelCache]
     if mode == "Dedicated":
-        usable = [
-            c for c in observed.caches if c["metadata"]["name"] == name and owned_by(c, service["metadata"]["uid"])
-        ]
+        usable = [c for c in observed.caches if c.name == name and owned_by(c, service.uid)]
     else:
         usable = [
             c
             for c in observed.caches
-            if (c.get("spec") or {}).get("templateName") == template["metadata"]["name"]
-            and (c.get("spec") or {}).get("templateScope", "Namespace") == scope
-            and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
+            if c.spec.template_name == template.name and c.spec.template_scope == scope and c.spec.mode == "Shared"
         ]
     storage_class = observed.runtime_config.storage_class
     return use_cache(
@@ -489,31 +498,32 @@ def _resolve_cache(
 
 
 def plan_template_cache(
-    service: dict[str, Any], template: dict[str, Any], name: str, mode: str, scope: str, config_storage: str | None
+    service: AIMService, template: AnyServiceTemplate, name: str, mode: str, scope: str, config_storage: str | None
 ) -> dict[str, Any]:
-    spec = service.get("spec") or {}
-    template_spec = template.get("spec") or {}
+    spec = service.spec
+    template_caching = template.spec.caching if isinstance(template, AIMServiceTemplate) else None
     env = merge_env_layers(
         [
-            template_spec.get("env"),
-            (template_spec.get("caching") or {}).get("env"),
-            (spec.get("caching") or {}).get("env"),
-            spec.get("env"),
+            template.spec.env,
+            template_caching.env if template_caching is not None else None,
+            spec.caching.env if spec.caching is not None else None,
+            spec.env,
         ],
         by_name=False,
     )
     cache_spec = with_present(
-        {"templateName": template["metadata"]["name"], "templateScope": scope, "mode": mode},
-        storageClassName=(spec.get("storage") or {}).get("defaultStorageClassName") or config_storage,
-        runtimeConfigName=spec.get("runtimeConfigName"),
+        {"templateName": template.name, "templateScope": scope, "mode": mode},
+        storageClassName=(spec.storage.default_storage_class_name if spec.storage is not None else None)
+        or config_storage,
+        runtimeConfigName=spec.runtime_config_name,
         env=env,
     )
     return manifest(
         labels.V1ALPHA1,
         "AIMTemplateCache",
         name,
-        service["metadata"]["namespace"],
-        object_labels=child_labels(service, managed({labels.SERVICE: rfc1123(service["metadata"]["name"])})),
+        service.namespace,
+        object_labels=child_labels(service, managed({labels.SERVICE: rfc1123(service.name)})),
         owner=service if mode == "Dedicated" else None,
         spec=cache_spec,
     )
@@ -526,93 +536,89 @@ def _plan_scaling(observed: ServiceObservation, isvc_name: str, plan: Plan, comp
     """The ScaledObject and HPAReady of an autoscaled service; a ScaledObject it owns but no longer
     wants (autoscaling turned off) is deleted."""
     service = observed.service
-    spec = service.get("spec") or {}
+    spec = service.spec
     scaling = observed.scaling
     existing = scaling.scaled_object if scaling else None
     if not autoscaling(spec):
-        if existing is not None and owned_by(existing, service["metadata"]["uid"]):
+        if existing is not None and owned_by(existing, service.uid):
             plan.delete.append(object_ref(existing))
         return
     scaling = scaling or ScalingObservation(keda_installed=True)
     scaled_object = plan_scaled_object(service, isvc_name, observed.runtime_config.spec, observed.activator_url)
     if scaled_object is not None and scaling.keda_installed:
         plan.apply.append(scaled_object)
-    elif existing is not None and owned_by(existing, service["metadata"]["uid"]):
+    elif existing is not None and owned_by(existing, service.uid):
         plan.delete.append(object_ref(existing))  # its metrics were removed: no trigger is left
     components.append(scaling_component(spec, scaled_object is not None, scaling))
 
 
 def plan_inference_service(
-    observed: ServiceObservation, model: dict[str, Any], template: dict[str, Any], name: str
+    observed: ServiceObservation, model: AnyModel, template: AnyServiceTemplate, name: str
 ) -> dict[str, Any]:
     service = observed.service
-    spec = service.get("spec") or {}
-    template_spec = template.get("spec") or {}
-    template_status = template.get("status") or {}
-    config = observed.runtime_config.spec
-    model_spec = model.get("spec") or {}
+    spec = service.spec
+    template_spec = template.spec
+    template_status = template.status
+    config = observed.runtime_config.typed_spec
+    model_spec = model.spec
 
     gpu_model, gpu_count = template_gpu(template)
-    resolved_gpu = (template_status.get("resolvedHardware") or {}).get("gpu") or {}
-    gpu_resource = resolved_gpu.get("resourceName") or "amd.com/gpu"
+    resolved = template_status.resolved_hardware if template_status is not None else None
+    resolved_gpu = resolved.gpu if resolved is not None else None
+    gpu_resource = (resolved_gpu.resource_name if resolved_gpu is not None else None) or "amd.com/gpu"
     resources = merge_resources(
-        [
-            gpu_default_resources(gpu_count, gpu_resource),
-            model_spec.get("resources"),
-            template_spec.get("resources"),
-            spec.get("resources"),
-        ]
+        [gpu_default_resources(gpu_count, gpu_resource), model_spec.resources, template_spec.resources, spec.resources]
     )
-    profile_metadata = (template_status.get("profile") or {}).get("metadata") or {}
+    discovered = template_status.profile if template_status is not None else None
+    profile_metadata = (discovered.metadata if discovered is not None else None) or ProfileMetadata()
+    metric = profile_metadata.metric or plain(template_spec.metric)
+    precision = profile_metadata.precision or plain(template_spec.precision)
     config_map = plan_template_profile_config_map(service, template)
-    aim_id = template_spec.get("aimId") or ""
+    aim_id = template_spec.aim_id or ""
     derived = [
         {
             "name": "AIM_PROFILE_ID",
             "value": custom_profile_id(aim_id, next(iter(config_map["data"])))
             if config_map
-            else template_spec.get("profileId"),
+            else template_spec.profile_id,
         },
-        {"name": "AIM_METRIC", "value": profile_metadata.get("metric") or template_spec.get("metric")},
-        {"name": "AIM_PRECISION", "value": profile_metadata.get("precision") or template_spec.get("precision")},
+        {"name": "AIM_METRIC", "value": metric},
+        {"name": "AIM_PRECISION", "value": precision},
     ]
     env = merge_env_layers(
         [
             OPERATOR_ENV,
-            config.get("env"),
+            config.env,
             [e for e in derived if e["value"]],
-            template_spec.get("env"),
+            template_spec.env,
             _runtime_identity(template, aim_id if config_map else None),
-            spec.get("env"),
+            spec.env,
         ]
     )
     container = serving_container(
         # A fine-tuned model's template names the image it runs (the family's base image).
-        ((template.get("metadata") or {}).get("annotations") or {}).get(labels.DEPLOYMENT_IMAGE)
-        or model_spec.get("image"),
+        template.annotations.get(labels.DEPLOYMENT_IMAGE) or model_spec.image,
         env,
         resources,
     )
     isvc_labels = {
-        labels.TEMPLATE: rfc1123(template["metadata"]["name"]),
-        labels.MODEL: rfc1123(template_spec.get("modelName", "")),
+        labels.TEMPLATE: rfc1123(template.name),
+        labels.MODEL: rfc1123(template_spec.model_name),
     }
-    for label, key in ((labels.METRIC, "metric"), (labels.PRECISION, "precision")):
-        value = profile_metadata.get(key) or template_spec.get(key)
+    for label, value in ((labels.METRIC, metric), (labels.PRECISION, precision)):
         if value:
-            isvc_labels[label] = rfc1123(str(value))
+            isvc_labels[label] = rfc1123(value)
     isvc = plan_workload(
         service,
-        config,
+        observed.runtime_config.spec,
         name,
         container,
-        affinity=template_status.get("resolvedNodeAffinity") or _gpu_node_affinity(gpu_model),
-        pull_secrets=spec.get("imagePullSecrets")
-        or model_spec.get("imagePullSecrets")
-        or config.get("imagePullSecrets"),
-        service_account=spec.get("serviceAccountName")
-        or model_spec.get("serviceAccountName")
-        or config.get("serviceAccountName"),
+        affinity=(template_status.resolved_node_affinity if template_status is not None else None)
+        or _gpu_node_affinity(gpu_model),
+        pull_secrets=wire(spec.image_pull_secrets)
+        or wire(model_spec.image_pull_secrets)
+        or wire(config.image_pull_secrets),
+        service_account=spec.service_account_name or model_spec.service_account_name or config.service_account_name,
         extra_labels=isvc_labels,
     )
     if config_map is not None:
@@ -620,17 +626,16 @@ def plan_inference_service(
     return isvc
 
 
-def _runtime_identity(template: dict[str, Any], custom_aim_id: str | None) -> list[dict[str, Any]]:
+def _runtime_identity(template: AnyServiceTemplate, custom_aim_id: str | None) -> list[dict[str, Any]]:
     """AIM_ID or AIM_MODEL_ID, which the AIM runtime refuses together: a custom profile is selected
     by its AIM id; weights from model sources by AIM_MODEL_ID, with AIM_ID cleared so an id baked
     into the image does not clash; otherwise the image's own AIM id stands."""
     if custom_aim_id is not None:
         return [{"name": "AIM_ID", "value": custom_aim_id}]
-    template_status = template.get("status") or {}
-    sources = template_status.get("modelSources") or (template.get("spec") or {}).get("modelSources") or []
-    if not sources:
+    model_ids = source_model_ids(template)
+    if not model_ids:
         return []
-    return [{"name": "AIM_ID", "value": ""}, {"name": "AIM_MODEL_ID", "value": sources[0]["modelId"]}]
+    return [{"name": "AIM_ID", "value": ""}, {"name": "AIM_MODEL_ID", "value": model_ids[0]}]
 
 
 def _gpu_node_affinity(gpu_model: str) -> dict[str, Any] | None:
@@ -695,33 +700,32 @@ def inference_service_component(
 
 def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component | None, dict[str, Any] | None]:
     service = observed.service
-    spec = service.get("spec") or {}
-    routing = spec.get("routing") or {}
-    config_routing = observed.runtime_config.spec.get("routing") or {}
-    enabled = routing.get("enabled") if routing.get("enabled") is not None else config_routing.get("enabled")
+    routing = service.spec.routing or ServiceRouting()
+    defaults = observed.runtime_config.typed_spec.routing or RoutingConfig()  # the runtime config's
+    enabled = routing.enabled if routing.enabled is not None else defaults.enabled
     if not enabled or not isvc_name:
         return None, None
     condition = ConditionType.HTTP_ROUTE_READY
-    gateway = routing.get("gatewayRef") or config_routing.get("gatewayRef")
-    if not gateway:
+    gateway = routing.gateway_ref or defaults.gateway_ref
+    if gateway is None:
         message = "routing is enabled but no gatewayRef is set on the service or its runtime config"
         return Component(condition, ServiceStatusValue.DEGRADED, Reason.GATEWAY_NOT_CONFIGURED, message), None
-    metadata = service["metadata"]
-    template = routing.get("pathTemplate") or config_routing.get("pathTemplate")
+    template = routing.path_template or defaults.path_template
     try:
+        # The template's JSONPath reads the service as stored (its wire names).
         path = (
-            render_route_path(template, service)
+            render_route_path(template, service.stored)
             if template
-            else default_route_path(metadata["namespace"], metadata["uid"])
+            else default_route_path(service.namespace, service.uid)
         )
     except RouteTemplateError as error:
-        where = "spec.routing.pathTemplate" if routing.get("pathTemplate") else "runtime config routing.pathTemplate"
+        where = "spec.routing.pathTemplate" if routing.path_template else "runtime config routing.pathTemplate"
         return Component(
             condition, ServiceStatusValue.DEGRADED, Reason.ROUTE_TEMPLATE_INVALID, f"{where}: {error}"
         ), None
-    annotations = dict(config_routing.get("annotations") or {}) | dict(routing.get("annotations") or {})
+    annotations = dict(defaults.annotations or {}) | dict(routing.annotations or {})
     route_spec: dict[str, Any] = {
-        "parentRefs": [gateway],
+        "parentRefs": [wire(gateway)],
         "rules": [
             {
                 "matches": [{"path": {"type": "PathPrefix", "value": path}}],
@@ -735,22 +739,22 @@ def _plan_route(observed: ServiceObservation, isvc_name: str) -> tuple[Component
             }
         ],
     }
-    timeout = routing.get("requestTimeout") or config_routing.get("requestTimeout")
+    timeout = routing.request_timeout or defaults.request_timeout
     if timeout:
         route_spec["rules"][0]["timeouts"] = {"request": timeout}
+    existing = observed.http_route
     route = {
         "apiVersion": labels.HTTP_ROUTE_API,
         "kind": "HTTPRoute",
         "metadata": {
-            "name": (observed.http_route or {}).get("metadata", {}).get("name")
-            or http_route_name(metadata["name"], metadata["namespace"]),
-            "namespace": metadata["namespace"],
+            "name": existing["metadata"]["name"] if existing else http_route_name(service.name, service.namespace),
+            "namespace": service.namespace,
             "labels": child_labels(
                 service,
                 {
                     labels.COMPONENT: labels.COMPONENT_ROUTING,
                     labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                    labels.SERVICE: rfc1123(metadata["name"]),
+                    labels.SERVICE: rfc1123(service.name),
                 },
                 observed.runtime_config.spec,
             ),

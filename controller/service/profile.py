@@ -20,9 +20,12 @@ import yaml
 from api import labels, naming
 from api.conditions import ConditionType, Reason
 from api.naming import rfc1123
-from api.v1alpha1.aimservice import ServiceStatusValue
+from api.objects import wire
+from api.v1alpha1.aimservice import ProfileOverrides, ServiceStatusValue
+from api.v1alpha1.aimservicetemplate import AnyServiceTemplate
 from api.v1alpha1.common import LifecycleStatus, ProfileType
-from controller.common.lookup import CLUSTER
+from api.v1alpha2.aimprofile import AIMProfile, AIMProfileSpecCommon, AnyProfile
+from api.v1alpha2.aimservice import AIMService
 from controller.common.merge import deep_merge, merge_env_layers
 from controller.common.selection import template_gpu, template_metric, template_precision
 from controller.pipeline.components import Component
@@ -30,8 +33,10 @@ from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference
 from controller.service.common import (
     CACHE_MOUNT_ROOT,
+    ModelCache,
     Resolution,
     mount_cache,
+    plain,
     plan_workload,
     reference,
     serving_container,
@@ -86,29 +91,30 @@ def runtime_profile(
     return {k: v for k, v in document.items() if v is not None}
 
 
-def profile_document(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def profile_document(spec: AIMProfileSpecCommon, overrides: ProfileOverrides | None) -> dict[str, Any]:
     """An AIMProfile's file: its accelerator metadata, and the service's
     profileOverrides.engineArgs deep-merged over the profile's engine arguments."""
     metadata = {
-        "engine": spec.get("engine"),
-        "accelerator_model": spec.get("acceleratorModel"),
-        "accelerator_type": spec.get("acceleratorType"),
-        "accelerator_count": spec.get("acceleratorCount"),
+        "engine": spec.engine,
+        "accelerator_model": spec.accelerator_model,
+        "accelerator_type": plain(spec.accelerator_type),
+        "accelerator_count": spec.accelerator_count,
         "manual_selection_only": False,
-        "metric": spec.get("metric"),
-        "precision": spec.get("precision"),
-        "type": spec.get("type"),
+        "metric": plain(spec.metric),
+        "precision": plain(spec.precision),
+        "type": plain(spec.type),
     }
-    engine_args = deep_merge(spec.get("engineArgs") or {}, overrides.get("engineArgs") or {})
-    return runtime_profile(spec.get("aimId"), spec.get("modelId"), metadata, engine_args, spec.get("engineEnv"))
+    override_args = overrides.engine_args if overrides is not None else None
+    engine_args = deep_merge(spec.engine_args or {}, override_args or {})
+    return runtime_profile(spec.aim_id, spec.model_id, metadata, engine_args, spec.engine_env)
 
 
-def template_profile(template: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def template_profile(template: AnyServiceTemplate) -> tuple[str, dict[str, Any]] | None:
     """(file name, document) of a template's customProfile, None without one. GPU, metric and
     precision as the service deploys the template (discovery results over the spec); the type the
     template's, else unoptimized."""
-    spec = template.get("spec") or {}
-    custom = spec.get("customProfile")
+    spec = template.spec
+    custom = spec.custom_profile
     if custom is None:
         return None
     gpu, count = template_gpu(template)
@@ -120,16 +126,14 @@ def template_profile(template: dict[str, Any]) -> tuple[str, dict[str, Any]] | N
         "manual_selection_only": False,
         "metric": metric,
         "precision": precision,
-        "type": str(spec.get("type") or ProfileType.UNOPTIMIZED.value),
+        "type": str(spec.type or ProfileType.UNOPTIMIZED.value),
     }
-    document = runtime_profile(
-        spec.get("aimId"), spec.get("modelId"), metadata, custom.get("engineArgs"), custom.get("envVars")
-    )
+    document = runtime_profile(spec.aim_id, spec.model_id, metadata, custom.engine_args, custom.env_vars)
     return profile_file_name(gpu, precision, count, metric), document
 
 
 def plan_runtime_profile_config_map(
-    service: dict[str, Any], name: str, file_name: str, document: dict[str, Any]
+    service: AIMService, name: str, file_name: str, document: dict[str, Any]
 ) -> dict[str, Any]:
     """The ConfigMap holding one profile file, owned by the service."""
     text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
@@ -138,12 +142,12 @@ def plan_runtime_profile_config_map(
         "kind": "ConfigMap",
         "metadata": {
             "name": name,
-            "namespace": service["metadata"]["namespace"],
+            "namespace": service.namespace,
             "labels": child_labels(
                 service,
                 {
                     labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
-                    labels.SERVICE: rfc1123(service["metadata"]["name"]),
+                    labels.SERVICE: rfc1123(service.name),
                     labels.COMPONENT: labels.COMPONENT_INFERENCE,
                 },
             ),
@@ -153,23 +157,23 @@ def plan_runtime_profile_config_map(
     }
 
 
-def plan_profile_config_map(service: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    spec = profile.get("spec") or {}
-    overrides = (service.get("spec") or {}).get("profileOverrides") or {}
+def plan_profile_config_map(service: AIMService, profile: AnyProfile) -> dict[str, Any]:
+    spec = profile.spec
     file_name = profile_file_name(
-        spec.get("acceleratorModel"), spec.get("precision"), spec.get("acceleratorCount"), spec.get("metric")
+        spec.accelerator_model, plain(spec.precision), spec.accelerator_count, plain(spec.metric)
     )
-    name = profile_config_map_name(service["metadata"]["name"])
-    return plan_runtime_profile_config_map(service, name, file_name, profile_document(spec, overrides))
+    name = profile_config_map_name(service.name)
+    document = profile_document(spec, service.spec.profile_overrides)
+    return plan_runtime_profile_config_map(service, name, file_name, document)
 
 
-def plan_template_profile_config_map(service: dict[str, Any], template: dict[str, Any]) -> dict[str, Any] | None:
+def plan_template_profile_config_map(service: AIMService, template: AnyServiceTemplate) -> dict[str, Any] | None:
     """The ConfigMap with the file of the template's customProfile (None without one)."""
     profile = template_profile(template)
     if profile is None:
         return None
     file_name, document = profile
-    name = custom_profile_config_map_name(service["metadata"]["name"])
+    name = custom_profile_config_map_name(service.name)
     return plan_runtime_profile_config_map(service, name, file_name, document)
 
 
@@ -184,21 +188,28 @@ def mount_profile(isvc: dict[str, Any], config_map: dict[str, Any], aim_id: str,
 
 
 def plan_service_profile_cache(
-    service: dict[str, Any], profile: dict[str, Any], scope: str, config_storage: str | None
+    service: AIMService, profile: AnyProfile, scope: str, config_storage: str | None
 ) -> dict[str, Any]:
     """A Shared AIMProfileCache for the profile in the service's namespace, without an owner: it
-    outlives the service and serves every service of the namespace deploying the profile."""
-    spec = service.get("spec") or {}
-    profile_caching = ((profile.get("spec") or {}).get("caching") or {}) if scope != CLUSTER else {}
-    env = merge_env_layers([profile_caching.get("env"), (spec.get("caching") or {}).get("env")], by_name=False)
-    name = profile["metadata"]["name"]
+    outlives the service and serves every service of the namespace deploying the profile (only a
+    namespaced profile has caching settings of its own)."""
+    spec = service.spec
+    profile_caching = profile.spec.caching if isinstance(profile, AIMProfile) else None
+    env = merge_env_layers(
+        [
+            profile_caching.env if profile_caching is not None else None,
+            spec.caching.env if spec.caching is not None else None,
+        ],
+        by_name=False,
+    )
+    name = profile.name
     cache_spec: dict[str, Any] = {"profileName": name, "profileScope": scope, "mode": "Shared"}
-    storage_class = (spec.get("storage") or {}).get("defaultStorageClassName") or config_storage
+    storage_class = (spec.storage.default_storage_class_name if spec.storage is not None else None) or config_storage
     if storage_class:
         cache_spec["storageClassName"] = storage_class
     if env:
         cache_spec["env"] = env
-    namespace = service["metadata"]["namespace"]
+    namespace = service.namespace
     return {
         "apiVersion": labels.V1ALPHA2,
         "kind": "AIMProfileCache",
@@ -207,7 +218,7 @@ def plan_service_profile_cache(
             "namespace": namespace,
             "labels": child_labels(
                 service,
-                {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: rfc1123(service["metadata"]["name"])},
+                {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, labels.SERVICE: rfc1123(service.name)},
             ),
         },
         "spec": cache_spec,
@@ -216,7 +227,7 @@ def plan_service_profile_cache(
 
 def resolve_profile(observed: ServiceObservation) -> Resolution:
     service = observed.service
-    name = ((service.get("spec") or {}).get("profile") or {}).get("name", "")
+    name = service.spec.profile.name if service.spec.profile is not None else ""
     resolution = Resolution(waiting_for="the profile")
     found = observed.profile
     if found is None or found.obj is None:
@@ -226,8 +237,8 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
         )
         return resolution
     profile = found.obj
-    spec = profile.get("spec") or {}
-    state = (profile.get("status") or {}).get("status") or LifecycleStatus.PENDING
+    spec = profile.spec
+    state = profile.status.status if profile.status is not None else LifecycleStatus.PENDING
     described = f"{found.scope.lower()} profile {found.name}"
     ready = state == LifecycleStatus.READY
     condition = ConditionType.PROFILE_READY
@@ -238,18 +249,16 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
     )
     if ready:
         resolution.status["resolvedProfile"] = reference(profile, found.scope)
-        if spec.get("modelId"):
-            resolution.status["resolvedModel"] = {"name": spec["modelId"]}
+        if spec.model_id:
+            resolution.status["resolvedModel"] = {"name": spec.model_id}
     config_map = plan_profile_config_map(service, profile)
     resolution.apply.append(config_map)
     cache = None
-    if ready and spec.get("modelSources"):
-        usable = [
+    if ready and spec.model_sources:
+        usable: list[ModelCache] = [
             c
             for c in observed.profile_caches
-            if (c.get("spec") or {}).get("profileName") == found.name
-            and (c.get("spec") or {}).get("profileScope") == found.scope
-            and (c.get("spec") or {}).get("mode", "Shared") == "Shared"
+            if c.spec.profile_name == found.name and c.spec.profile_scope == found.scope and c.spec.mode == "Shared"
         ]
         storage_class = observed.runtime_config.storage_class
         component, cache, planned = use_cache(
@@ -268,8 +277,8 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
 
 def plan_profile_inference_service(
     observed: ServiceObservation,
-    profile: dict[str, Any],
-    cache: dict[str, Any] | None,
+    profile: AnyProfile,
+    cache: ModelCache | None,
     config_map: dict[str, Any],
     name: str,
 ) -> dict[str, Any]:
@@ -277,15 +286,15 @@ def plan_profile_inference_service(
     tags), its environment with the custom profile selected, its resources and node affinity; the
     service's resources, pull secrets and service account win when set."""
     service = observed.service
-    spec = service.get("spec") or {}
-    profile_spec = profile.get("spec") or {}
-    profile_status = profile.get("status") or {}
-    aim_id = profile_spec.get("aimId", "")
+    spec = service.spec
+    profile_spec = profile.spec
+    profile_status = profile.status
+    aim_id = profile_spec.aim_id
     [file_name] = config_map["data"]
-    sources = profile_spec.get("modelSources") or []
+    sources = profile_spec.model_sources or []
     framework = [{"name": "AIM_PROFILE_ID", "value": custom_profile_id(aim_id, file_name)}]
     if sources:
-        model_id = profile_spec.get("modelId") or sources[0].get("modelId", "")
+        model_id = profile_spec.model_id or sources[0].model_id
         framework += [
             {"name": "AIM_ID", "value": ""},
             {"name": "AIM_CACHE_PATH", "value": CACHE_MOUNT_ROOT},
@@ -295,29 +304,33 @@ def plan_profile_inference_service(
         framework.append({"name": "AIM_ID", "value": aim_id})
     env = merge_env_layers(
         [
-            profile_spec.get("containerEnv"),
+            profile_spec.container_env,
             framework,
-            (spec.get("profileOverrides") or {}).get("containerEnv"),
-            spec.get("env"),
+            spec.profile_overrides.container_env if spec.profile_overrides is not None else None,
+            spec.env,
         ]
     )
-    resources = spec.get("resources") or profile_status.get("resources") or profile_spec.get("resources")
-    container = serving_container(profile_spec.get("image"), env, resources)
+    resources = (
+        wire(spec.resources)
+        or wire(profile_status.resources if profile_status is not None else None)
+        or wire(profile_spec.resources)
+    )
+    container = serving_container(profile_spec.image, env, resources)
     isvc_labels = {
-        labels.PROFILE: rfc1123(profile["metadata"]["name"]),
-        labels.MODEL: rfc1123(profile_spec.get("modelId") or aim_id),
+        labels.PROFILE: rfc1123(profile.name),
+        labels.MODEL: rfc1123(profile_spec.model_id or aim_id),
     }
-    for label, key in ((labels.METRIC, "metric"), (labels.PRECISION, "precision")):
-        if profile_spec.get(key):
-            isvc_labels[label] = rfc1123(str(profile_spec[key]))
+    for label, value in ((labels.METRIC, profile_spec.metric), (labels.PRECISION, profile_spec.precision)):
+        if value:
+            isvc_labels[label] = rfc1123(str(value))
     isvc = plan_workload(
         service,
         observed.runtime_config.spec,
         name,
         container,
-        affinity=profile_status.get("resolvedNodeAffinity"),
-        pull_secrets=spec.get("imagePullSecrets") or profile_spec.get("imagePullSecrets"),
-        service_account=spec.get("serviceAccountName") or profile_spec.get("serviceAccountName"),
+        affinity=profile_status.resolved_node_affinity if profile_status is not None else None,
+        pull_secrets=wire(spec.image_pull_secrets) or wire(profile_spec.image_pull_secrets),
+        service_account=spec.service_account_name or profile_spec.service_account_name,
         extra_labels=isvc_labels,
     )
     mount_profile(isvc, config_map, aim_id, PROFILE_VOLUME)

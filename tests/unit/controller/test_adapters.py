@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from api.core import EnvVar
 from api.naming import adapter_sync_key
+from api.stored import read_artifact, read_service, read_template, read_template_cache
 from controller.artifact.adapters import (
     adapter_disk_size,
     live_adapter_services,
@@ -16,14 +18,9 @@ from controller.artifact.adapters import (
     plan_reaping,
     reap_job_name,
 )
-from controller.service.adapters import (
-    AdapterInputs,
-    mount_adapters,
-    plan_adapters,
-    should_mount,
-    stage_job_name,
-    sync_job_name,
-)
+from controller.artifact.retention import service_use
+from controller.service import adapters as service_adapters
+from controller.service.adapters import AdapterInputs, AdapterUse
 
 NOW = "2026-12-07T12:00:00Z"
 COMPLETE = {"conditions": [{"type": "Complete", "status": "True"}]}
@@ -57,12 +54,54 @@ def service(names: list[str], mode: str = "static", status: dict[str, Any] | Non
     }
 
 
-TEMPLATE = {"status": {"modelSources": [{"modelId": "org/base", "sourceUri": "hf://org/base"}]}}
-CACHE = {"status": {"artifacts": {"base": {"name": "base", "model": "org/base"}}}}
+def template(*model_ids: str) -> dict[str, Any]:
+    """A Ready template whose discovery found these model sources."""
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMServiceTemplate",
+        "metadata": {"name": "t", "namespace": "ns", "uid": "t-uid"},
+        "spec": {"modelName": "m"},
+        "status": {"status": "Ready", "modelSources": [{"modelId": m, "sourceUri": f"hf://{m}"} for m in model_ids]},
+    }
+
+
+TEMPLATE = template("org/base")
+CACHE = {
+    "apiVersion": "aim.eai.amd.com/v1alpha1",
+    "kind": "AIMTemplateCache",
+    "metadata": {"name": "t-cache", "namespace": "ns", "uid": "c-uid"},
+    "spec": {"templateName": "t", "templateScope": "Namespace"},
+    "status": {"artifacts": {"base": {"name": "base", "uid": "uid-base", "model": "org/base", "status": "Ready"}}},
+}
 
 
 def inputs(*artifacts: dict[str, Any], jobs: dict[str, dict[str, Any]] | None = None) -> AdapterInputs:
-    return AdapterInputs({a["metadata"]["name"]: a for a in artifacts}, jobs or {}, "operator:1")
+    return AdapterInputs({a["metadata"]["name"]: read_artifact(a) for a in artifacts}, jobs or {}, "operator:1")
+
+
+# The service's adapter planner on objects as the API server sends them, read as its fetch step reads them.
+
+
+def plan_adapters(
+    svc: dict[str, Any], tpl: dict[str, Any], cache: dict[str, Any], known: AdapterInputs
+) -> AdapterUse | None:
+    return service_adapters.plan_adapters(read_service(svc), read_template(tpl), read_template_cache(cache), known)
+
+
+def sync_job_name(svc: dict[str, Any]) -> str:
+    return service_adapters.sync_job_name(read_service(svc))
+
+
+def stage_job_name(svc: dict[str, Any], adapter: str) -> str:
+    return service_adapters.stage_job_name(read_service(svc), adapter)
+
+
+def should_mount(svc: dict[str, Any], use: AdapterUse | None, existing: dict[str, Any] | None) -> str:
+    return service_adapters.should_mount(read_service(svc), use, existing)
+
+
+def mount_adapters(isvc: dict[str, Any], svc: dict[str, Any], claim: str) -> None:
+    service_adapters.mount_adapters(isvc, read_service(svc), claim)
 
 
 def job(status: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,7 +119,7 @@ def synced(names: list[str]) -> dict[str, Any]:
         (service(["a"]), TEMPLATE, [adapter("a")], "Starting", "ParentLacksAdapterDisk", "no adapter disk yet"),
         (
             service(["a"]),
-            {"status": {"modelSources": [{"modelId": "x"}, {"modelId": "y"}]}},
+            template("org/x", "org/y"),
             [PARENT],
             "Failed",
             "AdapterConfigInvalid",
@@ -256,7 +295,7 @@ def test_mount_is_read_only_on_the_services_subtree_with_upstreams_environment()
     ],
 )
 def test_adapter_artifact_lineage(parent: dict[str, Any] | None, state: str, reason: str) -> None:
-    plan = plan_adapter_artifact(adapter("a"), parent, NOW)
+    plan = plan_adapter_artifact(read_artifact(adapter("a")), None if parent is None else read_artifact(parent), NOW)
     status = plan.status or {}
     assert status["status"] == state
     [lineage] = [c for c in status["conditions"] if c["type"] == "AdapterParentReady"]
@@ -274,11 +313,13 @@ def test_adapter_artifact_lineage(parent: dict[str, Any] | None, state: str, rea
     ],
 )
 def test_adapter_disk_size(disk: dict[str, Any], config: dict[str, Any], size: str) -> None:
-    assert adapter_disk_size(artifact("m", adapterDisk=disk), config) == size
+    assert adapter_disk_size(read_artifact(artifact("m", adapterDisk=disk)), config) == size
 
 
 def test_adapter_disk_is_a_read_write_many_claim_owned_by_the_model() -> None:
-    claim = plan_adapter_disk(artifact("m", adapterDisk={"storageClassName": "nfs"}), {}, "default-class")
+    claim = plan_adapter_disk(
+        read_artifact(artifact("m", adapterDisk={"storageClassName": "nfs"})), {}, "default-class"
+    )
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["spec"]["storageClassName"] == "nfs"
     assert claim["metadata"]["name"].startswith("m-adapters-")
@@ -289,12 +330,13 @@ def test_the_reaper_keeps_live_services_with_adapters() -> None:
     live = service(["a"])
     plain = {"metadata": {"uid": "plain"}, "spec": {}}
     going = service(["a"]) | {"metadata": {"uid": "going", "deletionTimestamp": NOW}}
-    assert live_adapter_services([live, plain, going]) == ["svc-uid"]
+    assert live_adapter_services([service_use(s) for s in (live, plain, going)]) == ["svc-uid"]
 
 
 def reaping(tracked: list[str], services: list[dict[str, Any]], jobs: dict[str, dict[str, Any]], now: str = NOW) -> Any:
-    model = artifact("m", {"adapterServices": tracked}, adapterDisk={})
-    return plan_reaping(model, "disk", services, jobs, now, 900, 1800, "operator:1")
+    model = read_artifact(artifact("m", {"adapterServices": tracked}, adapterDisk={}))
+    uses = [service_use(s) for s in services]
+    return plan_reaping(model, "disk", uses, jobs, now, 900, 1800, "operator:1")
 
 
 def keep_of(job: dict[str, Any]) -> str:
@@ -320,7 +362,8 @@ def test_without_gone_services_one_sweep_per_interval() -> None:
     assert same_interval.apply == []
     [later] = reaping([], [service(["a"])], {sweep["metadata"]["name"]: sweep}, "2026-12-07T12:20:00Z").apply
     assert later["metadata"]["name"] != sweep["metadata"]["name"]
-    assert reap_job_name(artifact("m"), [], "1") != reap_job_name(artifact("m"), [], ["gone"])
+    model = read_artifact(artifact("m"))
+    assert reap_job_name(model, [], "1") != reap_job_name(model, [], ["gone"])
 
 
 def test_staging_takes_the_runtime_configs_environment_under_the_artifacts() -> None:
@@ -328,7 +371,7 @@ def test_staging_takes_the_runtime_configs_environment_under_the_artifacts() -> 
     tone = adapter("a")
     tone["spec"]["env"] = [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hub", "key": "token"}}}]
     known = inputs(PARENT, tone, jobs={sync_job_name(svc): job(COMPLETE)})
-    known.runtime_env = [{"name": "HF_ENDPOINT", "value": "http://mirror"}, {"name": "HF_TOKEN", "value": "config"}]
+    known.runtime_env = [EnvVar(name="HF_ENDPOINT", value="http://mirror"), EnvVar(name="HF_TOKEN", value="config")]
     use = plan_adapters(svc, TEMPLATE, CACHE, known)
     assert use is not None
     [stage] = use.apply

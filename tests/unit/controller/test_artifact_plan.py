@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from api.quantity import GIB
+from api.stored import read_artifact
 from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import (
@@ -66,8 +67,9 @@ def config(
 
 
 def observe(art: dict[str, Any] | None = None, **fields: Any) -> ArtifactObservation:
+    """The observation of `art` (a dict as the API server sends it, read as the fetch step does)."""
     defaults: dict[str, Any] = {"runtime_config": config(), "downloader_image": OPERATOR_IMAGE}
-    return ArtifactObservation(artifact=art or artifact(size="64Gi"), **(defaults | fields))
+    return ArtifactObservation(artifact=read_artifact(art or artifact(size="64Gi")), **(defaults | fields))
 
 
 def job(state: str = "") -> dict[str, Any]:

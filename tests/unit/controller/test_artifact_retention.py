@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 
 from api.quantity import quantity_bytes
+from api.stored import read_artifact, read_profile_cache, read_service, read_template_cache
+from api.v1alpha1.aimservice import AdapterMode
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import plan_artifact
 from controller.artifact.retention import (
     Consumers,
     QuotaObservation,
+    ServiceUse,
     allocated_bytes,
     duration,
     evaluate_quota,
@@ -21,7 +24,9 @@ from controller.artifact.retention import (
     limits,
     reap_in,
     refreshed_last_used,
+    service_use,
 )
+from controller.common.caching import AnyCache
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 from tests.builders import condition
 
@@ -71,8 +76,19 @@ def art(
 
 
 def cache(name: str, *artifacts: dict[str, Any], kind: str = "AIMTemplateCache", profile: str = "") -> dict[str, Any]:
-    listed = {a["metadata"]["name"]: {"uid": a["metadata"]["uid"], "name": a["metadata"]["name"]} for a in artifacts}
-    spec = {"profileName": profile} if profile else {}
+    listed = {
+        a["metadata"]["name"]: {
+            "uid": a["metadata"]["uid"],
+            "name": a["metadata"]["name"],
+            "model": "m",
+            "status": "Ready",
+        }
+        for a in artifacts
+    }
+    if kind == "AIMTemplateCache":
+        spec = {"templateName": "t", "templateScope": "Namespace"}
+    else:
+        spec = {"profileName": profile or "p", "profileScope": "Namespace"}
     return {
         "kind": kind,
         "metadata": {"name": name, "namespace": "team"},
@@ -82,12 +98,21 @@ def cache(name: str, *artifacts: dict[str, Any], kind: str = "AIMTemplateCache",
 
 
 def service(template_cache: str = "", profile: str = "", deleting: bool = False) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": "svc", "namespace": "team"}
+    metadata: dict[str, Any] = {"name": "svc", "namespace": "team", "uid": "svc-1"}
     if deleting:
         metadata["deletionTimestamp"] = NOW
     status = {"cache": {"templateCacheRef": {"name": template_cache}}} if template_cache else {}
-    spec = {"profile": {"name": profile}} if profile else {}
+    spec = {"profile": {"name": profile}} if profile else {"model": {"name": "qwen"}}
     return {"kind": "AIMService", "metadata": metadata, "spec": spec, "status": status}
+
+
+def read_cache(stored: dict[str, Any]) -> AnyCache:
+    return read_template_cache(stored) if stored["kind"] == "AIMTemplateCache" else read_profile_cache(stored)
+
+
+def consumers(caches: list[dict[str, Any]] | None = None, services: list[dict[str, Any]] | None = None) -> Consumers:
+    """Consumers of caches and services as the API server sends them, read as the fetch step does."""
+    return Consumers([read_cache(c) for c in caches or []], [service_use(s) for s in services or []])
 
 
 NEW = art("new", allocated=None, state="Pending")
@@ -120,12 +145,14 @@ def test_limits(quota: dict[str, Any], annotation: str | None, expected: tuple[A
         pytest.param(
             {**art("a", allocated=None), "status": {"discoveredSizeBytes": 10 * GI}}, 11 * GI, id="discovered"
         ),
-        pytest.param({**art("a", allocated=None), "spec": {"size": "20Gi"}}, 22 * GI, id="spec-size"),
+        pytest.param(
+            {**art("a", allocated=None), "spec": {"sourceUri": "hf://org/a", "size": "20Gi"}}, 22 * GI, id="spec-size"
+        ),
         pytest.param(art("a", allocated=None), 0, id="unknown"),
     ],
 )
 def test_allocated_bytes(artifact: dict[str, Any], expected: int) -> None:
-    assert allocated_bytes(artifact, 10) == expected
+    assert allocated_bytes(read_artifact(artifact), 10) == expected
 
 
 # --- eviction order ------------------------------------------------------------------------------------
@@ -147,9 +174,10 @@ def test_evictable_excludes_and_orders() -> None:
         art("default-priority"),
     ]
     refs = {"uid-cached"}
-    order = [a["metadata"]["name"] for a in evictable(candidates, art("self-new"), refs, default_priority=None)]
+    typed, new = [read_artifact(a) for a in candidates], read_artifact(art("self-new"))
+    order = [a.name for a in evictable(typed, new, refs, default_priority=None)]
     assert order == ["low-never-used-older", "low-old", "low-recent", "high"]
-    with_default = [a["metadata"]["name"] for a in evictable(candidates, art("self-new"), refs, default_priority=5)]
+    with_default = [a.name for a in evictable(typed, new, refs, default_priority=5)]
     assert with_default == ["low-never-used-older", "low-old", "low-recent", "default-priority", "no-priority", "high"]
 
 
@@ -159,7 +187,9 @@ def observation(
     annotation: str | None = None,
     caches: list[dict[str, Any]] | None = None,
 ) -> QuotaObservation:
-    return QuotaObservation(quota, annotation, artifacts, caches or [])
+    return QuotaObservation(
+        quota, annotation, [read_artifact(a) for a in artifacts], [read_cache(c) for c in caches or []]
+    )
 
 
 @pytest.mark.parametrize(
@@ -261,21 +291,27 @@ def test_evaluate_quota(
     evicted: list[str],
     message: str,
 ) -> None:
-    decision = evaluate_quota(NEW, needed * GI, 10, observation(quota, artifacts, annotation), default_priority=None)
+    decision = evaluate_quota(
+        read_artifact(NEW), needed * GI, 10, observation(quota, artifacts, annotation), default_priority=None
+    )
     if reason is None:
         assert decision is None
         return
     assert decision is not None
     assert decision.condition.reason == reason
     assert decision.condition.status == ("False" if reason == "WithinQuota" else "True")
-    assert [a["metadata"]["name"] for a in decision.evict] == evicted
+    assert [a.name for a in decision.evict] == evicted
     assert message.lower() in decision.condition.message.lower()
 
 
 def test_a_cache_listed_artifact_is_never_evicted() -> None:
     listed = art("listed", allocated="90Gi", priority=0)
     decision = evaluate_quota(
-        NEW, 20 * GI, 10, observation({"defaultNamespaceLimit": "100Gi"}, [listed], caches=[cache("c", listed)]), None
+        read_artifact(NEW),
+        20 * GI,
+        10,
+        observation({"defaultNamespaceLimit": "100Gi"}, [listed], caches=[cache("c", listed)]),
+        None,
     )
     assert decision is not None
     assert decision.blocked
@@ -287,23 +323,23 @@ USED = art("used", priority=1)
 
 
 @pytest.mark.parametrize(
-    ("consumers", "expected"),
+    ("users", "expected"),
     [
-        pytest.param(Consumers([cache("tc", USED)], [service(template_cache="tc")]), True, id="template-cache"),
+        pytest.param(consumers([cache("tc", USED)], [service(template_cache="tc")]), True, id="template-cache"),
         pytest.param(
-            Consumers([cache("pc", USED, kind="AIMProfileCache", profile="p")], [service(profile="p")]),
+            consumers([cache("pc", USED, kind="AIMProfileCache", profile="p")], [service(profile="p")]),
             True,
             id="profile-cache",
         ),
-        pytest.param(Consumers([cache("tc", USED)], []), False, id="cache-without-service"),
+        pytest.param(consumers([cache("tc", USED)], []), False, id="cache-without-service"),
         pytest.param(
-            Consumers([cache("tc", USED)], [service(template_cache="tc", deleting=True)]), False, id="deleted-service"
+            consumers([cache("tc", USED)], [service(template_cache="tc", deleting=True)]), False, id="deleted-service"
         ),
-        pytest.param(Consumers([cache("tc")], [service(template_cache="tc")]), False, id="cache-lists-other"),
+        pytest.param(consumers([cache("tc")], [service(template_cache="tc")]), False, id="cache-lists-other"),
     ],
 )
-def test_in_use(consumers: Consumers, expected: bool) -> None:
-    assert in_use(USED, consumers) is expected
+def test_in_use(users: Consumers, expected: bool) -> None:
+    assert in_use(read_artifact(USED), users) is expected
 
 
 @pytest.mark.parametrize(
@@ -317,18 +353,18 @@ def test_in_use(consumers: Consumers, expected: bool) -> None:
     ],
 )
 def test_last_used(previous: str | None, using: bool, expected: str | None) -> None:
-    assert refreshed_last_used(art("a", last_used=previous), using, NOW) == expected
+    assert refreshed_last_used(read_artifact(art("a", last_used=previous)), using, NOW) == expected
 
 
 @pytest.mark.parametrize(
-    ("artifact", "consumers", "default", "after", "expected"),
+    ("artifact", "users", "default", "after", "expected"),
     [
         pytest.param(art("a", priority=1), Consumers(), None, None, None, id="not-configured"),
         pytest.param(art("a"), Consumers(), None, "24h", None, id="no-priority-never-reaped"),
         pytest.param(art("a"), Consumers(), 3, "24h", 0.0, id="default-priority-due"),
         pytest.param(art("a", priority=1, protected=True), Consumers(), None, "24h", None, id="protected"),
         pytest.param(art("a", priority=1, owned=True), Consumers(), None, "24h", None, id="dedicated"),
-        pytest.param(art("a", priority=1), Consumers([cache("c", art("a"))]), None, "24h", None, id="referenced"),
+        pytest.param(art("a", priority=1), consumers([cache("c", art("a"))]), None, "24h", None, id="referenced"),
         pytest.param(
             art("a", priority=1, last_used="2026-12-07T06:00:00Z"), Consumers(), None, "24h", 18 * 3600.0, id="not-yet"
         ),
@@ -338,10 +374,10 @@ def test_last_used(previous: str | None, using: bool, expected: str | None) -> N
     ],
 )
 def test_reap_in(
-    artifact: dict[str, Any], consumers: Consumers, default: int | None, after: str | None, expected: float | None
+    artifact: dict[str, Any], users: Consumers, default: int | None, after: str | None, expected: float | None
 ) -> None:
     last = (artifact.get("status") or {}).get("lastUsed")
-    assert reap_in(artifact, consumers, default, after, last, NOW) == expected
+    assert reap_in(read_artifact(artifact), users, default, after, last, NOW) == expected
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("168h", 604800), ("1h30m", 5400), ("90s", 90), ("0.5h", 1800)])
@@ -365,15 +401,15 @@ def planned(
     artifact: dict[str, Any],
     runtime_config: ResolvedRuntimeConfig,
     quota: QuotaObservation | None = None,
-    consumers: Consumers | None = None,
+    users: Consumers | None = None,
     pvc: dict[str, Any] | None = None,
 ) -> Any:
     observed = ArtifactObservation(
-        artifact=artifact,
+        artifact=read_artifact(artifact),
         runtime_config=runtime_config,
         downloader_image="img",
         quota=quota,
-        consumers=consumers or Consumers(),
+        consumers=users or Consumers(),
         pvc=pvc,
     )
     return plan_artifact(observed, NOW)
@@ -436,5 +472,36 @@ def test_used_artifact_records_last_use_and_looks_again_hourly() -> None:
     used = art("used", priority=1)
     used["spec"]["size"] = "10Gi"
     pvc = {"kind": "PersistentVolumeClaim", "metadata": {"name": "x"}, "status": {"phase": "Bound"}}
-    plan = planned(used, config(), consumers=Consumers([cache("tc", used)], [service(template_cache="tc")]), pvc=pvc)
+    plan = planned(used, config(), users=consumers([cache("tc", used)], [service(template_cache="tc")]), pvc=pvc)
     assert plan.status["lastUsed"] == NOW
+
+
+SERVICES = [
+    pytest.param(service(), id="model"),
+    pytest.param(service(template_cache="tc"), id="template-cache"),
+    pytest.param(service(profile="p", deleting=True), id="profile-deleting"),
+    pytest.param(
+        service() | {"spec": {"model": {"name": "qwen"}, "adapters": [{"kind": "AIMArtifact", "name": "a"}]}},
+        id="adapters-declared",
+    ),
+    pytest.param(service() | {"spec": {"model": {"name": "qwen"}, "adapterMode": "dynamic"}}, id="adapters-dynamic"),
+    pytest.param(service() | {"status": {"adapters": [{"name": "a", "state": "Deleting"}]}}, id="adapters-on-disk"),
+]
+
+
+@pytest.mark.parametrize("stored", SERVICES)
+def test_a_services_use_reads_what_its_api_model_reads(stored: dict[str, Any]) -> None:
+    """service_use reads a few fields of the stored service by their wire names (cheaper than the
+    whole model): they are the ones the model reads, so a renamed field fails here."""
+    typed = read_service(stored)
+    status = typed.status
+    cache_ref = status.cache.template_cache_ref if status and status.cache else None
+    assert service_use(stored) == ServiceUse(
+        uid=typed.uid,
+        deleting=bool(typed.metadata.get("deletionTimestamp")),
+        template_cache=cache_ref.name if cache_ref else None,
+        profile=typed.spec.profile.name if typed.spec.profile else None,
+        adapters=bool(typed.spec.adapters)
+        or typed.spec.adapter_mode == AdapterMode.DYNAMIC
+        or bool(status and status.adapters),
+    )

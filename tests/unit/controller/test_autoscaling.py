@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from api.stored import read_service
+from api.v1alpha2.aimservice import AIMService, AIMServiceSpec
 from controller.service.autoscaling import (
     ScalingObservation,
     metric_triggers,
@@ -30,13 +33,20 @@ def metric(backend: str = "opentelemetry", target: dict[str, Any] | None = None,
     }
 
 
-def service(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "aim.eai.amd.com/v1alpha2",
-        "kind": "AIMService",
-        "metadata": {"name": "chat", "namespace": "team", "uid": "u-1"},
-        "spec": {"model": {"name": "m"}, **spec},
-    }
+def service(**spec: Any) -> AIMService:
+    """An AIMService as the API server sends it, read as the fetch step reads it."""
+    return read_service(
+        {
+            "apiVersion": "aim.eai.amd.com/v1alpha2",
+            "kind": "AIMService",
+            "metadata": {"name": "chat", "namespace": "team", "uid": "u-1"},
+            "spec": {"model": {"name": "m"}, **spec},
+        }
+    )
+
+
+def typed(spec: dict[str, Any]) -> AIMServiceSpec:
+    return AIMServiceSpec.model_validate(spec)
 
 
 def hpa(desired: int = 1, **conditions: tuple[str, str]) -> dict[str, Any]:
@@ -65,7 +75,7 @@ def scaled(active: str) -> dict[str, Any]:
     ],
 )
 def test_replica_bounds(spec: dict[str, Any], bounds: tuple[int, int]) -> None:
-    assert replica_bounds(spec) == bounds
+    assert replica_bounds(typed(spec)) == bounds
 
 
 @pytest.mark.parametrize(
@@ -141,12 +151,18 @@ def test_replica_bounds(spec: dict[str, Any], bounds: tuple[int, int]) -> None:
             ],
             id="metrics-api-url-as-given-read-as-is",
         ),
-        pytest.param([RUNNING], [], id="no-target-no-trigger"),
         pytest.param([{"type": "PodMetric"}], [], id="no-podmetric-no-trigger"),
     ],
 )
 def test_metric_triggers(metrics: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
-    assert metric_triggers({"autoScaling": {"metrics": metrics}}, "team", "isvc-predictor") == expected
+    assert metric_triggers(typed({"autoScaling": {"metrics": metrics}}), "team", "isvc-predictor") == expected
+
+
+def test_a_metric_without_a_target_is_refused_before_it_could_make_a_trigger() -> None:
+    """The schema requires podmetric.target (the API server refuses such a service; a stored one
+    fails the fetch step), so no trigger is ever planned without one."""
+    with pytest.raises(ValidationError, match="target"):
+        typed({"autoScaling": {"metrics": [RUNNING]}})
 
 
 def test_the_scaled_object_is_named_like_the_predictor_owned_and_labelled() -> None:
@@ -237,7 +253,7 @@ IDLE = ScalingObservation(True, scaled("False"), hpa(1, ScalingActive=("False", 
 def test_hpa_ready(
     spec: dict[str, Any], planned: bool, observed: ScalingObservation, expected: tuple[str, str]
 ) -> None:
-    component = scaling_component(spec, planned, observed)
+    component = scaling_component(typed(spec), planned, observed)
     assert component.condition == "HPAReady"
     assert (component.state, component.reason) == expected
 
@@ -280,7 +296,7 @@ def test_hpa_ready(
 def test_runtime_status(
     spec: dict[str, Any], running: int | None, observed: ScalingObservation | None, expected: tuple[Any, ...]
 ) -> None:
-    runtime = runtime_status(spec, running, observed)
+    runtime = runtime_status(typed(spec), running, observed)
     keys = ("minReplicas", "maxReplicas", "currentReplicas", "desiredReplicas", "replicas")
     assert tuple(runtime[k] for k in keys) == expected
 
@@ -298,7 +314,7 @@ def test_runtime_status(
     ],
 )
 def test_scaled_to_zero(spec: dict[str, Any], observed: ScalingObservation, idle: bool) -> None:
-    assert scaled_to_zero(spec, observed) is idle
+    assert scaled_to_zero(typed(spec), observed) is idle
 
 
 @pytest.mark.parametrize(

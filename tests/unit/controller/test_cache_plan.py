@@ -10,7 +10,8 @@ import pytest
 from api.conditions import Reason
 from api.labels import CACHE_FINALIZER as FINALIZER
 from api.labels import TEMPLATE_CACHE as CACHE_LABEL
-from controller.cache.plan import plan_template_cache
+from api.stored import read_artifact, read_template, read_template_cache
+from controller.cache.plan import TemplateCacheObservation, plan_template_cache
 from controller.common.caching import CacheObservation, artifact_name, best_artifact
 from controller.pipeline.plan import ObjectRef, Plan
 from tests.builders import condition, conditions, status_of
@@ -49,12 +50,13 @@ def cache(
 
 
 def template(state: str = "Ready", sources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`state` "": a status without status.status (the template's controller has not set it)."""
     return {
         "apiVersion": V1,
         "kind": "AIMServiceTemplate",
         "metadata": {"name": "qwen-mi300x", "namespace": "team", "uid": "t-1"},
         "spec": {"modelName": "qwen"},
-        "status": {"status": state, "modelSources": SOURCES if sources is None else sources},
+        "status": ({"status": state} if state else {}) | {"modelSources": SOURCES if sources is None else sources},
     }
 
 
@@ -78,7 +80,8 @@ def artifact(
         ready = status.pop("ready", None)
         obj["status"] = {"status": state} | status
         if ready is not None:
-            obj["status"]["conditions"] = [{"type": "Ready", "status": "False"} | ready]
+            stamp = {"lastTransitionTime": NOW}
+            obj["status"]["conditions"] = [{"type": "Ready", "status": "False"} | stamp | ready]
     return obj
 
 
@@ -89,8 +92,12 @@ def plan_for(
     missing_template: bool = False,
     namespace_terminating: bool = False,
 ) -> Plan:
-    observed = CacheObservation(
-        c or cache(), None if missing_template else (tpl or template()), artifacts or [], namespace_terminating
+    """The plan for the objects as the API server sends them, read as the fetch step does."""
+    observed: TemplateCacheObservation = CacheObservation(
+        read_template_cache(c or cache()),
+        None if missing_template else read_template(tpl or template()),
+        [read_artifact(a) for a in artifacts or []],
+        namespace_terminating,
     )
     return plan_template_cache(observed, NOW)
 
@@ -179,8 +186,8 @@ BEST_CASES = [
 
 @pytest.mark.parametrize(("c", "artifacts", "expected"), BEST_CASES)
 def test_best_artifact(c: dict[str, Any], artifacts: list[dict[str, Any]], expected: str | None) -> None:
-    found = best_artifact(artifacts, c, URI)
-    assert (found["metadata"]["name"] if found else None) == expected
+    found = best_artifact([read_artifact(a) for a in artifacts], read_template_cache(c), URI)
+    assert (found.name if found else None) == expected
 
 
 # --- plan_template_cache --------------------------------------------------------------------------

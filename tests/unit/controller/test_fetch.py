@@ -70,6 +70,15 @@ def service(**spec: Any) -> dict[str, Any]:
     return obj("AIMService", "chat", spec=spec)
 
 
+def model(kind: str, name: str, **fields: Any) -> dict[str, Any]:
+    """An AIMModel or AIMClusterModel (the fetch step reads it as its API model: it has a spec)."""
+    return obj(kind, name, spec=fields.pop("spec", {"image": "aim:1"}), **fields)
+
+
+def template(kind: str, name: str, model_name: str = "qwen") -> dict[str, Any]:
+    return obj(kind, name, spec={"modelName": model_name})
+
+
 def fetched(svc: dict[str, Any], *objects: dict[str, Any]) -> tuple[Any, StoreKube]:
     kube = StoreKube([*objects, obj("Namespace", NS)])
     return fetch_service(cast(Kube, kube), svc), kube
@@ -78,9 +87,9 @@ def fetched(svc: dict[str, Any], *objects: dict[str, Any]) -> tuple[Any, StoreKu
 @pytest.mark.parametrize(
     ("objects", "scope"),
     [
-        pytest.param([obj("AIMModel", "qwen"), obj("AIMClusterModel", "qwen")], NAMESPACE, id="namespace-first"),
-        pytest.param([obj("AIMClusterModel", "qwen")], CLUSTER, id="then-cluster"),
-        pytest.param([obj("AIMModel", "qwen", namespace="other")], "", id="another-namespace-does-not-count"),
+        pytest.param([model("AIMModel", "qwen"), model("AIMClusterModel", "qwen")], NAMESPACE, id="namespace-first"),
+        pytest.param([model("AIMClusterModel", "qwen")], CLUSTER, id="then-cluster"),
+        pytest.param([model("AIMModel", "qwen", namespace="other")], "", id="another-namespace-does-not-count"),
     ],
 )
 def test_a_named_model_is_looked_up_namespace_first(objects: list[dict[str, Any]], scope: str) -> None:
@@ -103,24 +112,29 @@ def test_a_model_image_counts_the_models_of_both_scopes_with_that_image() -> Non
 
 def test_a_custom_model_is_found_by_its_derived_name() -> None:
     sources = [{"modelId": "org/m", "sourceUri": "hf://org/m"}]
-    custom = {"baseImage": "base:1", "modelSources": sources}
+    custom = {"baseImage": "base:1", "modelSources": sources, "hardware": {"gpu": {"requests": 1}}}
     name = custom_model_name("base:1", sources)
-    observed, _ = fetched(service(model={"custom": custom}), obj("AIMModel", name))
+    observed, _ = fetched(service(model={"custom": custom}), model("AIMModel", name))
     assert (observed.model.name, observed.model.scope) == (name, NAMESPACE)
 
 
 def test_a_named_template_with_overrides_also_reads_its_derived_copy() -> None:
     svc = service(model={"name": "qwen"}, template={"name": "t"}, overrides={"metric": "throughput"})
-    derived = obj("AIMServiceTemplate", overridden_template_name("t", "", "", 0, "", "throughput"))
-    observed, kube = fetched(svc, obj("AIMModel", "qwen"), obj("AIMClusterServiceTemplate", "t"), derived)
+    derived = template("AIMServiceTemplate", overridden_template_name("t", "", "", 0, "", "throughput"))
+    observed, kube = fetched(svc, model("AIMModel", "qwen"), template("AIMClusterServiceTemplate", "t"), derived)
     assert (observed.template.scope, observed.derived_template.name) == (CLUSTER, derived["metadata"]["name"])
     assert ("list", "Node") not in kube.reads  # a named template needs no GPU placement
 
 
 def test_auto_selection_reads_candidates_and_nodes_only_once_the_model_is_found() -> None:
-    templates = [obj("AIMServiceTemplate", "t"), obj("AIMClusterServiceTemplate", "ct"), obj("Node", "gpu")]
-    observed, _ = fetched(service(model={"name": "qwen"}), obj("AIMModel", "qwen"), *templates)
-    assert [t["metadata"]["name"] for t in observed.template_candidates] == ["t", "ct"]
+    templates = [
+        template("AIMServiceTemplate", "t"),
+        template("AIMClusterServiceTemplate", "ct"),
+        template("AIMClusterServiceTemplate", "other", model_name="llama"),  # not parsed: not a candidate
+        obj("Node", "gpu"),
+    ]
+    observed, _ = fetched(service(model={"name": "qwen"}), model("AIMModel", "qwen"), *templates)
+    assert [t.name for t in observed.template_candidates] == ["t", "ct"]
     assert len(observed.nodes) == 1
     observed, kube = fetched(service(model={"name": "qwen"}), *templates)
     assert observed.template_candidates == []
@@ -129,7 +143,9 @@ def test_auto_selection_reads_candidates_and_nodes_only_once_the_model_is_found(
 
 def test_a_profile_service_reads_its_profile_caches_and_config_map_not_models() -> None:
     observed, kube = fetched(
-        service(profile={"name": "p"}), obj("AIMClusterProfile", "p"), obj("AIMProfileCache", "pc")
+        service(profile={"name": "p"}),
+        obj("AIMClusterProfile", "p", spec={"aimId": "org/m", "image": "aim:1"}),
+        obj("AIMProfileCache", "pc", spec={"profileName": "p", "profileScope": "Cluster"}),
     )
     assert (observed.profile.scope, len(observed.profile_caches)) == (CLUSTER, 1)
     assert not any(kind in ("AIMModel", "AIMServiceTemplate") for _, kind in kube.reads)
@@ -187,9 +203,13 @@ def test_a_cache_reads_its_source_in_the_scope_its_spec_names(
     fetch: Any, cache_kind: str, fields: tuple[str, str], namespaced: str, cluster: str, scope: str
 ) -> None:
     cache = obj(cache_kind, "c", spec={fields[0]: "src", fields[1]: scope})
-    sources = [obj(namespaced, "src", spec={"n": 1}), obj(cluster, "src", spec={"c": 1})]
-    kube = StoreKube([*sources, obj("AIMArtifact", "a"), obj("AIMArtifact", "b", namespace="other")])
+    source_spec = {"modelName": "m"} if namespaced == "AIMServiceTemplate" else {"aimId": "org/m", "image": "aim:1"}
+    sources = [obj(namespaced, "src", spec=source_spec), obj(cluster, "src", spec=source_spec)]
+    artifacts = [obj("AIMArtifact", "a"), obj("AIMArtifact", "b", namespace="other")]
+    for artifact in artifacts:
+        artifact["spec"] = {"sourceUri": "hf://org/m"}
+    kube = StoreKube([*sources, *artifacts])
     observed = fetch(cast(Kube, kube), cache)
-    assert observed.source["kind"] == (cluster if scope == "Cluster" else namespaced)
-    assert [a["metadata"]["name"] for a in observed.artifacts] == ["a"]
+    assert observed.source.kind == (cluster if scope == "Cluster" else namespaced)
+    assert [a.name for a in observed.artifacts] == ["a"]
     assert observed.namespace_terminating is False  # only asked while the cache is deleted

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from api.stored import read_kv_cache, read_service
+from api.v1alpha2.aimservice import AIMService
 from controller.kvcache.observe import KVCacheObservation
 from controller.kvcache.plan import plan_kv_cache
 from controller.service.kvcache import (
@@ -30,6 +32,13 @@ def kv_cache(name: str = "shared", status: dict[str, Any] | None = None, **spec:
     }
 
 
+def observe(
+    kv: dict[str, Any], sts: dict[str, Any] | None = None, service: dict[str, Any] | None = None
+) -> KVCacheObservation:
+    """The observation of `kv` (a dict as the API server sends it, read as the fetch step does)."""
+    return KVCacheObservation(read_kv_cache(kv), sts, service)
+
+
 def stateful_set(replicas: int = 1, ready: int = 0) -> dict[str, Any]:
     return {"metadata": {"name": "sts"}, "spec": {"replicas": replicas}, "status": {"readyReplicas": ready}}
 
@@ -48,7 +57,7 @@ def stateful_set(replicas: int = 1, ready: int = 0) -> dict[str, Any]:
 def test_kv_cache_status_follows_its_statefulset_and_service(
     sts: dict[str, Any] | None, service: dict[str, Any] | None, state: str, reasons: tuple[str, str]
 ) -> None:
-    status = status_of(plan_kv_cache(KVCacheObservation(kv_cache(), sts, service), NOW))
+    status = status_of(plan_kv_cache(observe(kv_cache(), sts, service), NOW))
     assert status["status"] == state
     found = conditions(status)
     assert (found["StatefulSetReady"][1], found["ServiceReady"][1]) == reasons
@@ -59,7 +68,7 @@ def test_kv_cache_status_follows_its_statefulset_and_service(
 
 
 def test_kv_cache_backend_is_upstreams_redis_statefulset() -> None:
-    plan = plan_kv_cache(KVCacheObservation(kv_cache()), NOW)
+    plan = plan_kv_cache(observe(kv_cache()), NOW)
     sts, service = applied_kind(plan, "StatefulSet"), applied_kind(plan, "Service")
     spec = sts["spec"]
     [container] = spec["template"]["spec"]["containers"]
@@ -84,7 +93,7 @@ def test_kv_cache_spec_reaches_the_backend() -> None:
     storage = {"size": "5Gi", "storageClassName": "fast", "accessModes": ["ReadWriteMany"]}
     resources = {"requests": {"cpu": "100m", "memory": "64Mi"}}
     env = [{"name": "REDIS_ARGS", "value": "--maxmemory 64mb"}]
-    plan = plan_kv_cache(KVCacheObservation(kv_cache(image="r:1", storage=storage, resources=resources, env=env)), NOW)
+    plan = plan_kv_cache(observe(kv_cache(image="r:1", storage=storage, resources=resources, env=env)), NOW)
     spec = applied_kind(plan, "StatefulSet")["spec"]
     container = spec["template"]["spec"]["containers"][0]
     assert (container["image"], container["resources"], container["env"]) == ("r:1", resources, env)
@@ -97,12 +106,15 @@ def test_kv_cache_spec_reaches_the_backend() -> None:
     assert status_of(plan)["storageSize"] == "5Gi"
 
 
-def service(kv: dict[str, Any] | None = None) -> dict[str, Any]:
+def service(kv: dict[str, Any] | None = None) -> AIMService:
+    """An AIMService as the API server sends it, read as the service's fetch step reads it."""
     metadata = {"name": "chat", "namespace": "team", "uid": "svc-uid"}
     spec: dict[str, Any] = {"model": {"name": "m"}}
     if kv is not None:
         spec["kvCache"] = kv
-    return {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": "AIMService", "metadata": metadata, "spec": spec}
+    return read_service(
+        {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": "AIMService", "metadata": metadata, "spec": spec}
+    )
 
 
 READY = {"status": "Ready", "endpoint": "redis://shared-redis-svc-1.team:6379", "conditions": []}
@@ -130,7 +142,7 @@ READY = {"status": "Ready", "endpoint": "redis://shared-redis-svc-1.team:6379", 
 def test_service_kv_cache_component(
     kv: dict[str, Any] | None, existing: dict[str, Any] | None, expected: tuple[str, str, list[str]] | None
 ) -> None:
-    use = plan_kv_cache_use(service(kv), existing)
+    use = plan_kv_cache_use(service(kv), read_kv_cache(existing) if existing is not None else None)
     if expected is None:
         assert use is None
         return
@@ -191,6 +203,6 @@ def test_an_unchanged_backend_is_not_applied_again() -> None:
     """The runner compares each planned object with `existing`: without it every reconcile wrote
     the StatefulSet and Service again."""
     sts, svc = {"kind": "StatefulSet", "metadata": {"name": "a"}}, {"kind": "Service", "metadata": {"name": "b"}}
-    observed = KVCacheObservation(kv_cache(), sts, svc)
+    observed = observe(kv_cache(), sts, svc)
     assert (observed.existing("StatefulSet", "a"), observed.existing("Service", "b")) == (sts, svc)
     assert observed.existing("StatefulSet", "b") is None

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from api.naming import derived_name
+from api.stored import read_model, read_template
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.model.observe import ImageLookup, ModelObservation
 from controller.model.plan import (
@@ -43,6 +44,7 @@ LABELS = {
     "org.opencontainers.image.version": "0.9.0",
 }
 SECRET_ENV = {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}
+BUCKET_SOURCE = {"modelId": "m/x", "sourceUri": "s3://m/x"}
 
 
 def model(
@@ -63,13 +65,20 @@ def model(
 
 
 def observe(m: dict[str, Any] | None = None, **fields: Any) -> ModelObservation:
-    """A custom model's base image is found in its registry (no AIM labels, as aim-base) unless
-    the test says what the registry answered."""
-    m = m or model()
+    """The observation of `m` (dicts as the API server sends them, read as the fetch step does). A
+    custom model's base image is found in its registry (no AIM labels, as aim-base) unless the test
+    says what the registry answered."""
+    typed = read_model(m or model())
     defaults: dict[str, Any] = {"runtime_config": resolve_runtime_config(None, None, None)}
-    if is_custom(m) and needs_lookup(m):
+    if is_custom(typed) and needs_lookup(typed):
         defaults["lookup"] = ImageLookup()
-    return ModelObservation(model=m, **(defaults | fields))
+    fields = defaults | fields
+    for key in ("templates", "official_templates"):
+        if key in fields:
+            fields[key] = [read_template(t) for t in fields[key]]
+    if "template_owners" in fields:
+        fields["template_owners"] = {key: read_model(owner) for key, owner in fields["template_owners"].items()}
+    return ModelObservation(model=typed, **fields)
 
 
 def found(labels: dict[str, str] | None = None, env: dict[str, str] | None = None) -> ImageLookup:
@@ -97,8 +106,8 @@ def with_status(templates: list[dict[str, Any]], *states: str) -> list[dict[str,
         pytest.param(model(discovery={"extractMetadata": False}), False, id="extraction-off"),
         pytest.param(model(discovery={"createServiceTemplates": False}), True, id="templates-off-still-reads"),
         pytest.param(model(image=None), False, id="no-image"),
-        pytest.param(model(modelSources=[{"sourceUri": "s3://m/x"}]), True, id="custom-base-image"),
-        pytest.param(model(modelSources=[{"sourceUri": "s3://m/x"}], image=None), False, id="custom-without-image"),
+        pytest.param(model(modelSources=[BUCKET_SOURCE]), True, id="custom-base-image"),
+        pytest.param(model(modelSources=[BUCKET_SOURCE], image=None), False, id="custom-without-image"),
         pytest.param(model(imageMetadata={"model": {"title": "x"}}), False, id="metadata-in-spec"),
         pytest.param(model(status={"imageMetadata": {"originalLabels": {}}}), False, id="already-read"),
         pytest.param(model(status={"status": "Failed"}), True, id="failed-before"),
@@ -106,7 +115,7 @@ def with_status(templates: list[dict[str, Any]], *states: str) -> list[dict[str,
     ],
 )
 def test_needs_lookup(m: dict[str, Any], expected: bool) -> None:
-    assert needs_lookup(m) is expected
+    assert needs_lookup(read_model(m)) is expected
 
 
 # --- image metadata and templates from recommended deployments ------------------------------------
@@ -583,10 +592,11 @@ def observe_tuned(
         pytest.param(tuned("pinned"), [], id="pinned-without-image"),
         pytest.param(tuned("latest"), ["new-mi300x"], id="latest-is-semver-newest"),
         pytest.param(tuned("any"), ["old-mi300x", "new-mi300x"], id="any"),
+        # spec.modelSources holds one source (v1alpha2 maxItems 1): the candidates follow its model id.
         pytest.param(
-            tuned("any", modelSources=[*TUNED_SOURCES, {"modelId": "Qwen/Qwen3-8B", "sourceUri": "s3://t/8b"}]),
-            ["old-mi300x", "new-mi300x", "new-8b"],
-            id="any-for-each-source-model",
+            tuned("any", modelSources=[{"modelId": "Qwen/Qwen3-8B", "sourceUri": "s3://t/8b"}]),
+            ["new-8b"],
+            id="any-for-the-source-model",
         ),
         pytest.param(
             tuned("any", modelSources=[{"modelId": "Qwen/Qwen3-4B", "sourceUri": "s3://t/4b"}]),
@@ -596,7 +606,7 @@ def observe_tuned(
     ],
 )
 def test_fine_tune_candidates(m: dict[str, Any], expected: list[str]) -> None:
-    assert [t["metadata"]["name"] for t in fine_tune_candidates(observe_tuned(m))] == expected
+    assert [t.name for t in fine_tune_candidates(observe_tuned(m))] == expected
 
 
 def test_latest_without_readable_versions_has_no_candidates() -> None:
@@ -648,7 +658,7 @@ def test_deployment_image(
     m: dict[str, Any], owners: dict[str, dict[str, Any]], template_name: str, image: str | None
 ) -> None:
     template = next(t for t in OFFICIAL if t["metadata"]["name"] == template_name)
-    assert deployment_image(observe_tuned(m, owners), template) == image
+    assert deployment_image(observe_tuned(m, owners), read_template(template)) == image
 
 
 def test_fine_tuned_copies() -> None:
@@ -697,6 +707,7 @@ def existing_copy(name: str, owner_uid: str = "uid-medical", origin: str = "fine
             "labels": {ORIGIN_LABEL: origin},
             "ownerReferences": [{"kind": "AIMModel", "name": "medical", "uid": owner_uid}],
         },
+        "spec": {"modelName": "medical"},
         "status": {"status": "Ready"},
     }
 
@@ -724,6 +735,7 @@ def owned(*states: str, kind: str = "AIMServiceTemplate", uid: str = "uid-qwen3-
         template: dict[str, Any] = {
             "kind": kind,
             "metadata": {"name": f"t{index}", "ownerReferences": [{"uid": uid}]},
+            "spec": {"modelName": "qwen3-32b"},
         }
         if state:
             template["status"] = {"status": state}

@@ -3,11 +3,15 @@ events and the next sync out (no API server, no registry)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from pydantic import ValidationError
 
-from controller.catalog.sources import RegistryImage, cluster_model_name, plan_filters
+from api.stored import read_model_source
+from controller.catalog.sources import FilterPlan, RegistryImage, cluster_model_name, plan_filters
+from controller.kube.client import Kube
+from controller.modelsource import fetch
 from controller.modelsource.observe import (
     ListingFailureCategory,
     ListingProblem,
@@ -19,8 +23,9 @@ from controller.modelsource.plan import (
     parse_sync_interval,
     plan_model_source,
     seconds_until_sync,
-    source_filters,
 )
+from controller.registry.client import RegistryClient
+from controller.registry.sources import SourceListing
 from tests.builders import conditions
 
 NOW = "2026-11-23T12:00:00Z"
@@ -57,12 +62,18 @@ def model(img: RegistryImage, state: str | None = None, name: str | None = None)
 
 
 def synced(src: dict[str, Any], **result: Any) -> SyncResult:
-    filters, problems = source_filters(src["spec"])
-    return SyncResult(filters=filters, spec_problems=problems, **result)
+    return SyncResult(filters=plan_filters(read_model_source(src).spec), **result)
+
+
+def observe(
+    src: dict[str, Any], models: list[dict[str, Any]] | None = None, sync: SyncResult | None = None
+) -> ModelSourceObservation:
+    """The observation of `src` (as the API server sends it, read as the fetch step does)."""
+    return ModelSourceObservation(read_model_source(src), models or [], sync)
 
 
 def plan_sync(src: dict[str, Any], models: list[dict[str, Any]] | None = None, **result: Any) -> Any:
-    return plan_model_source(ModelSourceObservation(src, models or [], synced(src, **result)), NOW)
+    return plan_model_source(observe(src, models, synced(src, **result)), NOW)
 
 
 def message(status: dict[str, Any], kind: str) -> str:
@@ -112,7 +123,13 @@ def test_sync_interval(written: str | None, seconds: float, problem_has: str | N
 # --- when the next sync is due --------------------------------------------------------------------
 
 SYNCED_AT = "2026-11-23T11:30:00Z"  # 30 minutes before NOW
-HEALTHY = [{"type": "RegistryReachable", "status": "True"}, {"type": "AuthValid", "status": "True"}]
+
+
+def stored_condition(kind: str, status: str, reason: str = "Test") -> dict[str, Any]:
+    return {"type": kind, "status": status, "reason": reason, "lastTransitionTime": SYNCED_AT}
+
+
+HEALTHY = [stored_condition("RegistryReachable", "True"), stored_condition("AuthValid", "True")]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +158,7 @@ HEALTHY = [{"type": "RegistryReachable", "status": "True"}, {"type": "AuthValid"
                 {
                     "observedGeneration": 2,
                     "lastSyncTime": "2026-11-23T11:59:30Z",
-                    "conditions": [{"type": "AuthValid", "status": "False"}],
+                    "conditions": [stored_condition("AuthValid", "False")],
                 }
             ),
             FAILED_SYNC_RETRY_SECONDS - 30,
@@ -152,7 +169,7 @@ HEALTHY = [{"type": "RegistryReachable", "status": "True"}, {"type": "AuthValid"
                 {
                     "observedGeneration": 2,
                     "lastSyncTime": "2026-11-23T11:59:30Z",
-                    "conditions": [{"type": "RegistryReachable", "status": "False"}],
+                    "conditions": [stored_condition("RegistryReachable", "False")],
                 },
                 syncInterval="20s",
             ),
@@ -165,14 +182,14 @@ HEALTHY = [{"type": "RegistryReachable", "status": "True"}, {"type": "AuthValid"
     ],
 )
 def test_seconds_until_sync(src: dict[str, Any], seconds: float) -> None:
-    assert seconds_until_sync(src, NOW) == seconds
+    assert seconds_until_sync(read_model_source(src), NOW) == seconds
 
 
 def test_a_source_being_deleted_never_syncs() -> None:
     src = source()
     src["metadata"]["deletionTimestamp"] = NOW
-    assert seconds_until_sync(src, NOW) == float("inf")
-    assert plan_model_source(ModelSourceObservation(src), NOW).status is None
+    assert seconds_until_sync(read_model_source(src), NOW) == float("inf")
+    assert plan_model_source(observe(src), NOW).status is None
 
 
 # --- a sync ---------------------------------------------------------------------------------------
@@ -270,7 +287,7 @@ def test_the_limit_warning_is_not_repeated() -> None:
     previous = {
         "observedGeneration": 2,
         "lastSyncTime": SYNCED_AT,
-        "conditions": [*HEALTHY, {"type": "MaxModelsLimitReached", "status": "True", "reason": "LimitReached"}],
+        "conditions": [*HEALTHY, stored_condition("MaxModelsLimitReached", "True", "LimitReached")],
     }
     plan = plan_sync(source(previous, maxModels=1), [model(QWEN_09)], images=[LLAMA_09, QWEN_09])
     assert plan.status["modelsLimitReached"] is True
@@ -368,7 +385,7 @@ def test_a_repeated_failure_is_not_warned_about_again() -> None:
     previous = {
         "observedGeneration": 2,
         "lastSyncTime": SYNCED_AT,
-        "conditions": [{"type": "AuthValid", "status": "False", "reason": "Unauthorized"}],
+        "conditions": [stored_condition("AuthValid", "False", "Unauthorized")],
     }
     plan = plan_sync(source(previous), problems=[problem(ListingFailureCategory.UNAUTHORIZED, REFUSED)])
     assert plan.events == []
@@ -389,7 +406,6 @@ def test_a_repeated_failure_is_not_warned_about_again() -> None:
             "spec.filters[1].image",
             id="one-of-two-unusable",
         ),
-        pytest.param({"filters": []}, "Failed", "spec.filters", id="unreadable-spec"),
     ],
 )
 def test_unusable_filters(spec: dict[str, Any], state: str, in_message: str) -> None:
@@ -429,7 +445,7 @@ def test_without_a_sync_only_the_model_counts_change() -> None:
         "conditions": HEALTHY,
     }
     models = [model(LLAMA_09, "Ready"), model(QWEN_09, "Pending")]
-    plan = plan_model_source(ModelSourceObservation(source(previous), models), NOW)
+    plan = plan_model_source(observe(source(previous), models), NOW)
     assert plan.status == previous | {"discoveredModels": 2, "availableModels": 1}
     assert plan.apply == []
     assert plan.events == []
@@ -446,6 +462,50 @@ def test_the_credentials_never_reach_the_status_or_events() -> None:
     assert "password" not in text.lower()
 
 
-def test_filters_are_planned_by_the_catalog_rules() -> None:
-    spec = {"registry": REGISTRY, "filters": [{"image": "org/aim-*", "exclude": ["org/aim-old"]}], "versions": [">=1"]}
-    assert source_filters(spec) == (plan_filters(spec), [])
+# --- the fetch step -------------------------------------------------------------------------------
+
+
+class StoreKube:
+    """get and list over a few stored objects (the label selector is the source's)."""
+
+    def __init__(self, *objects: dict[str, Any]):
+        self.objects = list(objects)
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        return next((o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name), None)
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None, **_: Any) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
+
+def fetched(
+    src: dict[str, Any], monkeypatch: pytest.MonkeyPatch, listed: list[list[FilterPlan]], *objects: dict[str, Any]
+) -> ModelSourceObservation:
+    """fetch_model_source with the registry listing replaced: `listed` gets the filter plans it is
+    asked to list."""
+
+    def listing(client: Any, plans: list[FilterPlan], credentials_for: Any) -> SourceListing:
+        listed.append(list(plans))
+        return SourceListing(images=[QWEN_09])
+
+    monkeypatch.setattr(fetch, "list_source_images", listing)
+    kube = cast(Kube, StoreKube(*objects))
+    return fetch.fetch_model_source(kube, src, cast(RegistryClient, None), "aim-system", clock=lambda: NOW)
+
+
+def test_filters_are_planned_by_the_catalog_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec: dict[str, Any] = {"filters": [{"image": "org/aim-*", "exclude": ["org/aim-old"]}], "versions": [">=1"]}
+    listed: list[list[FilterPlan]] = []
+    observed = fetched(source(**spec), monkeypatch, listed)
+    assert listed == [plan_filters({"registry": REGISTRY, **spec})]
+    assert observed.sync is not None
+    assert (observed.sync.filters, observed.sync.images) == (listed[0], [QWEN_09])
+
+
+def test_a_spec_the_api_model_refuses_is_not_synced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No filter at all: the fetch step refuses the object (the reconciler says so on its status,
+    ConfigValid=False InvalidSpec) before any registry is asked."""
+    listed: list[list[FilterPlan]] = []
+    with pytest.raises(ValidationError, match=r"spec\.filters"):
+        fetched(source(filters=[]), monkeypatch, listed)
+    assert listed == []

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from api.stored import read_model_source
+from controller.catalog.sources import plan_filters
 from controller.modelsource.fetch import failure_category
 from controller.modelsource.observe import ListingFailureCategory, ListingProblem, ModelSourceObservation, SyncResult
-from controller.modelsource.plan import FAILED_SYNC_RETRY_SECONDS, plan_model_source, source_filters
+from controller.modelsource.plan import FAILED_SYNC_RETRY_SECONDS, plan_model_source
 from controller.registry import RegistryRateLimitedError, RegistryUnreachableError
 
 NOW = "2026-11-23T12:00:00Z"
@@ -27,9 +29,8 @@ def source(**spec: Any) -> dict[str, Any]:
 
 
 def plan_with(problems: list[ListingProblem], **spec: Any) -> Any:
-    src = source(**spec)
-    filters, spec_problems = source_filters(src["spec"])
-    sync = SyncResult(filters=filters, spec_problems=spec_problems, problems=problems)
+    src = read_model_source(source(**spec))
+    sync = SyncResult(filters=plan_filters(src.spec), problems=problems)
     return plan_model_source(ModelSourceObservation(src, [], sync), NOW)
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from api.stored import read_artifact, read_profile, read_profile_cache
+from api.v1alpha2.aimprofile import AIMProfileSpecCommon
 from controller.common.caching import CacheObservation
 from controller.profile.observe import ProfileObservation
 from controller.profile.plan import image_version, node_fits, plan_profile, profile_resources
-from controller.profilecache.plan import plan_profile_cache
+from controller.profilecache.plan import ProfileCacheObservation, plan_profile_cache
 from tests.builders import condition
 
 NOW = "2026-11-23T12:00:00Z"
@@ -45,6 +47,11 @@ def profile(kind: str = "AIMProfile", **spec: Any) -> dict[str, Any]:
     return {"apiVersion": "aim.eai.amd.com/v1alpha2", "kind": kind, "metadata": metadata, "spec": defaults | spec}
 
 
+def observe(stored: dict[str, Any], nodes: list[dict[str, Any]] = NODES) -> ProfileObservation:
+    """The observation of `stored` (a dict as the API server sends it, read as the fetch step does)."""
+    return ProfileObservation(read_profile(stored), nodes)
+
+
 RESOURCES = [
     (
         "gpu-count-as-requests-and-limits",
@@ -68,7 +75,8 @@ RESOURCES = [
 
 @pytest.mark.parametrize(("case", "spec", "expected"), RESOURCES, ids=[r[0] for r in RESOURCES])
 def test_profile_resources(case: str, spec: dict[str, Any], expected: dict[str, Any] | None) -> None:
-    assert profile_resources(spec) == expected
+    typed = AIMProfileSpecCommon.model_validate({"aimId": "qwen/qwen3-32b", "image": "aim:1"} | spec)
+    assert profile_resources(typed) == expected
 
 
 FITS = [
@@ -103,7 +111,7 @@ def test_version_is_the_image_tag(image: str, version: str | None) -> None:
 
 
 def test_ready_profile_status() -> None:
-    plan = plan_profile(ProfileObservation(profile(), NODES), NOW)
+    plan = plan_profile(observe(profile()), NOW)
     status = plan.status
     assert status is not None
     assert status["status"] == "Ready"
@@ -145,7 +153,7 @@ SITUATIONS = [
 
 @pytest.mark.parametrize(("case", "spec", "state", "reason", "matching"), SITUATIONS, ids=[s[0] for s in SITUATIONS])
 def test_availability(case: str, spec: dict[str, Any], state: str, reason: str, matching: int) -> None:
-    plan = plan_profile(ProfileObservation(profile(**spec), NODES), NOW)
+    plan = plan_profile(observe(profile(**spec)), NOW)
     assert plan.status is not None
     assert (plan.status["status"], condition(plan.status, "HardwareAvailable")["reason"]) == (state, reason)
     assert plan.status["matchingNodes"] == matching
@@ -154,7 +162,7 @@ def test_availability(case: str, spec: dict[str, Any], state: str, reason: str, 
 
 def test_hardware_summary_without_a_count_or_an_accelerator() -> None:
     def summary(**spec: Any) -> str:
-        status = plan_profile(ProfileObservation(profile(**spec), NODES), NOW).status
+        status = plan_profile(observe(profile(**spec)), NOW).status
         assert status is not None
         return str(status["hardwareSummary"])
 
@@ -166,14 +174,14 @@ def test_caching_profile_owns_a_cache_of_its_name() -> None:
     sources = [{"modelId": "qwen/qwen3-32b", "sourceUri": "hf://qwen/qwen3-32b"}]
     env = [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]
     cached = profile(modelSources=sources, caching={"enabled": True, "env": env})
-    [cache] = plan_profile(ProfileObservation(cached, NODES), NOW).apply
+    [cache] = plan_profile(observe(cached), NOW).apply
     assert cache["kind"] == "AIMProfileCache"
     assert cache["metadata"]["name"] == "qwen-mi300x"
     assert cache["metadata"]["ownerReferences"][0]["uid"] == "p-1"
     assert cache["spec"] == {"profileName": "qwen-mi300x", "profileScope": "Namespace", "mode": "Shared", "env": env}
-    assert plan_profile(ProfileObservation(profile(caching={"enabled": True}), NODES), NOW).apply == []
+    assert plan_profile(observe(profile(caching={"enabled": True})), NOW).apply == []
     cluster = profile("AIMClusterProfile", modelSources=sources)
-    assert plan_profile(ProfileObservation(cluster, NODES), NOW).apply == []
+    assert plan_profile(observe(cluster), NOW).apply == []
 
 
 # --- AIMProfileCache -----------------------------------------------------------------------------
@@ -205,8 +213,23 @@ def artifact(name: str, uri: str, state: str, owner: str = "", **labels: str) ->
     }
 
 
+def observe_cache(
+    cache: dict[str, Any],
+    source: dict[str, Any] | None,
+    artifacts: list[dict[str, Any]] | None = None,
+    namespace_terminating: bool = False,
+) -> ProfileCacheObservation:
+    """The cache's observation (dicts as the API server sends them, read as the fetch step does)."""
+    return CacheObservation(
+        read_profile_cache(cache),
+        None if source is None else read_profile(source),
+        [read_artifact(a) for a in artifacts or []],
+        namespace_terminating,
+    )
+
+
 def test_profile_cache_without_its_profile_fails() -> None:
-    plan = plan_profile_cache(CacheObservation(profile_cache(scope="Cluster"), None), NOW)
+    plan = plan_profile_cache(observe_cache(profile_cache(scope="Cluster"), None), NOW)
     assert plan.status is not None
     assert plan.status["status"] == "Failed"
     found = condition(plan.status, "ProfileFound")
@@ -215,7 +238,7 @@ def test_profile_cache_without_its_profile_fails() -> None:
 
 
 def test_profile_cache_creates_one_artifact_per_source_labelled_for_cleanup() -> None:
-    observed = CacheObservation(profile_cache(), profile(modelSources=SOURCES))
+    observed = observe_cache(profile_cache(), profile(modelSources=SOURCES))
     plan = plan_profile_cache(observed, NOW)
     assert [a["spec"]["sourceUri"] for a in plan.apply] == ["hf://qwen/qwen3-32b", "s3://models/qwen/draft"]
     first = plan.apply[0]
@@ -235,7 +258,7 @@ def test_profile_cache_creates_one_artifact_per_source_labelled_for_cleanup() ->
     )
     assert condition(plan.status, "ProfileFound")["reason"] == "ProfileResolved"
 
-    dedicated = plan_profile_cache(CacheObservation(profile_cache("Dedicated"), profile(modelSources=SOURCES)), NOW)
+    dedicated = plan_profile_cache(observe_cache(profile_cache("Dedicated"), profile(modelSources=SOURCES)), NOW)
     assert dedicated.apply[0]["metadata"]["ownerReferences"][0]["uid"] == "c-1"
     assert dedicated.apply[0]["metadata"]["name"] != first["metadata"]["name"]
 
@@ -246,7 +269,7 @@ def test_profile_cache_reuses_shared_artifacts_and_reports_them() -> None:
         artifact("draft", "s3://models/qwen/draft", "Ready"),
         artifact("owned", "hf://qwen/qwen3-32b", "Ready", owner="someone-else"),
     ]
-    plan = plan_profile_cache(CacheObservation(profile_cache(), profile(modelSources=SOURCES), artifacts), NOW)
+    plan = plan_profile_cache(observe_cache(profile_cache(), profile(modelSources=SOURCES), artifacts), NOW)
     assert plan.apply == []
     assert plan.status is not None
     assert plan.status["status"] == "Ready"
@@ -262,7 +285,7 @@ def test_profile_cache_reuses_shared_artifacts_and_reports_them() -> None:
 
 
 def test_profile_without_sources_leaves_nothing_to_cache() -> None:
-    plan = plan_profile_cache(CacheObservation(profile_cache(), profile()), NOW)
+    plan = plan_profile_cache(observe_cache(profile_cache(), profile()), NOW)
     assert plan.status is not None
     assert (plan.status["status"], condition(plan.status, "ArtifactsReady")["reason"]) == ("Failed", "NoCaches")
 
@@ -275,9 +298,9 @@ def test_deleted_profile_cache_removes_its_unfinished_artifacts_only() -> None:
         artifact("others", "hf://a/d", "Failed", **{"aim.eai.amd.com/profile-cache.name": "other"}),
     ]
     deleting = profile_cache(deletionTimestamp=NOW, finalizers=["aim.eai.amd.com/artifactcleanup", "x"])
-    plan = plan_profile_cache(CacheObservation(deleting, profile(), artifacts), NOW)
+    plan = plan_profile_cache(observe_cache(deleting, profile(), artifacts), NOW)
     assert [ref.name for ref in plan.delete] == ["stuck"]
     assert plan.finalizers == ["x"]
     assert plan.status is None
-    terminating = CacheObservation(deleting, profile(), artifacts, namespace_terminating=True)
+    terminating = observe_cache(deleting, profile(), artifacts, namespace_terminating=True)
     assert plan_profile_cache(terminating, NOW).delete == []

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from api.naming import MAX_NAME, derived_profile_name
-from api.v1alpha2.aimprofileset import unsupported_overrides
+from api.objects import wire
+from api.stored import read_profile, read_profile_set
+from api.v1alpha2.aimprofile import AnyProfile
+from api.v1alpha2.aimprofileset import AIMProfileSetSpec, ProfileSelector, unsupported_overrides
 from controller.profileset.observe import ProfileSetObservation
 from controller.profileset.plan import (
     apply_version_policy,
@@ -77,10 +80,12 @@ def profile_set(kind: str = "AIMProfileSet", **spec: Any) -> dict[str, Any]:
 
 
 def observe(the_set: dict[str, Any], *profiles: dict[str, Any]) -> ProfileSetObservation:
+    """The observation of `the_set` and `profiles` (dicts as the API server sends them, read as the
+    fetch step does)."""
     return ProfileSetObservation(
-        profile_set=the_set,
-        profiles=[p for p in profiles if p["kind"] == "AIMProfile"],
-        cluster_profiles=[p for p in profiles if p["kind"] == "AIMClusterProfile"],
+        profile_set=read_profile_set(the_set),
+        profiles=[read_profile(p) for p in profiles if p["kind"] == "AIMProfile"],
+        cluster_profiles=[read_profile(p) for p in profiles if p["kind"] == "AIMClusterProfile"],
     )
 
 
@@ -166,7 +171,8 @@ SELECTOR_CASES = [
     ("case", "selector", "profile", "expected"), SELECTOR_CASES, ids=[c[0] for c in SELECTOR_CASES]
 )
 def test_selector(case: str, selector: dict[str, Any], profile: dict[str, Any], expected: bool) -> None:
-    assert selector_matches(profile, {"role": "deployable"} | selector) is expected
+    typed = ProfileSelector.model_validate({"role": "deployable"} | selector)
+    assert selector_matches(read_profile(profile), typed) is expected
 
 
 PARTITIONING = [
@@ -194,8 +200,12 @@ def test_partitioning_selector(wanted: str, mode: str, expected: bool) -> None:
 # --- which profiles are sources ----------------------------------------------------------------------
 
 
-def names(profiles: list[dict[str, Any]]) -> set[str]:
-    return {p["metadata"]["name"] for p in profiles}
+def names(profiles: list[AnyProfile]) -> set[str]:
+    return {p.name for p in profiles}
+
+
+def read(*profiles: dict[str, Any]) -> list[AnyProfile]:
+    return [read_profile(p) for p in profiles]
 
 
 SOURCE_CASES = [
@@ -290,21 +300,28 @@ VERSION_CASES = [
 
 @pytest.mark.parametrize(("case", "policy", "version", "expected"), VERSION_CASES, ids=[c[0] for c in VERSION_CASES])
 def test_version_policy(case: str, policy: str, version: str | None, expected: set[str]) -> None:
-    assert names(apply_version_policy(VERSIONS, policy, version)) == expected
+    assert names(apply_version_policy(read(*VERSIONS), policy, version)) == expected
 
 
 def test_latest_keeps_every_source_of_the_highest_version() -> None:
     sources = [source("a", version="0.9"), source("b", version="0.9.0"), source("c", version="0.8.5")]
-    assert names(apply_version_policy(sources, "latest", None)) == {"a", "b"}
+    assert names(apply_version_policy(read(*sources), "latest", None)) == {"a", "b"}
 
 
 def test_latest_of_no_semantic_version_is_nothing() -> None:
-    assert apply_version_policy([source("a", version="latest")], "latest", None) == []
+    assert apply_version_policy(read(source("a", version="latest")), "latest", None) == []
 
 
 # --- overrides ----------------------------------------------------------------------------------------
 
 SOURCE_SPEC = source()["spec"]
+
+
+def derive(source_spec: dict[str, Any], set_spec: dict[str, Any]) -> dict[str, Any]:
+    """derive_spec of a source with `source_spec` and a set with `set_spec`, both read as the fetch step does."""
+    return derive_spec(read_profile(source() | {"spec": source_spec}).spec, AIMProfileSetSpec.model_validate(set_spec))
+
+
 OVERRIDE_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("nothing-copies-the-source", {}, {}),
     (
@@ -361,18 +378,19 @@ OVERRIDE_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 @pytest.mark.parametrize(("case", "set_spec", "changed"), OVERRIDE_CASES, ids=[c[0] for c in OVERRIDE_CASES])
 def test_overrides(case: str, set_spec: dict[str, Any], changed: dict[str, Any]) -> None:
     before = copy.deepcopy(SOURCE_SPEC)
-    assert derive_spec(SOURCE_SPEC, set_spec) == SOURCE_SPEC | changed
-    assert before == SOURCE_SPEC, "the source is not modified"
+    typed = read_profile(source() | {"spec": SOURCE_SPEC}).spec
+    assert derive_spec(typed, AIMProfileSetSpec.model_validate(set_spec)) == SOURCE_SPEC | changed
+    assert before == SOURCE_SPEC == wire(typed), "the source is not modified"
 
 
 def test_the_source_keeps_its_pull_secrets_and_account_when_the_set_names_none() -> None:
     spec = SOURCE_SPEC | {"imagePullSecrets": [{"name": "src"}], "serviceAccountName": "src-sa"}
-    derived = derive_spec(spec, {})
+    derived = derive(spec, {})
     assert (derived["imagePullSecrets"], derived["serviceAccountName"]) == ([{"name": "src"}], "src-sa")
 
 
 def test_a_namespaced_profiles_caching_is_not_copied() -> None:
-    assert "caching" not in derive_spec(SOURCE_SPEC | {"caching": {"enabled": True}}, {})
+    assert "caching" not in derive(SOURCE_SPEC | {"caching": {"enabled": True}}, {})
 
 
 UNSUPPORTED = [

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from api.v1alpha2.aimservice import AIMServiceSpec
 from controller.common.selection import Overrides, select_template
 
 
@@ -112,15 +113,20 @@ def test_select_template(
         gpu_count=options.get("count"),
     )
     selection = select_template(candidates, "m", bool(options.get("allow")), overrides, CLUSTER)
-    assert (selection.template or {}).get("metadata", {}).get("name") == winner
+    assert (selection.template.name if selection.template else None) == winner
     assert selection.reason == reason
     assert message in selection.message
 
 
 def test_overrides_from_service_spec() -> None:
+    """From the typed spec (the controller) or its wire form (the CLI), to plain strings."""
     spec = {"overrides": {"metric": "throughput", "hardware": {"gpu": {"models": ["MI300X"], "requests": 2}}}}
-    assert Overrides.from_service_spec(spec) == Overrides("throughput", None, "MI300X", 2)
+    for given in (spec, AIMServiceSpec.model_validate(spec)):
+        overrides = Overrides.from_service_spec(given)
+        assert overrides == Overrides("throughput", None, "MI300X", 2)
+        assert type(overrides.metric) is str
     assert not Overrides.from_service_spec({}).any()
+    assert not Overrides.from_service_spec(AIMServiceSpec()).any()
 
 
 @pytest.mark.parametrize(
@@ -134,4 +140,5 @@ def test_overrides_from_service_spec() -> None:
 def test_radeon_workstation_gpus_rank_below_every_instinct(gpus: tuple[str, str], winner: str) -> None:
     candidates = [template(gpu.lower(), gpu=gpu) for gpu in gpus]
     selection = select_template(candidates, "m", False, Overrides(), set(gpus))
-    assert (selection.template or {})["metadata"]["name"] == winner.lower()
+    assert selection.template is not None
+    assert selection.template.name == winner.lower()

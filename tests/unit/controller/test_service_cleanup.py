@@ -11,7 +11,7 @@ from api.labels import SERVICE_FINALIZER as FINALIZER
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.pipeline.plan import Plan
 from controller.service.cleanup import CleanupObservation, clean_up_needed, plan_service_cleanup
-from controller.service.observe import ServiceObservation
+from tests.unit.controller import test_service_plan as services
 
 NS = "team"
 NOW = "2026-11-23T12:00:00Z"
@@ -37,7 +37,12 @@ def template_cache(name: str, state: str, creator: str | None = "gone", managed:
     labels = dict(OURS) if managed else {}
     if creator:
         labels["aim.eai.amd.com/service"] = creator
-    return {"kind": "AIMTemplateCache", "metadata": {"name": name, "labels": labels}, "status": {"status": state}}
+    return {
+        "kind": "AIMTemplateCache",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"templateName": "t", "templateScope": "Namespace"},
+        "status": {"status": state},
+    }
 
 
 def profile_cache(name: str, profile: str, state: str, creator: str | None = "gone") -> dict[str, Any]:
@@ -47,7 +52,7 @@ def profile_cache(name: str, profile: str, state: str, creator: str | None = "go
     return {
         "kind": "AIMProfileCache",
         "metadata": {"name": name, "labels": labels},
-        "spec": {"profileName": profile},
+        "spec": {"profileName": profile, "profileScope": "Namespace"},
         "status": {"status": state},
     }
 
@@ -169,5 +174,6 @@ def test_the_finalizer_is_needed_only_while_a_cache_could_be_left_behind(
     needed: bool,
 ) -> None:
     config = resolve_runtime_config(None, None, None)
-    observed = ServiceObservation(svc, config, caches=template_caches, profile_caches=profile_caches)
+    fields = {"runtime_config": config, "caches": template_caches, "profile_caches": profile_caches}
+    observed = services.typed(svc, fields)  # the reconcile's observation: read as its fetch step reads
     assert clean_up_needed(observed, Plan(apply=apply, status=svc["status"])) is needed

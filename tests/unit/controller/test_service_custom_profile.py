@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from api.naming import custom_profile_config_map_name, inference_service_name
+from api.stored import read_model, read_template
 from controller.common.lookup import NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.pipeline.plan import ObjectRef
@@ -131,11 +132,11 @@ DOCUMENTS = [
 
 @pytest.mark.parametrize(("tpl", "file_name", "document"), DOCUMENTS)
 def test_the_profile_file_of_a_template(tpl: dict[str, Any], file_name: str, document: dict[str, Any]) -> None:
-    assert template_profile(tpl) == (file_name, document)
+    assert template_profile(read_template(tpl)) == (file_name, document)
 
 
 def test_a_template_without_custom_profile_has_no_profile_file() -> None:
-    assert template_profile(template(customProfile=None)) is None
+    assert template_profile(read_template(template(customProfile=None))) is None
 
 
 # -- the env selecting it --------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_env_precedence(layers: dict[str, Any], expected: dict[str, str | None])
     svc = service(env=layers["service"]) if "service" in layers else service()
     config = resolve_runtime_config(None, {"spec": {"env": layers["config"]}}, None) if "config" in layers else None
     observed = observe(tpl, svc, **({"runtime_config": config} if config else {}))
-    env = container_env(plan_inference_service(observed, services.model(), tpl, "chat-isvc"))
+    env = container_env(plan_inference_service(observed, read_model(services.model()), read_template(tpl), "chat-isvc"))
     assert {name: env.get(name) for name in expected} == expected
 
 
@@ -294,7 +295,7 @@ READS = [
 def test_the_config_map_is_read_only_where_a_custom_profile_may_be(objects: list[dict[str, Any]], reads: bool) -> None:
     left = fetching.obj("ConfigMap", custom_profile_config_map_name("chat"))
     observed, kube = fetching.fetched(
-        fetching.service(model={"name": "qwen"}), fetching.obj("AIMModel", "qwen"), left, *objects
+        fetching.service(model={"name": "qwen"}), fetching.model("AIMModel", "qwen"), left, *objects
     )
     assert (("get", "ConfigMap") in kube.reads) == reads
     assert (observed.profile_config_map is not None) == reads

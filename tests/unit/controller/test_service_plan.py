@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
+from api.objects import ObjectRoot
+from api.stored import (
+    read_artifact,
+    read_kv_cache,
+    read_model,
+    read_profile,
+    read_profile_cache,
+    read_service,
+    read_template,
+    read_template_cache,
+)
 from controller.common.lookup import CLUSTER, NAMESPACE, Found
 from controller.common.runtimeconfig import resolve_runtime_config
 from controller.service import plan as service_plan
@@ -59,6 +71,44 @@ def template(name: str = "t", status: str = "Ready") -> dict[str, Any]:
     }
 
 
+READERS: dict[str, Callable[[Mapping[str, Any]], ObjectRoot]] = {
+    "AIMModel": read_model,
+    "AIMClusterModel": read_model,
+    "AIMServiceTemplate": read_template,
+    "AIMClusterServiceTemplate": read_template,
+    "AIMProfile": read_profile,
+    "AIMClusterProfile": read_profile,
+    "AIMTemplateCache": read_template_cache,
+    "AIMProfileCache": read_profile_cache,
+    "AIMKVCache": read_kv_cache,
+    "AIMArtifact": read_artifact,
+}
+FOUND_FIELDS = ("model", "template", "derived_template", "profile")
+LIST_FIELDS = ("template_candidates", "caches", "profile_caches")
+
+
+def read(obj: Any) -> Any:
+    """An AIM object as the API server sends it, read as the fetch step reads it (by its kind)."""
+    return obj if obj is None or isinstance(obj, ObjectRoot) else READERS[obj["kind"]](obj)
+
+
+def typed(svc: dict[str, Any], fields: dict[str, Any]) -> ServiceObservation:
+    """The observation of `svc` with `fields` given as the API server sends them (dicts), read as
+    the fetch step reads them; the third-party objects (InferenceService, pods, ...) stay dicts."""
+    for key in FOUND_FIELDS:
+        found = fields.get(key)
+        if found is not None:
+            fields[key] = Found(read(found.obj), found.scope)
+    for key in LIST_FIELDS:
+        if key in fields:
+            fields[key] = [read(obj) for obj in fields[key]]
+    if fields.get("kv_cache") is not None:
+        fields["kv_cache"] = read(fields["kv_cache"])
+    if "adapters" in fields:
+        fields["adapters"].artifacts = {name: read(a) for name, a in fields["adapters"].artifacts.items()}
+    return ServiceObservation(service=read_service(svc), **fields)
+
+
 def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservation:
     defaults: dict[str, Any] = {
         "runtime_config": resolve_runtime_config(None, None, None),
@@ -66,7 +116,7 @@ def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservat
         "template_candidates": [template()],
         "nodes": [GPU_NODE],
     }
-    return ServiceObservation(service=svc or service(), **(defaults | fields))
+    return typed(svc or service(), defaults | fields)
 
 
 SITUATIONS = [
@@ -340,5 +390,7 @@ def test_cache_env_keeps_upstreams_order(
     """Upstream's MergeEnvVars keeps positions and appends; users (and its e2e suite) compare the
     cache's env in order."""
     tmpl = template() | {"spec": {"modelName": "qwen", "env": template_env, "caching": {"env": template_caching_env}}}
-    cache = service_plan.plan_template_cache(service(env=service_env), tmpl, "c", "Shared", "Namespace", None)
+    cache = service_plan.plan_template_cache(
+        read_service(service(env=service_env)), read_template(tmpl), "c", "Shared", "Namespace", None
+    )
     assert [f"{e['name']}={e['value']}" for e in cache["spec"]["env"]] == expected

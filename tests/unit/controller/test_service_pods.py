@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.v1alpha2.aimservice import AIMServiceSpec
 from controller.service.autoscaling import runtime_status
 from controller.service.pods import observed_replicas, pods_component, served_by_kserve
 from controller.watches import Event, ServiceIndex, pod_fingerprint, services_of_pod
@@ -144,7 +145,7 @@ def test_pods_component(
 def test_runtime_status_is_observed(
     spec: dict[str, Any], pods: list[dict[str, Any]] | None, expected: tuple[Any, ...]
 ) -> None:
-    runtime = runtime_status(spec, observed_replicas(pods))
+    runtime = runtime_status(AIMServiceSpec.model_validate(spec), observed_replicas(pods))
     assert (runtime["currentReplicas"], runtime["desiredReplicas"], runtime["replicas"]) == expected
 
 

@@ -14,6 +14,7 @@ from controller.service.observe import ServiceObservation
 from controller.service.plan import plan_service
 from controller.service.profile import profile_cache_name, profile_config_map_name
 from tests.builders import condition, status_of
+from tests.unit.controller import test_service_plan as services
 
 NOW = "2026-11-23T12:00:00Z"
 AFFINITY = {
@@ -75,7 +76,13 @@ def profile_cache(state: str, scope: str = "Namespace") -> dict[str, Any]:
         "status": {
             "status": state,
             "artifacts": {
-                "w": {"name": "w", "uid": "a-1", "model": "qwen/qwen3-32b-fp8", "persistentVolumeClaim": "w-cache"}
+                "w": {
+                    "name": "w",
+                    "uid": "a-1",
+                    "model": "qwen/qwen3-32b-fp8",
+                    "status": "Ready",
+                    "persistentVolumeClaim": "w-cache",
+                }
             },
         },
     }
@@ -86,7 +93,7 @@ def observe(svc: dict[str, Any] | None = None, **fields: Any) -> ServiceObservat
         "runtime_config": resolve_runtime_config(None, None, None),
         "profile": Found(profile(), NAMESPACE),
     }
-    return ServiceObservation(service=svc or service(), **(defaults | fields))
+    return services.typed(svc or service(), defaults | fields)
 
 
 def applied(plan_apply: list[dict[str, Any]], kind: str) -> dict[str, Any]:
