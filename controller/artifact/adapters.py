@@ -21,10 +21,10 @@ from api.quantity import QuantityError, quantity_bytes
 from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, AIMArtifact, ArtifactType
 from api.v1alpha1.common import LifecycleStatus
 from controller.artifact.retention import ServiceUse
-from controller.common.jobs import job_finished
+from controller.common.jobs import JOB_API, job_finished
 from controller.pipeline.components import Component, component_status
-from controller.pipeline.objects import child_labels, managed, manifest
-from controller.pipeline.plan import Plan, owner_reference
+from controller.pipeline.objects import child_labels, managed, manifest, restricted_container, restricted_job_pod
+from controller.pipeline.plan import Plan
 
 ADAPTER_ROOT = "/adapter-disk"
 
@@ -175,45 +175,28 @@ def plan_reap_job(
         {"name": "KEEP_SERVICE_IDS", "value": ",".join(keep)},
         {"name": "MIN_AGE_SECONDS", "value": str(int(min_age_seconds))},
     ]
-    container = {
-        "name": labels.COMPONENT_ADAPTER_REAP,
-        "image": image,
-        "command": ["aim-adapter"],
-        "args": ["reap"],
-        "env": env,
-        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [{"name": labels.COMPONENT_ADAPTER_DISK, "mountPath": ADAPTER_ROOT}],
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-    }
-    pod_spec = {
-        "restartPolicy": "Never",
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 1000,
-            "fsGroup": 1000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containers": [container],
-        "volumes": [{"name": labels.COMPONENT_ADAPTER_DISK, "persistentVolumeClaim": {"claimName": claim}}],
-    }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": artifact.namespace,
-            "labels": child_labels(artifact, own),
-            "ownerReferences": [owner_reference(artifact)],
-        },
-        "spec": {
+    container = restricted_container(
+        labels.COMPONENT_ADAPTER_REAP,
+        image,
+        [{"name": labels.COMPONENT_ADAPTER_DISK, "mountPath": ADAPTER_ROOT}],
+        command=["aim-adapter"],
+        args=["reap"],
+        env=env,
+        resources={"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    )
+    pod_spec = restricted_job_pod(
+        container, [{"name": labels.COMPONENT_ADAPTER_DISK, "persistentVolumeClaim": {"claimName": claim}}]
+    )
+    return manifest(
+        JOB_API,
+        "Job",
+        name,
+        artifact.namespace,
+        object_labels=child_labels(artifact, own),
+        owner=artifact,
+        spec={
             "backoffLimit": 1,
             "ttlSecondsAfterFinished": 300,
             "template": {"metadata": {"labels": child_labels(artifact, own)}, "spec": pod_spec},
         },
-    }
+    )

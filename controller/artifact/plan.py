@@ -22,11 +22,17 @@ from api.v1alpha1.aimartifact import DEFAULT_DOWNLOAD_IMAGE, AIMArtifact
 from api.v1alpha1.common import LifecycleStatus
 from controller.artifact import adapters, retention
 from controller.artifact.observe import ArtifactObservation
-from controller.common.jobs import job_finished
+from controller.common.jobs import JOB_API, job_finished
 from controller.common.runtimeconfig import merge_env, runtime_config_component
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.conditions import FALSE, Condition
-from controller.pipeline.objects import child_labels, pod_template_labels
+from controller.pipeline.objects import (
+    child_labels,
+    manifest,
+    pod_template_labels,
+    restricted_container,
+    restricted_job_pod,
+)
 from controller.pipeline.plan import Event, Plan, object_ref, owner_reference
 
 STATUS_UPDATER = "aim-engine-artifact-status-updater"
@@ -147,47 +153,28 @@ def _job(
     pod_labels = pod_template_labels(
         artifact, _builder_labels(artifact, component, **{labels.AIM_COMPONENT: component})
     )
-    container: dict[str, Any] = {
-        "name": component,
-        "image": _image(observed),
-        "command": ["aim-download"],
-        "args": args,
-        "env": env,
-        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - the pod's own scratch volume
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-    }
-    pod_spec: dict[str, Any] = {
-        "restartPolicy": "Never",
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 1000,
-            "fsGroup": 1000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containers": [container],
-        "volumes": [{"name": "tmp", "emptyDir": {}}],
-    }
+    container = restricted_container(
+        component,
+        _image(observed),
+        [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - the pod's own scratch volume
+        command=["aim-download"],
+        args=args,
+        env=env,
+        resources={"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+    )
+    pod_spec = restricted_job_pod(container, [{"name": "tmp", "emptyDir": {}}])
     if artifact.spec.image_pull_secrets:
         pod_spec["imagePullSecrets"] = wire(artifact.spec.image_pull_secrets)
     if observed.node_affinity:
         pod_spec["affinity"] = {"nodeAffinity": observed.node_affinity}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": artifact.namespace,
-            "labels": job_labels,
-            "ownerReferences": [owner_reference(artifact)],
-        },
-        "spec": {
+    return manifest(
+        JOB_API,
+        "Job",
+        name,
+        artifact.namespace,
+        object_labels=job_labels,
+        owner=artifact,
+        spec={
             "backoffLimit": 2,
             "ttlSecondsAfterFinished": 600,
             "podFailurePolicy": {
@@ -200,7 +187,7 @@ def _job(
             },
             "template": {"metadata": pod_metadata(pod_labels, observed.pod_annotations), "spec": pod_spec},
         },
-    }
+    )
 
 
 def pod_metadata(pod_labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:

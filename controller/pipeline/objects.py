@@ -85,3 +85,42 @@ def pod_template_labels(owner: AnyObject, builder: dict[str, str]) -> dict[str, 
     if owner_key is not None:
         result.setdefault(owner_key, name_label_value(str(owner["metadata"]["name"])))
     return result
+
+
+RESTRICTED_USER = 1000
+"""The user and group the controller's own Jobs (downloads, adapter staging and reaping) run as."""
+
+
+def restricted_container(name: str, image: str, volume_mounts: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A container of one of the controller's Jobs, fit for the `restricted` Pod Security level:
+    no privilege escalation, no capabilities, a read-only root file system; the log's tail is the
+    termination message when the program wrote none. `fields`: command, args, env, resources."""
+    return {
+        "name": name,
+        "image": image,
+        **fields,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": volume_mounts,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
+def restricted_job_pod(container: dict[str, Any], volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pod spec of one of the controller's Jobs: one container, never restarted in place (the
+    Job retries), non-root with a fixed user and group that own the mounted volumes."""
+    return {
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RESTRICTED_USER,
+            "runAsGroup": RESTRICTED_USER,
+            "fsGroup": RESTRICTED_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": volumes,
+    }

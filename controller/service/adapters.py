@@ -29,9 +29,9 @@ from api.v1alpha2.aimservice import AIMService, AIMServiceSpec
 from controller.common.jobs import job_failure_message, job_finished
 from controller.common.merge import merge_env_layers
 from controller.pipeline.components import Component
-from controller.pipeline.objects import child_labels, managed, manifest
+from controller.pipeline.objects import child_labels, managed, manifest, restricted_container, restricted_job_pod
 from controller.pipeline.plan import ObjectRef
-from controller.service.common import ModelCache, SourcesOf, cache_artifacts, source_model_ids
+from controller.service.common import ModelCache, SourcesOf, cache_artifacts, predictor_volume, source_model_ids
 
 ADAPTER_ROOT = "/adapter-disk"
 ADAPTER_VOLUME = labels.COMPONENT_ADAPTER_DISK  # the volume is named after what it holds, as upstream
@@ -287,39 +287,22 @@ def _job(
 ) -> dict[str, Any]:
     """A Job of the service's on its adapter disk, as restricted as the download Jobs."""
     own = managed({labels.COMPONENT: component, labels.AIM_COMPONENT: component, labels.SERVICE: rfc1123(service.name)})
-    container = {
-        "name": component,
-        "image": image,
-        "command": ["aim-adapter"],
-        "args": args,
-        "env": env,
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [
+    container = restricted_container(
+        component,
+        image,
+        [
             {"name": ADAPTER_VOLUME, "mountPath": ADAPTER_ROOT},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own scratch volume
         ],
-        "terminationMessagePolicy": "FallbackToLogsOnError",
-    }
-    pod_spec: dict[str, Any] = {
-        "restartPolicy": "Never",
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 1000,
-            "fsGroup": 1000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "containers": [container],
-        "volumes": [
-            {"name": ADAPTER_VOLUME, "persistentVolumeClaim": {"claimName": claim}},
-            {"name": "tmp", "emptyDir": {}},
-        ],
-    }
+        command=["aim-adapter"],
+        args=args,
+        env=env,
+        resources={"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+    )
+    pod_spec = restricted_job_pod(
+        container,
+        [{"name": ADAPTER_VOLUME, "persistentVolumeClaim": {"claimName": claim}}, {"name": "tmp", "emptyDir": {}}],
+    )
     if service.spec.image_pull_secrets:
         pod_spec["imagePullSecrets"] = wire(service.spec.image_pull_secrets)
     return manifest(
@@ -423,9 +406,8 @@ def mount_adapters(isvc: dict[str, Any], service: AIMService, claim: str) -> Non
 
 def mounted_claim(isvc: dict[str, Any] | None) -> str:
     """The adapter disk an InferenceService already mounts (kept while the disk is unknown)."""
-    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
-    found = next((v for v in volumes if v.get("name") == ADAPTER_VOLUME), None)
-    return str(((found or {}).get("persistentVolumeClaim") or {}).get("claimName") or "")
+    claim = predictor_volume(isvc, ADAPTER_VOLUME).get("persistentVolumeClaim") or {}
+    return str(claim.get("claimName") or "")
 
 
 def should_mount(service: AIMService, use: AdapterUse | None, existing: dict[str, Any] | None) -> str:

@@ -143,9 +143,18 @@ def use_cache(
     return cache_component(cache, f"{noun} {cache.name}"), cache, None
 
 
+def predictor_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The volumes of an InferenceService's predictor (none without one)."""
+    return list((((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or [])
+
+
+def predictor_volume(isvc: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The predictor's volume of that name ({} when it has none)."""
+    return next((v for v in predictor_volumes(isvc) if v.get("name") == name), {})
+
+
 def cache_volumes(isvc: dict[str, Any] | None) -> list[dict[str, Any]]:
-    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
-    return [v for v in volumes if str(v.get("name", "")).startswith("cache-")]
+    return [v for v in predictor_volumes(isvc) if str(v.get("name", "")).startswith("cache-")]
 
 
 def mount_cache(isvc: dict[str, Any], cache: ModelCache | None, existing: dict[str, Any] | None) -> None:

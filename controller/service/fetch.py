@@ -50,7 +50,7 @@ from controller.service.autoscaling import (
     hpa_name,
 )
 from controller.service.cleanup import CleanupObservation
-from controller.service.common import adopt_owned
+from controller.service.common import adopt_owned, predictor_volume
 from controller.service.derived import derived_template_name
 from controller.service.kvcache import kv_cache_name
 from controller.service.observe import ServiceObservation
@@ -197,8 +197,7 @@ def _may_have_custom_profile(observed: ServiceObservation) -> bool:
     templates += [t for t in observed.template_candidates if t.spec.model_name == model]
     if any(t.spec.custom_profile is not None for t in templates):
         return True
-    volumes = (((observed.inference_service or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
-    return any(v.get("name") == CUSTOM_PROFILE_VOLUME for v in volumes)
+    return bool(predictor_volume(observed.inference_service, CUSTOM_PROFILE_VOLUME))
 
 
 def _owned(kube: Kube, api_version: str, kind: str, service: AIMService) -> list[dict[str, Any]]:

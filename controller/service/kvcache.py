@@ -28,7 +28,7 @@ from api.v1alpha2.aimservice import AIMService
 from controller.common.merge import merge_env_layers
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
-from controller.service.common import condition_message
+from controller.service.common import condition_message, predictor_volume
 
 LMCACHE_FILE = "lmcache_config.yaml"
 LMCACHE_VOLUME = "lmcache-config"
@@ -138,9 +138,7 @@ def plan_lmcache_config_map(service: AIMService, endpoint: str) -> dict[str, Any
 
 def lmcache_volume(isvc: dict[str, Any] | None) -> str | None:
     """The LMCache ConfigMap an InferenceService already mounts (kept while its cache is not Ready)."""
-    volumes = (((isvc or {}).get("spec") or {}).get("predictor") or {}).get("volumes") or []
-    found = next((v for v in volumes if v.get("name") == LMCACHE_VOLUME), None)
-    return ((found or {}).get("configMap") or {}).get("name")
+    return (predictor_volume(isvc, LMCACHE_VOLUME).get("configMap") or {}).get("name")
 
 
 def mount_lmcache(isvc: dict[str, Any], config_map: str) -> None:
