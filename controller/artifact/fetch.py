@@ -91,7 +91,7 @@ def fetch_artifact(
         observed.node_affinity = template.status.resolved_node_affinity if template and template.status else None
     observed.consumers = Consumers(
         caches=_caches(kube, namespace),
-        services=[service_use(s) for s in kube.list(labels.V1ALPHA2, "AIMService", namespace)],
+        services=kube.list_read(labels.V1ALPHA2, "AIMService", service_use, namespace),
     )
     if observed.pvc is None:
         observed.quota = _quota_observation(

@@ -7,11 +7,12 @@ server-side apply needs `application/apply-patch+yaml`.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -74,6 +75,7 @@ for _type in (
 
 
 Objects = list[dict[str, Any]]
+Read = TypeVar("Read")
 
 
 def resource_type(api_version: str, kind: str) -> ResourceType:
@@ -150,6 +152,23 @@ class Kube:
                 self.metrics.store_reads.labels(kind).inc()
                 return stored
         return self.list_from_server(api_version, kind, namespace, label_selector)[0]
+
+    def list_read(
+        self,
+        api_version: str,
+        kind: str,
+        read: Callable[[dict[str, Any]], Read],
+        namespace: str | None = None,
+        label_selector: str | None = None,
+    ) -> builtins.list[Read]:
+        """`read` of each object of a kind, for a reader that keeps a few fields of many objects:
+        from the store each object is read as it is unpickled, so they are never all whole at once."""
+        if self.store is not None and self.store.covers(api_version, kind, label_selector):
+            stored = self.store.list_read(api_version, kind, read, namespace, label_selector)
+            if stored is not None:
+                self.metrics.store_reads.labels(kind).inc()
+                return stored
+        return [read(obj) for obj in self.list_from_server(api_version, kind, namespace, label_selector)[0]]
 
     def list_from_server(
         self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None

@@ -22,13 +22,15 @@ arrival wins.
 
 from __future__ import annotations
 
+import builtins
 import pickle
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Obj = dict[str, Any]
+Read = TypeVar("Read")
 TypeKey = tuple[str, str]
 """(apiVersion, kind): the store serves a kind only in the version it watches."""
 ObjKey = tuple[str, str]
@@ -59,6 +61,10 @@ class _Held:
     def load(self) -> Obj:
         loaded: Obj = pickle.loads(self.blob)  # noqa: S301 - bytes this process pickled itself
         return loaded
+
+
+def _whole(obj: Obj) -> Obj:
+    return obj
 
 
 def _held(obj: Mapping[str, Any]) -> _Held:
@@ -214,6 +220,19 @@ class ObjectStore:
     ) -> list[Obj] | None:
         """Objects of a kind (in `namespace`, or all), or None when the selector is one the store
         does not evaluate."""
+        return self.list_read(api_version, kind, _whole, namespace, label_selector)
+
+    def list_read(
+        self,
+        api_version: str,
+        kind: str,
+        read: Callable[[Obj], Read],
+        namespace: str | None = None,
+        label_selector: str | None = None,
+    ) -> builtins.list[Read] | None:
+        """`read` of each object of a kind, applied as each is unpickled: a reader that keeps a few
+        fields of thousands of objects never holds them all whole at once. None when the selector is
+        one the store does not evaluate."""
         terms = parse_selector(label_selector)
         if terms is None:
             return None
@@ -225,7 +244,7 @@ class ObjectStore:
                 for (obj_namespace, _), held in objects.items.items()
                 if (namespace is None or obj_namespace == namespace) and _matches(held.labels, terms)
             ]
-        return [held.load() for held in found]
+        return [read(held.load()) for held in found]
 
     def size(self) -> int:
         with self._lock:

@@ -104,6 +104,22 @@ def test_list_by_namespace_and_labels(selector: str | None, namespace: str | Non
     assert sorted(o["metadata"]["name"] for o in found) == names
 
 
+def test_a_reading_list_applies_the_reader_to_each_object_it_would_list() -> None:
+    """What a reader keeps of many objects (an artifact keeps five fields of each service) is all
+    that stays alive: each object is read as it is unpickled, and the rest is dropped at once."""
+    store = listed_store(model("a", 1, app="x"), model("b", 2), model("c", 3, namespace="other", app="x"))
+    seen: list[int] = []
+
+    def revision(obj: dict[str, Any]) -> int:
+        seen.append(len(seen))
+        return int(obj["spec"]["revision"])
+
+    assert sorted(store.list_read(*MODEL, revision, None, "app=x") or []) == [1, 3]
+    assert sorted(store.list_read(*MODEL, revision, "team") or []) == [1, 2]
+    assert store.list_read(*MODEL, revision, None, "app notin (x)") is None
+    assert len(seen) == 4  # each listed object read once; none for a selector left to the server
+
+
 @pytest.mark.parametrize("selector", ["app!=x", "!app", "app in (x,y)", "app notin (x)"])
 def test_selectors_the_store_does_not_evaluate_go_to_the_server(selector: str) -> None:
     assert parse_selector(selector) is None
