@@ -23,8 +23,8 @@ from controller.common.caching import (
     CacheObservation,
     artifacts_component,
     artifacts_status,
-    plan_deletion,
     resolve_artifacts,
+    start_plan,
 )
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Plan
@@ -63,12 +63,9 @@ def _template_component(observed: TemplateCacheObservation) -> Component:
 
 def plan_template_cache(observed: TemplateCacheObservation, now: str) -> Plan:
     cache = observed.cache
-    finalizers = list(cache.metadata.get("finalizers") or [])
-    if cache.metadata.get("deletionTimestamp"):
-        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, labels.TEMPLATE_CACHE)
-    plan = Plan()
-    if labels.CACHE_FINALIZER not in finalizers:
-        plan.finalizers = [*finalizers, labels.CACHE_FINALIZER]
+    plan, whole = start_plan(observed, labels.TEMPLATE_CACHE)
+    if whole:
+        return plan
     components = [_template_component(observed)]
     template = observed.source
     extra: dict[str, Any] = {}

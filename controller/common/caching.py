@@ -181,6 +181,18 @@ def plan_deletion(cache: AnyCache, artifacts: list[AIMArtifact], namespace_termi
     return plan
 
 
+def start_plan(observed: CacheObservation[CacheT, SourceT], label: str) -> tuple[Plan, bool]:
+    """A cache's plan as it starts, and whether it is already whole: being deleted, the deletion
+    plan (plan_deletion); otherwise an empty plan that adds the clean-up finalizer if missing."""
+    cache = observed.cache
+    if cache.metadata.get("deletionTimestamp"):
+        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, label), True
+    finalizers: list[str] = list(cache.metadata.get("finalizers") or [])
+    if labels.CACHE_FINALIZER in finalizers:
+        return Plan(), False
+    return Plan(finalizers=[*finalizers, labels.CACHE_FINALIZER]), False
+
+
 def owned_cache(owner: AnyObject, api_version: str, kind: str, source: str, **spec: Any) -> dict[str, Any]:
     """The Shared cache a caching template or profile (`source`: "template" or "profile") owns:
     its name, its namespace, the fields of `spec` that are set. Its artifacts are Shared, so they

@@ -22,8 +22,8 @@ from controller.common.caching import (
     CacheObservation,
     artifacts_component,
     artifacts_status,
-    plan_deletion,
     resolve_artifacts,
+    start_plan,
 )
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.plan import Plan
@@ -57,12 +57,9 @@ def profile_component(observed: ProfileCacheObservation) -> Component:
 
 def plan_profile_cache(observed: ProfileCacheObservation, now: str) -> Plan:
     cache = observed.cache
-    finalizers = list(cache.metadata.get("finalizers") or [])
-    if cache.metadata.get("deletionTimestamp"):
-        return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, labels.PROFILE_CACHE)
-    plan = Plan()
-    if labels.CACHE_FINALIZER not in finalizers:
-        plan.finalizers = [*finalizers, labels.CACHE_FINALIZER]
+    plan, whole = start_plan(observed, labels.PROFILE_CACHE)
+    if whole:
+        return plan
     components = [profile_component(observed)]
     extra: dict[str, Any] = {}
     if observed.source is not None:
