@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from api.core import Conditions
 from api.schema import CRDModel, PreserveUnknownFields
@@ -66,10 +66,22 @@ Root = TypeVar("Root", bound=ObjectRoot)
 def read_stored(model: type[Root], obj: Mapping[str, Any]) -> Root:
     """A stored object as its API model. Fields the model does not know are ignored, not refused:
     during an upgrade the API server may already serve fields this controller does not know yet.
-    Raises pydantic.ValidationError when a known field does not fit (its message names the field)."""
-    parsed = model.model_validate(obj, extra="ignore")
+    Raises pydantic.ValidationError when a known field of the spec or metadata does not fit (its
+    message names the field); a status that does not fit is read as none."""
+    try:
+        parsed = model.model_validate(obj, extra="ignore")
+    except ValidationError as error:
+        if not _only_in_status(error):
+            raise
+        # The status is the controller's own, rewritten by the next plan: one written by another
+        # version that no longer fits is read as none, not left to hold the object forever.
+        parsed = model.model_validate({k: v for k, v in obj.items() if k != "status"}, extra="ignore")
     parsed._stored = dict(obj)
     return parsed
+
+
+def _only_in_status(error: ValidationError) -> bool:
+    return all(issue["loc"][:1] == ("status",) for issue in error.errors())
 
 
 def read_optional(model: type[Root], obj: Mapping[str, Any] | None) -> Root | None:
