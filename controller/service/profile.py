@@ -31,17 +31,7 @@ from controller.common.selection import template_gpu, template_metric, template_
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels
 from controller.pipeline.plan import owner_reference
-from controller.service.common import (
-    CACHE_MOUNT_ROOT,
-    ModelCache,
-    Resolution,
-    mount_cache,
-    plain,
-    plan_workload,
-    reference,
-    serving_container,
-    use_cache,
-)
+from controller.service import common as workload
 from controller.service.observe import ServiceObservation
 
 CUSTOM_PROFILE_ROOT = "/workspace/aim-runtime/profiles/custom"
@@ -97,12 +87,12 @@ def profile_document(spec: AIMProfileSpecCommon, overrides: ProfileOverrides | N
     metadata = {
         "engine": spec.engine,
         "accelerator_model": spec.accelerator_model,
-        "accelerator_type": plain(spec.accelerator_type),
+        "accelerator_type": workload.plain(spec.accelerator_type),
         "accelerator_count": spec.accelerator_count,
         "manual_selection_only": False,
-        "metric": plain(spec.metric),
-        "precision": plain(spec.precision),
-        "type": plain(spec.type),
+        "metric": workload.plain(spec.metric),
+        "precision": workload.plain(spec.precision),
+        "type": workload.plain(spec.type),
     }
     override_args = overrides.engine_args if overrides is not None else None
     engine_args = deep_merge(spec.engine_args or {}, override_args or {})
@@ -160,7 +150,7 @@ def plan_runtime_profile_config_map(
 def plan_profile_config_map(service: AIMService, profile: AnyProfile) -> dict[str, Any]:
     spec = profile.spec
     file_name = profile_file_name(
-        spec.accelerator_model, plain(spec.precision), spec.accelerator_count, plain(spec.metric)
+        spec.accelerator_model, workload.plain(spec.precision), spec.accelerator_count, workload.plain(spec.metric)
     )
     name = profile_config_map_name(service.name)
     document = profile_document(spec, service.spec.profile_overrides)
@@ -225,10 +215,10 @@ def plan_service_profile_cache(
     }
 
 
-def resolve_profile(observed: ServiceObservation) -> Resolution:
+def resolve_profile(observed: ServiceObservation) -> workload.Resolution:
     service = observed.service
     name = service.spec.profile.name if service.spec.profile is not None else ""
-    resolution = Resolution(waiting_for="the profile")
+    resolution = workload.Resolution(waiting_for="the profile")
     found = observed.profile
     if found is None or found.obj is None:
         message = f"spec.profile.name: no AIMProfile or AIMClusterProfile named {name!r}"
@@ -248,20 +238,20 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
         else Component(condition, ServiceStatusValue.PENDING, Reason.PROFILE_NOT_READY, f"{described} is {state}")
     )
     if ready:
-        resolution.status["resolvedProfile"] = reference(profile, found.scope)
+        resolution.status["resolvedProfile"] = workload.reference(profile, found.scope)
         if spec.model_id:
             resolution.status["resolvedModel"] = {"name": spec.model_id}
     config_map = plan_profile_config_map(service, profile)
     resolution.apply.append(config_map)
     cache = None
     if ready and spec.model_sources:
-        usable: list[ModelCache] = [
+        usable: list[workload.ModelCache] = [
             c
             for c in observed.profile_caches
             if c.spec.profile_name == found.name and c.spec.profile_scope == found.scope and c.spec.mode == "Shared"
         ]
         storage_class = observed.runtime_config.storage_class
-        component, cache, planned = use_cache(
+        component, cache, planned = workload.use_cache(
             usable,
             observed.inference_service,
             "profile cache",
@@ -278,7 +268,7 @@ def resolve_profile(observed: ServiceObservation) -> Resolution:
 def plan_profile_inference_service(
     observed: ServiceObservation,
     profile: AnyProfile,
-    cache: ModelCache | None,
+    cache: workload.ModelCache | None,
     config_map: dict[str, Any],
     name: str,
 ) -> dict[str, Any]:
@@ -297,7 +287,7 @@ def plan_profile_inference_service(
         model_id = profile_spec.model_id or sources[0].model_id
         framework += [
             {"name": "AIM_ID", "value": ""},
-            {"name": "AIM_CACHE_PATH", "value": CACHE_MOUNT_ROOT},
+            {"name": "AIM_CACHE_PATH", "value": workload.CACHE_MOUNT_ROOT},
             {"name": "AIM_MODEL_ID", "value": model_id},
         ]
     else:
@@ -315,7 +305,7 @@ def plan_profile_inference_service(
         or wire(profile_status.resources if profile_status is not None else None)
         or wire(profile_spec.resources)
     )
-    container = serving_container(profile_spec.image, env, resources)
+    container = workload.serving_container(profile_spec.image, env, resources)
     isvc_labels = {
         labels.PROFILE: rfc1123(profile.name),
         labels.MODEL: rfc1123(profile_spec.model_id or aim_id),
@@ -323,7 +313,7 @@ def plan_profile_inference_service(
     for label, value in ((labels.METRIC, profile_spec.metric), (labels.PRECISION, profile_spec.precision)):
         if value:
             isvc_labels[label] = rfc1123(str(value))
-    isvc = plan_workload(
+    isvc = workload.plan_workload(
         service,
         observed.runtime_config.spec,
         name,
@@ -334,5 +324,5 @@ def plan_profile_inference_service(
         extra_labels=isvc_labels,
     )
     mount_profile(isvc, config_map, aim_id, PROFILE_VOLUME)
-    mount_cache(isvc, cache, observed.inference_service)
+    workload.mount_cache(isvc, cache, observed.inference_service)
     return isvc
