@@ -107,6 +107,45 @@ class _Objects:
     items: dict[ObjKey, _Held] = field(default_factory=dict)
     deleted: dict[ObjKey, int | None] = field(default_factory=dict)
     listed: bool = False
+    by_namespace: dict[str, set[ObjKey]] = field(default_factory=dict)
+    by_label: dict[tuple[str, str], set[ObjKey]] = field(default_factory=dict)
+    """Indexes for lists: a service's reconcile lists its InferenceService, HTTPRoute and pods by
+    label among every service's; scanning them all made a rollout quadratic (at 1,000 services a
+    fifth of the workers' time went to those scans)."""
+
+    def put(self, key: ObjKey, held: _Held) -> None:
+        self.remove(key)
+        self.items[key] = held
+        self.by_namespace.setdefault(key[0], set()).add(key)
+        for label in held.labels.items():
+            self.by_label.setdefault(label, set()).add(key)
+
+    def remove(self, key: ObjKey) -> None:
+        held = self.items.pop(key, None)
+        if held is None:
+            return
+        _unindex(self.by_namespace, key[0], key)
+        for label in held.labels.items():
+            _unindex(self.by_label, label, key)
+
+    def candidates(self, namespace: str | None, terms: Terms) -> Iterable[ObjKey]:
+        """The keys a list must look at: the smallest of the sets its namespace and its `k=v` terms
+        index (every other term is still checked on each)."""
+        sets: list[set[ObjKey]] = [self.by_label.get((key, value), set()) for key, value in terms if value is not None]
+        if namespace is not None:
+            sets.append(self.by_namespace.get(namespace, set()))
+        if not sets:
+            return self.items.keys()
+        smallest: set[ObjKey] = min(sets, key=len)
+        return smallest
+
+
+def _unindex(index: dict[Any, set[ObjKey]], entry: Any, key: ObjKey) -> None:
+    keys = index.get(entry)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del index[entry]  # namespaces and label values come and go: no empty sets left behind
 
 
 class ObjectStore:
@@ -166,13 +205,13 @@ class ObjectStore:
             if current is not None and not _newer_or_same(revision, current.revision):
                 return  # an older copy (kopf re-listing) after a newer event
             if deleted:
-                objects.items.pop(key, None)
+                objects.remove(key)
                 objects.deleted[key] = revision
             else:
                 if key in objects.deleted and not _newer_or_same(revision, objects.deleted[key]):
                     return
                 objects.deleted.pop(key, None)
-                objects.items[key] = _held(obj)
+                objects.put(key, _held(obj))
 
     def replace_all(self, api_version: str, kind: str, items: list[Obj], list_revision: str | None) -> list[ObjKey]:
         """A LIST of every object of a kind at `list_revision`: objects it does not hold are gone
@@ -187,7 +226,7 @@ class ObjectStore:
         with self._lock:
             for key, held in list(objects.items.items()):
                 if key not in listed and not _newer_or_same(held.revision, None if at is None else at + 1):
-                    del objects.items[key]
+                    objects.remove(key)
                     removed.append(key)
             for key, item in listed.items():
                 item.setdefault("apiVersion", api_version)
@@ -197,7 +236,7 @@ class ObjectStore:
                     continue
                 if key in objects.deleted and not _newer_or_same(_revision(item), objects.deleted[key]):
                     continue
-                objects.items[key] = _held(item)
+                objects.put(key, _held(item))
             # Deletions the list already reflects need no memory any more.
             objects.deleted = {
                 key: revision
@@ -239,12 +278,13 @@ class ObjectStore:
         objects = self._kinds[(api_version, kind)]
         with self._lock:
             self.hits += 1
-            found = [
-                held
-                for (obj_namespace, _), held in objects.items.items()
-                if (namespace is None or obj_namespace == namespace) and _matches(held.labels, terms)
-            ]
-        return [read(held.load()) for held in found]
+            found = []
+            for key in objects.candidates(namespace, terms):
+                held = objects.items[key]
+                if (namespace is None or key[0] == namespace) and _matches(held.labels, terms):
+                    found.append((key, held))
+        # In the API server's order (namespace, then name), whatever order the events came in.
+        return [read(held.load()) for _, held in sorted(found, key=lambda pair: pair[0])]
 
     def size(self) -> int:
         with self._lock:

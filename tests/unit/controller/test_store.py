@@ -104,6 +104,58 @@ def test_list_by_namespace_and_labels(selector: str | None, namespace: str | Non
     assert sorted(o["metadata"]["name"] for o in found) == names
 
 
+def names(found: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    assert found is not None
+    return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in found]
+
+
+def test_lists_come_in_the_api_servers_order_whatever_order_events_came_in() -> None:
+    store = listed_store()
+    for name, namespace in [("c", "team"), ("a", "zoo"), ("b", "team"), ("a", "team")]:
+        store.observe(model(name, 5, namespace=namespace, app="x"))
+    expected = [("team", "a"), ("team", "b"), ("team", "c"), ("zoo", "a")]
+    assert names(store.list(*MODEL)) == expected
+    assert names(store.list(*MODEL, None, "app=x")) == expected
+    assert names(store.list(*MODEL, "team", "app")) == expected[:3]
+
+
+@pytest.mark.parametrize(
+    ("events", "selector", "expected"),
+    [
+        # (name, revision, deleted, labels) in order; what a list by `selector` in "team" finds after
+        ([("a", 1, False, {"app": "x"}), ("a", 2, False, {"app": "y"})], "app=x", []),
+        ([("a", 1, False, {"app": "x"}), ("a", 2, False, {"app": "y"})], "app=y", ["a"]),
+        ([("a", 1, False, {"app": "x"}), ("a", 2, False, {})], "app", []),
+        ([("a", 1, False, {"app": "x"}), ("a", 2, True, {"app": "x"})], "app=x", []),
+        ([("a", 1, False, {"app": "x"}), ("a", 2, True, {"app": "x"}), ("a", 3, False, {"app": "x"})], "app=x", ["a"]),
+        ([("a", 1, False, {"app": "x"}), ("b", 2, False, {"app": "x", "tier": "1"})], "app=x,tier=1", ["b"]),
+        ([("a", 2, False, {"app": "x"}), ("a", 1, False, {"app": "y"})], "app=y", []),  # older copy ignored
+    ],
+    ids=["relabelled-away", "relabelled-to", "label-removed", "deleted", "recreated", "two-terms", "older-copy"],
+)
+def test_the_list_indexes_follow_every_event(
+    events: list[tuple[str, int, bool, dict[str, str]]], selector: str, expected: list[str]
+) -> None:
+    store = listed_store()
+    for name, revision, deleted, labels in events:
+        store.observe(model(name, revision, **labels), deleted=deleted)
+    assert [name for _, name in names(store.list(*MODEL, "team", selector))] == expected
+
+
+def test_indexes_keep_no_empty_entry_once_objects_are_gone() -> None:
+    """Namespaces and label values come and go (a test namespace, a service's name as a label);
+    the indexes must not grow with every one ever seen."""
+    store = listed_store()
+    for index in range(50):
+        store.observe(model(f"m{index}", index + 1, namespace=f"ns{index}", service=f"s{index}"))
+    store.replace_all(*MODEL, [model("m0", 100, namespace="ns0", service="s0")], "200")
+    objects = store._kinds[MODEL]  # the index's size is what is under test
+    assert set(objects.by_namespace) == {"ns0"}
+    assert set(objects.by_label) == {("service", "s0")}
+    store.observe(model("m0", 201, namespace="ns0", service="s0"), deleted=True)
+    assert (objects.by_namespace, objects.by_label, objects.items) == ({}, {}, {})
+
+
 def test_a_reading_list_applies_the_reader_to_each_object_it_would_list() -> None:
     """What a reader keeps of many objects (an artifact keeps five fields of each service) is all
     that stays alive: each object is read as it is unpickled, and the rest is dropped at once."""
