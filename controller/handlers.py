@@ -92,8 +92,9 @@ def register(
     store: ObjectStore | None = None,
 ) -> None:
     for resource, watches in watches_by_resource(kinds, index).items():
-
-        def changed(
+        # A coroutine, run on kopf's event loop: a plain function would be handed to a thread
+        # of kopf's executor for each event, and this does too little to be worth the hop.
+        async def changed(
             body: kopf.Body,
             type: str | None,
             _watches: list[Deduplicated] = watches,
