@@ -71,7 +71,7 @@ test: venv binaries real-node-prerequisites ## The whole suite: unit, integratio
 	@if [ "$$(id -u)" = 0 ]; then mkdir -p $(IMAGE_LOG_DIR); \
 	  echo "Building the real node's images in the background (log: $(IMAGE_LOG_DIR)/node-images.log)"; \
 	  ( $(MAKE) --no-print-directory node-images > $(IMAGE_LOG_DIR)/node-images.log 2>&1 & ); fi
-	$(PY) -m pytest -m 'not realnode' $(PYTEST_ARGS)
+	PY=$(PY) hack/simulated-suite.sh $(PYTEST_ARGS)
 	@# One control plane at a time: the real node's session starts after the first has stopped.
 	@# Exit 5 (no test selected, e.g. PYTEST_ARGS naming other tests) is fine, unless CI requires them.
 	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || { code=$$?; [ $$code -eq 5 ] && [ -z "$$AIM_REQUIRE_REAL_NODE" ]; }

@@ -280,7 +280,7 @@ def objects(kind: str, api_version: str) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-# 3,000 examples per kind and direction keep `make test` inside its time budget;
+# 1,000 examples per kind and direction keep `make test` inside its time budget;
 # AIM_PROPERTY_EXAMPLES=10000 is the thorough run (docs/development.md).
 PROPERTY = settings(
     max_examples=int(os.environ.get("AIM_PROPERTY_EXAMPLES", "1000")),

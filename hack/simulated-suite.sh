@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The simulated suite (`make test`, before the real node) as two pytest runs at the same time:
+#   - the tests against the control plane (tests/integration), which spend most of their time
+#     waiting for the controller, the Job controller's back-off and the API server;
+#   - the tests that need no control plane (tests/unit, tests/local), which are CPU-bound.
+# One after the other they left one of the two cores idle most of the time; side by side the
+# simulated suite takes about as long as its control-plane part alone (docs/development.md).
+# Still one control plane: the second run starts none.
+#
+# Arguments are passed to both runs (PYTEST_ARGS). Exit status: the first failure's; 5 (no test
+# selected) only when neither run selected a test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+
+unit_log=$(mktemp "${TMPDIR:-/tmp}/aim-unit-tests.XXXXXX")
+trap 'rm -f "$unit_log"' EXIT
+
+# Niced: when both want a core, the control-plane tests' timing matters more.
+nice -n 5 "$PY" -m pytest -m 'not cluster' -p no:cacheprovider "$@" >"$unit_log" 2>&1 &
+unit_pid=$!
+"$PY" -m pytest -m 'cluster and not realnode' "$@"
+cluster=$?
+wait "$unit_pid"
+unit=$?
+
+echo
+echo "=== the tests without a control plane (run beside the ones above; exit status $unit) ==="
+cat "$unit_log"
+
+for status in "$cluster" "$unit"; do
+    if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then
+        exit "$status"
+    fi
+done
+if [ "$cluster" -eq 5 ] && [ "$unit" -eq 5 ]; then
+    exit 5
+fi
+exit 0
