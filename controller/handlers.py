@@ -123,3 +123,7 @@ def configure(settings: kopf.OperatorSettings, controller: ControllerSettings) -
     settings.watching.client_timeout = controller.watch_client_timeout
     settings.posting.level = logging.WARNING  # kopf's own k8s events only for problems; ours are explicit
     settings.persistence.finalizer = labels.KOPF_FINALIZER
+    # kopf keeps a task per object for this long after its last event. Each event takes
+    # microseconds here (the store and the queue), so a burst of thousands of objects need not
+    # keep thousands of idle tasks for kopf's default 5 s.
+    settings.queueing.idle_timeout = controller.watch_idle_seconds

@@ -27,6 +27,8 @@ class ControllerSettings(BaseSettings):
     """Seconds the API server keeps a watch open before the controller re-establishes it."""
     watch_client_timeout: int = 330
     """Seconds without any answer after which a watch is considered stalled and restarted."""
+    watch_idle_seconds: float = 1.0
+    """Seconds kopf keeps an object's event task after its last event (kopf's default: 5)."""
     leader_election: bool = True
     """Only the replica holding the Lease reconciles; the others stand by with warm watches."""
     lease_name: str = "aim-engine-controller"
