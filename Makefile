@@ -64,14 +64,14 @@ dev-down: venv ## Stop what dev-up started
 	$(PY) -m devcluster down
 
 test: venv binaries real-node-prerequisites ## The whole suite: unit, integration (real API server), then the real node (as root)
-	@# kubectl aim on the other Pythons users have (3.11 is the suite's own); not when PYTEST_ARGS picks tests.
-	$(if $(PYTEST_ARGS),,hack/test-cli-pythons.sh)
 	@# As root, the real node's images build (niced) while the simulated suite runs; the real node's
 	@# session then waits for them (build-images.sh holds a lock) and reports a failed build itself.
 	@if [ "$$(id -u)" = 0 ]; then mkdir -p $(IMAGE_LOG_DIR); \
 	  echo "Building the real node's images in the background (log: $(IMAGE_LOG_DIR)/node-images.log)"; \
 	  ( $(MAKE) --no-print-directory node-images > $(IMAGE_LOG_DIR)/node-images.log 2>&1 & ); fi
-	PY=$(PY) hack/simulated-suite.sh $(PYTEST_ARGS)
+	@# kubectl aim on the other Pythons users have (3.11 is the suite's own) runs beside the
+	@# integration tests too; not when PYTEST_ARGS picks tests.
+	PY=$(PY) CLI_PYTHONS=$(if $(PYTEST_ARGS),,1) hack/simulated-suite.sh $(PYTEST_ARGS)
 	@# One control plane at a time: the real node's session starts after the first has stopped.
 	@# Exit 5 (no test selected, e.g. PYTEST_ARGS naming other tests) is fine, unless CI requires them.
 	$(PY) -m pytest -m realnode $(PYTEST_ARGS) || { code=$$?; [ $$code -eq 5 ] && [ -z "$$AIM_REQUIRE_REAL_NODE" ]; }

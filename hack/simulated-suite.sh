@@ -7,6 +7,9 @@
 # simulated suite takes about as long as its control-plane part alone (docs/development.md).
 # Still one control plane: the second run starts none.
 #
+# With CLI_PYTHONS=1 the second run is followed by kubectl aim's tests on Python 3.12 and 3.13
+# (hack/test-cli-pythons.sh), also beside the integration tests.
+#
 # Arguments are passed to both runs (PYTEST_ARGS). Exit status: the first failure's; 5 (no test
 # selected) only when neither run selected a test.
 set -uo pipefail
@@ -17,7 +20,13 @@ unit_log=$(mktemp "${TMPDIR:-/tmp}/aim-unit-tests.XXXXXX")
 trap 'rm -f "$unit_log"' EXIT
 
 # Niced: when both want a core, the control-plane tests' timing matters more.
-nice -n 5 "$PY" -m pytest -m 'not cluster' -p no:cacheprovider "$@" >"$unit_log" 2>&1 &
+beside() {
+    nice -n 5 "$PY" -m pytest -m 'not cluster' -p no:cacheprovider "$@" || return
+    if [ "${CLI_PYTHONS:-}" = 1 ]; then
+        nice -n 5 hack/test-cli-pythons.sh
+    fi
+}
+beside "$@" >"$unit_log" 2>&1 &
 unit_pid=$!
 "$PY" -m pytest -m 'cluster and not realnode' "$@"
 cluster=$?
@@ -25,7 +34,7 @@ wait "$unit_pid"
 unit=$?
 
 echo
-echo "=== the tests without a control plane (run beside the ones above; exit status $unit) ==="
+echo "=== the tests without a control plane, then the CLI on other Pythons (run beside the ones above; exit status $unit) ==="
 cat "$unit_log"
 
 for status in "$cluster" "$unit"; do
