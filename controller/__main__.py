@@ -169,7 +169,7 @@ def main() -> int:
 
     @kopf.on.startup(registry=registry)
     def startup(settings: kopf.OperatorSettings, **_: object) -> None:
-        configure(settings, ControllerSettings())
+        configure(settings, ControllerSettings(), KINDS)
 
     # One identity for the Lease and for kopf. Without it kopf derives one from the user name,
     # which fails in an image run under a numeric uid that has no passwd entry (restricted pods).

@@ -118,7 +118,27 @@ def register(
         )(changed)
 
 
-def configure(settings: kopf.OperatorSettings, controller: ControllerSettings) -> None:
+def server_side_selectors(kinds: tuple[Kind, ...]) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(group, version, plural) → (label selector, field selector) the API server applies to the
+    watch: a resource's label filter when every watch of it has the same one (the pods, services
+    and PVCs the controller makes, not every one in the cluster), and its field selector. Jobs,
+    watched through several filters, stay filtered in kopf."""
+    found: dict[tuple[str, str, str], set[Resource]] = defaultdict(set)
+    for kind in kinds:
+        for resource in (kind.resource, *(watch.resource for watch in kind.watches)):
+            found[(resource.group, resource.version, resource.plural)].add(resource)
+    selectors = {}
+    for key, resources in found.items():
+        if len({(r.labels, r.fields) for r in resources}) != 1:
+            continue
+        resource = next(iter(resources))
+        if resource.labels or resource.fields:
+            label_selector = ",".join(f"{k}={v}" for k, v in resource.labels)
+            selectors[key] = (label_selector, resource.fields)
+    return selectors
+
+
+def configure(settings: kopf.OperatorSettings, controller: ControllerSettings, kinds: tuple[Kind, ...] = ()) -> None:
     settings.watching.server_timeout = controller.watch_server_timeout
     settings.watching.client_timeout = controller.watch_client_timeout
     settings.posting.level = logging.WARNING  # kopf's own k8s events only for problems; ours are explicit
@@ -127,3 +147,10 @@ def configure(settings: kopf.OperatorSettings, controller: ControllerSettings) -
     # microseconds here (the store and the queue), so a burst of thousands of objects need not
     # keep thousands of idle tasks for kopf's default 5 s.
     settings.queueing.idle_timeout = controller.watch_idle_seconds
+    for key, (label_selector, field_selector) in server_side_selectors(kinds).items():
+        # (group, version, plural): kopf matches "" as the core group. (A predicate would not do:
+        # kopf never lets one match core events.)
+        if label_selector:
+            settings.watching.label_selectors[key] = label_selector
+        if field_selector:
+            settings.watching.field_selectors[key] = field_selector

@@ -15,6 +15,7 @@ from controller.artifact.fetch import fetch_artifact
 from controller.artifact.plan import plan_artifact
 from controller.cache.fetch import fetch_template_cache
 from controller.cache.plan import plan_template_cache
+from controller.common.kserve_events import KSERVE_EVENTS
 from controller.kube.client import Kube
 from controller.kvcache.fetch import fetch_kv_cache
 from controller.kvcache.plan import plan_kv_cache
@@ -129,7 +130,7 @@ SERVICE = Kind(
         w.Watch(CLUSTER_RUNTIME_CONFIG, w.services_referring("runtime_config")),
         gpu_nodes(w.auto_selecting_services),
         w.Watch(w.managed("", "v1", "pods"), w.services_of_pod, fingerprint=w.pod_fingerprint),
-        w.Watch(w.Resource("", "v1", "events", stored=False), w.services_warned_by_kserve),
+        w.Watch(w.Resource("", "v1", "events", stored=False, fields=KSERVE_EVENTS), w.services_warned_by_kserve),
         w.Watch(KV_CACHE, w.services_of_namespace),
         *(w.Watch(ADAPTER_JOBS(component), w.services_owning) for component in ADAPTER_JOB_COMPONENTS),
         w.Watch(ARTIFACT, w.services_with_adapters, fingerprint=w.adapter_artifact_fingerprint),

@@ -39,6 +39,9 @@ class Resource:
     stored: bool = True
     """Kept in the controller's in-memory store when watched in full; not for events, of which
     the watch reads only a few."""
+    fields: str = ""
+    """A field selector the API server applies to the watch, for a resource the controller reads
+    only a sliver of (events)."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ class KServeWarning:
     """When it last happened (RFC 3339), to tell it from a later recovery."""
 
 
+KSERVE_EVENTS = "involvedObject.kind=InferenceService,type=Warning"
+"""The events the watch asks the API server for (a field selector): Warnings about
+InferenceServices. Without it the controller was sent every event of the cluster, its own
+included (one per service in a rollout)."""
+
 KSERVE_FATAL_REASONS = frozenset({Reason.SERVERLESS_MODE_REJECTED, Reason.INTERNAL_ERROR})
 KSERVE_RETRIED_WORDS = ("the object has been modified", "Operation cannot be fulfilled")
 """An InternalError saying one of these is a write conflict that KServe retries (upstream's rule)."""

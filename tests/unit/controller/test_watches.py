@@ -382,3 +382,31 @@ def test_kopf_is_configured_from_the_controller_settings() -> None:
     assert settings.queueing.idle_timeout == 0.5
     assert settings.persistence.finalizer == labels.KOPF_FINALIZER
     assert ControllerSettings().watch_idle_seconds == 1.0
+
+
+@pytest.mark.parametrize(
+    ("group", "version", "plural", "label_selector", "field_selector"),
+    [
+        ("", "v1", "pods", f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}", ""),
+        ("serving.kserve.io", "v1beta1", "inferenceservices", f"{labels.MANAGED_BY}={labels.MANAGED_BY_VALUE}", ""),
+        ("", "v1", "persistentvolumeclaims", "aim.eai.amd.com/cache.type=artifact", ""),
+        ("", "v1", "events", "", "involvedObject.kind=InferenceService,type=Warning"),
+        ("events.k8s.io", "v1", "events", None, None),  # not watched
+        ("batch", "v1", "jobs", None, None),  # watched through four different filters: kopf filters
+        ("", "v1", "nodes", None, None),  # watched in full
+        ("aim.eai.amd.com", "v1alpha2", "aimservices", None, None),
+    ],
+)
+def test_the_api_server_filters_what_every_watch_of_a_resource_filters_alike(
+    group: str, version: str, plural: str, label_selector: str | None, field_selector: str | None
+) -> None:
+    """The controller is sent only the pods, PVCs and InferenceServices it made and KServe's
+    Warnings, not every one in the cluster (kopf would otherwise filter them after receiving
+    them all)."""
+    settings = kopf.OperatorSettings()
+    configure(settings, ControllerSettings(), KINDS)
+    resource = kopf.Resource(
+        group, version, plural, namespaced=True, preferred=True, verbs=frozenset({"list", "watch"})
+    )
+    assert settings.watching.label_selectors.collect(resource) == ([label_selector] if label_selector else [])
+    assert settings.watching.field_selectors.collect(resource) == ([field_selector] if field_selector else [])
