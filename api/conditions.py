@@ -182,6 +182,8 @@ class Reason(StrEnum):
     CACHE_READY = "CacheReady"
     CACHE_FAILED = "CacheFailed"
     CACHE_LOST = "CacheLost"
+    CACHE_ABANDONED = "CacheAbandoned"
+    """Event: a Shared cache no service made or uses any more, never Ready, deleted by its reconcile."""
     # KV cache (AIMService KVCacheReady: upstream's reasons; AIMKVCache's StatefulSetReady and ServiceReady)
     WAITING_FOR_KV_CACHE = "WaitingForKVCache"
     KV_CACHE_PROGRESSING = "KVCacheProgressing"

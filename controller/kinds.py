@@ -31,7 +31,7 @@ from controller.profileset.fetch import fetch_profile_set
 from controller.profileset.plan import plan_profile_set
 from controller.runner import Context, Kind, Observation, Serialised, Stage
 from controller.service.adapters import ADAPTER_JOB_COMPONENTS
-from controller.service.cleanup import clean_up_needed, plan_service_cleanup
+from controller.service.cleanup import plan_service_cleanup
 from controller.service.fetch import fetch_service, fetch_service_cleanup
 from controller.service.plan import plan_service
 from controller.template.fetch import fetch_template
@@ -51,6 +51,7 @@ ARTIFACT = w.aim("aimartifacts", V1)
 TEMPLATE_CACHE = w.aim("aimtemplatecaches", V1)
 PROFILE_CACHE = w.aim("aimprofilecaches", V2)
 KV_CACHE = w.aim("aimkvcaches", V1)
+SERVICES = w.aim("aimservices", V2)
 DISCOVERY_JOBS = w.Resource("batch", "v1", "jobs", ((labels.COMPONENT, labels.COMPONENT_DISCOVERY),))
 ARTIFACT_CHILD = ((labels.CACHE_TYPE, labels.CACHE_TYPE_ARTIFACT),)
 
@@ -135,8 +136,11 @@ SERVICE = Kind(
         *(w.Watch(ADAPTER_JOBS(component), w.services_owning) for component in ADAPTER_JOB_COMPONENTS),
         w.Watch(ARTIFACT, w.services_with_adapters, fingerprint=w.adapter_artifact_fingerprint),
     ),
+    # Never added now (a cache that nothing uses deletes itself: controller.common.caching
+    # .abandoned); removed, after its clean-up, from services that carry it from upstream or an
+    # earlier release.
     finalizer=labels.SERVICE_FINALIZER,
-    finalizer_needed=clean_up_needed,
+    finalizer_needed=lambda observed, plan: False,
     clean_up=Stage(_kube(fetch_service_cleanup), plan_service_cleanup),
     urgent=False,
 )
@@ -192,8 +196,9 @@ def _model_kind(name: str, cluster: bool) -> Kind:
 def _cache_kind(
     name: str, version: str, stage: Stage[Any], sources: tuple[w.Resource, w.Resource], label: str, *more: w.Watch
 ) -> Kind:
-    """A template or profile cache follows its source (namespaced or cluster template or profile)
-    and the artifacts that name it in `label` or are owned by it."""
+    """A template or profile cache follows its source (namespaced or cluster template or profile),
+    the artifacts that name it in `label` or are owned by it, and the deletion of the services
+    that may have left it abandoned."""
     return Kind(
         name,
         version,
@@ -201,6 +206,7 @@ def _cache_kind(
         watches=(
             *(w.Watch(source, w.tracked(name)) for source in sources),
             w.Watch(ARTIFACT, w.caches_of_artifact(name, label)),
+            w.Watch(SERVICES, w.caches_a_service_left(name)),
             *more,
         ),
     )
@@ -246,9 +252,7 @@ KINDS: tuple[Kind, ...] = (
             w.Watch(PROFILE_CACHE, w.artifacts_listed, fingerprint=w.cache_fingerprint),
             # Adapters follow their parent; a model's reaper follows the services with adapters.
             w.Watch(ARTIFACT, w.adapters_of_parent, fingerprint=w.adapter_artifact_fingerprint),
-            w.Watch(
-                w.aim("aimservices", V2), w.artifacts_of_adapter_service, fingerprint=w.adapter_service_fingerprint
-            ),
+            w.Watch(SERVICES, w.artifacts_of_adapter_service, fingerprint=w.adapter_service_fingerprint),
         ),
         serialised=ARTIFACT_QUOTA,
     ),

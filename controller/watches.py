@@ -270,6 +270,19 @@ def tracked(kind: str, same_namespace: bool = True) -> ToKeys:
     return to_keys
 
 
+def caches_a_service_left(kind: str) -> ToKeys:
+    """A service being deleted (or gone) may leave a Shared cache nothing uses: the caches of
+    `kind` in its namespace look again (controller.common.caching.abandoned). Any other service
+    event enqueues nothing, so a rollout costs the caches no reconcile."""
+
+    def to_keys(event: Event, index: ServiceIndex) -> list[ObjectKey]:
+        if not (event.deleted or event.body["metadata"].get("deletionTimestamp")):
+            return []
+        return index.tracked(kind, event.namespace)
+
+    return to_keys
+
+
 def services_of_namespace(event: Event, index: ServiceIndex) -> list[ObjectKey]:
     """Every service of the event's namespace, or of the cluster for a cluster-scoped object
     (for lookups by image or auto-selection, which a name alone cannot narrow; cheap, and the

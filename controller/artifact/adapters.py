@@ -20,7 +20,7 @@ from api.conditions import ConditionType, JobConditionType, Reason
 from api.quantity import QuantityError, quantity_bytes
 from api.v1alpha1.aimartifact import DEFAULT_ADAPTER_DISK_SIZE, DEFAULT_DOWNLOAD_IMAGE, AIMArtifact, ArtifactType
 from api.v1alpha1.common import LifecycleStatus
-from controller.artifact.retention import ServiceUse
+from controller.common.caching import ServiceUse
 from controller.common.jobs import JOB_API, job_finished
 from controller.pipeline.components import Component, component_status
 from controller.pipeline.objects import child_labels, managed, manifest, restricted_container, restricted_job_pod

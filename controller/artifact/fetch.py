@@ -11,8 +11,8 @@ from api.stored import read_artifact, read_profile_cache, read_template, read_te
 from controller.artifact import adapters
 from controller.artifact.observe import ArtifactObservation
 from controller.artifact.plan import STATUS_UPDATER, child_name
-from controller.artifact.retention import Consumers, QuotaObservation, service_use
-from controller.common.caching import AnyCache
+from controller.artifact.retention import Consumers, QuotaObservation
+from controller.common.caching import AnyCache, service_use
 from controller.common.jobs import job_finished
 from controller.common.runtimeconfig import config_name, resolve_runtime_config
 from controller.kube.client import Kube

@@ -35,11 +35,10 @@ from api import labels
 from api.conditions import ConditionType, Reason
 from api.quantity import QuantityError, binary_quantity, quantity_bytes, whole_gibibytes
 from api.v1alpha1.aimartifact import AIMArtifact
-from api.v1alpha1.aimservice import adapters_enabled
 from api.v1alpha1.aimtemplatecache import AIMTemplateCache
 from api.v1alpha1.common import LifecycleStatus
 from api.v1alpha2.aimprofilecache import AIMProfileCache
-from controller.common.caching import AnyCache
+from controller.common.caching import AnyCache, ServiceUse
 from controller.pipeline.conditions import FALSE, TRUE, Condition
 
 BLOCKED_RECHECK_SECONDS = 30.0
@@ -48,37 +47,6 @@ EVICTED_RECHECK_SECONDS = 2.0
 LAST_USED_REFRESH = dt.timedelta(hours=1)
 """status.lastUsed is refreshed at most this often while a service uses the artifact (one write an hour)."""
 WITHIN_QUOTA_MESSAGE = "Storage usage is within quota limits"
-
-
-@dataclass(frozen=True)
-class ServiceUse:
-    """What the artifacts of a namespace need to know of one of its AIMServices. Read from the
-    stored service (service_use), not through its API model: an artifact's reconcile reads every
-    service of its namespace, and parsing a running service whole takes about 27 µs against 1.5 µs
-    for these fields (a test checks they are the fields the model reads)."""
-
-    uid: str
-    deleting: bool
-    template_cache: str | None = None
-    """status.cache.templateCacheRef.name: the template cache it uses."""
-    profile: str | None = None
-    """spec.profile.name: the profile whose cache it uses."""
-    adapters: bool = False
-    """It serves adapters (spec) or has some on disk (status.adapters)."""
-
-
-def service_use(service: Mapping[str, Any]) -> ServiceUse:
-    """The few fields of an AIMService (as the API server sends it) that the artifacts read."""
-    metadata = service["metadata"]
-    spec = service.get("spec") or {}
-    status = service.get("status") or {}
-    return ServiceUse(
-        uid=str(metadata.get("uid") or ""),
-        deleting=bool(metadata.get("deletionTimestamp")),
-        template_cache=((status.get("cache") or {}).get("templateCacheRef") or {}).get("name"),
-        profile=(spec.get("profile") or {}).get("name"),
-        adapters=adapters_enabled(spec) or bool(status.get("adapters")),
-    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ artifacts a deleted cache created that never became Ready."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -15,6 +15,7 @@ from api.naming import rfc1123
 from api.objects import AnyObject, as_stored, wire
 from api.v1alpha1 import common as v1alpha1
 from api.v1alpha1.aimartifact import AIMArtifact, ArtifactType
+from api.v1alpha1.aimservice import adapters_enabled
 from api.v1alpha1.aimtemplatecache import AIMTemplateCache
 from api.v1alpha1.common import CacheMode, LifecycleStatus
 from api.v1alpha2 import common as v1alpha2
@@ -22,7 +23,7 @@ from api.v1alpha2.aimprofilecache import AIMProfileCache
 from controller.common.runtimeconfig import merge_env
 from controller.pipeline.components import Component
 from controller.pipeline.objects import child_labels, managed, manifest, with_present
-from controller.pipeline.plan import ObjectRef, Plan, owned_by, severity_rank, worst
+from controller.pipeline.plan import Event, ObjectRef, Plan, object_ref, owned_by, severity_rank, worst
 
 AnyCache = AIMTemplateCache | AIMProfileCache
 ModelSource = v1alpha1.ModelSource | v1alpha2.ModelSource
@@ -30,6 +31,40 @@ ModelSource = v1alpha1.ModelSource | v1alpha2.ModelSource
 
 CacheT = TypeVar("CacheT", AIMTemplateCache, AIMProfileCache)
 SourceT = TypeVar("SourceT", bound=AnyObject)
+
+
+@dataclass(frozen=True)
+class ServiceUse:
+    """What the caches and artifacts of a namespace need to know of one of its AIMServices. Read
+    from the stored service (service_use), not through its API model: a reconcile that reads every
+    service of its namespace this way takes about 1.5 µs per service against 27 µs for parsing a
+    running service whole (a test checks they are the fields the model reads)."""
+
+    uid: str
+    deleting: bool
+    template_cache: str | None = None
+    """status.cache.templateCacheRef.name: the template cache it uses."""
+    profile: str | None = None
+    """spec.profile.name: the profile whose cache it uses."""
+    adapters: bool = False
+    """It serves adapters (spec) or has some on disk (status.adapters)."""
+    label: str = ""
+    """Its name as the `aim.eai.amd.com/service` label of the Shared caches it creates carries it."""
+
+
+def service_use(service: Mapping[str, Any]) -> ServiceUse:
+    """The few fields of an AIMService (as the API server sends it) that caches and artifacts read."""
+    metadata = service["metadata"]
+    spec = service.get("spec") or {}
+    status = service.get("status") or {}
+    return ServiceUse(
+        uid=str(metadata.get("uid") or ""),
+        deleting=bool(metadata.get("deletionTimestamp")),
+        template_cache=((status.get("cache") or {}).get("templateCacheRef") or {}).get("name"),
+        profile=(spec.get("profile") or {}).get("name"),
+        adapters=adapters_enabled(spec) or bool(status.get("adapters")),
+        label=rfc1123(str(metadata.get("name") or "")),
+    )
 
 
 @dataclass
@@ -47,6 +82,9 @@ class CacheObservation(Generic[CacheT, SourceT]):
     """Every AIMArtifact in the cache's namespace: read (their states), and what the artifacts the
     plan applies are compared with (existing() gives them as stored)."""
     namespace_terminating: bool = False
+    services: list[ServiceUse] | None = None
+    """The services of the cache's namespace, read only when the cache could be abandoned
+    (may_be_abandoned); None otherwise."""
 
     def existing(self, kind: str, name: str) -> dict[str, Any] | None:
         if kind != "AIMArtifact":
@@ -181,16 +219,55 @@ def plan_deletion(cache: AnyCache, artifacts: list[AIMArtifact], namespace_termi
     return plan
 
 
+def may_be_abandoned(cache: AnyCache) -> bool:
+    """A Shared cache a service made (labelled with the service, owned by nothing) that is not
+    Ready and not being deleted: whether it is abandoned depends on the namespace's services."""
+    return bool(
+        cache.labels.get(labels.MANAGED_BY) == labels.MANAGED_BY_VALUE
+        and cache.labels.get(labels.SERVICE)
+        and not cache.metadata.get("ownerReferences")
+        and not cache.metadata.get("deletionTimestamp")
+        and (cache.status.status if cache.status is not None else None) != LifecycleStatus.READY
+    )
+
+
+def abandoned(cache: AnyCache, services: Sequence[ServiceUse]) -> bool:
+    """A cache that may be abandoned (may_be_abandoned) and that no live service of its namespace
+    created or uses (names in its status, for a template cache; asks for its profile, for a profile
+    cache).
+
+    Such a cache would otherwise stay forever: garbage collection never removes an unowned object,
+    and nothing else would finish its download. Upstream deletes it from the finalizer
+    `template-cache-cleanup` of each service that used it, which costs a write per service and
+    blocks the service's deletion whenever the controller is not running; here the cache's own
+    reconcile deletes it, when a service's deletion or its own change says it may have to. A
+    service that meets it a moment later creates it again (as it would have after the finalizer).
+    Ready caches stay for the next service (the point of sharing)."""
+    if not may_be_abandoned(cache):
+        return False
+    live = [s for s in services if not s.deleting]
+    if any(s.label == cache.labels.get(labels.SERVICE) for s in live):
+        return False
+    if isinstance(cache, AIMTemplateCache):
+        return not any(s.template_cache == cache.name for s in live)
+    return not any(s.profile == cache.spec.profile_name for s in live)
+
+
 def start_plan(observed: CacheObservation[CacheT, SourceT], label: str) -> tuple[Plan, bool]:
     """A cache's plan as it starts, and whether it is already whole: being deleted, the deletion
-    plan (plan_deletion); otherwise an empty plan that adds the clean-up finalizer if missing."""
+    plan (plan_deletion); abandoned (and holding its clean-up finalizer, which then deletes its
+    non-Ready artifacts), its own deletion; otherwise an empty plan that adds the clean-up
+    finalizer if missing."""
     cache = observed.cache
     if cache.metadata.get("deletionTimestamp"):
         return plan_deletion(cache, observed.artifacts, observed.namespace_terminating, label), True
     finalizers: list[str] = list(cache.metadata.get("finalizers") or [])
-    if labels.CACHE_FINALIZER in finalizers:
-        return Plan(), False
-    return Plan(finalizers=[*finalizers, labels.CACHE_FINALIZER]), False
+    if labels.CACHE_FINALIZER not in finalizers:
+        return Plan(finalizers=[*finalizers, labels.CACHE_FINALIZER]), False
+    if observed.services is not None and abandoned(cache, observed.services):
+        message = "No service of the namespace made or uses this cache and it never became Ready: deleting it"
+        return Plan(delete=[object_ref(cache)], events=[Event("Normal", Reason.CACHE_ABANDONED, message)]), True
+    return Plan(), False
 
 
 def owned_cache(owner: AnyObject, api_version: str, kind: str, source: str, **spec: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Reads a template or profile cache's reconcile needs (edge): the object whose model sources it
-holds, in the scope its spec names, and the artifacts of its namespace, as the API models."""
+holds, in the scope its spec names, and the artifacts of its namespace, as the API models; the
+services of its namespace while it could be abandoned (controller.common.caching.abandoned)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from api import labels
 from api.stored import read_artifact
-from controller.common.caching import CacheObservation, CacheT, SourceT
+from controller.common.caching import CacheObservation, CacheT, SourceT, may_be_abandoned, service_use
 from controller.kube.client import Kube
 
 
@@ -36,4 +37,11 @@ def fetch_cache(
         source=None if source is None else read_source(source),
         artifacts=[read_artifact(a) for a in kube.list(labels.V1ALPHA1, "AIMArtifact", cache.namespace)],
         namespace_terminating=deleting and kube.namespace_terminating(cache.namespace),
+        # A few fields of each service (from memory), and only while the cache could be abandoned:
+        # a Ready cache, most of the time, reads none.
+        services=(
+            kube.list_read(labels.V1ALPHA2, "AIMService", service_use, cache.namespace)
+            if may_be_abandoned(cache)
+            else None
+        ),
     )

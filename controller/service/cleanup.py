@@ -1,14 +1,16 @@
-"""What deleting an AIMService leaves behind (pure: the service and its namespace's caches and
-services in, the caches to delete and the finalizers to keep out).
+"""What deleting an AIMService that carries the `template-cache-cleanup` finalizer leaves behind
+(pure: the service and its namespace's caches and services in, the caches to delete and the
+finalizers to keep out).
 
-A service's Shared caches have no owner, so garbage collection never removes them: a Ready one is
-kept for the next service of the same template or profile (the point of sharing), but one that
-never became Ready (failed, or still downloading for a service that no longer exists) would stay
-forever. The service's finalizer deletes those, as upstream's `template-cache-cleanup` does; the
-caches' own finalizer then deletes their non-Ready artifacts (controller.cache.plan). Two things
-differ from upstream: a cache another live service of the namespace uses is kept whatever its
-state (deleting it would only make that service create it again), and profile caches are cleaned
-up the same way. Dedicated caches are owned by the service and go with it regardless.
+The controller no longer adds that finalizer: a Shared cache that never became Ready and that no
+live service made or uses deletes itself (controller.common.caching.abandoned), which needs no
+write per service and never blocks a service's deletion. Services that carry the finalizer (from
+upstream, which adds it to every service, or from an earlier release of this controller) are
+still cleaned up as upstream's finalizer would: their non-Ready caches that no other live service
+uses are deleted, then the finalizer is removed. The caches' own finalizer then deletes their
+non-Ready artifacts (controller.cache.plan). A cache another live service of the namespace uses
+is kept whatever its state, and profile caches are cleaned up the same way. Dedicated caches are
+owned by the service and go with it regardless.
 
 The objects are read as the API server stored them, not as their API models: a deletion must not
 wait on an object the model refuses (no reconcile step turns that into a condition on this path,
@@ -24,7 +26,6 @@ from api import labels
 from api.naming import rfc1123
 from api.v1alpha1.common import LifecycleStatus
 from controller.pipeline.plan import ObjectRef, Plan
-from controller.service.observe import ServiceObservation
 
 
 @dataclass(frozen=True)
@@ -104,28 +105,3 @@ def plan_service_cleanup(observed: CleanupObservation, now: str) -> Plan:
 
 def _profile_of(cache: dict[str, Any]) -> str:
     return str((cache.get("spec") or {}).get("profileName") or "")
-
-
-CACHE_KINDS = ("AIMTemplateCache", "AIMProfileCache")
-
-
-def clean_up_needed(observed: ServiceObservation, plan: Plan) -> bool:
-    """Whether the service needs its finalizer now: it creates a Shared cache, or uses or created
-    one that is not Ready — what `plan_service_cleanup` would delete. A service that only ever
-    meets Ready caches (most of a rollout that shares one) is never patched for it. Upstream adds
-    the finalizer to every service."""
-    if any(obj.get("kind") in CACHE_KINDS for obj in plan.apply):
-        return True
-    # The same tests as the clean-up's, on the same (stored) forms.
-    service = observed.service.stored
-    label = rfc1123(observed.service.name)
-    status = plan.status if plan.status is not None else service.get("status") or {}
-    used_cache = _template_caches_in_use([{"status": status}])
-    used_profiles = _profiles_in_use([service])
-    return any(
-        _ours(c) and not _ready(c) and (_created_by(c, label) or c["metadata"]["name"] in used_cache)
-        for c in (cache.stored for cache in observed.caches)
-    ) or any(
-        _ours(c) and not _ready(c) and (_created_by(c, label) or _profile_of(c) in used_profiles)
-        for c in (cache.stored for cache in observed.profile_caches)
-    )

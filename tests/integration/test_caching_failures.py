@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.labels import SERVICE_FINALIZER
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
 from tests.builders import condition_or_empty as condition
@@ -47,17 +48,34 @@ def test_a_permanent_download_failure_fails_artifact_cache_and_service(kubectl: 
     assert any(c["reason"] == "PodFailurePolicy" for c in job["status"]["conditions"] if c["type"] == "Failed")
     assert not items(kubectl, "inferenceservices.serving.kserve.io")
 
-    # Deleting the service takes its failed Shared cache, the cache its artifact, the artifact
-    # its volume and Job: nothing failed is left behind (a Ready cache would stay for reuse:
-    # test_caching.py).
+    # Deleting the service leaves its failed Shared cache abandoned: the cache deletes itself, its
+    # finalizer its artifact, the artifact's owner references its volume and Job. Nothing failed
+    # is left behind (a Ready cache would stay for reuse: test_caching.py), and the service holds
+    # no finalizer of ours, so its own deletion waits for nothing.
     [cache] = items(kubectl, "aimtemplatecaches")
     assert cache["metadata"]["labels"]["aim.eai.amd.com/service"] == "svc"
     svc = kubectl.get_json("aimservices.aim.eai.amd.com", "svc")
-    assert "aim.eai.amd.com/template-cache-cleanup" in svc["metadata"]["finalizers"]
+    assert not [f for f in svc["metadata"].get("finalizers") or [] if f.startswith("aim.eai.amd.com/")]
     kubectl("delete", "aimservices.aim.eai.amd.com", "svc", "--wait=true", "--timeout=30s")
-    wait_until(lambda: not items(kubectl, "aimtemplatecaches"), 30, "the failed cache deleted with its service")
+    wait_until(lambda: not items(kubectl, "aimtemplatecaches"), 30, "the abandoned cache deleted")
     wait_until(lambda: not items(kubectl, "aimartifacts"), 30, "its artifact deleted by the cache's finalizer")
     wait_until(lambda: not items(kubectl, "persistentvolumeclaims"), 30, "the artifact's volume collected")
+    events = kubectl.get_json("events", "--field-selector", f"involvedObject.name={cache['metadata']['name']}")
+    assert "CacheAbandoned" in {e.get("reason") for e in events["items"]}
+
+
+def test_a_service_with_upstreams_finalizer_is_cleaned_up_and_released(kubectl: Kubectl) -> None:
+    """A service moved over from upstream carries its `template-cache-cleanup` finalizer (this
+    controller adds none): deleting it deletes its non-Ready cache, then removes the finalizer."""
+    ready_model(kubectl, "m")
+    ready_template(kubectl, "t", "m", "MI300X")
+    migrated = service("svc", model={"name": "m"}, template={"name": "t"})
+    migrated["metadata"]["finalizers"] = [SERVICE_FINALIZER]
+    kubectl.apply(migrated)
+    wait_service(kubectl, "svc", lambda s: s.get("status") == "Failed", "the service to fail")
+    kubectl("delete", "aimservices.aim.eai.amd.com", "svc", "--wait=true", "--timeout=30s")
+    wait_until(lambda: not items(kubectl, "aimtemplatecaches"), 30, "the failed cache deleted")
+    wait_until(lambda: not items(kubectl, "aimartifacts"), 30, "its artifact deleted by the cache's finalizer")
 
 
 def test_namespace_deletion_releases_a_service_with_a_failed_cache(

@@ -3,7 +3,10 @@ service with its caches, and of a whole namespace), garbage collection and the c
 writes complete in their normal time; what the webhooks guard stays refused. Then it comes back.
 
 Before matchConditions (api/admission.py), the controller's finalizer-removing patches went
-through the webhooks and were refused, so the namespace hung in Terminating for the outage.
+through the webhooks and were refused, so the namespace hung in Terminating for the outage. The
+controller no longer adds upstream's `template-cache-cleanup` finalizer to services, but services
+moved over from upstream carry it: the services here are created with it, and so are the caches
+with their own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from cryptography import x509
 
+from api.labels import SERVICE_FINALIZER
 from certs.authority import CertificateAuthority, IssuedCertificate
 from devcluster.controlplane import ControlPlane
 from devcluster.waiting import wait_until
@@ -47,7 +51,9 @@ def deploy(admin: Kubectl, namespace: str, services: int) -> None:
     admin("create", "namespace", namespace)
     deploy_model_and_template(admin, namespace)
     for i in range(services):
-        admin.apply(service(f"svc-{i}", namespace))
+        migrated = service(f"svc-{i}", namespace)
+        migrated["metadata"]["finalizers"] = [SERVICE_FINALIZER]  # as upstream's controller left it
+        admin.apply(migrated)
 
     def cached_and_deployed() -> bool:
         caches = admin.get_json("aimtemplatecaches", "-n", namespace)["items"]

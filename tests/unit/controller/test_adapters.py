@@ -18,7 +18,7 @@ from controller.artifact.adapters import (
     plan_reaping,
     reap_job_name,
 )
-from controller.artifact.retention import service_use
+from controller.common.caching import service_use
 from controller.service import adapters as service_adapters
 from controller.service.adapters import AdapterInputs, AdapterUse
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.naming import rfc1123
 from api.quantity import quantity_bytes
 from api.stored import read_artifact, read_profile_cache, read_service, read_template_cache
 from api.v1alpha1.aimservice import AdapterMode
@@ -15,7 +16,6 @@ from controller.artifact.plan import plan_artifact
 from controller.artifact.retention import (
     Consumers,
     QuotaObservation,
-    ServiceUse,
     allocated_bytes,
     duration,
     evaluate_quota,
@@ -24,9 +24,8 @@ from controller.artifact.retention import (
     limits,
     reap_in,
     refreshed_last_used,
-    service_use,
 )
-from controller.common.caching import AnyCache
+from controller.common.caching import AnyCache, ServiceUse, service_use
 from controller.common.runtimeconfig import ResolvedRuntimeConfig
 from tests.builders import condition
 
@@ -504,4 +503,5 @@ def test_a_services_use_reads_what_its_api_model_reads(stored: dict[str, Any]) -
         adapters=bool(typed.spec.adapters)
         or typed.spec.adapter_mode == AdapterMode.DYNAMIC
         or bool(status and status.adapters),
+        label=rfc1123(typed.name),
     )

@@ -8,10 +8,7 @@ from typing import Any
 import pytest
 
 from api.labels import SERVICE_FINALIZER as FINALIZER
-from controller.common.runtimeconfig import resolve_runtime_config
-from controller.pipeline.plan import Plan
-from controller.service.cleanup import CleanupObservation, clean_up_needed, plan_service_cleanup
-from tests.unit.controller import test_service_plan as services
+from controller.service.cleanup import CleanupObservation, plan_service_cleanup
 
 NS = "team"
 NOW = "2026-11-23T12:00:00Z"
@@ -139,41 +136,3 @@ def test_a_terminating_namespace_only_releases_the_service() -> None:
     plan = plan_service_cleanup(CleanupObservation(gone, True, [template_cache("tc", "Failed")], [], [gone]), NOW)
     assert plan.delete == []
     assert plan.finalizers == ["other/finalizer"]
-
-
-CACHE_APPLY = {"kind": "AIMTemplateCache", "metadata": {"name": "tc-new"}}
-
-
-@pytest.mark.parametrize(
-    ("svc", "template_caches", "profile_caches", "apply", "needed"),
-    [
-        pytest.param(service("s"), [], [], [CACHE_APPLY], True, id="creates-a-cache"),
-        pytest.param(service("s", cache="tc"), [template_cache("tc", "Ready")], [], [], False, id="uses-a-ready-one"),
-        pytest.param(
-            service("s", cache="tc"), [template_cache("tc", "Progressing")], [], [], True, id="uses-one-in-work"
-        ),
-        pytest.param(
-            service("s", cache="tc"), [template_cache("tc", "Failed", managed=False)], [], [], False, id="a-users-own"
-        ),
-        pytest.param(
-            service("s"), [template_cache("tc", "Failed", creator="s")], [], [], True, id="made-one-that-failed"
-        ),
-        pytest.param(service("s"), [template_cache("tc", "Failed", creator="x")], [], [], False, id="anothers-cache"),
-        pytest.param(
-            service("s", profile="p"), [], [profile_cache("pc", "p", "Pending")], [], True, id="profile-in-work"
-        ),
-        pytest.param(service("s", profile="p"), [], [profile_cache("pc", "p", "Ready")], [], False, id="profile-ready"),
-        pytest.param(service("s"), [], [], [], False, id="no-cache-at-all"),
-    ],
-)
-def test_the_finalizer_is_needed_only_while_a_cache_could_be_left_behind(
-    svc: dict[str, Any],
-    template_caches: list[dict[str, Any]],
-    profile_caches: list[dict[str, Any]],
-    apply: list[dict[str, Any]],
-    needed: bool,
-) -> None:
-    config = resolve_runtime_config(None, None, None)
-    fields = {"runtime_config": config, "caches": template_caches, "profile_caches": profile_caches}
-    observed = services.typed(svc, fields)  # the reconcile's observation: read as its fetch step reads
-    assert clean_up_needed(observed, Plan(apply=apply, status=svc["status"])) is needed

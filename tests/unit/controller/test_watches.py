@@ -87,7 +87,20 @@ def aim(plural: str, version: str) -> Resource:
 
 CASES: list[tuple[str, Resource, dict[str, Any], bool, set[ObjectKey]]] = [
     ("a service itself", aim("aimservices", V2), obj("chat", "team"), False, {svc("chat")}),
-    ("a deleted service: nothing", aim("aimservices", V2), obj("chat", "team"), True, set()),
+    (
+        "a deleted service: the caches of its namespace (one may be abandoned)",
+        aim("aimservices", V2),
+        obj("chat", "team"),
+        True,
+        {("AIMTemplateCache", "team", "tc"), ("AIMProfileCache", "team", "pc")},
+    ),
+    (
+        "a service being deleted: itself, and the caches of its namespace",
+        aim("aimservices", V2),
+        obj("chat", "team", metadata={"deletionTimestamp": "2026-11-23T00:00:00Z"}),
+        False,
+        {svc("chat"), ("AIMTemplateCache", "team", "tc"), ("AIMProfileCache", "team", "pc")},
+    ),
     (
         "a cache: the artifacts it lists",
         aim("aimtemplatecaches", V1),
