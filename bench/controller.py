@@ -23,12 +23,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import upstream
 from bench.report import emit
 from devcluster.binaries import third_party_crds
 from devcluster.controlplane import ControlPlane, ControlPlaneOptions, free_port
@@ -88,18 +90,19 @@ def writes(values: dict[str, float]) -> float:
     return sum(v for k, v in values.items() if k in ("POST", "PUT", "PATCH", "DELETE"))
 
 
-def prepare(client: httpx.Client) -> None:
+def prepare(client: httpx.Client, model_version: str = V2) -> None:
     """A model and a template the catalog controllers make Ready by themselves: the model's image
     metadata is given in its spec (no registry), the template's model source is inline (no
-    discovery Job). Every service shares one template cache, downloaded once by a simulated Job."""
+    discovery Job). Every service shares one template cache, downloaded once by a simulated Job.
+    The upstream operator's CRDs serve v1alpha1 only (`model_version`)."""
     client.post("/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}}).raise_for_status()
     model = {
-        "apiVersion": "aim.eai.amd.com/v1alpha2",
+        "apiVersion": f"aim.eai.amd.com/{model_version.rsplit('/', 1)[-1]}",
         "kind": "AIMModel",
         "metadata": {"name": "qwen"},
         "spec": {"image": IMAGE, "imageMetadata": {"model": {"canonicalName": "Qwen/Qwen3-32B"}}},
     }
-    client.post(f"{V2}/namespaces/{NAMESPACE}/aimmodels", json=model).raise_for_status()
+    client.post(f"{model_version}/namespaces/{NAMESPACE}/aimmodels", json=model).raise_for_status()
     template = {
         "apiVersion": "aim.eai.amd.com/v1alpha1",
         "kind": "AIMServiceTemplate",
@@ -134,8 +137,11 @@ class ConvergenceWatch:
     half second) loaded the API server the controller is measured against by a LIST per probe;
     a watch costs it what the controller's own watch costs, and times convergence to the event."""
 
-    def __init__(self, client: httpx.Client, path: str, count: int):
+    def __init__(
+        self, client: httpx.Client, path: str, count: int, check: Callable[[dict[str, Any]], bool] | None = None
+    ):
         self.client, self.path, self.count = client, path, count
+        self.check = check or as_expected
         self.expected: dict[str, bool] = {}
         self.converged_at: float | None = None
         self.done = threading.Event()
@@ -146,7 +152,7 @@ class ConvergenceWatch:
     def _follow(self) -> None:
         while not self.stopping.is_set():
             listed = self.client.get(self.path).json()
-            self.expected = {i["metadata"]["name"]: as_expected(i) for i in listed["items"]}
+            self.expected = {i["metadata"]["name"]: self.check(i) for i in listed["items"]}
             self._check()
             params = {"watch": "1", "resourceVersion": listed["metadata"]["resourceVersion"], "timeoutSeconds": "60"}
             try:
@@ -161,7 +167,7 @@ class ConvergenceWatch:
                         if event["type"] == "DELETED":
                             self.expected.pop(name, None)
                         else:
-                            self.expected[name] = as_expected(event["object"])
+                            self.expected[name] = self.check(event["object"])
                         self._check()
             except httpx.HTTPError:
                 continue
@@ -300,7 +306,16 @@ Go module like the other binaries, or say why the column is missing)."""
 
 
 def upstream_operator() -> dict[str, str]:
-    """Whether the upstream operator can be built here: its module from the Go module proxy."""
+    """Whether the upstream operator can run beside ours: built from the source checkout that
+    AIM_UPSTREAM_SOURCE names (bench.upstream), else from its module, which the Go module proxy
+    here refuses (the reason is the column's skip line)."""
+    checkout = upstream.source()
+    if checkout is not None:
+        try:
+            binary = upstream.build(checkout)
+        except (OSError, subprocess.CalledProcessError) as error:
+            return {"status": "skipped", "why": f"building the upstream operator from {checkout} failed: {error}"}
+        return {"status": "available", "why": f"built from {checkout}", "binary": str(binary), "source": str(checkout)}
     refusals = []
     for version in UPSTREAM_VERSIONS:
         found = subprocess.run(
@@ -312,15 +327,77 @@ def upstream_operator() -> dict[str, str]:
         )
         if found.returncode == 0:
             return {
-                "status": "available, not yet run",
-                "why": f"{version} is served; building and running it is not in this benchmark yet",
+                "status": "skipped",
+                "why": f"{version} is served; set {upstream.SOURCE_VARIABLE} to a checkout to build and run it",
             }
         status = re.search(r"\b(\d{3}) [A-Z][a-z]+", found.stderr)
         refusals.append(f"{version}: {status.group(0) if status else 'refused'}")
     return {
         "status": "skipped",
-        "why": f"{UPSTREAM_MODULE} is not served by the Go module proxy here ({'; '.join(refusals)}); "
-        "no column for the upstream operator",
+        "why": f"{UPSTREAM_MODULE} is not served by the Go module proxy here ({'; '.join(refusals)}) and "
+        f"{upstream.SOURCE_VARIABLE} names no checkout; no column for the upstream operator",
+    }
+
+
+def upstream_service(index: int) -> dict[str, Any]:
+    """The benchmark's service in upstream's API (v1alpha1, the only version its CRDs serve)."""
+    return {
+        "apiVersion": "aim.eai.amd.com/v1alpha1",
+        "kind": "AIMService",
+        "metadata": {"name": f"svc-{index:04d}"},
+        "spec": {"model": {"name": "qwen"}},
+    }
+
+
+def side_by_side(count: int, resync_seconds: float, found: dict[str, str], rounds: int = 2) -> dict[str, Any]:
+    """Ours and the upstream operator alternated, `rounds` each, and the ratios of their means."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(run(count, resync_seconds))
+        theirs.append(
+            upstream.run(
+                Path(found["binary"]),
+                Path(found["source"]),
+                count,
+                NAMESPACE,
+                lambda client: prepare(client, model_version=V1),
+                upstream_service,
+                IMAGE,
+                ConvergenceWatch,
+                rss_mib,
+            )
+        )
+
+    def mean(runs: list[dict[str, Any]], *path: str) -> float:
+        values = []
+        for r in runs:
+            value: Any = r
+            for key in path:
+                value = value[key]
+            values.append(float(value))
+        return sum(values) / len(values)
+
+    converged = (mean(ours, "converged_s"), mean(theirs, "converged_s"))
+    return {
+        "runs": ours,
+        "upstream_runs": theirs,
+        "summary": {
+            "converged_s": {"ours": round(converged[0], 1), "upstream": round(converged[1], 1)},
+            "upstream_over_ours": round(converged[1] / converged[0], 2),
+            "requests_per_service": {
+                "ours": round(mean(ours, "rollout", "requests_per_service"), 2),
+                "upstream": round(mean(theirs, "rollout", "requests_per_service"), 2),
+            },
+            "peak_rss_mib": {
+                "ours": round(mean(ours, "controller_rss_mib", "peak")),
+                "upstream": round(mean(theirs, "operator_rss_mib", "peak")),
+            },
+            "idle_writes": {
+                "ours (a full resync)": mean(ours, "idle_resync", "write_requests"),
+                f"upstream ({upstream.IDLE_WINDOW_SECONDS:.0f} s)": mean(theirs, "idle", "write_requests"),
+            },
+        },
+        "upstream_operator": found,
     }
 
 
@@ -353,10 +430,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         emit({"runs": [small, large], "kib_per_service": slope}, args.output)
         return 0
-    upstream = upstream_operator()
-    print(f"upstream operator: {upstream['status']}: {upstream['why']}", file=sys.stderr)
+    found = upstream_operator()
+    print(f"upstream operator: {found['status']}: {found['why']}", file=sys.stderr)
     if not args.compare_store:
-        emit(run(args.services, args.resync_seconds) | {"upstream_operator": upstream}, args.output)
+        if found["status"] == "available":
+            emit(side_by_side(args.services, args.resync_seconds, found), args.output)
+        else:
+            emit(run(args.services, args.resync_seconds) | {"upstream_operator": found}, args.output)
         return 0
     runs = [run(args.services, args.resync_seconds, store) for store in (False, True, False, True)]
     server, memory = [r for r in runs if not r["store"]], [r for r in runs if r["store"]]
@@ -384,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             "store_reads": mean(memory, "controller_rss_mib", "peak"),
         },
     }
-    emit({"runs": runs, "summary": summary, "upstream_operator": upstream}, args.output)
+    emit({"runs": runs, "summary": summary, "upstream_operator": found}, args.output)
     return 0
 
 

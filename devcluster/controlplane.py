@@ -499,6 +499,13 @@ class ControlPlane:
             | (env or {}),
         )
 
+    def start_process(
+        self, name: str, argv: list[str], ready: object, extra_env: dict[str, str] | None = None
+    ) -> ManagedProcess:
+        """Another process supervised with the control plane's own: its log beside theirs, stopped
+        with them (e.g. the upstream operator in bench.upstream); ready once `ready()` is true."""
+        return self._spawn(name, argv, ready, extra_env=extra_env)
+
     def start_kserve(self) -> ManagedProcess:
         """KServe's controller in raw-deployment mode (devcluster/kserve.py): its CRDs and
         ConfigMap, then the manager; ready once its webhook server answers /healthz."""
