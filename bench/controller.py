@@ -151,7 +151,11 @@ class ConvergenceWatch:
 
     def _follow(self) -> None:
         while not self.stopping.is_set():
-            listed = self.client.get(self.path).json()
+            response = self.client.get(self.path)
+            if response.status_code != 200:  # e.g. the CRD not served yet on a fresh API server
+                self.stopping.wait(0.5)
+                continue
+            listed = response.json()
             self.expected = {i["metadata"]["name"]: self.check(i) for i in listed["items"]}
             self._check()
             params = {"watch": "1", "resourceVersion": listed["metadata"]["resourceVersion"], "timeoutSeconds": "60"}
