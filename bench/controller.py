@@ -202,6 +202,7 @@ def run(count: int, resync_seconds: float, store: bool = True, resync: bool = Tr
             metrics_port = free_port()
             controller = plane.start_controller(
                 env={
+                    "KUBECONFIG": str(plane.service_account_kubeconfig("aim-bench-controller")),
                     "AIM_CONTROLLER_METRICS_PORT": str(metrics_port),
                     "AIM_CONTROLLER_RESYNC_SECONDS": str(resync_seconds),
                     "AIM_CONTROLLER_STORE": "true" if store else "false",

@@ -126,7 +126,11 @@ def run(
                     f"--health-probe-bind-address=127.0.0.1:{probe_port}",
                 ],
                 healthy,
-                extra_env={"AIM_SYSTEM_NAMESPACE": "aim-system"},
+                # As ours: a ServiceAccount's token, as in a cluster (bench.controller).
+                extra_env={
+                    "AIM_SYSTEM_NAMESPACE": "aim-system",
+                    "KUBECONFIG": str(plane.service_account_kubeconfig("aim-bench-upstream")),
+                },
             )
             metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
             idle_rss = rss_mib(operator.pid)

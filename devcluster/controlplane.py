@@ -499,6 +499,31 @@ class ControlPlane:
             | (env or {}),
         )
 
+    def service_account_kubeconfig(self, name: str) -> Path:
+        """A kubeconfig that authenticates as a controller in a cluster does, with a ServiceAccount's
+        token (`kube-system/<name>`, bound to cluster-admin), instead of the admin client
+        certificate, which the API server verifies anew on every request: 9 % of its CPU in a
+        1,000-service rollout (docs/performance.md). For benchmarks of a controller's load."""
+        self.kubectl("create", "serviceaccount", name, "-n", "kube-system")
+        self.kubectl(
+            "create", "clusterrolebinding", name, "--clusterrole=cluster-admin", f"--serviceaccount=kube-system:{name}"
+        )
+        token = self.kubectl("create", "token", name, "-n", "kube-system", "--duration=2h").stdout.strip()
+        path = self.workdir / f"{name}.kubeconfig"
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": "local", "cluster": {"server": self.server, "certificate-authority": self.pki.path("ca.crt")}}
+            ],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": "local", "context": {"cluster": "local", "user": name}}],
+            "current-context": "local",
+        }
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        path.chmod(0o600)
+        return path
+
     def start_process(
         self, name: str, argv: list[str], ready: object, extra_env: dict[str, str] | None = None
     ) -> ManagedProcess:

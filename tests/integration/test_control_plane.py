@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from tests.conftest import FIXTURES, Kubectl
 
 
@@ -51,3 +53,16 @@ def test_schema_invalid_object_is_rejected_with_the_field_named(kubectl: Kubectl
     assert result.returncode != 0
     assert "spec.size: Invalid value: 42: spec.size in body should be less than or equal to 10" in result.stderr
     assert 'spec.colour: Unsupported value: "blue": supported values: "red", "green"' in result.stderr
+
+
+def test_a_service_account_kubeconfig_authenticates_with_its_token(kubectl: Kubectl) -> None:
+    """The benchmarks' controllers authenticate as a controller in a cluster does: a token."""
+    path = kubectl.plane.service_account_kubeconfig("sa-kubeconfig-probe")
+    config = yaml.safe_load(path.read_text())
+    assert set(config["users"][0]["user"]) == {"token"}, "a token, no client certificate"
+    who = json.loads(kubectl.plane.kubectl("--kubeconfig", str(path), "auth", "whoami", "-o", "json").stdout)
+    assert who["status"]["userInfo"]["username"] == "system:serviceaccount:kube-system:sa-kubeconfig-probe"
+    assert (
+        kubectl.plane.kubectl("--kubeconfig", str(path), "auth", "can-i", "create", "pods", "-A").stdout.strip()
+        == "yes"
+    )
